@@ -1,0 +1,57 @@
+//! Gatehouse's core: domain rules (TOTP, recovery codes, passwords, the audit
+//! chain), storage (one module of SQL for SQLite and PostgreSQL) and the
+//! services that combine them. Nothing here knows about HTTP or the browser;
+//! the web app and the JSON API are thin layers over [`service::Gatehouse`].
+
+pub mod audit;
+pub mod crypto;
+pub mod db;
+pub mod password;
+pub mod recovery;
+pub mod service;
+pub mod session_store;
+pub mod store;
+pub mod totp;
+
+pub use service::{AuthError, Gatehouse};
+
+/// Settings the services need (the server parses them from the environment).
+#[derive(Debug, Clone)]
+pub struct Settings {
+    /// Base of every link Gatehouse builds (never the request's Host header).
+    pub public_url: String,
+    /// Served over HTTPS: cookies get `Secure` and the `__Host-` prefix.
+    pub secure_cookies: bool,
+    /// Password-stage attempts allowed per client IP in five minutes.
+    pub login_rate_per_ip: i64,
+    /// The issuer shown in authenticator apps.
+    pub issuer: String,
+}
+
+impl Default for Settings {
+    fn default() -> Self {
+        Self {
+            public_url: "http://127.0.0.1:3000".into(),
+            secure_cookies: false,
+            login_rate_per_ip: 100,
+            issuer: "Gatehouse".into(),
+        }
+    }
+}
+
+/// Unix seconds now. Rules take the time as a parameter; only services read the clock.
+pub fn unix_now() -> i64 {
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .expect("the clock is after 1970")
+        .as_secs() as i64
+}
+
+/// "2026-11-23 14:05 UTC" for pages and mails.
+pub fn format_time(unix: i64) -> String {
+    let format = time::macros::format_description!("[year]-[month]-[day] [hour]:[minute] UTC");
+    time::OffsetDateTime::from_unix_timestamp(unix)
+        .ok()
+        .and_then(|t| t.format(&format).ok())
+        .unwrap_or_default()
+}
