@@ -1,1 +1,78 @@
-pub fn App() {}
+//! The Gatehouse web app: pages, components and server functions, compiled
+//! twice — for the server (`ssr`) and for the browser (`hydrate`).
+
+pub mod api;
+pub mod components;
+pub mod error;
+pub mod pages;
+
+use leptos::prelude::*;
+use leptos_meta::{provide_meta_context, MetaTags};
+use leptos_router::components::{Route, Router, Routes};
+use leptos_router::{path, SsrMode};
+
+use pages::*;
+
+/// The HTML document around the app (server only). Every inline script gets
+/// the request's CSP nonce.
+pub fn shell(options: LeptosOptions) -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    content_security_policy();
+    view! {
+        <!DOCTYPE html>
+        <html lang="en">
+            <head>
+                <meta charset="utf-8"/>
+                <meta name="viewport" content="width=device-width, initial-scale=1"/>
+                <meta name="color-scheme" content="light dark"/>
+                <link rel="stylesheet" href="/style/gatehouse.css"/>
+                <link rel="icon" href="/style/favicon.svg" type="image/svg+xml"/>
+                <HydrationScripts options/>
+                <MetaTags/>
+            </head>
+            <body>
+                <App/>
+            </body>
+        </html>
+    }
+}
+
+#[component]
+pub fn App() -> impl IntoView {
+    provide_meta_context();
+    view! {
+        <a class="skip-link" href="#main">"Skip to content"</a>
+        <Router>
+            <main id="main">
+                <Routes fallback=NotFoundPage>
+                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/mfa") view=MfaPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/other") view=OtherMethodsPage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/recovery") view=RecoveryPage ssr=SsrMode::Async/>
+                    <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async/>
+                    <Route path=path!("/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
+                    <Route path=path!("/confirm-identity") view=ConfirmIdentityPage ssr=SsrMode::Async/>
+                </Routes>
+            </main>
+        </Router>
+    }
+}
+
+/// A fresh nonce per page, in the CSP header and on Leptos's inline scripts.
+#[cfg(feature = "ssr")]
+fn content_security_policy() {
+    leptos::nonce::provide_nonce();
+    let (Some(nonce), Some(response)) = (leptos::nonce::use_nonce(), use_context::<leptos_axum::ResponseOptions>()) else {
+        return;
+    };
+    let policy = format!(
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+         img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
+         form-action 'self'; frame-ancestors 'none'"
+    );
+    if let Ok(value) = http::HeaderValue::from_str(&policy) {
+        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    }
+}

@@ -108,6 +108,18 @@ pub fn sha256_hex(data: &[u8]) -> String {
     hex::encode(Sha256::digest(data))
 }
 
+pub fn hex_encode(data: &[u8]) -> String {
+    hex::encode(data)
+}
+
+pub fn hex_decode(text: &str) -> Option<Vec<u8>> {
+    hex::decode(text).ok()
+}
+
+pub fn base64_encode(data: &[u8]) -> String {
+    base64::engine::general_purpose::STANDARD.encode(data)
+}
+
 pub fn constant_time_eq(a: &[u8], b: &[u8]) -> bool {
     a.ct_eq(b).into()
 }

@@ -6,6 +6,7 @@
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod demo;
 pub mod password;
 pub mod recovery;
 pub mod service;

@@ -1,0 +1,472 @@
+//! Server functions: thin adapters from the browser to `gatehouse_core`.
+//! Each one reads the session, calls one service, and says where to go next.
+//!
+//! Without JavaScript a form posts here directly; on failure we send the
+//! browser back to the form's page with `?error=CODE` (pages render the
+//! message), because `Referrer-Policy: no-referrer` leaves Leptos's own
+//! referer-based fallback nowhere to go.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role: String,
+    pub mfa_on: bool,
+    pub recovery_codes_left: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactorView {
+    pub id: i64,
+    pub label: String,
+    pub added: String,
+    pub last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub me: Me,
+    pub mfa_required: bool,
+    pub factors: Vec<FactorView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct EnrollmentView {
+    /// Present when a signed-in user adds a factor; absent during sign-in.
+    pub me: Option<Me>,
+    pub account: String,
+    pub secret_display: String,
+    pub qr_data_uri: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CodesView {
+    pub me: Me,
+    pub codes: Vec<String>,
+    pub download_href: String,
+}
+
+#[cfg(feature = "ssr")]
+pub mod ssr {
+    //! Session handling shared by the server functions.
+    use gatehouse_core::audit::Origin;
+    use gatehouse_core::session_store::{id_hash, USER_KEY};
+    use gatehouse_core::{unix_now, Gatehouse};
+    use leptos::prelude::*;
+    use tower_sessions::Session;
+
+    use super::Me;
+    use crate::error::AppError;
+
+    pub const PENDING_MFA: &str = "pending_mfa";
+    pub const PENDING_ENROLL: &str = "pending_enroll";
+    pub const AUTH_AT: &str = "auth_at";
+    pub const SIGNED_IN_AT: &str = "signed_in_at";
+    pub const FRESH_CODES: &str = "fresh_codes";
+    pub const ABSOLUTE_TIMEOUT: i64 = 12 * 3600;
+
+    pub fn gatehouse() -> Gatehouse {
+        expect_context::<Gatehouse>()
+    }
+
+    pub fn internal(e: impl std::fmt::Display) -> AppError {
+        tracing::error!(error = %e, "session error");
+        AppError::new("internal", "Something went wrong on our side. Try again in a moment.")
+    }
+
+    pub async fn session() -> Result<Session, AppError> {
+        leptos_axum::extract::<Session>().await.map_err(internal)
+    }
+
+    /// IP and browser of the request, as the server's middleware resolved them.
+    pub fn origin() -> Origin {
+        use_context::<http::request::Parts>()
+            .and_then(|parts| parts.extensions.get::<Origin>().cloned())
+            .unwrap_or_default()
+    }
+
+    fn accepts_html() -> bool {
+        use_context::<http::request::Parts>()
+            .and_then(|p| p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .unwrap_or(false)
+    }
+
+    /// For plain (no-JavaScript) form posts, return to `page` with the error code.
+    pub fn back_on_error<T>(page: &str, result: Result<T, AppError>) -> Result<T, AppError> {
+        if let Err(e) = &result {
+            if accepts_html() {
+                let sep = if page.contains('?') { '&' } else { '?' };
+                leptos_axum::redirect(&format!("{page}{sep}error={}", e.code));
+            }
+        }
+        result
+    }
+
+    pub async fn get<T: serde::de::DeserializeOwned>(s: &Session, key: &str) -> Result<Option<T>, AppError> {
+        s.get::<T>(key).await.map_err(internal)
+    }
+
+    pub async fn put(s: &Session, key: &str, value: impl serde::Serialize) -> Result<(), AppError> {
+        s.insert(key, value).await.map_err(internal)
+    }
+
+    /// The signed-in user, honouring the 12-hour absolute limit (the 30-minute
+    /// idle limit is the session's own expiry).
+    pub async fn current_user(s: &Session) -> Result<Option<i64>, AppError> {
+        let Some(uid) = get::<i64>(s, USER_KEY).await? else { return Ok(None) };
+        let signed_in_at = get::<i64>(s, SIGNED_IN_AT).await?.unwrap_or(0);
+        if unix_now() - signed_in_at > ABSOLUTE_TIMEOUT {
+            s.flush().await.map_err(internal)?;
+            return Ok(None);
+        }
+        Ok(Some(uid))
+    }
+
+    /// The signed-in user, or a redirect to the sign-in page.
+    pub async fn require_user(s: &Session) -> Result<i64, AppError> {
+        match current_user(s).await? {
+            Some(uid) => Ok(uid),
+            None => {
+                leptos_axum::redirect("/login");
+                Err(AppError::new("not_signed_in", "Sign in to continue."))
+            }
+        }
+    }
+
+    /// Changing factors needs a sign-in or step-up within the last 5 minutes.
+    pub async fn require_recent_auth(s: &Session, next: &str) -> Result<i64, AppError> {
+        let uid = require_user(s).await?;
+        let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
+        if unix_now() - auth_at > gatehouse_core::service::STEP_UP_WINDOW {
+            leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
+            return Err(AppError::new("step_up_required", "Confirm it is you to make this change."));
+        }
+        Ok(uid)
+    }
+
+    /// A full sign-in: new session id, the user, the times that limit it.
+    pub async fn establish(s: &Session, uid: i64) -> Result<(), AppError> {
+        s.cycle_id().await.map_err(internal)?;
+        for key in [PENDING_MFA, PENDING_ENROLL] {
+            s.remove_value(key).await.map_err(internal)?;
+        }
+        let now = unix_now();
+        put(s, USER_KEY, uid).await?;
+        put(s, SIGNED_IN_AT, now).await?;
+        put(s, AUTH_AT, now).await
+    }
+
+    pub fn session_key(s: &Session) -> Option<String> {
+        s.id().map(|id| id_hash(&id))
+    }
+
+    /// Fresh recovery codes wait in the session, sealed with the server key,
+    /// until the user confirms they saved them.
+    pub async fn stash_codes(s: &Session, codes: &[String]) -> Result<(), AppError> {
+        let sealed = gatehouse().keys().seal(codes.join("\n").as_bytes(), b"fresh-codes");
+        put(s, FRESH_CODES, gatehouse_core::crypto::hex_encode(&sealed)).await
+    }
+
+    pub async fn stashed_codes(s: &Session) -> Result<Option<Vec<String>>, AppError> {
+        let Some(hex) = get::<String>(s, FRESH_CODES).await? else { return Ok(None) };
+        let codes = gatehouse_core::crypto::hex_decode(&hex)
+            .and_then(|sealed| gatehouse().keys().open(&sealed, b"fresh-codes"))
+            .and_then(|plain| String::from_utf8(plain).ok())
+            .map(|text| text.lines().map(str::to_string).collect());
+        Ok(codes)
+    }
+
+    pub async fn me(uid: i64) -> Result<Me, AppError> {
+        let p = gatehouse().profile(uid).await?;
+        Ok(Me {
+            email: p.email,
+            name: p.name,
+            organization: p.organization,
+            role: p.role,
+            mfa_on: !p.factors.is_empty(),
+            recovery_codes_left: p.recovery_codes_left,
+        })
+    }
+
+    /// Only same-site paths: an attacker's `next` must not send users elsewhere.
+    pub fn safe_next(next: &str) -> &str {
+        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
+            next
+        } else {
+            "/"
+        }
+    }
+}
+
+#[cfg(feature = "ssr")]
+use ssr::*;
+
+// ------------------------------------------------------------------ sign-in
+
+#[server(prefix = "/sfn", endpoint = "login")]
+pub async fn login(email: String, password: String) -> Result<(), AppError> {
+    use gatehouse_core::service::PasswordOutcome;
+    let result = async {
+        let s = session().await?;
+        match gatehouse().login_password(&email, &password, &origin()).await? {
+            PasswordOutcome::Authenticated { user_id } => {
+                establish(&s, user_id).await?;
+                leptos_axum::redirect("/");
+            }
+            PasswordOutcome::MfaRequired { mfa_token, .. } => {
+                s.cycle_id().await.map_err(internal)?;
+                put(&s, PENDING_MFA, mfa_token).await?;
+                leptos_axum::redirect("/login/mfa");
+            }
+            PasswordOutcome::EnrollmentRequired { mfa_token, .. } => {
+                s.cycle_id().await.map_err(internal)?;
+                put(&s, PENDING_ENROLL, mfa_token).await?;
+                leptos_axum::redirect("/enroll");
+            }
+        }
+        Ok(())
+    }
+    .await;
+    back_on_error("/login", result)
+}
+
+/// Second factor at sign-in: `method` is `totp` or `recovery_code`.
+#[server(prefix = "/sfn", endpoint = "verify_code")]
+pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
+    use gatehouse_core::service::MfaMethod;
+    let page = if method == "recovery_code" { "/login/recovery" } else { "/login/mfa" };
+    let result = async {
+        let s = session().await?;
+        let Some(token) = get::<String>(&s, PENDING_MFA).await? else {
+            leptos_axum::redirect("/login");
+            return Err(AppError::new("mfa_token_invalid", "This sign-in has expired. Sign in again."));
+        };
+        let method = MfaMethod::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
+        let signed_in = gatehouse().verify_mfa(&token, method, &code, &origin()).await?;
+        establish(&s, signed_in.user_id).await?;
+        match signed_in.recovery_codes_left {
+            Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
+            None => leptos_axum::redirect("/"),
+        }
+        Ok(())
+    }
+    .await;
+    back_on_error(page, result)
+}
+
+#[server(prefix = "/sfn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    let s = session().await?;
+    if let Some(uid) = current_user(&s).await? {
+        gatehouse().sign_out_audit(uid, &origin()).await?;
+    }
+    s.flush().await.map_err(internal)?;
+    leptos_axum::redirect("/login?notice=signed_out");
+    Ok(())
+}
+
+// ------------------------------------------------------------- enrollment
+
+#[server(prefix = "/sfn", endpoint = "enrollment")]
+pub async fn enrollment() -> Result<EnrollmentView, AppError> {
+    let s = session().await?;
+    let gh = gatehouse();
+    let (setup, me) = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
+        let setup = gh.totp_setup_for_attempt(&token).await.inspect_err(|_| leptos_axum::redirect("/login?error=mfa_token_invalid"))?;
+        (setup, None)
+    } else {
+        let uid = require_user(&s).await?;
+        let me = ssr::me(uid).await?;
+        if me.mfa_on {
+            require_recent_auth(&s, "/enroll").await?;
+        }
+        (gh.totp_setup(uid).await?, Some(me))
+    };
+    let account = setup.otpauth_uri.split(':').nth(2).and_then(|rest| rest.split('?').next()).unwrap_or_default();
+    Ok(EnrollmentView {
+        me,
+        account: account.replace("%40", "@"),
+        secret_display: setup.secret_display,
+        qr_data_uri: format!("data:image/svg+xml;base64,{}", gatehouse_core::crypto::base64_encode(setup.qr_svg.as_bytes())),
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "confirm_enrollment")]
+pub async fn confirm_enrollment(code: String) -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let gh = gatehouse();
+        let codes = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
+            let (uid, codes) = gh.totp_confirm_for_attempt(&token, &code, &origin()).await?;
+            establish(&s, uid).await?;
+            Some(codes)
+        } else {
+            let uid = require_user(&s).await?;
+            if ssr::me(uid).await?.mfa_on {
+                require_recent_auth(&s, "/enroll").await?;
+            }
+            gh.totp_confirm_for_user(uid, &code, &origin()).await?
+        };
+        match codes {
+            Some(codes) => {
+                stash_codes(&s, &codes).await?;
+                leptos_axum::redirect("/recovery-codes");
+            }
+            None => leptos_axum::redirect("/profile?notice=factor_added"),
+        }
+        Ok(())
+    }
+    .await;
+    back_on_error("/enroll", result)
+}
+
+// ---------------------------------------------------------- recovery codes
+
+#[server(prefix = "/sfn", endpoint = "fresh_codes")]
+pub async fn fresh_codes() -> Result<CodesView, AppError> {
+    let s = session().await?;
+    let uid = require_user(&s).await?;
+    let Some(codes) = stashed_codes(&s).await? else {
+        leptos_axum::redirect("/profile");
+        return Err(AppError::new("not_found", "There are no new recovery codes to show."));
+    };
+    let me = ssr::me(uid).await?;
+    let text = gatehouse_core::recovery::download_text(&codes, &me.email);
+    let download_href = format!("data:text/plain;charset=utf-8;base64,{}", gatehouse_core::crypto::base64_encode(text.as_bytes()));
+    Ok(CodesView { me, codes, download_href })
+}
+
+#[server(prefix = "/sfn", endpoint = "acknowledge_codes")]
+pub async fn acknowledge_codes(saved: Option<String>) -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        require_user(&s).await?;
+        if saved.is_none() {
+            return Err(AppError::new("not_saved", "Tick “I have saved my recovery codes” first: you will not see these codes again."));
+        }
+        s.remove_value(FRESH_CODES).await.map_err(internal)?;
+        leptos_axum::redirect("/profile?notice=codes_saved");
+        Ok(())
+    }
+    .await;
+    back_on_error("/recovery-codes", result)
+}
+
+#[server(prefix = "/sfn", endpoint = "regenerate_codes")]
+pub async fn regenerate_codes() -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_recent_auth(&s, "/profile").await?;
+        let codes = gatehouse().regenerate_recovery_codes(uid, &origin()).await?;
+        stash_codes(&s, &codes).await?;
+        leptos_axum::redirect("/recovery-codes");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile", result)
+}
+
+// ----------------------------------------------------------------- profile
+
+#[server(prefix = "/sfn", endpoint = "me")]
+pub async fn current_me() -> Result<Me, AppError> {
+    let s = session().await?;
+    let uid = require_user(&s).await?;
+    ssr::me(uid).await
+}
+
+#[server(prefix = "/sfn", endpoint = "profile")]
+pub async fn profile() -> Result<ProfileView, AppError> {
+    let s = session().await?;
+    let uid = require_user(&s).await?;
+    let p = gatehouse().profile(uid).await?;
+    let me = ssr::me(uid).await?;
+    Ok(ProfileView {
+        me,
+        mfa_required: p.mfa_required,
+        factors: p
+            .factors
+            .into_iter()
+            .map(|f| FactorView {
+                id: f.id,
+                label: f.label,
+                added: gatehouse_core::format_time(f.created_at),
+                last_used: f.last_used_at.map(gatehouse_core::format_time),
+            })
+            .collect(),
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "add_factor")]
+pub async fn add_factor() -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_user(&s).await?;
+        if ssr::me(uid).await?.mfa_on {
+            require_recent_auth(&s, "/enroll").await?;
+        }
+        leptos_axum::redirect("/enroll");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile", result)
+}
+
+#[server(prefix = "/sfn", endpoint = "remove_factor")]
+pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_recent_auth(&s, "/profile").await?;
+        gatehouse().remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin()).await?;
+        s.cycle_id().await.map_err(internal)?;
+        leptos_axum::redirect("/profile?notice=factor_removed");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile", result)
+}
+
+#[server(prefix = "/sfn", endpoint = "reset_mfa")]
+pub async fn reset_mfa(password: String) -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_user(&s).await?;
+        let gh = gatehouse();
+        gh.check_password(uid, &password)
+            .await
+            .map_err(|_| AppError::new("invalid_password", "That password is not correct."))?;
+        gh.reset_mfa(uid, Some(uid), &origin()).await?;
+        s.flush().await.map_err(internal)?;
+        leptos_axum::redirect("/login?notice=mfa_reset");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile?reset=1", result)
+}
+
+#[server(prefix = "/sfn", endpoint = "confirm_identity")]
+pub async fn confirm_identity(password: String, code: Option<String>, next: String) -> Result<(), AppError> {
+    let page = format!("/confirm-identity?next={}", safe_next_or_root(&next));
+    let result = async {
+        let s = session().await?;
+        let uid = require_user(&s).await?;
+        gatehouse().step_up(uid, &password, code.as_deref().unwrap_or_default(), &origin()).await?;
+        s.cycle_id().await.map_err(internal)?;
+        put(&s, AUTH_AT, gatehouse_core::unix_now()).await?;
+        leptos_axum::redirect(safe_next(&next));
+        Ok(())
+    }
+    .await;
+    back_on_error(&page, result)
+}
+
+#[cfg(feature = "ssr")]
+fn safe_next_or_root(next: &str) -> String {
+    safe_next(next).to_string()
+}

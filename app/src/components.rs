@@ -1,0 +1,137 @@
+//! Pieces every page uses: the frame, the signed-in header, form feedback.
+
+use leptos::prelude::*;
+use leptos_router::hooks::use_query_map;
+use server_fn::ServerFn;
+
+use crate::api::{Logout, Me};
+use crate::error::AppError;
+
+/// Messages for error codes carried in the URL after a form post without JavaScript.
+pub fn message_for(code: &str) -> &'static str {
+    match code {
+        "invalid_credentials" => "The email or password is not correct.",
+        "rate_limited" => "Too many attempts. Wait a few minutes, then try again.",
+        "invalid_code" => "That code is not correct. Check it and try again.",
+        "mfa_token_invalid" => "This sign-in has expired or was used up. Sign in again.",
+        "invalid_password" => "That password is not correct.",
+        "not_saved" => "Tick “I have saved my recovery codes” first: you will not see these codes again.",
+        "step_up_required" => "Confirm it is you to make this change.",
+        "no_enrollment" => "Start the authenticator setup again.",
+        "not_signed_in" => "Sign in to continue.",
+        _ => "Something went wrong. Try again.",
+    }
+}
+
+fn notice_for(code: &str) -> &'static str {
+    match code {
+        "signed_out" => "You are signed out.",
+        "mfa_reset" => "Your multi-factor authentication was reset and you were signed out everywhere. Sign in to set up a new authenticator.",
+        "factor_added" => "Your new authenticator is ready.",
+        "factor_removed" => "The authenticator was removed. Other sessions were signed out.",
+        "codes_saved" => "Your recovery codes are saved. Each one works once.",
+        _ => "",
+    }
+}
+
+/// The error to show: the action's, or the one a no-JavaScript post put in the URL.
+pub fn error_signal<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let query = use_query_map();
+    Signal::derive(move || match action.value().get() {
+        Some(Err(e)) => Some(e.message),
+        Some(Ok(())) => None,
+        None => query.read().get("error").map(|code| message_for(&code).to_string()),
+    })
+}
+
+#[component]
+pub fn ErrorBox(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="alert-slot" role="alert" aria-live="assertive">
+            {move || message.get().map(|m| view! { <p class="alert error">{m}</p> })}
+        </div>
+    }
+}
+
+/// A status line from `?notice=…`.
+#[component]
+pub fn Notice() -> impl IntoView {
+    let query = use_query_map();
+    let text = move || query.read().get("notice").map(|n| notice_for(&n)).filter(|t| !t.is_empty());
+    view! {
+        <div role="status">{move || text().map(|t| view! { <p class="alert success">{t}</p> })}</div>
+    }
+}
+
+/// A submit button that says it is working while the request runs.
+#[component]
+pub fn Submit(label: &'static str, pending: Memo<bool>, #[prop(optional)] class: &'static str) -> impl IntoView {
+    view! {
+        <button type="submit" class=format!("button {class}") disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {label}
+        </button>
+        <span class="progress" aria-live="polite">{move || pending.get().then_some("Working…")}</span>
+    }
+}
+
+#[component]
+pub fn Brand() -> impl IntoView {
+    view! {
+        <a href="/" class="brand" aria-label="Gatehouse home">
+            <span class="brand-mark" aria-hidden="true">"◆"</span>
+            " Gatehouse"
+        </a>
+    }
+}
+
+/// The header of every signed-in page: who is signed in, and "Sign out".
+#[component]
+pub fn SignedInHeader(me: Me) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <Brand/>
+            <nav aria-label="Account">
+                <a href="/profile">"My Profile"</a>
+                <span class="who">
+                    <span class="visually-hidden">"Signed in as "</span>
+                    {me.email}
+                </span>
+                <ActionForm action=logout>
+                    <button type="submit" class="button secondary small">"Sign out"</button>
+                </ActionForm>
+            </nav>
+        </header>
+    }
+}
+
+/// Header for pages before sign-in.
+#[component]
+pub fn PublicHeader() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <Brand/>
+        </header>
+    }
+}
+
+#[component]
+pub fn Loading() -> impl IntoView {
+    view! { <p class="progress" role="status">"Loading…"</p> }
+}
+
+/// What to show when a page's data could not be loaded (the server may also redirect).
+#[component]
+pub fn LoadError(error: AppError) -> impl IntoView {
+    view! {
+        <PublicHeader/>
+        <section class="card narrow">
+            <h1>"This page could not be shown"</h1>
+            <p class="alert error" role="alert">{error.message}</p>
+            <p><a href="/login">"Go to sign-in"</a></p>
+        </section>
+    }
+}

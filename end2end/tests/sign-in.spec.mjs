@@ -1,0 +1,139 @@
+// The screens of sign-in and of My Profile, in Chromium with JavaScript on.
+import { test, expect, createUser, enrolledUser, signIn, totp, hydrated, PASSWORD } from './helpers.mjs';
+import fs from 'node:fs';
+
+async function codesOnPage(page) {
+  return (await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts()).map((c) => c.trim());
+}
+
+async function saveCodesAndContinue(page) {
+  await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+}
+
+async function enrollOnPage(page) {
+  await expect(page).toHaveURL(/\/enroll$/);
+  await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+  const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
+  await hydrated(page);
+  await page.getByLabel('Authentication code').fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  return secret;
+}
+
+test('a new user enrolls by reading the secret shown on the page, then downloads the codes', async ({ page }) => {
+  const email = createUser('owner');
+  await signIn(page, email);
+  await enrollOnPage(page);
+  const codes = await codesOnPage(page);
+  expect(codes).toHaveLength(10);
+  for (const code of codes) expect(code).toMatch(/^[0-9A-Z]{4}-[0-9A-Z]{4}-[0-9A-Z]{4}$/);
+
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe('gatehouse-recovery-codes.txt');
+  const text = fs.readFileSync(await download.path(), 'utf8');
+  for (const code of codes) expect(text).toContain(code);
+
+  // Continue is refused until the box is ticked.
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  await saveCodesAndContinue(page);
+  await expect(page.getByText('10 of 10 recovery codes left.')).toBeVisible();
+  await expect(page.getByText(email).first()).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+});
+
+test('signs in with the authenticator app', async ({ page, request }) => {
+  const { email, secret } = await enrolledUser(request);
+  await signIn(page, email);
+  await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Authentication code').fill('000000' === totp(secret, 1) ? '111111' : '000000');
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
+  await page.getByLabel('Authentication code').fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
+});
+
+test('signs in with a recovery code through "Try another method"', async ({ page, request }) => {
+  const { email, codes } = await enrolledUser(request);
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Try another method' }).click();
+  await page.getByRole('link', { name: 'Use a recovery code' }).click();
+  await hydrated(page);
+  await page.getByLabel('Recovery code').fill(codes[0].toLowerCase());
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await page.goto('/profile');
+  await expect(page.getByText('9 of 10 recovery codes left.')).toBeVisible();
+});
+
+test('regenerates recovery codes; the old ones stop working', async ({ page, request }) => {
+  const { email, secret, codes: oldCodes } = await enrolledUser(request);
+  await signIn(page, email);
+  await page.getByLabel('Authentication code').fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await page.getByRole('link', { name: 'My Profile' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Generate new codes' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  const newCodes = await codesOnPage(page);
+  expect(newCodes).toHaveLength(10);
+  expect(newCodes.filter((c) => oldCodes.includes(c))).toEqual([]);
+  await saveCodesAndContinue(page);
+
+  const login = await (await request.post('/api/v1/auth/login', { data: { email, password: PASSWORD } })).json();
+  const old = await request.post('/api/v1/auth/mfa', { data: { mfa_token: login.mfa_token, method: 'recovery_code', code: oldCodes[1] } });
+  expect(old.status()).toBe(401);
+  const fresh = await request.post('/api/v1/auth/mfa', { data: { mfa_token: login.mfa_token, method: 'recovery_code', code: newCodes[1] } });
+  expect(fresh.status()).toBe(200);
+});
+
+test('resets MFA from My Profile and enrolls again', async ({ page, request }) => {
+  const { email, secret } = await enrolledUser(request);
+  await signIn(page, email);
+  await page.getByLabel('Authentication code').fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('link', { name: 'My Profile' }).click();
+  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
+  await page.getByLabel('Password').fill('not my password');
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'That password is not correct.' })).toBeVisible();
+  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByRole('button', { name: 'Reset', exact: true }).click();
+  await expect(page.getByText('Your multi-factor authentication was reset')).toBeVisible();
+
+  await signIn(page, email);
+  const newSecret = await enrollOnPage(page);
+  expect(newSecret).not.toBe(secret);
+  await saveCodesAndContinue(page);
+});
+
+test('signs in with the keyboard alone', async ({ page, request }) => {
+  const { email, secret } = await enrolledUser(request);
+  await page.goto('/login');
+  await hydrated(page);
+  await expect(page.getByLabel('Email')).toBeFocused();
+  await page.keyboard.type(email);
+  await page.keyboard.press('Tab');
+  await expect(page.getByLabel('Password')).toBeFocused();
+  await page.keyboard.type(PASSWORD);
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+  await expect(page.getByLabel('Authentication code')).toBeFocused();
+  await page.keyboard.type(totp(secret, 1));
+  await page.keyboard.press('Tab');
+  await expect(page.getByRole('button', { name: 'Verify' })).toBeFocused();
+  await page.keyboard.press('Enter');
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+});

@@ -1,0 +1,28 @@
+#!/usr/bin/env bash
+# Runs every test: formatting and lints, unit tests, HTTP tests against a real
+# server on SQLite and PostgreSQL, and end-to-end tests in Chromium.
+# PostgreSQL must listen on 127.0.0.1:5432 (user postgres, trust auth), or set
+# GATEHOUSE_TEST_POSTGRES_URL to an admin URL that may create databases.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+step() { printf '\n==> %s\n' "$*" >&2; }
+
+./scripts/install-tools.sh --test
+TARGET_DIR="${CARGO_TARGET_DIR:-target}"
+
+step "formatting and lints"
+cargo fmt --all -- --check
+cargo clippy --release -p gatehouse-core -p gatehouse --all-targets -- -D warnings
+cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
+
+./scripts/build.sh
+
+step "unit and HTTP tests (SQLite and PostgreSQL)"
+cargo test --release -p gatehouse-core -p app -p gatehouse
+
+step "end-to-end tests in Chromium"
+export GATEHOUSE_BIN="$PWD/$TARGET_DIR/release/gatehouse"
+export LEPTOS_SITE_ROOT="$PWD/$TARGET_DIR/site"
+case "$TARGET_DIR" in /*) export GATEHOUSE_BIN="$TARGET_DIR/release/gatehouse" LEPTOS_SITE_ROOT="$TARGET_DIR/site" ;; esac
+(cd end2end && npx playwright test)

@@ -1,0 +1,137 @@
+//! Configuration from the environment. A bad value stops the server with a
+//! message naming the variable and what is wrong with it.
+
+use std::net::{IpAddr, SocketAddr};
+use std::path::{Path, PathBuf};
+
+use gatehouse_core::crypto::Keys;
+use gatehouse_core::db::{self, Backend};
+use gatehouse_core::Settings;
+
+#[derive(Clone)]
+pub struct Config {
+    pub database_url: String,
+    pub site_addr: SocketAddr,
+    pub site_root: String,
+    pub trusted_proxies: Vec<IpAddr>,
+    pub settings: Settings,
+}
+
+#[derive(Debug, thiserror::Error)]
+#[error("{var}: {problem}")]
+pub struct ConfigError {
+    pub var: &'static str,
+    pub problem: String,
+}
+
+fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
+    ConfigError { var, problem: problem.into() }
+}
+
+fn var(name: &str) -> Option<String> {
+    std::env::var(name).ok().filter(|v| !v.trim().is_empty())
+}
+
+impl Config {
+    pub fn from_env() -> Result<Self, ConfigError> {
+        let database_url = var("GATEHOUSE_DATABASE_URL").unwrap_or_else(|| "sqlite://data/gatehouse.db".into());
+        db::backend_of(&database_url).map_err(|e| bad("GATEHOUSE_DATABASE_URL", e.to_string()))?;
+
+        let site_addr: SocketAddr = var("LEPTOS_SITE_ADDR")
+            .unwrap_or_else(|| "127.0.0.1:3000".into())
+            .parse()
+            .map_err(|_| bad("LEPTOS_SITE_ADDR", "must be an address with a port, such as 127.0.0.1:3000"))?;
+
+        let public_url = var("GATEHOUSE_PUBLIC_URL").unwrap_or_else(|| format!("http://{site_addr}"));
+        let parsed = url::Url::parse(&public_url)
+            .map_err(|e| bad("GATEHOUSE_PUBLIC_URL", format!("must be an absolute URL such as https://mfa.example.com ({e})")))?;
+        let secure = match parsed.scheme() {
+            "https" => true,
+            "http" => {
+                let loopback = match parsed.host() {
+                    Some(url::Host::Domain(d)) => d == "localhost",
+                    Some(url::Host::Ipv4(ip)) => ip.is_loopback(),
+                    Some(url::Host::Ipv6(ip)) => ip.is_loopback(),
+                    None => false,
+                };
+                if !loopback {
+                    return Err(bad("GATEHOUSE_PUBLIC_URL", "must use https:// unless it points at this machine (127.0.0.1 or localhost)"));
+                }
+                false
+            }
+            other => return Err(bad("GATEHOUSE_PUBLIC_URL", format!("scheme {other:?} is not http or https"))),
+        };
+
+        let trusted_proxies = match var("GATEHOUSE_TRUSTED_PROXIES") {
+            None => Vec::new(),
+            Some(list) => list
+                .split(',')
+                .map(|p| p.trim().parse::<IpAddr>())
+                .collect::<Result<_, _>>()
+                .map_err(|_| bad("GATEHOUSE_TRUSTED_PROXIES", "must be a comma-separated list of IP addresses"))?,
+        };
+
+        let login_rate_per_ip = match var("GATEHOUSE_LOGIN_RATE_LIMIT") {
+            None => 100,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| *n > 0)
+                .ok_or_else(|| bad("GATEHOUSE_LOGIN_RATE_LIMIT", "must be a positive whole number (sign-in attempts per IP per 5 minutes)"))?,
+        };
+
+        Ok(Self {
+            database_url,
+            site_addr,
+            site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
+            trusted_proxies,
+            settings: Settings {
+                public_url: public_url.trim_end_matches('/').to_string(),
+                secure_cookies: secure,
+                login_rate_per_ip,
+                issuer: "Gatehouse".into(),
+            },
+        })
+    }
+
+    /// The server key: from `GATEHOUSE_SECRET_KEY`, or (SQLite only) a key file
+    /// beside the database, created with mode 0600 on first start.
+    pub fn keys(&self) -> Result<Keys, ConfigError> {
+        const VAR: &str = "GATEHOUSE_SECRET_KEY";
+        if let Some(hex) = var(VAR) {
+            return Keys::from_hex(&hex).map_err(|e| bad(VAR, e.to_string()));
+        }
+        if db::backend_of(&self.database_url).ok() == Some(Backend::Postgres) {
+            return Err(bad(VAR, "is required with PostgreSQL: every app server must share the same key (generate one with `openssl rand -hex 32`)"));
+        }
+        let db_path = db::sqlite_path(&self.database_url).unwrap_or_else(|| PathBuf::from("data/gatehouse.db"));
+        let key_path = db_path.with_extension("key");
+        load_or_create_key_file(&key_path).map_err(|problem| bad(VAR, problem))
+    }
+}
+
+fn load_or_create_key_file(path: &Path) -> Result<Keys, String> {
+    if let Ok(text) = std::fs::read_to_string(path) {
+        return Keys::from_hex(&text).map_err(|e| format!("the key file {} is damaged: {e}", path.display()));
+    }
+    if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
+        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+    }
+    let hex = Keys::generate_master_hex();
+    write_private(path, &hex).map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
+    tracing::info!(path = %path.display(), "generated a new server key; back it up with the database");
+    Keys::from_hex(&hex).map_err(|e| e.to_string())
+}
+
+#[cfg(unix)]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    use std::io::Write;
+    use std::os::unix::fs::OpenOptionsExt;
+    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    file.write_all(text.as_bytes())
+}
+
+#[cfg(not(unix))]
+fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
+    std::fs::write(path, text)
+}

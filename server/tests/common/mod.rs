@@ -1,0 +1,303 @@
+//! Test harness: a real `gatehouse` process per test, on a fresh SQLite file
+//! or a fresh PostgreSQL database, driven over HTTP and through its CLI.
+#![allow(dead_code)]
+
+use std::io::Write;
+use std::net::TcpListener;
+use std::process::{Child, Command, Output, Stdio};
+use std::time::{Duration, Instant};
+
+use gatehouse_core::totp::TotpParams;
+use serde_json::{json, Value};
+
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Backend {
+    Sqlite,
+    Postgres,
+}
+
+/// Defines each test once per backend: `NAME::sqlite` and `NAME::postgres`.
+#[macro_export]
+macro_rules! on_both_databases {
+    ($($name:ident),* $(,)?) => {$(
+        mod $name {
+            #[test]
+            fn sqlite() { super::$name(common::Backend::Sqlite) }
+            #[test]
+            fn postgres() { super::$name(common::Backend::Postgres) }
+        }
+    )*};
+}
+
+pub const PASSWORD: &str = "correct horse battery staple";
+
+pub struct Server {
+    pub base: String,
+    pub db_url: String,
+    child: Child,
+    pg_db: Option<String>,
+    dir: std::path::PathBuf,
+    env: Vec<(String, String)>,
+}
+
+fn admin_url() -> String {
+    std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+}
+
+fn free_port() -> u16 {
+    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+fn unique() -> String {
+    let bytes: [u8; 6] = gatehouse_core::crypto::random_bytes();
+    hex_lower(&bytes)
+}
+
+fn hex_lower(bytes: &[u8]) -> String {
+    bytes.iter().map(|b| format!("{b:02x}")).collect()
+}
+
+/// Runs SQL against a database (setup and tampering in tests).
+pub fn sql(url: &str, statement: &str) {
+    let url = url.to_string();
+    let statement = statement.to_string();
+    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async move {
+        sqlx::any::install_default_drivers();
+        let pool = sqlx::AnyPool::connect(&url).await.expect("connect for test SQL");
+        sqlx::raw_sql(&statement).execute(&pool).await.expect("test SQL");
+        pool.close().await;
+    });
+}
+
+pub fn binary() -> &'static str {
+    env!("CARGO_BIN_EXE_gatehouse")
+}
+
+impl Server {
+    pub fn start(backend: Backend) -> Self {
+        Self::start_with(backend, &[])
+    }
+
+    pub fn start_with(backend: Backend, extra_env: &[(&str, &str)]) -> Self {
+        let dir = std::env::temp_dir().join(format!("gatehouse-test-{}", unique()));
+        std::fs::create_dir_all(&dir).unwrap();
+        let (db_url, pg_db) = match backend {
+            Backend::Sqlite => (format!("sqlite://{}/gatehouse.db", dir.display()), None),
+            Backend::Postgres => {
+                let name = format!("gatehouse_test_{}", unique());
+                sql(&admin_url(), &format!("CREATE DATABASE {name}"));
+                let base = admin_url();
+                let url = format!("{}/{name}", base.rsplit_once('/').unwrap().0);
+                (url, Some(name))
+            }
+        };
+        let port = free_port();
+        let base = format!("http://127.0.0.1:{port}");
+        let mut env: Vec<(String, String)> = vec![
+            ("GATEHOUSE_DATABASE_URL".into(), db_url.clone()),
+            ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
+            ("GATEHOUSE_SECRET_KEY".into(), gatehouse_core::crypto::Keys::generate_master_hex()),
+            ("GATEHOUSE_LOGIN_RATE_LIMIT".into(), "10000".into()),
+            ("RUST_LOG".into(), "warn".into()),
+        ];
+        for (k, v) in extra_env {
+            env.retain(|(key, _)| key != k);
+            env.push((k.to_string(), v.to_string()));
+        }
+        let child = Command::new(binary())
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start gatehouse");
+        let server = Self { base, db_url, child, pg_db, dir, env };
+        server.wait_ready();
+        server
+    }
+
+    fn wait_ready(&self) {
+        let deadline = Instant::now() + Duration::from_secs(30);
+        while Instant::now() < deadline {
+            if ureq::get(&format!("{}/login", self.base)).timeout(Duration::from_secs(2)).call().is_ok() {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(100));
+        }
+        panic!("gatehouse did not start at {}", self.base);
+    }
+
+    /// Runs a CLI command against this server's database.
+    pub fn cli(&self, args: &[&str], stdin: Option<&str>) -> Output {
+        let mut child = Command::new(binary())
+            .args(args)
+            .envs(self.env.iter().map(|(k, v)| (k, v)))
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .stderr(Stdio::piped())
+            .spawn()
+            .unwrap();
+        if let Some(text) = stdin {
+            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+        }
+        drop(child.stdin.take());
+        child.wait_with_output().unwrap()
+    }
+
+    pub fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
+        let out = self.cli(args, stdin);
+        assert!(out.status.success(), "gatehouse {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        String::from_utf8_lossy(&out.stdout).into_owned()
+    }
+
+    /// A company with a user of `role` (owner and admin require MFA; member does not).
+    pub fn user(&self, role: &str) -> String {
+        let slug = format!("co-{}", unique());
+        self.cli_ok(&["org", "create", "--kind", "company", "--slug", &slug, "--name", "Test Co"], None);
+        self.user_in(&slug, role)
+    }
+
+    pub fn user_in(&self, org: &str, role: &str) -> String {
+        let email = format!("{role}-{}@example.com", unique());
+        self.cli_ok(&["user", "create", "--org", org, "--email", &email, "--role", role], Some(&format!("{PASSWORD}\n")));
+        email
+    }
+
+    pub fn url(&self, path: &str) -> String {
+        format!("{}{path}", self.base)
+    }
+
+    // ------------------------------------------------------------ JSON API
+
+    pub fn post(&self, path: &str, body: Value, bearer: Option<&str>) -> Reply {
+        let mut req = ureq::post(&self.url(path));
+        if let Some(token) = bearer {
+            req = req.set("Authorization", &format!("Bearer {token}"));
+        }
+        Reply::from(req.send_json(body))
+    }
+
+    pub fn get(&self, path: &str, bearer: Option<&str>) -> Reply {
+        let mut req = ureq::get(&self.url(path));
+        if let Some(token) = bearer {
+            req = req.set("Authorization", &format!("Bearer {token}"));
+        }
+        Reply::from(req.call())
+    }
+
+    pub fn login(&self, email: &str, password: &str) -> Reply {
+        self.post("/api/v1/auth/login", json!({ "email": email, "password": password }), None)
+    }
+
+    pub fn mfa(&self, token: &str, method: &str, code: &str) -> Reply {
+        self.post("/api/v1/auth/mfa", json!({ "mfa_token": token, "method": method, "code": code }), None)
+    }
+
+    /// Signs a new `owner` in through enrollment: returns (email, secret, recovery codes, access token).
+    pub fn enrolled_user(&self) -> (String, Vec<u8>, Vec<String>, String) {
+        let email = self.user("owner");
+        let login = self.login(&email, PASSWORD);
+        assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
+        let token = login.json["mfa_token"].as_str().unwrap().to_string();
+        let setup = self.post("/api/v1/mfa/totp/setup", json!({ "mfa_token": token }), None);
+        assert_eq!(setup.status, 200, "{setup:?}");
+        let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+        let confirm = self.post("/api/v1/mfa/totp/confirm", json!({ "mfa_token": token, "code": totp_now(&secret) }), None);
+        assert_eq!(confirm.status, 200, "{confirm:?}");
+        let codes = confirm.json["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
+        (email, secret, codes, confirm.json["access_token"].as_str().unwrap().to_string())
+    }
+
+    pub fn mfa_token(&self, email: &str) -> String {
+        let login = self.login(email, PASSWORD);
+        assert_eq!(login.json["status"], "mfa_required", "{login:?}");
+        login.json["mfa_token"].as_str().unwrap().to_string()
+    }
+}
+
+impl Drop for Server {
+    fn drop(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        if let Some(name) = &self.pg_db {
+            sql(&admin_url(), &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+        }
+        let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+#[derive(Debug)]
+pub struct Reply {
+    pub status: u16,
+    pub json: Value,
+    pub text: String,
+    pub headers: Vec<(String, String)>,
+}
+
+impl Reply {
+    pub fn header(&self, name: &str) -> Option<&str> {
+        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+    }
+    pub fn all(&self, name: &str) -> Vec<&str> {
+        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+    }
+}
+
+impl From<Result<ureq::Response, ureq::Error>> for Reply {
+    fn from(result: Result<ureq::Response, ureq::Error>) -> Self {
+        let response = match result {
+            Ok(r) => r,
+            Err(ureq::Error::Status(_, r)) => r,
+            Err(e) => panic!("request failed: {e}"),
+        };
+        let status = response.status();
+        let mut headers = Vec::new();
+        for name in response.headers_names() {
+            for value in response.all(&name) {
+                headers.push((name.clone(), value.to_string()));
+            }
+        }
+        let text = response.into_string().unwrap_or_default();
+        let json = serde_json::from_str(&text).unwrap_or(Value::Null);
+        Self { status, json, text, headers }
+    }
+}
+
+pub fn now() -> u64 {
+    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+}
+
+pub fn totp_at(secret: &[u8], time: u64) -> String {
+    TotpParams::default().generate(secret, time)
+}
+
+pub fn totp_now(secret: &[u8]) -> String {
+    totp_at(secret, now())
+}
+
+/// A code of the next time step: valid now (±1 step) but never used before.
+pub fn totp_next(secret: &[u8]) -> String {
+    totp_at(secret, now() + 30)
+}
+
+pub fn wrong_code(secret: &[u8]) -> String {
+    let valid: Vec<String> = [-30i64, 0, 30].iter().map(|d| totp_at(secret, (now() as i64 + d) as u64)).collect();
+    (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !valid.contains(c)).unwrap()
+}
+
+pub fn base32_decode(text: &str) -> Vec<u8> {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut bits = 0u64;
+    let mut count = 0;
+    let mut out = Vec::new();
+    for c in text.bytes().filter(|c| *c != b'=' && *c != b' ') {
+        let value = ALPHABET.iter().position(|a| *a == c).expect("base32") as u64;
+        bits = (bits << 5) | value;
+        count += 5;
+        if count >= 8 {
+            count -= 8;
+            out.push((bits >> count) as u8);
+        }
+    }
+    out
+}
