@@ -32,6 +32,12 @@ if ! "$TOOLS/bin/wasm-opt" --version 2>/dev/null | grep -q "version 132"; then
   ln -sf "$TOOLS/binaryen/node_modules/binaryen/bin/wasm-opt" "$TOOLS/bin/wasm-opt"
 fi
 
+# brotli precompresses the bundle (optional: gzip alone also works).
+if ! command -v brotli >/dev/null && command -v apt-get >/dev/null && [[ $(id -u) == 0 ]]; then
+  step "installing brotli from Debian"
+  (apt-get install -y -qq brotli >/dev/null 2>&1 || { apt-get update -qq && apt-get install -y -qq brotli >/dev/null; }) || true
+fi
+
 if [[ "${1:-}" == "--test" ]]; then
   if ! command -v chromium >/dev/null; then
     step "installing Chromium from Debian"

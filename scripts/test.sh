@@ -9,6 +9,12 @@ cd "$(dirname "$0")/.."
 step() { printf '\n==> %s\n' "$*" >&2; }
 
 ./scripts/install-tools.sh --test
+
+# The HTTP tests need PostgreSQL; start this machine's cluster if it is down.
+if ! pg_isready -q -h 127.0.0.1 -p 5432 2>/dev/null && command -v pg_ctlcluster >/dev/null; then
+  step "starting PostgreSQL"
+  pg_ctlcluster --skip-systemctl-redirect "$(ls /etc/postgresql | head -n1)" main start
+fi
 TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 
 step "formatting and lints"

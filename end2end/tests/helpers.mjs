@@ -44,6 +44,12 @@ export function totp(secretBase32, offset = 0) {
   return String((hmac.readUInt32BE(start) & 0x7fffffff) % 1_000_000).padStart(6, '0');
 }
 
+/** A 6-digit code that is valid in none of the accepted time steps. */
+export function wrongCode(secretBase32) {
+  const valid = [-1, 0, 1, 2].map((offset) => totp(secretBase32, offset));
+  return ['000000', '111111', '222222', '333333', '444444'].find((c) => !valid.includes(c));
+}
+
 /** Enrolls a new owner through the JSON API; the browser then signs in with the next step's code. */
 export async function enrolledUser(request) {
   const email = createUser('owner');

@@ -1,5 +1,5 @@
 // The screens of sign-in and of My Profile, in Chromium with JavaScript on.
-import { test, expect, createUser, enrolledUser, signIn, totp, hydrated, PASSWORD } from './helpers.mjs';
+import { test, expect, createUser, enrolledUser, signIn, totp, wrongCode, hydrated, PASSWORD } from './helpers.mjs';
 import fs from 'node:fs';
 
 async function codesOnPage(page) {
@@ -53,7 +53,7 @@ test('signs in with the authenticator app', async ({ page, request }) => {
   await signIn(page, email);
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
   await hydrated(page);
-  await page.getByLabel('Authentication code').fill('000000' === totp(secret, 1) ? '111111' : '000000');
+  await page.getByLabel('Authentication code').fill(wrongCode(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
   await page.getByLabel('Authentication code').fill(totp(secret, 1));

@@ -22,9 +22,9 @@ macro_rules! on_both_databases {
     ($($name:ident),* $(,)?) => {$(
         mod $name {
             #[test]
-            fn sqlite() { super::$name(common::Backend::Sqlite) }
+            fn sqlite() { super::$name(super::common::Backend::Sqlite) }
             #[test]
-            fn postgres() { super::$name(common::Backend::Postgres) }
+            fn postgres() { super::$name(super::common::Backend::Postgres) }
         }
     )*};
 }
