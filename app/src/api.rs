@@ -77,7 +77,10 @@ pub mod ssr {
 
     pub fn internal(e: impl std::fmt::Display) -> AppError {
         tracing::error!(error = %e, "session error");
-        AppError::new("internal", "Something went wrong on our side. Try again in a moment.")
+        AppError::new(
+            "internal",
+            "Something went wrong on our side. Try again in a moment.",
+        )
     }
 
     pub async fn session() -> Result<Session, AppError> {
@@ -93,22 +96,49 @@ pub mod ssr {
 
     fn accepts_html() -> bool {
         use_context::<http::request::Parts>()
-            .and_then(|p| p.headers.get(http::header::ACCEPT).and_then(|v| v.to_str().ok()).map(|v| v.contains("text/html")))
+            .and_then(|p| {
+                p.headers
+                    .get(http::header::ACCEPT)
+                    .and_then(|v| v.to_str().ok())
+                    .map(|v| v.contains("text/html"))
+            })
             .unwrap_or(false)
     }
 
-    /// For plain (no-JavaScript) form posts, return to `page` with the error code.
+    /// For plain (no-JavaScript) form posts, return to `page` with the error
+    /// code; for script calls, answer with a status that matches the error.
     pub fn back_on_error<T>(page: &str, result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(e) = &result {
             if accepts_html() {
                 let sep = if page.contains('?') { '&' } else { '?' };
                 leptos_axum::redirect(&format!("{page}{sep}error={}", e.code));
+            } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(status_of(&e.code));
             }
         }
         result
     }
 
-    pub async fn get<T: serde::de::DeserializeOwned>(s: &Session, key: &str) -> Result<Option<T>, AppError> {
+    fn status_of(code: &str) -> http::StatusCode {
+        use http::StatusCode as S;
+        match code {
+            "rate_limited" => S::TOO_MANY_REQUESTS,
+            "internal" => S::INTERNAL_SERVER_ERROR,
+            "unavailable" => S::SERVICE_UNAVAILABLE,
+            "invalid_credentials"
+            | "invalid_code"
+            | "mfa_token_invalid"
+            | "invalid_password"
+            | "not_signed_in" => S::UNAUTHORIZED,
+            "step_up_required" => S::FORBIDDEN,
+            _ => S::BAD_REQUEST,
+        }
+    }
+
+    pub async fn get<T: serde::de::DeserializeOwned>(
+        s: &Session,
+        key: &str,
+    ) -> Result<Option<T>, AppError> {
         s.get::<T>(key).await.map_err(internal)
     }
 
@@ -119,7 +149,9 @@ pub mod ssr {
     /// The signed-in user, honouring the 12-hour absolute limit (the 30-minute
     /// idle limit is the session's own expiry).
     pub async fn current_user(s: &Session) -> Result<Option<i64>, AppError> {
-        let Some(uid) = get::<i64>(s, USER_KEY).await? else { return Ok(None) };
+        let Some(uid) = get::<i64>(s, USER_KEY).await? else {
+            return Ok(None);
+        };
         let signed_in_at = get::<i64>(s, SIGNED_IN_AT).await?.unwrap_or(0);
         if unix_now() - signed_in_at > ABSOLUTE_TIMEOUT {
             s.flush().await.map_err(internal)?;
@@ -145,7 +177,10 @@ pub mod ssr {
         let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
         if unix_now() - auth_at > gatehouse_core::service::STEP_UP_WINDOW {
             leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
-            return Err(AppError::new("step_up_required", "Confirm it is you to make this change."));
+            return Err(AppError::new(
+                "step_up_required",
+                "Confirm it is you to make this change.",
+            ));
         }
         Ok(uid)
     }
@@ -169,12 +204,16 @@ pub mod ssr {
     /// Fresh recovery codes wait in the session, sealed with the server key,
     /// until the user confirms they saved them.
     pub async fn stash_codes(s: &Session, codes: &[String]) -> Result<(), AppError> {
-        let sealed = gatehouse().keys().seal(codes.join("\n").as_bytes(), b"fresh-codes");
+        let sealed = gatehouse()
+            .keys()
+            .seal(codes.join("\n").as_bytes(), b"fresh-codes");
         put(s, FRESH_CODES, gatehouse_core::crypto::hex_encode(&sealed)).await
     }
 
     pub async fn stashed_codes(s: &Session) -> Result<Option<Vec<String>>, AppError> {
-        let Some(hex) = get::<String>(s, FRESH_CODES).await? else { return Ok(None) };
+        let Some(hex) = get::<String>(s, FRESH_CODES).await? else {
+            return Ok(None);
+        };
         let codes = gatehouse_core::crypto::hex_decode(&hex)
             .and_then(|sealed| gatehouse().keys().open(&sealed, b"fresh-codes"))
             .and_then(|plain| String::from_utf8(plain).ok())
@@ -214,7 +253,10 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
     use gatehouse_core::service::PasswordOutcome;
     let result = async {
         let s = session().await?;
-        match gatehouse().login_password(&email, &password, &origin()).await? {
+        match gatehouse()
+            .login_password(&email, &password, &origin())
+            .await?
+        {
             PasswordOutcome::Authenticated { user_id } => {
                 establish(&s, user_id).await?;
                 leptos_axum::redirect("/");
@@ -240,15 +282,25 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 #[server(prefix = "/sfn", endpoint = "verify_code")]
 pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
     use gatehouse_core::service::MfaMethod;
-    let page = if method == "recovery_code" { "/login/recovery" } else { "/login/mfa" };
+    let page = if method == "recovery_code" {
+        "/login/recovery"
+    } else {
+        "/login/mfa"
+    };
     let result = async {
         let s = session().await?;
         let Some(token) = get::<String>(&s, PENDING_MFA).await? else {
             leptos_axum::redirect("/login");
-            return Err(AppError::new("mfa_token_invalid", "This sign-in has expired. Sign in again."));
+            return Err(AppError::new(
+                "mfa_token_invalid",
+                "This sign-in has expired. Sign in again.",
+            ));
         };
-        let method = MfaMethod::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
-        let signed_in = gatehouse().verify_mfa(&token, method, &code, &origin()).await?;
+        let method =
+            MfaMethod::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
+        let signed_in = gatehouse()
+            .verify_mfa(&token, method, &code, &origin())
+            .await?;
         establish(&s, signed_in.user_id).await?;
         match signed_in.recovery_codes_left {
             Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
@@ -278,7 +330,10 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
     let s = session().await?;
     let gh = gatehouse();
     let (setup, me) = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
-        let setup = gh.totp_setup_for_attempt(&token).await.inspect_err(|_| leptos_axum::redirect("/login?error=mfa_token_invalid"))?;
+        let setup = gh
+            .totp_setup_for_attempt(&token)
+            .await
+            .inspect_err(|_| leptos_axum::redirect("/login?error=mfa_token_invalid"))?;
         (setup, None)
     } else {
         let uid = require_user(&s).await?;
@@ -288,12 +343,20 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
         }
         (gh.totp_setup(uid).await?, Some(me))
     };
-    let account = setup.otpauth_uri.split(':').nth(2).and_then(|rest| rest.split('?').next()).unwrap_or_default();
+    let account = setup
+        .otpauth_uri
+        .split(':')
+        .nth(2)
+        .and_then(|rest| rest.split('?').next())
+        .unwrap_or_default();
     Ok(EnrollmentView {
         me,
         account: account.replace("%40", "@"),
         secret_display: setup.secret_display,
-        qr_data_uri: format!("data:image/svg+xml;base64,{}", gatehouse_core::crypto::base64_encode(setup.qr_svg.as_bytes())),
+        qr_data_uri: format!(
+            "data:image/svg+xml;base64,{}",
+            gatehouse_core::crypto::base64_encode(setup.qr_svg.as_bytes())
+        ),
     })
 }
 
@@ -303,7 +366,9 @@ pub async fn confirm_enrollment(code: String) -> Result<(), AppError> {
         let s = session().await?;
         let gh = gatehouse();
         let codes = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
-            let (uid, codes) = gh.totp_confirm_for_attempt(&token, &code, &origin()).await?;
+            let (uid, codes) = gh
+                .totp_confirm_for_attempt(&token, &code, &origin())
+                .await?;
             establish(&s, uid).await?;
             Some(codes)
         } else {
@@ -334,12 +399,22 @@ pub async fn fresh_codes() -> Result<CodesView, AppError> {
     let uid = require_user(&s).await?;
     let Some(codes) = stashed_codes(&s).await? else {
         leptos_axum::redirect("/profile");
-        return Err(AppError::new("not_found", "There are no new recovery codes to show."));
+        return Err(AppError::new(
+            "not_found",
+            "There are no new recovery codes to show.",
+        ));
     };
     let me = ssr::me(uid).await?;
     let text = gatehouse_core::recovery::download_text(&codes, &me.email);
-    let download_href = format!("data:text/plain;charset=utf-8;base64,{}", gatehouse_core::crypto::base64_encode(text.as_bytes()));
-    Ok(CodesView { me, codes, download_href })
+    let download_href = format!(
+        "data:text/plain;charset=utf-8;base64,{}",
+        gatehouse_core::crypto::base64_encode(text.as_bytes())
+    );
+    Ok(CodesView {
+        me,
+        codes,
+        download_href,
+    })
 }
 
 #[server(prefix = "/sfn", endpoint = "acknowledge_codes")]
@@ -348,7 +423,10 @@ pub async fn acknowledge_codes(saved: Option<String>) -> Result<(), AppError> {
         let s = session().await?;
         require_user(&s).await?;
         if saved.is_none() {
-            return Err(AppError::new("not_saved", "Tick “I have saved my recovery codes” first: you will not see these codes again."));
+            return Err(AppError::new(
+                "not_saved",
+                "Tick “I have saved my recovery codes” first: you will not see these codes again.",
+            ));
         }
         s.remove_value(FRESH_CODES).await.map_err(internal)?;
         leptos_axum::redirect("/profile?notice=codes_saved");
@@ -363,7 +441,9 @@ pub async fn regenerate_codes() -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
         let uid = require_recent_auth(&s, "/profile").await?;
-        let codes = gatehouse().regenerate_recovery_codes(uid, &origin()).await?;
+        let codes = gatehouse()
+            .regenerate_recovery_codes(uid, &origin())
+            .await?;
         stash_codes(&s, &codes).await?;
         leptos_axum::redirect("/recovery-codes");
         Ok(())
@@ -423,7 +503,9 @@ pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
         let uid = require_recent_auth(&s, "/profile").await?;
-        gatehouse().remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin()).await?;
+        gatehouse()
+            .remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin())
+            .await?;
         s.cycle_id().await.map_err(internal)?;
         leptos_axum::redirect("/profile?notice=factor_removed");
         Ok(())
@@ -451,12 +533,23 @@ pub async fn reset_mfa(password: String) -> Result<(), AppError> {
 }
 
 #[server(prefix = "/sfn", endpoint = "confirm_identity")]
-pub async fn confirm_identity(password: String, code: Option<String>, next: String) -> Result<(), AppError> {
+pub async fn confirm_identity(
+    password: String,
+    code: Option<String>,
+    next: String,
+) -> Result<(), AppError> {
     let page = format!("/confirm-identity?next={}", safe_next_or_root(&next));
     let result = async {
         let s = session().await?;
         let uid = require_user(&s).await?;
-        gatehouse().step_up(uid, &password, code.as_deref().unwrap_or_default(), &origin()).await?;
+        gatehouse()
+            .step_up(
+                uid,
+                &password,
+                code.as_deref().unwrap_or_default(),
+                &origin(),
+            )
+            .await?;
         s.cycle_id().await.map_err(internal)?;
         put(&s, AUTH_AT, gatehouse_core::unix_now()).await?;
         leptos_axum::redirect(safe_next(&next));

@@ -15,7 +15,9 @@ pub fn message_for(code: &str) -> &'static str {
         "invalid_code" => "That code is not correct. Check it and try again.",
         "mfa_token_invalid" => "This sign-in has expired or was used up. Sign in again.",
         "invalid_password" => "That password is not correct.",
-        "not_saved" => "Tick “I have saved my recovery codes” first: you will not see these codes again.",
+        "not_saved" => {
+            "Tick “I have saved my recovery codes” first: you will not see these codes again."
+        }
         "step_up_required" => "Confirm it is you to make this change.",
         "no_enrollment" => "Start the authenticator setup again.",
         "not_signed_in" => "Sign in to continue.",
@@ -43,8 +45,22 @@ where
     Signal::derive(move || match action.value().get() {
         Some(Err(e)) => Some(e.message),
         Some(Ok(())) => None,
-        None => query.read().get("error").map(|code| message_for(&code).to_string()),
+        None => query
+            .read()
+            .get("error")
+            .map(|code| message_for(&code).to_string()),
     })
+}
+
+/// Focuses an input when it appears. `autofocus` only works on a full page
+/// load; after client-side navigation keyboard and screen-reader users would
+/// otherwise be left at the top of the page.
+pub fn focus_on_mount(node: NodeRef<leptos::html::Input>) {
+    Effect::new(move || {
+        if let Some(input) = node.get() {
+            let _ = input.focus();
+        }
+    });
 }
 
 #[component]
@@ -60,7 +76,13 @@ pub fn ErrorBox(message: Signal<Option<String>>) -> impl IntoView {
 #[component]
 pub fn Notice() -> impl IntoView {
     let query = use_query_map();
-    let text = move || query.read().get("notice").map(|n| notice_for(&n)).filter(|t| !t.is_empty());
+    let text = move || {
+        query
+            .read()
+            .get("notice")
+            .map(|n| notice_for(&n))
+            .filter(|t| !t.is_empty())
+    };
     view! {
         <div role="status">{move || text().map(|t| view! { <p class="alert success">{t}</p> })}</div>
     }
@@ -68,7 +90,11 @@ pub fn Notice() -> impl IntoView {
 
 /// A submit button that says it is working while the request runs.
 #[component]
-pub fn Submit(label: &'static str, pending: Memo<bool>, #[prop(optional)] class: &'static str) -> impl IntoView {
+pub fn Submit(
+    label: &'static str,
+    pending: Memo<bool>,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
     view! {
         <button type="submit" class=format!("button {class}") disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
             {label}

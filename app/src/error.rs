@@ -15,7 +15,10 @@ pub struct AppError {
 
 impl AppError {
     pub fn new(code: &str, message: impl Into<String>) -> Self {
-        Self { code: code.into(), message: message.into() }
+        Self {
+            code: code.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -24,7 +27,9 @@ impl FromServerFnError for AppError {
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
         let message = match value {
-            ServerFnErrorErr::Request(_) => "Gatehouse could not be reached. Check your connection and try again.",
+            ServerFnErrorErr::Request(_) => {
+                "Gatehouse could not be reached. Check your connection and try again."
+            }
             _ => "Something went wrong on our side. Try again in a moment.",
         };
         Self::new("internal", message)

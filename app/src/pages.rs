@@ -15,6 +15,8 @@ use crate::components::*;
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let error = error_signal(action);
+    let email = NodeRef::new();
+    focus_on_mount(email);
     view! {
         <Title text="Sign in · Gatehouse"/>
         <PublicHeader/>
@@ -25,7 +27,7 @@ pub fn LoginPage() -> impl IntoView {
             <ActionForm action=action>
                 <div class="field">
                     <label for="email">"Email"</label>
-                    <input id="email" name="email" type="email" autocomplete="username" required autofocus/>
+                    <input id="email" name="email" type="email" autocomplete="username" required autofocus node_ref=email/>
                 </div>
                 <div class="field">
                     <label for="password">"Password"</label>
@@ -41,7 +43,13 @@ pub fn LoginPage() -> impl IntoView {
 fn CodeForm(method: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
     let action = ServerAction::<VerifyCode>::new();
     let error = error_signal(action);
-    let (mode, pattern, max) = if method == "totp" { ("numeric", "[0-9 ]*", "7") } else { ("text", "[0-9A-Za-z -]*", "16") };
+    let (mode, pattern, max) = if method == "totp" {
+        ("numeric", "[0-9 ]*", "7")
+    } else {
+        ("text", "[0-9A-Za-z \\-]*", "16")
+    };
+    let input = NodeRef::new();
+    focus_on_mount(input);
     view! {
         <ErrorBox message=error/>
         <ActionForm action=action>
@@ -50,7 +58,7 @@ fn CodeForm(method: &'static str, label: &'static str, hint: &'static str) -> im
                 <label for="code">{label}</label>
                 <p class="hint" id="code-hint">{hint}</p>
                 <input id="code" name="code" type="text" inputmode=mode pattern=pattern maxlength=max
-                    autocomplete="one-time-code" aria-describedby="code-hint" required autofocus/>
+                    autocomplete="one-time-code" aria-describedby="code-hint" required autofocus node_ref=input/>
             </div>
             <Submit label="Verify" pending=action.pending()/>
         </ActionForm>
@@ -235,7 +243,11 @@ pub fn HomePage() -> impl IntoView {
 #[component]
 fn HomeView(me: Me, codes_left: Option<i64>) -> impl IntoView {
     let low = codes_left.filter(|n| *n <= gatehouse_low_watermark());
-    let greeting = if me.name.is_empty() { me.email.clone() } else { me.name.clone() };
+    let greeting = if me.name.is_empty() {
+        me.email.clone()
+    } else {
+        me.name.clone()
+    };
     view! {
         <SignedInHeader me=me.clone()/>
         <section class="card" aria-labelledby="page-title">
@@ -371,6 +383,8 @@ fn ResetSection() -> impl IntoView {
     let error = error_signal(action);
     let query = use_query_map();
     let confirming = move || query.read().get("reset").is_some() || action.value().get().is_some();
+    let reset_input = NodeRef::new();
+    focus_on_mount(reset_input);
     view! {
         <section class="card danger-zone" aria-labelledby="reset-title">
             <h2 id="reset-title">"Reset multi-factor authentication"</h2>
@@ -389,7 +403,7 @@ fn ResetSection() -> impl IntoView {
                     <div class="field">
                         <label for="reset-password">"Password"</label>
                         <p class="hint" id="reset-hint">"Enter your password to confirm."</p>
-                        <input id="reset-password" name="password" type="password" autocomplete="current-password" aria-describedby="reset-hint" required autofocus/>
+                        <input id="reset-password" name="password" type="password" autocomplete="current-password" aria-describedby="reset-hint" required autofocus node_ref=reset_input/>
                     </div>
                     <Submit label="Reset" pending=action.pending() class="danger"/>
                     " "<a href="/profile">"Cancel"</a>
@@ -422,6 +436,8 @@ fn ConfirmIdentityView(me: Me, next: String) -> impl IntoView {
     let action = ServerAction::<ConfirmIdentity>::new();
     let error = error_signal(action);
     let needs_code = me.mfa_on;
+    let password = NodeRef::new();
+    focus_on_mount(password);
     view! {
         <SignedInHeader me/>
         <section class="card narrow" aria-labelledby="page-title">
@@ -433,7 +449,7 @@ fn ConfirmIdentityView(me: Me, next: String) -> impl IntoView {
                 <input type="hidden" name="next" value=next/>
                 <div class="field">
                     <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password" required autofocus/>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required autofocus node_ref=password/>
                 </div>
                 {needs_code.then(|| view! {
                     <div class="field">

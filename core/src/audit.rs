@@ -25,7 +25,15 @@ pub struct Event<'a> {
 
 pub fn entry_hash(e: &AuditRow) -> Vec<u8> {
     let body = serde_json::json!([
-        e.org_id, e.seq, e.at, e.actor_id, e.subject_id, e.action, e.ip, e.user_agent, e.details
+        e.org_id,
+        e.seq,
+        e.at,
+        e.actor_id,
+        e.subject_id,
+        e.action,
+        e.ip,
+        e.user_agent,
+        e.details
     ]);
     let mut h = Sha256::new();
     h.update(&e.prev_hash);
@@ -34,7 +42,12 @@ pub fn entry_hash(e: &AuditRow) -> Vec<u8> {
 }
 
 /// Appends inside the caller's transaction, so the entry commits with the change it records.
-pub async fn append(c: &mut Conn, event: Event<'_>, origin: &Origin, now: i64) -> store::Result<()> {
+pub async fn append(
+    c: &mut Conn,
+    event: Event<'_>,
+    origin: &Origin,
+    now: i64,
+) -> store::Result<()> {
     let (seq, prev_hash) = store::audit_claim_seq(c, event.org_id).await?;
     let mut row = AuditRow {
         id: 0,
@@ -73,7 +86,10 @@ impl std::fmt::Display for ChainFault {
             ChainFault::Broken { org_id, seq, id } => {
                 write!(f, "audit entry {id} (organization {org_id}, #{seq}) does not follow the entry before it: an entry was removed")
             }
-            ChainFault::Truncated { org_id, expected_seq } => {
+            ChainFault::Truncated {
+                org_id,
+                expected_seq,
+            } => {
                 write!(f, "audit chain of organization {org_id} ends early: entry #{expected_seq} is missing")
             }
         }
@@ -81,21 +97,37 @@ impl std::fmt::Display for ChainFault {
 }
 
 /// Checks one chain against its head; the first fault found, if any.
-pub fn verify_chain(org_id: i64, rows: &[AuditRow], head_seq: i64, head_hash: &[u8]) -> Option<ChainFault> {
+pub fn verify_chain(
+    org_id: i64,
+    rows: &[AuditRow],
+    head_seq: i64,
+    head_hash: &[u8],
+) -> Option<ChainFault> {
     let mut prev = vec![0u8; 32];
     for (index, row) in rows.iter().enumerate() {
         let expected_seq = index as i64 + 1;
         if row.seq != expected_seq || row.prev_hash != prev {
-            return Some(ChainFault::Broken { org_id, seq: row.seq, id: row.id });
+            return Some(ChainFault::Broken {
+                org_id,
+                seq: row.seq,
+                id: row.id,
+            });
         }
         if entry_hash(row) != row.hash {
-            return Some(ChainFault::Tampered { org_id, seq: row.seq, id: row.id });
+            return Some(ChainFault::Tampered {
+                org_id,
+                seq: row.seq,
+                id: row.id,
+            });
         }
         prev = row.hash.clone();
     }
     let last = rows.len() as i64;
     if last != head_seq || prev != head_hash {
-        return Some(ChainFault::Truncated { org_id, expected_seq: last + 1 });
+        return Some(ChainFault::Truncated {
+            org_id,
+            expected_seq: last + 1,
+        });
     }
     None
 }
@@ -157,15 +189,32 @@ mod tests {
 
         let mut edited = rows.clone();
         edited[1].details = r#"{"x":1}"#.into();
-        assert_eq!(verify_chain(7, &edited, 4, &head), Some(ChainFault::Tampered { org_id: 7, seq: 2, id: 20 }));
+        assert_eq!(
+            verify_chain(7, &edited, 4, &head),
+            Some(ChainFault::Tampered {
+                org_id: 7,
+                seq: 2,
+                id: 20
+            })
+        );
 
         let mut removed = rows.clone();
         removed.remove(1);
-        assert_eq!(verify_chain(7, &removed, 4, &head), Some(ChainFault::Broken { org_id: 7, seq: 3, id: 30 }));
+        assert_eq!(
+            verify_chain(7, &removed, 4, &head),
+            Some(ChainFault::Broken {
+                org_id: 7,
+                seq: 3,
+                id: 30
+            })
+        );
 
         assert_eq!(
             verify_chain(7, &rows[..3], 4, &head),
-            Some(ChainFault::Truncated { org_id: 7, expected_seq: 4 })
+            Some(ChainFault::Truncated {
+                org_id: 7,
+                expected_seq: 4
+            })
         );
     }
 }

@@ -27,7 +27,9 @@ pub struct Keys {
 
 #[derive(Debug, thiserror::Error)]
 pub enum KeyError {
-    #[error("must be 64 hexadecimal characters (32 bytes); generate one with `openssl rand -hex 32`")]
+    #[error(
+        "must be 64 hexadecimal characters (32 bytes); generate one with `openssl rand -hex 32`"
+    )]
     BadFormat,
 }
 
@@ -57,7 +59,13 @@ impl Keys {
         let nonce = random_bytes::<NONCE_LEN>();
         let mut out = nonce.to_vec();
         let sealed = cipher
-            .encrypt(XNonce::from_slice(&nonce), Payload { msg: plaintext, aad: context })
+            .encrypt(
+                XNonce::from_slice(&nonce),
+                Payload {
+                    msg: plaintext,
+                    aad: context,
+                },
+            )
             .expect("XChaCha20-Poly1305 encryption cannot fail for in-memory buffers");
         out.extend_from_slice(&sealed);
         out
@@ -69,13 +77,20 @@ impl Keys {
         }
         let (nonce, body) = sealed.split_at(NONCE_LEN);
         XChaCha20Poly1305::new((&self.seal).into())
-            .decrypt(XNonce::from_slice(nonce), Payload { msg: body, aad: context })
+            .decrypt(
+                XNonce::from_slice(nonce),
+                Payload {
+                    msg: body,
+                    aad: context,
+                },
+            )
             .ok()
     }
 
     /// Keyed hash for low-entropy-but-random secrets such as recovery codes.
     pub fn mac(&self, data: &[u8]) -> Vec<u8> {
-        let mut mac = <HmacSha256 as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
+        let mut mac =
+            <HmacSha256 as Mac>::new_from_slice(&self.mac).expect("HMAC takes any key length");
         mac.update(data);
         mac.finalize().into_bytes().to_vec()
     }
@@ -132,7 +147,10 @@ mod tests {
     fn sealed_values_open_only_with_their_context() {
         let keys = Keys::from_master(&[7u8; 32]);
         let sealed = keys.seal(b"secret", b"factor:1");
-        assert_eq!(keys.open(&sealed, b"factor:1").as_deref(), Some(&b"secret"[..]));
+        assert_eq!(
+            keys.open(&sealed, b"factor:1").as_deref(),
+            Some(&b"secret"[..])
+        );
         assert!(keys.open(&sealed, b"factor:2").is_none());
         let mut tampered = sealed.clone();
         *tampered.last_mut().unwrap() ^= 1;

@@ -19,11 +19,46 @@ struct DemoUser {
 }
 
 const USERS: [DemoUser; 5] = [
-    DemoUser { org: "acme", email: "owner@acme.example", role: "owner", name: "Olivia Owner", note: "MFA required: sets up an authenticator at first sign-in", with_authenticator: false },
-    DemoUser { org: "acme", email: "admin@acme.example", role: "admin", name: "Adam Admin", note: "authenticator already set up (key below)", with_authenticator: true },
-    DemoUser { org: "acme", email: "member@acme.example", role: "member", name: "Mia Member", note: "MFA optional: can turn it on in My Profile", with_authenticator: false },
-    DemoUser { org: "globex", email: "member@globex.example", role: "member", name: "Gus Globex", note: "another customer of the same MSP", with_authenticator: false },
-    DemoUser { org: "northwind", email: "admin@northwind.example", role: "admin", name: "Nora Northwind", note: "the MSP's admin", with_authenticator: false },
+    DemoUser {
+        org: "acme",
+        email: "owner@acme.example",
+        role: "owner",
+        name: "Olivia Owner",
+        note: "MFA required: sets up an authenticator at first sign-in",
+        with_authenticator: false,
+    },
+    DemoUser {
+        org: "acme",
+        email: "admin@acme.example",
+        role: "admin",
+        name: "Adam Admin",
+        note: "authenticator already set up (key below)",
+        with_authenticator: true,
+    },
+    DemoUser {
+        org: "acme",
+        email: "member@acme.example",
+        role: "member",
+        name: "Mia Member",
+        note: "MFA optional: can turn it on in My Profile",
+        with_authenticator: false,
+    },
+    DemoUser {
+        org: "globex",
+        email: "member@globex.example",
+        role: "member",
+        name: "Gus Globex",
+        note: "another customer of the same MSP",
+        with_authenticator: false,
+    },
+    DemoUser {
+        org: "northwind",
+        email: "admin@northwind.example",
+        role: "admin",
+        name: "Nora Northwind",
+        note: "the MSP's admin",
+        with_authenticator: false,
+    },
 ];
 
 /// A readable random password that passes the policy.
@@ -43,8 +78,14 @@ pub async fn load(gh: &Gatehouse) -> Result<String, AuthError> {
             Err(e) => return Err(e),
         }
     }
-    let origin = Origin { ip: "cli".into(), user_agent: "gatehouse demo".into() };
-    let mut out = format!("Demo data loaded. Sign in at {}/login\n\n", gh.settings.public_url);
+    let origin = Origin {
+        ip: "cli".into(),
+        user_agent: "gatehouse demo".into(),
+    };
+    let mut out = format!(
+        "Demo data loaded. Sign in at {}/login\n\n",
+        gh.settings.public_url
+    );
     for user in USERS {
         let password = demo_password();
         let id = match gh.user_id_by_email(user.email).await? {
@@ -53,13 +94,28 @@ pub async fn load(gh: &Gatehouse) -> Result<String, AuthError> {
                 gh.reset_mfa(id, None, &origin).await?;
                 id
             }
-            None => gh.create_user(user.org, user.email, user.role, user.name, &password).await?,
+            None => {
+                gh.create_user(user.org, user.email, user.role, user.name, &password)
+                    .await?
+            }
         };
-        writeln!(out, "  {:<26} password {:<20} {}", user.email, password, user.note).expect("writing to a String");
+        writeln!(
+            out,
+            "  {:<26} password {:<20} {}",
+            user.email, password, user.note
+        )
+        .expect("writing to a String");
         if user.with_authenticator {
             let (secret, codes) = gh.enroll_totp_directly(id).await?;
-            writeln!(out, "  {:<26} authenticator key {}", "", totp::secret_for_display(&secret)).expect("writing to a String");
-            writeln!(out, "  {:<26} recovery codes {}", "", codes.join(" ")).expect("writing to a String");
+            writeln!(
+                out,
+                "  {:<26} authenticator key {}",
+                "",
+                totp::secret_for_display(&secret)
+            )
+            .expect("writing to a String");
+            writeln!(out, "  {:<26} recovery codes {}", "", codes.join(" "))
+                .expect("writing to a String");
         }
     }
     out.push_str("\nPasswords change every time `gatehouse demo` runs.");

@@ -10,14 +10,20 @@
 use std::collections::HashSet;
 use std::sync::LazyLock;
 
-use argon2::password_hash::{rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString};
+use argon2::password_hash::{
+    rand_core::OsRng, PasswordHash, PasswordHasher, PasswordVerifier, SaltString,
+};
 use argon2::{Algorithm, Argon2, Params, Version};
 
 pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
 
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../data/common-passwords.txt").lines().map(str::trim).filter(|l| !l.is_empty()).collect()
+    include_str!("../data/common-passwords.txt")
+        .lines()
+        .map(str::trim)
+        .filter(|l| !l.is_empty())
+        .collect()
 });
 
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -67,7 +73,9 @@ pub fn hash(password: &str) -> String {
 /// Blocking: call from `spawn_blocking`. A malformed stored hash never verifies.
 pub fn verify(password: &str, stored: &str) -> bool {
     match PasswordHash::new(stored) {
-        Ok(parsed) => argon2().verify_password(password.as_bytes(), &parsed).is_ok(),
+        Ok(parsed) => argon2()
+            .verify_password(password.as_bytes(), &parsed)
+            .is_ok(),
         Err(_) => false,
     }
 }
@@ -82,7 +90,10 @@ mod tests {
         assert_eq!(check_policy("ééééééé"), Err(PolicyError::TooShort));
         assert!(check_policy("éééééééé-x").is_ok());
         assert!(check_policy(&"kq".repeat(64)).is_ok());
-        assert_eq!(check_policy(&"kq".repeat(64).replace("kqkq", "kqkqz")), Err(PolicyError::TooLong));
+        assert_eq!(
+            check_policy(&"kq".repeat(64).replace("kqkq", "kqkqz")),
+            Err(PolicyError::TooLong)
+        );
     }
 
     #[test]
@@ -90,7 +101,10 @@ mod tests {
         assert_eq!(check_policy("password"), Err(PolicyError::Common));
         assert_eq!(check_policy("12345678"), Err(PolicyError::Common));
         assert_eq!(check_policy("PassWord1"), Err(PolicyError::Common));
-        assert_eq!(check_policy("my-GateHouse-pw"), Err(PolicyError::ProductName));
+        assert_eq!(
+            check_policy("my-GateHouse-pw"),
+            Err(PolicyError::ProductName)
+        );
         assert!(check_policy("correct horse battery staple").is_ok());
         assert!(COMMON.len() >= 3000);
     }

@@ -51,7 +51,9 @@ pub enum AuthError {
     InvalidCode,
     #[error("This sign-in has expired or was used up. Sign in again.")]
     MfaTokenInvalid,
-    #[error("Too many wrong codes: the second factor is locked. Ask an administrator to unlock it.")]
+    #[error(
+        "Too many wrong codes: the second factor is locked. Ask an administrator to unlock it."
+    )]
     AdminLocked,
     #[error("Confirm it is you: sign in again to make this change.")]
     StepUpRequired,
@@ -91,9 +93,17 @@ impl MfaMethod {
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum PasswordOutcome {
-    Authenticated { user_id: i64 },
-    MfaRequired { mfa_token: String, methods: Vec<&'static str> },
-    EnrollmentRequired { mfa_token: String, reason: &'static str },
+    Authenticated {
+        user_id: i64,
+    },
+    MfaRequired {
+        mfa_token: String,
+        methods: Vec<&'static str>,
+    },
+    EnrollmentRequired {
+        mfa_token: String,
+        reason: &'static str,
+    },
 }
 
 #[derive(Debug, Clone)]
@@ -144,7 +154,9 @@ pub struct Gatehouse {
 }
 
 async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f).await.expect("blocking task panicked")
+    tokio::task::spawn_blocking(f)
+        .await
+        .expect("blocking task panicked")
 }
 
 fn secret_context(user_id: i64) -> Vec<u8> {
@@ -152,7 +164,10 @@ fn secret_context(user_id: i64) -> Vec<u8> {
 }
 
 fn account_key(email: &str) -> String {
-    format!("acct:{}", crypto::sha256_hex(normalize_email(email).as_bytes()))
+    format!(
+        "acct:{}",
+        crypto::sha256_hex(normalize_email(email).as_bytes())
+    )
 }
 
 pub fn normalize_email(email: &str) -> String {
@@ -182,7 +197,13 @@ pub fn password_delay(failures: i64) -> i64 {
 impl Gatehouse {
     pub async fn new(db: Db, keys: Keys, settings: Settings) -> Self {
         let dummy = blocking(|| password::hash(&crypto::new_token())).await;
-        Self { db, keys, settings: Arc::new(settings), totp: TotpParams::default(), dummy_hash: dummy.into() }
+        Self {
+            db,
+            keys,
+            settings: Arc::new(settings),
+            totp: TotpParams::default(),
+            dummy_hash: dummy.into(),
+        }
     }
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
@@ -190,28 +211,43 @@ impl Gatehouse {
     }
 
     async fn user(&self, user_id: i64) -> Result<User> {
-        store::user_by_id(&mut *self.conn().await?, user_id).await?.ok_or(AuthError::NotFound("User"))
+        store::user_by_id(&mut *self.conn().await?, user_id)
+            .await?
+            .ok_or(AuthError::NotFound("User"))
     }
 
     // ------------------------------------------------------------ password stage
 
-    pub async fn login_password(&self, email: &str, password: &str, origin: &Origin) -> Result<PasswordOutcome> {
+    pub async fn login_password(
+        &self,
+        email: &str,
+        password: &str,
+        origin: &Origin,
+    ) -> Result<PasswordOutcome> {
         let now = unix_now();
         let email = normalize_email(email);
         let acct_key = account_key(&email);
         let mut c = self.conn().await?;
 
-        let (hits, window_start) = store::count_in_window(&mut c, &format!("ip:{}", origin.ip), now, IP_WINDOW).await?;
+        let (hits, window_start) =
+            store::count_in_window(&mut c, &format!("ip:{}", origin.ip), now, IP_WINDOW).await?;
         if hits > self.settings.login_rate_per_ip {
-            return Err(AuthError::RateLimited { retry_after: (window_start + IP_WINDOW - now).max(1) });
+            return Err(AuthError::RateLimited {
+                retry_after: (window_start + IP_WINDOW - now).max(1),
+            });
         }
         let throttle = store::throttle(&mut c, &acct_key).await?;
         if throttle.locked_until > now {
-            return Err(AuthError::RateLimited { retry_after: throttle.locked_until - now });
+            return Err(AuthError::RateLimited {
+                retry_after: throttle.locked_until - now,
+            });
         }
 
         let user = store::user_by_email(&mut c, &email).await?;
-        let stored = user.as_ref().map(|u| u.password_hash.clone()).unwrap_or_else(|| self.dummy_hash.to_string());
+        let stored = user
+            .as_ref()
+            .map(|u| u.password_hash.clone())
+            .unwrap_or_else(|| self.dummy_hash.to_string());
         let password_owned = password.to_string();
         let password_ok = blocking(move || password::verify(&password_owned, &stored)).await;
         let user = match user {
@@ -222,7 +258,10 @@ impl Gatehouse {
                 if delay > 0 {
                     store::throttle_lock(&mut c, &acct_key, now + delay).await?;
                 }
-                let (org_id, subject) = user.as_ref().map(|u| (u.org_id, Some(u.id))).unwrap_or((1, None));
+                let (org_id, subject) = user
+                    .as_ref()
+                    .map(|u| (u.org_id, Some(u.id)))
+                    .unwrap_or((1, None));
                 let mut tx = self.db.pool.begin().await?;
                 audit::append(
                     &mut tx,
@@ -254,26 +293,51 @@ impl Gatehouse {
             return Ok(PasswordOutcome::MfaRequired { mfa_token, methods });
         }
         if user.role_mfa_required {
-            let mfa_token = self.new_attempt(user.id, "enroll", ENROLL_TOKEN_TTL, now).await?;
-            return Ok(PasswordOutcome::EnrollmentRequired { mfa_token, reason: "mfa_required" });
+            let mfa_token = self
+                .new_attempt(user.id, "enroll", ENROLL_TOKEN_TTL, now)
+                .await?;
+            return Ok(PasswordOutcome::EnrollmentRequired {
+                mfa_token,
+                reason: "mfa_required",
+            });
         }
-        self.complete_sign_in(&user, "password", origin, now).await?;
+        self.complete_sign_in(&user, "password", origin, now)
+            .await?;
         Ok(PasswordOutcome::Authenticated { user_id: user.id })
     }
 
     async fn new_attempt(&self, user_id: i64, purpose: &str, ttl: i64, now: i64) -> Result<String> {
         let token = crypto::new_token();
-        store::insert_attempt(&mut *self.conn().await?, &crypto::token_hash(&token), user_id, purpose, now, now + ttl)
-            .await?;
+        store::insert_attempt(
+            &mut *self.conn().await?,
+            &crypto::token_hash(&token),
+            user_id,
+            purpose,
+            now,
+            now + ttl,
+        )
+        .await?;
         Ok(token)
     }
 
-    async fn complete_sign_in(&self, user: &User, method: &str, origin: &Origin, now: i64) -> Result<()> {
+    async fn complete_sign_in(
+        &self,
+        user: &User,
+        method: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
         let mut tx = self.db.pool.begin().await?;
         store::record_login(&mut tx, user.id, now).await?;
         audit::append(
             &mut tx,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "login.succeeded", details: json!({ "method": method }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "login.succeeded",
+                details: json!({ "method": method }),
+            },
             origin,
             now,
         )
@@ -283,21 +347,38 @@ impl Gatehouse {
     }
 
     /// A live attempt for `purpose`, with its user; the same error for every kind of dead one.
-    async fn live_attempt(&self, mfa_token: &str, purpose: &str, now: i64) -> Result<(store::Attempt, User)> {
+    async fn live_attempt(
+        &self,
+        mfa_token: &str,
+        purpose: &str,
+        now: i64,
+    ) -> Result<(store::Attempt, User)> {
         let mut c = self.conn().await?;
         let attempt = store::attempt_by_token(&mut c, &crypto::token_hash(mfa_token))
             .await?
             .filter(|a| {
-                a.purpose == purpose && !a.consumed && a.expires_at > now && a.failures < MAX_CODE_FAILURES_PER_ATTEMPT
+                a.purpose == purpose
+                    && !a.consumed
+                    && a.expires_at > now
+                    && a.failures < MAX_CODE_FAILURES_PER_ATTEMPT
             })
             .ok_or(AuthError::MfaTokenInvalid)?;
-        let user = store::user_by_id(&mut c, attempt.user_id).await?.filter(|u| !u.disabled).ok_or(AuthError::MfaTokenInvalid)?;
+        let user = store::user_by_id(&mut c, attempt.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(AuthError::MfaTokenInvalid)?;
         Ok((attempt, user))
     }
 
     // --------------------------------------------------------- second factor
 
-    pub async fn verify_mfa(&self, mfa_token: &str, method: MfaMethod, code: &str, origin: &Origin) -> Result<SignedIn> {
+    pub async fn verify_mfa(
+        &self,
+        mfa_token: &str,
+        method: MfaMethod,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<SignedIn> {
         let now = unix_now();
         let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
         self.check_not_locked(&user, now)?;
@@ -308,20 +389,33 @@ impl Gatehouse {
         }
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
-            return self.code_failed(&user, Some(attempt.id), method, origin, now).await;
+            return self
+                .code_failed(&user, Some(attempt.id), method, origin, now)
+                .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
         store::record_login(&mut tx, user.id, now).await?;
-        let codes_left = self.audit_code_use(&mut tx, &user, method, origin, now).await?;
+        let codes_left = self
+            .audit_code_use(&mut tx, &user, method, origin, now)
+            .await?;
         audit::append(
             &mut tx,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "login.succeeded", details: json!({ "method": method.name() }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "login.succeeded",
+                details: json!({ "method": method.name() }),
+            },
             origin,
             now,
         )
         .await?;
         tx.commit().await?;
-        Ok(SignedIn { user_id: user.id, recovery_codes_left: codes_left })
+        Ok(SignedIn {
+            user_id: user.id,
+            recovery_codes_left: codes_left,
+        })
     }
 
     fn check_not_locked(&self, user: &User, now: i64) -> Result<()> {
@@ -329,13 +423,21 @@ impl Gatehouse {
             return Err(AuthError::AdminLocked);
         }
         if user.mfa_locked_until > now {
-            return Err(AuthError::RateLimited { retry_after: user.mfa_locked_until - now });
+            return Err(AuthError::RateLimited {
+                retry_after: user.mfa_locked_until - now,
+            });
         }
         Ok(())
     }
 
     /// Works out what the code proves, before any transaction (CPU only).
-    async fn match_code(&self, user: &User, method: MfaMethod, code: &str, now: i64) -> Result<Proof> {
+    async fn match_code(
+        &self,
+        user: &User,
+        method: MfaMethod,
+        code: &str,
+        now: i64,
+    ) -> Result<Proof> {
         Ok(match method {
             MfaMethod::Totp => {
                 let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
@@ -345,30 +447,55 @@ impl Gatehouse {
         })
     }
 
-    fn match_totp(&self, user_id: i64, factors: &[Factor], code: &str, now: i64) -> Option<(i64, i64)> {
+    fn match_totp(
+        &self,
+        user_id: i64,
+        factors: &[Factor],
+        code: &str,
+        now: i64,
+    ) -> Option<(i64, i64)> {
         factors.iter().find_map(|f| {
             let secret = self.keys.open(&f.secret_sealed, &secret_context(user_id))?;
-            self.totp.verify(&secret, code, now as u64).map(|step| (f.id, step))
+            self.totp
+                .verify(&secret, code, now as u64)
+                .map(|step| (f.id, step))
         })
     }
 
     /// Consumes what the code proved; false if it was wrong, replayed or already used.
     async fn use_proof(&self, c: &mut Conn, user_id: i64, proof: &Proof, now: i64) -> Result<bool> {
         Ok(match proof {
-            Proof::Totp(Some((factor_id, step))) => store::use_totp_step(c, *factor_id, *step, now).await?,
-            Proof::Recovery(Some(hash)) => store::consume_recovery_code(c, user_id, hash, now).await?,
+            Proof::Totp(Some((factor_id, step))) => {
+                store::use_totp_step(c, *factor_id, *step, now).await?
+            }
+            Proof::Recovery(Some(hash)) => {
+                store::consume_recovery_code(c, user_id, hash, now).await?
+            }
             Proof::Totp(None) | Proof::Recovery(None) => false,
         })
     }
 
-    async fn audit_code_use(&self, c: &mut Conn, user: &User, method: MfaMethod, origin: &Origin, now: i64) -> Result<Option<i64>> {
+    async fn audit_code_use(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        method: MfaMethod,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<i64>> {
         if method != MfaMethod::RecoveryCode {
             return Ok(None);
         }
         let left = store::recovery_codes_left(c, user.id).await?;
         audit::append(
             c,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "mfa.recovery_code_used", details: json!({ "codes_left": left }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "mfa.recovery_code_used",
+                details: json!({ "codes_left": left }),
+            },
             origin,
             now,
         )
@@ -377,7 +504,14 @@ impl Gatehouse {
     }
 
     /// Records a wrong code: against the attempt (5 void it) and the user (lockout).
-    async fn code_failed<T>(&self, user: &User, attempt_id: Option<i64>, method: MfaMethod, origin: &Origin, now: i64) -> Result<T> {
+    async fn code_failed<T>(
+        &self,
+        user: &User,
+        attempt_id: Option<i64>,
+        method: MfaMethod,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<T> {
         let mut tx = self.db.pool.begin().await?;
         let lock = store::record_mfa_failure(&mut tx, user.id, now, MFA_LOCK_WINDOW).await?;
         if let Some(id) = attempt_id {
@@ -422,13 +556,19 @@ impl Gatehouse {
             None => {
                 let secret = totp::new_secret().to_vec();
                 let count = store::confirmed_factors(&mut c, user_id).await?.len();
-                let label = if count == 0 { "Authenticator app".to_string() } else { format!("Authenticator app {}", count + 1) };
+                let label = if count == 0 {
+                    "Authenticator app".to_string()
+                } else {
+                    format!("Authenticator app {}", count + 1)
+                };
                 let sealed = self.keys.seal(&secret, &secret_context(user_id));
                 store::insert_pending_factor(&mut c, user_id, &label, &sealed, now).await?;
                 secret
             }
         };
-        let otpauth_uri = self.totp.otpauth_uri(&self.settings.issuer, &user.email, &secret);
+        let otpauth_uri = self
+            .totp
+            .otpauth_uri(&self.settings.issuer, &user.email, &secret);
         Ok(TotpSetup {
             secret: totp::secret_base32(&secret),
             secret_display: totp::secret_for_display(&secret),
@@ -444,7 +584,12 @@ impl Gatehouse {
 
     /// Confirms the authenticator set up during sign-in; signs the user in and
     /// returns their first recovery codes.
-    pub async fn totp_confirm_for_attempt(&self, mfa_token: &str, code: &str, origin: &Origin) -> Result<(i64, Vec<String>)> {
+    pub async fn totp_confirm_for_attempt(
+        &self,
+        mfa_token: &str,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<(i64, Vec<String>)> {
         let now = unix_now();
         let (attempt, user) = self.live_attempt(mfa_token, "enroll", now).await?;
         let (pending, step) = match self.match_pending(&user, code, now).await? {
@@ -458,11 +603,19 @@ impl Gatehouse {
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
-        let codes = self.activate_factor(&mut tx, &user, pending, step, true, origin, now).await?;
+        let codes = self
+            .activate_factor(&mut tx, &user, pending, step, true, origin, now)
+            .await?;
         store::record_login(&mut tx, user.id, now).await?;
         audit::append(
             &mut tx,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "login.succeeded", details: json!({ "method": "enrollment" }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "login.succeeded",
+                details: json!({ "method": "enrollment" }),
+            },
             origin,
             now,
         )
@@ -473,33 +626,59 @@ impl Gatehouse {
 
     /// Confirms an authenticator added by a signed-in user. Returns recovery
     /// codes when this is their first factor (MFA turned on).
-    pub async fn totp_confirm_for_user(&self, user_id: i64, code: &str, origin: &Origin) -> Result<Option<Vec<String>>> {
+    pub async fn totp_confirm_for_user(
+        &self,
+        user_id: i64,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<Option<Vec<String>>> {
         let now = unix_now();
         let user = self.user(user_id).await?;
         let (pending, step) = match self.match_pending(&user, code, now).await? {
             Some(found) => found,
             None => return Err(AuthError::InvalidCode),
         };
-        let had_factors = !store::confirmed_factors(&mut *self.conn().await?, user.id).await?.is_empty();
+        let had_factors = !store::confirmed_factors(&mut *self.conn().await?, user.id)
+            .await?
+            .is_empty();
         let mut tx = self.db.pool.begin().await?;
-        let codes = self.activate_factor(&mut tx, &user, pending, step, !had_factors, origin, now).await?;
+        let codes = self
+            .activate_factor(&mut tx, &user, pending, step, !had_factors, origin, now)
+            .await?;
         tx.commit().await?;
         Ok(codes)
     }
 
     async fn match_pending(&self, user: &User, code: &str, now: i64) -> Result<Option<(i64, i64)>> {
-        let pending = store::pending_factor(&mut *self.conn().await?, user.id).await?.ok_or(AuthError::NoEnrollment)?;
+        let pending = store::pending_factor(&mut *self.conn().await?, user.id)
+            .await?
+            .ok_or(AuthError::NoEnrollment)?;
         Ok(self.match_totp(user.id, std::slice::from_ref(&pending), code, now))
     }
 
     #[allow(clippy::too_many_arguments)]
-    async fn activate_factor(&self, c: &mut Conn, user: &User, factor_id: i64, step: i64, new_codes: bool, origin: &Origin, now: i64) -> Result<Option<Vec<String>>> {
+    async fn activate_factor(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        factor_id: i64,
+        step: i64,
+        new_codes: bool,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<Vec<String>>> {
         if !store::confirm_factor(c, factor_id, step, now).await? {
             return Err(AuthError::NoEnrollment);
         }
         audit::append(
             c,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "mfa.factor_added", details: json!({ "kind": "totp", "factor_id": factor_id }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "mfa.factor_added",
+                details: json!({ "kind": "totp", "factor_id": factor_id }),
+            },
             origin,
             now,
         )
@@ -510,13 +689,28 @@ impl Gatehouse {
         Ok(Some(self.replace_codes(c, user, origin, now).await?))
     }
 
-    async fn replace_codes(&self, c: &mut Conn, user: &User, origin: &Origin, now: i64) -> Result<Vec<String>> {
+    async fn replace_codes(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Vec<String>> {
         let codes = recovery::generate_set();
-        let hashes: Vec<Vec<u8>> = codes.iter().filter_map(|code| recovery::hash(&self.keys, code)).collect();
+        let hashes: Vec<Vec<u8>> = codes
+            .iter()
+            .filter_map(|code| recovery::hash(&self.keys, code))
+            .collect();
         store::replace_recovery_codes(c, user.id, &hashes, now).await?;
         audit::append(
             c,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "mfa.recovery_codes_generated", details: json!({ "count": codes.len() }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "mfa.recovery_codes_generated",
+                details: json!({ "count": codes.len() }),
+            },
             origin,
             now,
         )
@@ -538,7 +732,13 @@ impl Gatehouse {
     }
 
     /// Step-up for the browser: password, plus a code when the user has a factor.
-    pub async fn step_up(&self, user_id: i64, password: &str, code: &str, origin: &Origin) -> Result<()> {
+    pub async fn step_up(
+        &self,
+        user_id: i64,
+        password: &str,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<()> {
         let now = unix_now();
         let user = self.user(user_id).await?;
         self.check_password(user_id, password).await?;
@@ -547,7 +747,11 @@ impl Gatehouse {
             return Ok(());
         }
         self.check_not_locked(&user, now)?;
-        let method = if recovery::normalize(code).is_some() { MfaMethod::RecoveryCode } else { MfaMethod::Totp };
+        let method = if recovery::normalize(code).is_some() {
+            MfaMethod::RecoveryCode
+        } else {
+            MfaMethod::Totp
+        };
         let proof = self.match_code(&user, method, code, now).await?;
         let mut tx = self.db.pool.begin().await?;
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
@@ -555,10 +759,17 @@ impl Gatehouse {
             return self.code_failed(&user, None, method, origin, now).await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
-        self.audit_code_use(&mut tx, &user, method, origin, now).await?;
+        self.audit_code_use(&mut tx, &user, method, origin, now)
+            .await?;
         audit::append(
             &mut tx,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "login.step_up", details: json!({ "method": method.name() }) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "login.step_up",
+                details: json!({ "method": method.name() }),
+            },
             origin,
             now,
         )
@@ -567,7 +778,11 @@ impl Gatehouse {
         Ok(())
     }
 
-    pub async fn regenerate_recovery_codes(&self, user_id: i64, origin: &Origin) -> Result<Vec<String>> {
+    pub async fn regenerate_recovery_codes(
+        &self,
+        user_id: i64,
+        origin: &Origin,
+    ) -> Result<Vec<String>> {
         let now = unix_now();
         let user = self.user(user_id).await?;
         let mut tx = self.db.pool.begin().await?;
@@ -575,7 +790,9 @@ impl Gatehouse {
         let codes = self.replace_codes(&mut tx, &user, origin, now).await?;
         if store::confirmed_factors(&mut tx, user_id).await?.is_empty() {
             tx.rollback().await?;
-            return Err(AuthError::Invalid("Turn on multi-factor authentication first.".into()));
+            return Err(AuthError::Invalid(
+                "Turn on multi-factor authentication first.".into(),
+            ));
         }
         tx.commit().await?;
         Ok(codes)
@@ -583,11 +800,19 @@ impl Gatehouse {
 
     /// Removes one factor; other sessions and every API token end. Removing the
     /// last factor also removes the recovery codes (MFA is then off).
-    pub async fn remove_factor(&self, user_id: i64, factor_id: i64, keep_session: Option<&str>, origin: &Origin) -> Result<()> {
+    pub async fn remove_factor(
+        &self,
+        user_id: i64,
+        factor_id: i64,
+        keep_session: Option<&str>,
+        origin: &Origin,
+    ) -> Result<()> {
         let now = unix_now();
         let user = self.user(user_id).await?;
         let mut tx = self.db.pool.begin().await?;
-        let label = store::delete_factor(&mut tx, user_id, factor_id).await?.ok_or(AuthError::NotFound("Factor"))?;
+        let label = store::delete_factor(&mut tx, user_id, factor_id)
+            .await?
+            .ok_or(AuthError::NotFound("Factor"))?;
         let remaining = store::confirmed_factors(&mut tx, user_id).await?.len();
         if remaining == 0 {
             store::delete_all_mfa(&mut tx, user_id).await?;
@@ -605,7 +830,12 @@ impl Gatehouse {
     }
 
     /// Removes every factor and recovery code and ends every session and token.
-    pub async fn reset_mfa(&self, user_id: i64, actor_id: Option<i64>, origin: &Origin) -> Result<()> {
+    pub async fn reset_mfa(
+        &self,
+        user_id: i64,
+        actor_id: Option<i64>,
+        origin: &Origin,
+    ) -> Result<()> {
         let now = unix_now();
         let user = self.user(user_id).await?;
         let mut tx = self.db.pool.begin().await?;
@@ -614,7 +844,13 @@ impl Gatehouse {
         store::revoke_sessions_and_tokens(&mut tx, user_id, None, now).await?;
         audit::append(
             &mut tx,
-            Event { org_id: user.org_id, actor_id, subject_id: Some(user.id), action: "mfa.reset", details: json!({ "by": if actor_id == Some(user_id) { "self" } else { "other" } }) },
+            Event {
+                org_id: user.org_id,
+                actor_id,
+                subject_id: Some(user.id),
+                action: "mfa.reset",
+                details: json!({ "by": if actor_id == Some(user_id) { "self" } else { "other" } }),
+            },
             origin,
             now,
         )
@@ -637,7 +873,13 @@ impl Gatehouse {
             mfa_required: user.role_mfa_required,
             factors: factors
                 .into_iter()
-                .map(|f| FactorInfo { id: f.id, kind: f.kind, label: f.label, created_at: f.created_at, last_used_at: f.last_used_at })
+                .map(|f| FactorInfo {
+                    id: f.id,
+                    kind: f.kind,
+                    label: f.label,
+                    created_at: f.created_at,
+                    last_used_at: f.last_used_at,
+                })
                 .collect(),
             recovery_codes_left: left,
         })
@@ -648,7 +890,13 @@ impl Gatehouse {
         let mut tx = self.db.pool.begin().await?;
         audit::append(
             &mut tx,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "logout", details: json!({}) },
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "logout",
+                details: json!({}),
+            },
             origin,
             unix_now(),
         )
@@ -662,28 +910,60 @@ impl Gatehouse {
     pub async fn issue_api_token(&self, user_id: i64) -> Result<(String, i64)> {
         let now = unix_now();
         let token = crypto::new_token();
-        store::insert_api_token(&mut *self.conn().await?, &crypto::token_hash(&token), user_id, now, now + API_TOKEN_TTL).await?;
+        store::insert_api_token(
+            &mut *self.conn().await?,
+            &crypto::token_hash(&token),
+            user_id,
+            now,
+            now + API_TOKEN_TTL,
+        )
+        .await?;
         Ok((token, API_TOKEN_TTL))
     }
 
     /// The user behind a live bearer token and when the token was issued.
     pub async fn api_token_user(&self, token: &str) -> Result<Option<(i64, i64)>> {
-        Ok(store::api_token_user(&mut *self.conn().await?, &crypto::token_hash(token), unix_now()).await?)
+        Ok(store::api_token_user(
+            &mut *self.conn().await?,
+            &crypto::token_hash(token),
+            unix_now(),
+        )
+        .await?)
     }
 
     pub async fn revoke_api_token(&self, token: &str) -> Result<()> {
-        store::revoke_api_token(&mut *self.conn().await?, &crypto::token_hash(token), unix_now()).await?;
+        store::revoke_api_token(
+            &mut *self.conn().await?,
+            &crypto::token_hash(token),
+            unix_now(),
+        )
+        .await?;
         Ok(())
     }
 
     // -------------------------------------------------------- administration
 
-    pub async fn create_org(&self, kind: &str, slug: &str, name: &str, parent: Option<&str>) -> Result<i64> {
+    pub async fn create_org(
+        &self,
+        kind: &str,
+        slug: &str,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<i64> {
         if !matches!(kind, "partner" | "company") {
-            return Err(AuthError::Invalid("--kind must be partner or company".into()));
+            return Err(AuthError::Invalid(
+                "--kind must be partner or company".into(),
+            ));
         }
-        if slug.len() < 2 || slug.len() > 40 || !slug.chars().all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-') {
-            return Err(AuthError::Invalid("--slug must be 2-40 characters of a-z, 0-9 and -".into()));
+        if slug.len() < 2
+            || slug.len() > 40
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(AuthError::Invalid(
+                "--slug must be 2-40 characters of a-z, 0-9 and -".into(),
+            ));
         }
         if name.trim().is_empty() {
             return Err(AuthError::Invalid("--name must not be empty".into()));
@@ -693,19 +973,37 @@ impl Gatehouse {
         let parent = store::org_by_slug(&mut tx, parent_slug)
             .await?
             .ok_or_else(|| AuthError::Invalid(format!("unknown organization {parent_slug:?}")))?;
-        let expected_parent = if kind == "partner" { "platform" } else { "partner" };
+        let expected_parent = if kind == "partner" {
+            "platform"
+        } else {
+            "partner"
+        };
         if parent.kind != expected_parent && !(kind == "company" && parent.kind == "platform") {
-            return Err(AuthError::Invalid(format!("a {kind} belongs to a {expected_parent}, and {parent_slug:?} is a {}", parent.kind)));
+            return Err(AuthError::Invalid(format!(
+                "a {kind} belongs to a {expected_parent}, and {parent_slug:?} is a {}",
+                parent.kind
+            )));
         }
         if store::org_by_slug(&mut tx, slug).await?.is_some() {
-            return Err(AuthError::Invalid(format!("an organization with slug {slug:?} already exists")));
+            return Err(AuthError::Invalid(format!(
+                "an organization with slug {slug:?} already exists"
+            )));
         }
         let now = unix_now();
         let id = store::insert_org(&mut tx, kind, slug, name.trim(), Some(parent.id), now).await?;
         audit::append(
             &mut tx,
-            Event { org_id: id, actor_id: None, subject_id: None, action: "org.created", details: json!({ "kind": kind, "slug": slug, "parent": parent_slug }) },
-            &Origin { ip: "cli".into(), user_agent: "gatehouse".into() },
+            Event {
+                org_id: id,
+                actor_id: None,
+                subject_id: None,
+                action: "org.created",
+                details: json!({ "kind": kind, "slug": slug, "parent": parent_slug }),
+            },
+            &Origin {
+                ip: "cli".into(),
+                user_agent: "gatehouse".into(),
+            },
             now,
         )
         .await?;
@@ -713,35 +1011,59 @@ impl Gatehouse {
         Ok(id)
     }
 
-    pub async fn create_user(&self, org_slug: &str, email: &str, role: &str, name: &str, password: &str) -> Result<i64> {
+    pub async fn create_user(
+        &self,
+        org_slug: &str,
+        email: &str,
+        role: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<i64> {
         let email = normalize_email(email);
         if !valid_email(&email) {
-            return Err(AuthError::Invalid(format!("{email:?} is not a valid email address")));
+            return Err(AuthError::Invalid(format!(
+                "{email:?} is not a valid email address"
+            )));
         }
         password::check_policy(password)?;
         let mut c = self.conn().await?;
         let org = store::org_by_slug(&mut c, org_slug)
             .await?
             .ok_or_else(|| AuthError::Invalid(format!("unknown organization {org_slug:?}")))?;
-        let role_id = store::role_id(&mut c, org.id, role)
-            .await?
-            .ok_or_else(|| AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}")))?;
+        let role_id = store::role_id(&mut c, org.id, role).await?.ok_or_else(|| {
+            AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}"))
+        })?;
         if store::user_by_email(&mut c, &email).await?.is_some() {
-            return Err(AuthError::Invalid(format!("a user with email {email} already exists")));
+            return Err(AuthError::Invalid(format!(
+                "a user with email {email} already exists"
+            )));
         }
         drop(c);
         let password = password.to_string();
         let hash = blocking(move || password::hash(&password)).await;
         let now = unix_now();
         let mut tx = self.db.pool.begin().await?;
-        let id = store::insert_user(&mut tx, org.id, role_id, &email, name, &hash, now).await.map_err(|e| match e {
-            sqlx::Error::Database(db) if db.is_unique_violation() => AuthError::Invalid(format!("a user with email {email} already exists")),
-            e => AuthError::Storage(e),
-        })?;
+        let id = store::insert_user(&mut tx, org.id, role_id, &email, name, &hash, now)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    AuthError::Invalid(format!("a user with email {email} already exists"))
+                }
+                e => AuthError::Storage(e),
+            })?;
         audit::append(
             &mut tx,
-            Event { org_id: org.id, actor_id: None, subject_id: Some(id), action: "user.created", details: json!({ "role": role }) },
-            &Origin { ip: "cli".into(), user_agent: "gatehouse".into() },
+            Event {
+                org_id: org.id,
+                actor_id: None,
+                subject_id: Some(id),
+                action: "user.created",
+                details: json!({ "role": role }),
+            },
+            &Origin {
+                ip: "cli".into(),
+                user_agent: "gatehouse".into(),
+            },
             now,
         )
         .await?;
@@ -749,19 +1071,35 @@ impl Gatehouse {
         Ok(id)
     }
 
-    pub async fn set_role_mfa_required(&self, org_slug: &str, role: &str, required: bool) -> Result<()> {
+    pub async fn set_role_mfa_required(
+        &self,
+        org_slug: &str,
+        role: &str,
+        required: bool,
+    ) -> Result<()> {
         let mut tx = self.db.pool.begin().await?;
         let org = store::org_by_slug(&mut tx, org_slug)
             .await?
             .ok_or_else(|| AuthError::Invalid(format!("unknown organization {org_slug:?}")))?;
         let role_id = store::role_id(&mut tx, org.id, role)
             .await?
-            .ok_or_else(|| AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}")))?;
+            .ok_or_else(|| {
+                AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}"))
+            })?;
         store::set_role_mfa_required(&mut tx, role_id, required).await?;
         audit::append(
             &mut tx,
-            Event { org_id: org.id, actor_id: None, subject_id: None, action: "role.mfa_required_changed", details: json!({ "role": role, "mfa_required": required }) },
-            &Origin { ip: "cli".into(), user_agent: "gatehouse".into() },
+            Event {
+                org_id: org.id,
+                actor_id: None,
+                subject_id: None,
+                action: "role.mfa_required_changed",
+                details: json!({ "role": role, "mfa_required": required }),
+            },
+            &Origin {
+                ip: "cli".into(),
+                user_agent: "gatehouse".into(),
+            },
             unix_now(),
         )
         .await?;
@@ -774,18 +1112,32 @@ impl Gatehouse {
         self.totp_setup(user_id).await?;
         let secret = self.secret_of_pending(user_id).await?;
         let code = self.totp.generate(&secret, unix_now() as u64);
-        let origin = Origin { ip: "cli".into(), user_agent: "gatehouse".into() };
-        let codes = self.totp_confirm_for_user(user_id, &code, &origin).await?.unwrap_or_default();
+        let origin = Origin {
+            ip: "cli".into(),
+            user_agent: "gatehouse".into(),
+        };
+        let codes = self
+            .totp_confirm_for_user(user_id, &code, &origin)
+            .await?
+            .unwrap_or_default();
         Ok((secret, codes))
     }
 
     async fn secret_of_pending(&self, user_id: i64) -> Result<Vec<u8>> {
-        let pending = store::pending_factor(&mut *self.conn().await?, user_id).await?.ok_or(AuthError::NoEnrollment)?;
-        self.keys.open(&pending.secret_sealed, &secret_context(user_id)).ok_or(AuthError::NoEnrollment)
+        let pending = store::pending_factor(&mut *self.conn().await?, user_id)
+            .await?
+            .ok_or(AuthError::NoEnrollment)?;
+        self.keys
+            .open(&pending.secret_sealed, &secret_context(user_id))
+            .ok_or(AuthError::NoEnrollment)
     }
 
     pub async fn user_id_by_email(&self, email: &str) -> Result<Option<i64>> {
-        Ok(store::user_by_email(&mut *self.conn().await?, &normalize_email(email)).await?.map(|u| u.id))
+        Ok(
+            store::user_by_email(&mut *self.conn().await?, &normalize_email(email))
+                .await?
+                .map(|u| u.id),
+        )
     }
 
     pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {

@@ -49,7 +49,10 @@ impl SessionStore for DbSessionStore {
         let (user_id, data, expires) = parts(record)?;
         let mut c = self.db.pool.acquire().await.map_err(backend)?;
         // A 128-bit id collides essentially never; if it does, draw another.
-        while !store::session_insert(&mut c, &id_hash(&record.id), user_id, &data, expires).await.map_err(backend)? {
+        while !store::session_insert(&mut c, &id_hash(&record.id), user_id, &data, expires)
+            .await
+            .map_err(backend)?
+        {
             record.id = Id::default();
         }
         Ok(())
@@ -58,23 +61,31 @@ impl SessionStore for DbSessionStore {
     async fn save(&self, record: &Record) -> Result<()> {
         let (user_id, data, expires) = parts(record)?;
         let mut c = self.db.pool.acquire().await.map_err(backend)?;
-        store::session_update(&mut c, &id_hash(&record.id), user_id, &data, expires).await.map_err(backend)
+        store::session_update(&mut c, &id_hash(&record.id), user_id, &data, expires)
+            .await
+            .map_err(backend)
     }
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let mut c = self.db.pool.acquire().await.map_err(backend)?;
-        let Some((data, expires)) = store::session_load(&mut c, &id_hash(id), unix_now()).await.map_err(backend)? else {
+        let Some((data, expires)) = store::session_load(&mut c, &id_hash(id), unix_now())
+            .await
+            .map_err(backend)?
+        else {
             return Ok(None);
         };
         Ok(Some(Record {
             id: *id,
             data: serde_json::from_str(&data).map_err(|e| Error::Decode(e.to_string()))?,
-            expiry_date: time::OffsetDateTime::from_unix_timestamp(expires).map_err(|e| Error::Decode(e.to_string()))?,
+            expiry_date: time::OffsetDateTime::from_unix_timestamp(expires)
+                .map_err(|e| Error::Decode(e.to_string()))?,
         }))
     }
 
     async fn delete(&self, id: &Id) -> Result<()> {
         let mut c = self.db.pool.acquire().await.map_err(backend)?;
-        store::session_delete(&mut c, &id_hash(id)).await.map_err(backend)
+        store::session_delete(&mut c, &id_hash(id))
+            .await
+            .map_err(backend)
     }
 }

@@ -25,10 +25,11 @@ pub struct Org {
 pub const BUILTIN_ROLES: [&str; 3] = ["owner", "admin", "member"];
 
 pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
-    let row = sqlx::query("SELECT id, kind, slug, name, parent_id FROM organizations WHERE slug = $1")
-        .bind(slug)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row =
+        sqlx::query("SELECT id, kind, slug, name, parent_id FROM organizations WHERE slug = $1")
+            .bind(slug)
+            .fetch_optional(&mut *c)
+            .await?;
     Ok(row.map(|r| Org {
         id: r.get(0),
         kind: r.get(1),
@@ -39,7 +40,14 @@ pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
 }
 
 /// Creates an organization with its built-in roles and an empty audit chain.
-pub async fn insert_org(c: &mut Conn, kind: &str, slug: &str, name: &str, parent_id: Option<i64>, now: i64) -> Result<i64> {
+pub async fn insert_org(
+    c: &mut Conn,
+    kind: &str,
+    slug: &str,
+    name: &str,
+    parent_id: Option<i64>,
+    now: i64,
+) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO organizations (kind, slug, name, parent_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
@@ -102,7 +110,8 @@ pub struct User {
     pub org_name: String,
 }
 
-const USER_COLUMNS: &str = "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
+const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
      u.mfa_admin_lock, r.name, r.mfa_required, o.name \
      FROM users u JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id";
 
@@ -124,15 +133,31 @@ fn user_from_row(r: sqlx::any::AnyRow) -> User {
 
 pub async fn user_by_email(c: &mut Conn, email: &str) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} WHERE u.email = $1");
-    Ok(sqlx::query(&sql).bind(email).fetch_optional(&mut *c).await?.map(user_from_row))
+    Ok(sqlx::query(&sql)
+        .bind(email)
+        .fetch_optional(&mut *c)
+        .await?
+        .map(user_from_row))
 }
 
 pub async fn user_by_id(c: &mut Conn, id: i64) -> Result<Option<User>> {
     let sql = format!("SELECT {USER_COLUMNS} WHERE u.id = $1");
-    Ok(sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?.map(user_from_row))
+    Ok(sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .map(user_from_row))
 }
 
-pub async fn insert_user(c: &mut Conn, org_id: i64, role_id: i64, email: &str, name: &str, password_hash: &str, now: i64) -> Result<i64> {
+pub async fn insert_user(
+    c: &mut Conn,
+    org_id: i64,
+    role_id: i64,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO users (org_id, role_id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
@@ -147,7 +172,11 @@ pub async fn insert_user(c: &mut Conn, org_id: i64, role_id: i64, email: &str, n
 }
 
 pub async fn record_login(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2").bind(now).bind(user_id).execute(&mut *c).await?;
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -199,7 +228,13 @@ pub async fn pending_factor(c: &mut Conn, user_id: i64) -> Result<Option<Factor>
 }
 
 /// Starts an enrollment, replacing any earlier one that was never confirmed.
-pub async fn insert_pending_factor(c: &mut Conn, user_id: i64, label: &str, secret_sealed: &[u8], now: i64) -> Result<i64> {
+pub async fn insert_pending_factor(
+    c: &mut Conn,
+    user_id: i64,
+    label: &str,
+    secret_sealed: &[u8],
+    now: i64,
+) -> Result<i64> {
     sqlx::query("DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL")
         .bind(user_id)
         .execute(&mut *c)
@@ -233,12 +268,14 @@ pub async fn confirm_factor(c: &mut Conn, factor_id: i64, step: i64, now: i64) -
 /// Accepts a TOTP time step once per factor: a step at or before the last one
 /// used is refused, atomically.
 pub async fn use_totp_step(c: &mut Conn, factor_id: i64, step: i64, now: i64) -> Result<bool> {
-    let done = sqlx::query("UPDATE mfa_factors SET last_step = $1, last_used_at = $2 WHERE id = $3 AND last_step < $1")
-        .bind(step)
-        .bind(now)
-        .bind(factor_id)
-        .execute(&mut *c)
-        .await?;
+    let done = sqlx::query(
+        "UPDATE mfa_factors SET last_step = $1, last_used_at = $2 WHERE id = $3 AND last_step < $1",
+    )
+    .bind(step)
+    .bind(now)
+    .bind(factor_id)
+    .execute(&mut *c)
+    .await?;
     Ok(done.rows_affected() == 1)
 }
 
@@ -264,21 +301,36 @@ pub async fn delete_all_mfa(c: &mut Conn, user_id: i64) -> Result<()> {
 
 // --------------------------------------------------------------- recovery codes
 
-pub async fn replace_recovery_codes(c: &mut Conn, user_id: i64, hashes: &[Vec<u8>], now: i64) -> Result<()> {
-    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
+pub async fn replace_recovery_codes(
+    c: &mut Conn,
+    user_id: i64,
+    hashes: &[Vec<u8>],
+    now: i64,
+) -> Result<()> {
+    sqlx::query("DELETE FROM recovery_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
     for hash in hashes {
-        sqlx::query("INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)")
-            .bind(user_id)
-            .bind(hash.as_slice())
-            .bind(now)
-            .execute(&mut *c)
-            .await?;
+        sqlx::query(
+            "INSERT INTO recovery_codes (user_id, code_hash, created_at) VALUES ($1, $2, $3)",
+        )
+        .bind(user_id)
+        .bind(hash.as_slice())
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
     }
     Ok(())
 }
 
 /// Marks the code used if it is this user's and unused; true exactly once.
-pub async fn consume_recovery_code(c: &mut Conn, user_id: i64, hash: &[u8], now: i64) -> Result<bool> {
+pub async fn consume_recovery_code(
+    c: &mut Conn,
+    user_id: i64,
+    hash: &[u8],
+    now: i64,
+) -> Result<bool> {
     let id: Option<i64> = sqlx::query_scalar(
         "UPDATE recovery_codes SET used_at = $1 WHERE id = \
          (SELECT id FROM recovery_codes WHERE user_id = $2 AND code_hash = $3 AND used_at IS NULL LIMIT 1) \
@@ -311,7 +363,14 @@ pub struct Attempt {
     pub consumed: bool,
 }
 
-pub async fn insert_attempt(c: &mut Conn, token_hash: &[u8], user_id: i64, purpose: &str, now: i64, expires_at: i64) -> Result<()> {
+pub async fn insert_attempt(
+    c: &mut Conn,
+    token_hash: &[u8],
+    user_id: i64,
+    purpose: &str,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query(
         "INSERT INTO login_attempts (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
     )
@@ -344,14 +403,21 @@ pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<
 
 /// Counts a wrong code against the attempt; returns the failures so far.
 pub async fn attempt_failed(c: &mut Conn, attempt_id: i64) -> Result<i64> {
-    sqlx::query_scalar("UPDATE login_attempts SET failures = failures + 1 WHERE id = $1 RETURNING failures")
-        .bind(attempt_id)
-        .fetch_one(&mut *c)
-        .await
+    sqlx::query_scalar(
+        "UPDATE login_attempts SET failures = failures + 1 WHERE id = $1 RETURNING failures",
+    )
+    .bind(attempt_id)
+    .fetch_one(&mut *c)
+    .await
 }
 
 /// Uses the attempt up; true for exactly one caller, and only while it is live.
-pub async fn consume_attempt(c: &mut Conn, attempt_id: i64, now: i64, max_failures: i64) -> Result<bool> {
+pub async fn consume_attempt(
+    c: &mut Conn,
+    attempt_id: i64,
+    now: i64,
+    max_failures: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures < $3",
     )
@@ -370,20 +436,37 @@ pub struct LockState {
     pub consecutive: i64,
 }
 
-pub async fn record_mfa_failure(c: &mut Conn, user_id: i64, now: i64, window: i64) -> Result<LockState> {
+pub async fn record_mfa_failure(
+    c: &mut Conn,
+    user_id: i64,
+    now: i64,
+    window: i64,
+) -> Result<LockState> {
     let consecutive: i64 = sqlx::query_scalar(
         "UPDATE users SET mfa_consecutive_failures = mfa_consecutive_failures + 1 WHERE id = $1 RETURNING mfa_consecutive_failures",
     )
     .bind(user_id)
     .fetch_one(&mut *c)
     .await?;
-    sqlx::query("INSERT INTO mfa_failures (user_id, at) VALUES ($1, $2)").bind(user_id).bind(now).execute(&mut *c).await?;
-    sqlx::query("DELETE FROM mfa_failures WHERE user_id = $1 AND at <= $2").bind(user_id).bind(now - window).execute(&mut *c).await?;
-    let recent_failures: i64 = sqlx::query_scalar("SELECT COUNT(*) FROM mfa_failures WHERE user_id = $1")
+    sqlx::query("INSERT INTO mfa_failures (user_id, at) VALUES ($1, $2)")
         .bind(user_id)
-        .fetch_one(&mut *c)
+        .bind(now)
+        .execute(&mut *c)
         .await?;
-    Ok(LockState { recent_failures, consecutive })
+    sqlx::query("DELETE FROM mfa_failures WHERE user_id = $1 AND at <= $2")
+        .bind(user_id)
+        .bind(now - window)
+        .execute(&mut *c)
+        .await?;
+    let recent_failures: i64 =
+        sqlx::query_scalar("SELECT COUNT(*) FROM mfa_failures WHERE user_id = $1")
+            .bind(user_id)
+            .fetch_one(&mut *c)
+            .await?;
+    Ok(LockState {
+        recent_failures,
+        consecutive,
+    })
 }
 
 pub async fn lock_mfa(c: &mut Conn, user_id: i64, until: i64, admin_lock: bool) -> Result<()> {
@@ -397,11 +480,16 @@ pub async fn lock_mfa(c: &mut Conn, user_id: i64, until: i64, admin_lock: bool) 
 }
 
 pub async fn clear_mfa_failures(c: &mut Conn, user_id: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET mfa_consecutive_failures = 0, mfa_locked_until = 0 WHERE id = $1")
+    sqlx::query(
+        "UPDATE users SET mfa_consecutive_failures = 0, mfa_locked_until = 0 WHERE id = $1",
+    )
+    .bind(user_id)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query("DELETE FROM mfa_failures WHERE user_id = $1")
         .bind(user_id)
         .execute(&mut *c)
         .await?;
-    sqlx::query("DELETE FROM mfa_failures WHERE user_id = $1").bind(user_id).execute(&mut *c).await?;
     Ok(())
 }
 
@@ -415,12 +503,18 @@ pub struct Throttle {
 }
 
 pub async fn throttle(c: &mut Conn, key: &str) -> Result<Throttle> {
-    let row = sqlx::query("SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1")
-        .bind(key)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row = sqlx::query(
+        "SELECT failures, window_start, locked_until FROM login_throttle WHERE key = $1",
+    )
+    .bind(key)
+    .fetch_optional(&mut *c)
+    .await?;
     Ok(row
-        .map(|r| Throttle { failures: r.get(0), window_start: r.get(1), locked_until: r.get(2) })
+        .map(|r| Throttle {
+            failures: r.get(0),
+            window_start: r.get(1),
+            locked_until: r.get(2),
+        })
         .unwrap_or_default())
 }
 
@@ -436,12 +530,19 @@ pub async fn throttle_fail(c: &mut Conn, key: &str) -> Result<i64> {
 }
 
 pub async fn throttle_lock(c: &mut Conn, key: &str, until: i64) -> Result<()> {
-    sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2").bind(until).bind(key).execute(&mut *c).await?;
+    sqlx::query("UPDATE login_throttle SET locked_until = $1 WHERE key = $2")
+        .bind(until)
+        .bind(key)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
 pub async fn throttle_clear(c: &mut Conn, key: &str) -> Result<()> {
-    sqlx::query("DELETE FROM login_throttle WHERE key = $1").bind(key).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM login_throttle WHERE key = $1")
+        .bind(key)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -464,7 +565,12 @@ pub async fn count_in_window(c: &mut Conn, key: &str, now: i64, window: i64) -> 
 
 // --------------------------------------------------------- sessions and tokens
 
-pub async fn revoke_sessions_and_tokens(c: &mut Conn, user_id: i64, keep_session: Option<&str>, now: i64) -> Result<()> {
+pub async fn revoke_sessions_and_tokens(
+    c: &mut Conn,
+    user_id: i64,
+    keep_session: Option<&str>,
+    now: i64,
+) -> Result<()> {
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id)
         .bind(keep_session.unwrap_or(""))
@@ -478,7 +584,13 @@ pub async fn revoke_sessions_and_tokens(c: &mut Conn, user_id: i64, keep_session
     Ok(())
 }
 
-pub async fn insert_api_token(c: &mut Conn, token_hash: &[u8], user_id: i64, now: i64, expires_at: i64) -> Result<()> {
+pub async fn insert_api_token(
+    c: &mut Conn,
+    token_hash: &[u8],
+    user_id: i64,
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query("INSERT INTO api_tokens (token_hash, user_id, created_at, expires_at) VALUES ($1, $2, $3, $4)")
         .bind(token_hash)
         .bind(user_id)
@@ -490,7 +602,11 @@ pub async fn insert_api_token(c: &mut Conn, token_hash: &[u8], user_id: i64, now
 }
 
 /// The user and issue time of a live token.
-pub async fn api_token_user(c: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<(i64, i64)>> {
+pub async fn api_token_user(
+    c: &mut Conn,
+    token_hash: &[u8],
+    now: i64,
+) -> Result<Option<(i64, i64)>> {
     let row = sqlx::query(
         "SELECT t.user_id, t.created_at FROM api_tokens t JOIN users u ON u.id = t.user_id \
          WHERE t.token_hash = $1 AND t.revoked_at IS NULL AND t.expires_at > $2 AND u.disabled_at IS NULL",
@@ -503,25 +619,34 @@ pub async fn api_token_user(c: &mut Conn, token_hash: &[u8], now: i64) -> Result
 }
 
 pub async fn revoke_api_token(c: &mut Conn, token_hash: &[u8], now: i64) -> Result<()> {
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(token_hash)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+    )
+    .bind(now)
+    .bind(token_hash)
+    .execute(&mut *c)
+    .await?;
     Ok(())
 }
 
 /// The data and expiry of a live session.
 pub async fn session_load(c: &mut Conn, id_hash: &str, now: i64) -> Result<Option<(String, i64)>> {
-    let row = sqlx::query("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
-        .bind(id_hash)
-        .bind(now)
-        .fetch_optional(&mut *c)
-        .await?;
+    let row =
+        sqlx::query("SELECT data, expires_at FROM sessions WHERE id_hash = $1 AND expires_at > $2")
+            .bind(id_hash)
+            .bind(now)
+            .fetch_optional(&mut *c)
+            .await?;
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
-pub async fn session_insert(c: &mut Conn, id_hash: &str, user_id: Option<i64>, data: &str, expires_at: i64) -> Result<bool> {
+pub async fn session_insert(
+    c: &mut Conn,
+    id_hash: &str,
+    user_id: Option<i64>,
+    data: &str,
+    expires_at: i64,
+) -> Result<bool> {
     let done = sqlx::query(
         "INSERT INTO sessions (id_hash, user_id, data, expires_at) VALUES ($1, $2, $3, $4) ON CONFLICT (id_hash) DO NOTHING",
     )
@@ -536,7 +661,13 @@ pub async fn session_insert(c: &mut Conn, id_hash: &str, user_id: Option<i64>, d
 
 /// Updates a session that still exists. A session deleted meanwhile (sign-out
 /// elsewhere, MFA reset) stays deleted: saving never resurrects it.
-pub async fn session_update(c: &mut Conn, id_hash: &str, user_id: Option<i64>, data: &str, expires_at: i64) -> Result<()> {
+pub async fn session_update(
+    c: &mut Conn,
+    id_hash: &str,
+    user_id: Option<i64>,
+    data: &str,
+    expires_at: i64,
+) -> Result<()> {
     sqlx::query("UPDATE sessions SET user_id = $2, data = $3, expires_at = $4 WHERE id_hash = $1")
         .bind(id_hash)
         .bind(user_id)
@@ -548,13 +679,22 @@ pub async fn session_update(c: &mut Conn, id_hash: &str, user_id: Option<i64>, d
 }
 
 pub async fn session_delete(c: &mut Conn, id_hash: &str) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE id_hash = $1").bind(id_hash).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM sessions WHERE id_hash = $1")
+        .bind(id_hash)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
 pub async fn delete_expired(c: &mut Conn, now: i64) -> Result<()> {
-    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1").bind(now).execute(&mut *c).await?;
-    sqlx::query("DELETE FROM login_attempts WHERE expires_at <= $1").bind(now - 86_400).execute(&mut *c).await?;
+    sqlx::query("DELETE FROM sessions WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query("DELETE FROM login_attempts WHERE expires_at <= $1")
+        .bind(now - 86_400)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 
@@ -580,10 +720,12 @@ pub struct AuditRow {
 /// comes first so the transaction holds the tenant's head row (PostgreSQL) or
 /// the write lock (SQLite) before it reads the previous hash.
 pub async fn audit_claim_seq(c: &mut Conn, org_id: i64) -> Result<(i64, Vec<u8>)> {
-    let row = sqlx::query("UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, head_hash")
-        .bind(org_id)
-        .fetch_one(&mut *c)
-        .await?;
+    let row = sqlx::query(
+        "UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, head_hash",
+    )
+    .bind(org_id)
+    .fetch_one(&mut *c)
+    .await?;
     Ok((row.get(0), row.get(1)))
 }
 
@@ -614,12 +756,14 @@ pub async fn audit_insert(c: &mut Conn, e: &AuditRow) -> Result<()> {
 }
 
 pub async fn audit_heads(c: &mut Conn) -> Result<Vec<(i64, i64, Vec<u8>)>> {
-    Ok(sqlx::query("SELECT org_id, seq, head_hash FROM audit_heads ORDER BY org_id")
-        .fetch_all(&mut *c)
-        .await?
-        .into_iter()
-        .map(|r| (r.get(0), r.get(1), r.get(2)))
-        .collect())
+    Ok(
+        sqlx::query("SELECT org_id, seq, head_hash FROM audit_heads ORDER BY org_id")
+            .fetch_all(&mut *c)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect(),
+    )
 }
 
 pub async fn audit_chain(c: &mut Conn, org_id: i64) -> Result<Vec<AuditRow>> {

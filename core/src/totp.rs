@@ -27,7 +27,12 @@ pub struct TotpParams {
 impl Default for TotpParams {
     /// SHA-1, 6 digits, 30 s, ±1 step: what every authenticator app supports.
     fn default() -> Self {
-        Self { algorithm: Algorithm::SHA1, digits: 6, step_seconds: 30, skew: 1 }
+        Self {
+            algorithm: Algorithm::SHA1,
+            digits: 6,
+            step_seconds: 30,
+            skew: 1,
+        }
     }
 }
 
@@ -35,7 +40,13 @@ impl TotpParams {
     fn engine(&self, secret: &[u8]) -> TOTP {
         // `new_unchecked`: RFC test seeds are shorter than totp-rs's 128-bit floor;
         // our own secrets are always SECRET_LEN bytes.
-        TOTP::new_unchecked(self.algorithm, self.digits, 0, self.step_seconds, secret.to_vec())
+        TOTP::new_unchecked(
+            self.algorithm,
+            self.digits,
+            0,
+            self.step_seconds,
+            secret.to_vec(),
+        )
     }
 
     pub fn generate(&self, secret: &[u8], unix_time: u64) -> String {
@@ -88,7 +99,9 @@ impl TotpParams {
 
 /// People type codes with spaces ("123 456") or paste them with dashes.
 pub fn normalize_code(code: &str) -> String {
-    code.chars().filter(|c| !c.is_whitespace() && *c != '-').collect()
+    code.chars()
+        .filter(|c| !c.is_whitespace() && *c != '-')
+        .collect()
 }
 
 pub fn new_secret() -> [u8; SECRET_LEN] {
@@ -138,7 +151,12 @@ mod tests {
     const SEED64: &[u8] = b"1234567890123456789012345678901234567890123456789012345678901234";
 
     fn params(algorithm: Algorithm, digits: usize, step: u64) -> TotpParams {
-        TotpParams { algorithm, digits, step_seconds: step, skew: 1 }
+        TotpParams {
+            algorithm,
+            digits,
+            step_seconds: step,
+            skew: 1,
+        }
     }
 
     #[test]
@@ -152,17 +170,29 @@ mod tests {
             (20000000000, "65353130", "77737706", "47863826"),
         ];
         for (time, sha1, sha256, sha512) in table {
-            assert_eq!(params(Algorithm::SHA1, 8, 30).generate(SEED20, time), sha1, "SHA1 at {time}");
-            assert_eq!(params(Algorithm::SHA256, 8, 30).generate(SEED32, time), sha256, "SHA256 at {time}");
-            assert_eq!(params(Algorithm::SHA512, 8, 30).generate(SEED64, time), sha512, "SHA512 at {time}");
+            assert_eq!(
+                params(Algorithm::SHA1, 8, 30).generate(SEED20, time),
+                sha1,
+                "SHA1 at {time}"
+            );
+            assert_eq!(
+                params(Algorithm::SHA256, 8, 30).generate(SEED32, time),
+                sha256,
+                "SHA256 at {time}"
+            );
+            assert_eq!(
+                params(Algorithm::SHA512, 8, 30).generate(SEED64, time),
+                sha512,
+                "SHA512 at {time}"
+            );
         }
     }
 
     #[test]
     fn rfc4226_appendix_d_vectors() {
         let expected = [
-            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583", "399871",
-            "520489",
+            "755224", "287082", "359152", "969429", "338314", "254676", "287922", "162583",
+            "399871", "520489",
         ];
         let hotp = params(Algorithm::SHA1, 6, 1);
         for (count, code) in expected.iter().enumerate() {
@@ -177,7 +207,10 @@ mod tests {
         let step = p.step_of(now);
         for offset in [-1i64, 0, 1] {
             let t = (now as i64 + offset * 30) as u64;
-            assert_eq!(p.verify(SEED20, &p.generate(SEED20, t), now), Some(step + offset));
+            assert_eq!(
+                p.verify(SEED20, &p.generate(SEED20, t), now),
+                Some(step + offset)
+            );
         }
         assert_eq!(p.verify(SEED20, &p.generate(SEED20, now - 60), now), None);
         assert_eq!(p.verify(SEED20, &p.generate(SEED20, now + 60), now), None);
@@ -203,7 +236,10 @@ mod tests {
             "otpauth://totp/Gatehouse:ada%40example.com?secret=GEZDGNBVGY3TQOJQGEZDGNBVGY3TQOJQ&issuer=Gatehouse&algorithm=SHA1&digits=6&period=30"
         );
         let spaced = TotpParams::default().otpauth_uri("Acme Corp", "a:b c", SEED20);
-        assert!(spaced.starts_with("otpauth://totp/Acme%20Corp:ab%20c?"), "{spaced}");
+        assert!(
+            spaced.starts_with("otpauth://totp/Acme%20Corp:ab%20c?"),
+            "{spaced}"
+        );
         assert!(spaced.contains("&issuer=Acme%20Corp&"));
     }
 
@@ -211,7 +247,10 @@ mod tests {
     fn secrets_are_20_random_bytes_shown_in_groups() {
         assert_ne!(new_secret(), new_secret());
         assert_eq!(secret_base32(&new_secret()).len(), 32);
-        assert_eq!(secret_for_display(SEED20), "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ");
+        assert_eq!(
+            secret_for_display(SEED20),
+            "GEZD GNBV GY3T QOJQ GEZD GNBV GY3T QOJQ"
+        );
     }
 
     #[test]

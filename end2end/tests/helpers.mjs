@@ -63,8 +63,8 @@ export async function enrolledUser(request) {
 
 export async function signIn(page, email) {
   await page.goto('/login');
-  await page.getByLabel('Email').fill(email);
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Email', { exact: true }).fill(email);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
@@ -77,7 +77,11 @@ export const test = base.extend({
   page: async ({ page }, use) => {
     const problems = [];
     page.on('pageerror', (e) => problems.push(`pageerror: ${e.message}`));
-    page.on('console', (m) => { if (m.type() === 'error') problems.push(`console: ${m.text()}`); });
+    page.on('console', (m) => {
+      // A refused code or password answers 4xx, which Chromium logs; anything else is a fault.
+      const expected = /status of 4\d\d/.test(m.text()) && m.location().url.includes('/sfn/');
+      if (m.type() === 'error' && !expected) problems.push(`console: ${m.text()} (${m.location().url})`);
+    });
     await use(page);
     expect(problems, 'the browser reported errors').toEqual([]);
   },

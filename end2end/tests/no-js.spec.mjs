@@ -5,12 +5,12 @@ test('signs in with a wrong code, then a right one, without JavaScript', async (
   const { email, secret, codes } = await enrolledUser(request);
   await signIn(page, email);
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
-  await page.getByLabel('Authentication code').fill(wrongCode(secret));
+  await page.getByLabel('Authentication code', { exact: true }).fill(wrongCode(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByText('That code is not correct.')).toBeVisible();
   await page.getByRole('link', { name: 'Try another method' }).click();
   await page.getByRole('link', { name: 'Use a recovery code' }).click();
-  await page.getByLabel('Recovery code').fill(codes[3]);
+  await page.getByLabel('Recovery code', { exact: true }).fill(codes[3]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();

@@ -17,7 +17,7 @@ async function enrollOnPage(page) {
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
   await hydrated(page);
-  await page.getByLabel('Authentication code').fill(totp(secret));
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   return secret;
@@ -53,10 +53,10 @@ test('signs in with the authenticator app', async ({ page, request }) => {
   await signIn(page, email);
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
   await hydrated(page);
-  await page.getByLabel('Authentication code').fill(wrongCode(secret));
+  await page.getByLabel('Authentication code', { exact: true }).fill(wrongCode(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
-  await page.getByLabel('Authentication code').fill(totp(secret, 1));
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Sign out' })).toBeVisible();
@@ -68,7 +68,7 @@ test('signs in with a recovery code through "Try another method"', async ({ page
   await page.getByRole('link', { name: 'Try another method' }).click();
   await page.getByRole('link', { name: 'Use a recovery code' }).click();
   await hydrated(page);
-  await page.getByLabel('Recovery code').fill(codes[0].toLowerCase());
+  await page.getByLabel('Recovery code', { exact: true }).fill(codes[0].toLowerCase());
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.goto('/profile');
@@ -78,7 +78,7 @@ test('signs in with a recovery code through "Try another method"', async ({ page
 test('regenerates recovery codes; the old ones stop working', async ({ page, request }) => {
   const { email, secret, codes: oldCodes } = await enrolledUser(request);
   await signIn(page, email);
-  await page.getByLabel('Authentication code').fill(totp(secret, 1));
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.getByRole('link', { name: 'My Profile' }).click();
@@ -100,16 +100,16 @@ test('regenerates recovery codes; the old ones stop working', async ({ page, req
 test('resets MFA from My Profile and enrolls again', async ({ page, request }) => {
   const { email, secret } = await enrolledUser(request);
   await signIn(page, email);
-  await page.getByLabel('Authentication code').fill(totp(secret, 1));
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('link', { name: 'My Profile' }).click();
   await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
   await hydrated(page);
   await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
-  await page.getByLabel('Password').fill('not my password');
+  await page.getByLabel('Password', { exact: true }).fill('not my password');
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That password is not correct.' })).toBeVisible();
-  await page.getByLabel('Password').fill(PASSWORD);
+  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await expect(page.getByText('Your multi-factor authentication was reset')).toBeVisible();
 
@@ -123,14 +123,14 @@ test('signs in with the keyboard alone', async ({ page, request }) => {
   const { email, secret } = await enrolledUser(request);
   await page.goto('/login');
   await hydrated(page);
-  await expect(page.getByLabel('Email')).toBeFocused();
+  await expect(page.getByLabel('Email', { exact: true })).toBeFocused();
   await page.keyboard.type(email);
   await page.keyboard.press('Tab');
-  await expect(page.getByLabel('Password')).toBeFocused();
+  await expect(page.getByLabel('Password', { exact: true })).toBeFocused();
   await page.keyboard.type(PASSWORD);
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
-  await expect(page.getByLabel('Authentication code')).toBeFocused();
+  await expect(page.getByLabel('Authentication code', { exact: true })).toBeFocused();
   await page.keyboard.type(totp(secret, 1));
   await page.keyboard.press('Tab');
   await expect(page.getByRole('button', { name: 'Verify' })).toBeFocused();

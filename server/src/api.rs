@@ -27,7 +27,9 @@ pub fn routes() -> Router<AppState> {
         .route("/mfa/recovery-codes", post(recovery_codes))
         .route("/mfa/reset", post(reset))
         .route("/me", get(me))
-        .fallback(|| async { error_response(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.") })
+        .fallback(|| async {
+            error_response(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
+        })
 }
 
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
@@ -47,12 +49,16 @@ impl IntoResponse for ApiError {
         let message = self.0.to_string();
         let (status, code) = match &self.0 {
             AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            AuthError::RateLimited { .. } | AuthError::AdminLocked => (StatusCode::TOO_MANY_REQUESTS, "rate_limited"),
+            AuthError::RateLimited { .. } | AuthError::AdminLocked => {
+                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
+            }
             AuthError::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
             AuthError::MfaTokenInvalid => (StatusCode::UNAUTHORIZED, "mfa_token_invalid"),
             AuthError::StepUpRequired => (StatusCode::FORBIDDEN, "step_up_required"),
             AuthError::NoEnrollment => (StatusCode::CONFLICT, "no_enrollment"),
-            AuthError::Policy(_) | AuthError::Invalid(_) => (StatusCode::BAD_REQUEST, "invalid_request"),
+            AuthError::Policy(_) | AuthError::Invalid(_) => {
+                (StatusCode::BAD_REQUEST, "invalid_request")
+            }
             AuthError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AuthError::Storage(e) => {
                 tracing::error!(error = %e, "storage error");
@@ -61,7 +67,9 @@ impl IntoResponse for ApiError {
         };
         let mut response = error_response(status, code, &message);
         if let AuthError::RateLimited { retry_after } = self.0 {
-            response.headers_mut().insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
         }
         response
     }
@@ -78,7 +86,11 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
         match Json::<T>::from_request(req, state).await {
             Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(error_response(StatusCode::BAD_REQUEST, "invalid_request", &rejection.body_text())),
+            Err(rejection) => Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &rejection.body_text(),
+            )),
         }
     }
 }
@@ -93,17 +105,32 @@ pub struct Bearer {
 fn bearer_token(parts: &Parts) -> Option<String> {
     let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
     let (scheme, token) = value.split_once(' ')?;
-    scheme.eq_ignore_ascii_case("bearer").then(|| token.trim().to_string())
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
 }
 
 impl FromRequestParts<AppState> for Bearer {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let unauthorized = || error_response(StatusCode::UNAUTHORIZED, "unauthorized", "A valid bearer token is required.");
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthorized = || {
+            error_response(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "A valid bearer token is required.",
+            )
+        };
         let token = bearer_token(parts).ok_or_else(unauthorized)?;
         match state.gatehouse.api_token_user(&token).await {
-            Ok(Some((user_id, issued_at))) => Ok(Self { user_id, issued_at, token }),
+            Ok(Some((user_id, issued_at))) => Ok(Self {
+                user_id,
+                issued_at,
+                token,
+            }),
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(ApiError(e).into_response()),
         }
@@ -116,11 +143,16 @@ pub struct MaybeBearer(Option<Bearer>);
 impl FromRequestParts<AppState> for MaybeBearer {
     type Rejection = Response;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
         if bearer_token(parts).is_none() {
             return Ok(Self(None));
         }
-        Bearer::from_request_parts(parts, state).await.map(|b| Self(Some(b)))
+        Bearer::from_request_parts(parts, state)
+            .await
+            .map(|b| Self(Some(b)))
     }
 }
 
@@ -144,12 +176,23 @@ struct LoginBody {
     password: String,
 }
 
-async fn login(State(s): State<AppState>, Extension(origin): Extension<Origin>, Body(b): Body<LoginBody>) -> ApiResult {
-    match s.gatehouse.login_password(&b.email, &b.password, &origin).await? {
-        PasswordOutcome::Authenticated { user_id } => authenticated(&s.gatehouse, user_id, Value::Null).await,
-        PasswordOutcome::MfaRequired { mfa_token, methods } => {
-            Ok(Json(json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods })).into_response())
+async fn login(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<LoginBody>,
+) -> ApiResult {
+    match s
+        .gatehouse
+        .login_password(&b.email, &b.password, &origin)
+        .await?
+    {
+        PasswordOutcome::Authenticated { user_id } => {
+            authenticated(&s.gatehouse, user_id, Value::Null).await
         }
+        PasswordOutcome::MfaRequired { mfa_token, methods } => Ok(Json(
+            json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods }),
+        )
+        .into_response()),
         PasswordOutcome::EnrollmentRequired { mfa_token, reason } => Ok(Json(
             json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": reason }),
         )
@@ -164,10 +207,17 @@ struct MfaBody {
     code: String,
 }
 
-async fn mfa(State(s): State<AppState>, Extension(origin): Extension<Origin>, Body(b): Body<MfaBody>) -> ApiResult {
+async fn mfa(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<MfaBody>,
+) -> ApiResult {
     let method = MfaMethod::parse(&b.method)
         .ok_or_else(|| AuthError::Invalid("method must be \"totp\" or \"recovery_code\"".into()))?;
-    let signed_in = s.gatehouse.verify_mfa(&b.mfa_token, method, &b.code, &origin).await?;
+    let signed_in = s
+        .gatehouse
+        .verify_mfa(&b.mfa_token, method, &b.code, &origin)
+        .await?;
     let extra = match signed_in.recovery_codes_left {
         Some(left) => json!({ "recovery_codes_left": left }),
         None => Value::Null,
@@ -194,12 +244,17 @@ async fn require_fresh(gh: &Gatehouse, bearer: &Bearer) -> Result<(), ApiError> 
     Ok(())
 }
 
-async fn totp_setup(State(s): State<AppState>, MaybeBearer(bearer): MaybeBearer, raw: axum::body::Bytes) -> ApiResult {
+async fn totp_setup(
+    State(s): State<AppState>,
+    MaybeBearer(bearer): MaybeBearer,
+    raw: axum::body::Bytes,
+) -> ApiResult {
     // With a bearer token the body may be empty.
     let body: SetupBody = if raw.iter().all(u8::is_ascii_whitespace) {
         SetupBody::default()
     } else {
-        serde_json::from_slice(&raw).map_err(|e| AuthError::Invalid(format!("invalid JSON body: {e}")))?
+        serde_json::from_slice(&raw)
+            .map_err(|e| AuthError::Invalid(format!("invalid JSON body: {e}")))?
     };
     let setup = match (bearer, body.mfa_token) {
         (Some(bearer), _) => {
@@ -207,9 +262,18 @@ async fn totp_setup(State(s): State<AppState>, MaybeBearer(bearer): MaybeBearer,
             s.gatehouse.totp_setup(bearer.user_id).await?
         }
         (None, Some(token)) => s.gatehouse.totp_setup_for_attempt(&token).await?,
-        (None, None) => return Ok(error_response(StatusCode::UNAUTHORIZED, "unauthorized", "Send a bearer token or the mfa_token from sign-in.")),
+        (None, None) => {
+            return Ok(error_response(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "Send a bearer token or the mfa_token from sign-in.",
+            ))
+        }
     };
-    Ok(Json(json!({ "secret": setup.secret, "otpauth_uri": setup.otpauth_uri, "qr_svg": setup.qr_svg })).into_response())
+    Ok(Json(
+        json!({ "secret": setup.secret, "otpauth_uri": setup.otpauth_uri, "qr_svg": setup.qr_svg }),
+    )
+    .into_response())
 }
 
 #[derive(Deserialize)]
@@ -227,14 +291,24 @@ async fn totp_confirm(
     match (bearer, b.mfa_token) {
         (Some(bearer), _) => {
             require_fresh(&s.gatehouse, &bearer).await?;
-            let codes = s.gatehouse.totp_confirm_for_user(bearer.user_id, &b.code, &origin).await?;
+            let codes = s
+                .gatehouse
+                .totp_confirm_for_user(bearer.user_id, &b.code, &origin)
+                .await?;
             Ok(Json(json!({ "recovery_codes": codes.unwrap_or_default() })).into_response())
         }
         (None, Some(token)) => {
-            let (user_id, codes) = s.gatehouse.totp_confirm_for_attempt(&token, &b.code, &origin).await?;
+            let (user_id, codes) = s
+                .gatehouse
+                .totp_confirm_for_attempt(&token, &b.code, &origin)
+                .await?;
             authenticated(&s.gatehouse, user_id, json!({ "recovery_codes": codes })).await
         }
-        (None, None) => Ok(error_response(StatusCode::UNAUTHORIZED, "unauthorized", "Send a bearer token or the mfa_token from sign-in.")),
+        (None, None) => Ok(error_response(
+            StatusCode::UNAUTHORIZED,
+            "unauthorized",
+            "Send a bearer token or the mfa_token from sign-in.",
+        )),
     }
 }
 
@@ -243,7 +317,9 @@ async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
     let factors: Vec<Value> = p
         .factors
         .iter()
-        .map(|f| json!({ "id": f.id, "kind": f.kind, "label": f.label, "created_at": f.created_at }))
+        .map(
+            |f| json!({ "id": f.id, "kind": f.kind, "label": f.label, "created_at": f.created_at }),
+        )
         .collect();
     Ok(Json(json!({
         "email": p.email,
@@ -260,14 +336,33 @@ struct PasswordBody {
     password: String,
 }
 
-async fn recovery_codes(State(s): State<AppState>, Extension(origin): Extension<Origin>, bearer: Bearer, Body(b): Body<PasswordBody>) -> ApiResult {
-    s.gatehouse.check_password(bearer.user_id, &b.password).await?;
-    let codes = s.gatehouse.regenerate_recovery_codes(bearer.user_id, &origin).await?;
+async fn recovery_codes(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult {
+    s.gatehouse
+        .check_password(bearer.user_id, &b.password)
+        .await?;
+    let codes = s
+        .gatehouse
+        .regenerate_recovery_codes(bearer.user_id, &origin)
+        .await?;
     Ok(Json(json!({ "recovery_codes": codes })).into_response())
 }
 
-async fn reset(State(s): State<AppState>, Extension(origin): Extension<Origin>, bearer: Bearer, Body(b): Body<PasswordBody>) -> ApiResult {
-    s.gatehouse.check_password(bearer.user_id, &b.password).await?;
-    s.gatehouse.reset_mfa(bearer.user_id, Some(bearer.user_id), &origin).await?;
+async fn reset(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult {
+    s.gatehouse
+        .check_password(bearer.user_id, &b.password)
+        .await?;
+    s.gatehouse
+        .reset_mfa(bearer.user_id, Some(bearer.user_id), &origin)
+        .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

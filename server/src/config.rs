@@ -25,7 +25,10 @@ pub struct ConfigError {
 }
 
 fn bad(var: &'static str, problem: impl Into<String>) -> ConfigError {
-    ConfigError { var, problem: problem.into() }
+    ConfigError {
+        var,
+        problem: problem.into(),
+    }
 }
 
 fn var(name: &str) -> Option<String> {
@@ -34,17 +37,28 @@ fn var(name: &str) -> Option<String> {
 
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
-        let database_url = var("GATEHOUSE_DATABASE_URL").unwrap_or_else(|| "sqlite://data/gatehouse.db".into());
+        let database_url =
+            var("GATEHOUSE_DATABASE_URL").unwrap_or_else(|| "sqlite://data/gatehouse.db".into());
         db::backend_of(&database_url).map_err(|e| bad("GATEHOUSE_DATABASE_URL", e.to_string()))?;
 
         let site_addr: SocketAddr = var("LEPTOS_SITE_ADDR")
             .unwrap_or_else(|| "127.0.0.1:3000".into())
             .parse()
-            .map_err(|_| bad("LEPTOS_SITE_ADDR", "must be an address with a port, such as 127.0.0.1:3000"))?;
+            .map_err(|_| {
+                bad(
+                    "LEPTOS_SITE_ADDR",
+                    "must be an address with a port, such as 127.0.0.1:3000",
+                )
+            })?;
 
-        let public_url = var("GATEHOUSE_PUBLIC_URL").unwrap_or_else(|| format!("http://{site_addr}"));
-        let parsed = url::Url::parse(&public_url)
-            .map_err(|e| bad("GATEHOUSE_PUBLIC_URL", format!("must be an absolute URL such as https://mfa.example.com ({e})")))?;
+        let public_url =
+            var("GATEHOUSE_PUBLIC_URL").unwrap_or_else(|| format!("http://{site_addr}"));
+        let parsed = url::Url::parse(&public_url).map_err(|e| {
+            bad(
+                "GATEHOUSE_PUBLIC_URL",
+                format!("must be an absolute URL such as https://mfa.example.com ({e})"),
+            )
+        })?;
         let secure = match parsed.scheme() {
             "https" => true,
             "http" => {
@@ -59,7 +73,12 @@ impl Config {
                 }
                 false
             }
-            other => return Err(bad("GATEHOUSE_PUBLIC_URL", format!("scheme {other:?} is not http or https"))),
+            other => {
+                return Err(bad(
+                    "GATEHOUSE_PUBLIC_URL",
+                    format!("scheme {other:?} is not http or https"),
+                ))
+            }
         };
 
         let trusted_proxies = match var("GATEHOUSE_TRUSTED_PROXIES") {
@@ -68,16 +87,22 @@ impl Config {
                 .split(',')
                 .map(|p| p.trim().parse::<IpAddr>())
                 .collect::<Result<_, _>>()
-                .map_err(|_| bad("GATEHOUSE_TRUSTED_PROXIES", "must be a comma-separated list of IP addresses"))?,
+                .map_err(|_| {
+                    bad(
+                        "GATEHOUSE_TRUSTED_PROXIES",
+                        "must be a comma-separated list of IP addresses",
+                    )
+                })?,
         };
 
         let login_rate_per_ip = match var("GATEHOUSE_LOGIN_RATE_LIMIT") {
             None => 100,
-            Some(v) => v
-                .parse::<i64>()
-                .ok()
-                .filter(|n| *n > 0)
-                .ok_or_else(|| bad("GATEHOUSE_LOGIN_RATE_LIMIT", "must be a positive whole number (sign-in attempts per IP per 5 minutes)"))?,
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                bad(
+                    "GATEHOUSE_LOGIN_RATE_LIMIT",
+                    "must be a positive whole number (sign-in attempts per IP per 5 minutes)",
+                )
+            })?,
         };
 
         Ok(Self {
@@ -104,7 +129,8 @@ impl Config {
         if db::backend_of(&self.database_url).ok() == Some(Backend::Postgres) {
             return Err(bad(VAR, "is required with PostgreSQL: every app server must share the same key (generate one with `openssl rand -hex 32`)"));
         }
-        let db_path = db::sqlite_path(&self.database_url).unwrap_or_else(|| PathBuf::from("data/gatehouse.db"));
+        let db_path = db::sqlite_path(&self.database_url)
+            .unwrap_or_else(|| PathBuf::from("data/gatehouse.db"));
         let key_path = db_path.with_extension("key");
         load_or_create_key_file(&key_path).map_err(|problem| bad(VAR, problem))
     }
@@ -112,13 +138,16 @@ impl Config {
 
 fn load_or_create_key_file(path: &Path) -> Result<Keys, String> {
     if let Ok(text) = std::fs::read_to_string(path) {
-        return Keys::from_hex(&text).map_err(|e| format!("the key file {} is damaged: {e}", path.display()));
+        return Keys::from_hex(&text)
+            .map_err(|e| format!("the key file {} is damaged: {e}", path.display()));
     }
     if let Some(parent) = path.parent().filter(|p| !p.as_os_str().is_empty()) {
-        std::fs::create_dir_all(parent).map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
+        std::fs::create_dir_all(parent)
+            .map_err(|e| format!("cannot create {}: {e}", parent.display()))?;
     }
     let hex = Keys::generate_master_hex();
-    write_private(path, &hex).map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
+    write_private(path, &hex)
+        .map_err(|e| format!("cannot write the key file {}: {e}", path.display()))?;
     tracing::info!(path = %path.display(), "generated a new server key; back it up with the database");
     Keys::from_hex(&hex).map_err(|e| e.to_string())
 }
@@ -127,7 +156,11 @@ fn load_or_create_key_file(path: &Path) -> Result<Keys, String> {
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
     use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new().write(true).create_new(true).mode(0o600).open(path)?;
+    let mut file = std::fs::OpenOptions::new()
+        .write(true)
+        .create_new(true)
+        .mode(0o600)
+        .open(path)?;
     file.write_all(text.as_bytes())
 }
 

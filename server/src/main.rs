@@ -15,7 +15,11 @@ use gatehouse_core::Gatehouse;
 use config::Config;
 
 #[derive(Parser)]
-#[command(name = "gatehouse", version, about = "Multi-factor authentication for an MSP and its customers")]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Multi-factor authentication for an MSP and its customers"
+)]
 struct Cli {
     #[command(subcommand)]
     command: Option<Command>,
@@ -116,12 +120,16 @@ enum AuditCommand {
 fn main() -> ExitCode {
     tracing_subscriber::fmt()
         .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env().unwrap_or_else(|_| "gatehouse=info,warn".into()),
+            tracing_subscriber::EnvFilter::try_from_default_env()
+                .unwrap_or_else(|_| "gatehouse=info,warn".into()),
         )
         .with_writer(std::io::stderr)
         .init();
     let cli = Cli::parse();
-    let runtime = tokio::runtime::Builder::new_multi_thread().enable_all().build().expect("tokio runtime");
+    let runtime = tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()
+        .expect("tokio runtime");
     match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
@@ -133,7 +141,9 @@ fn main() -> ExitCode {
 
 async fn open(config: &Config) -> Result<Gatehouse, String> {
     let keys = config.keys().map_err(|e| e.to_string())?;
-    let db = Db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
     db.migrate().await.map_err(|e| e.to_string())?;
     Ok(Gatehouse::new(db, keys, config.settings.clone()).await)
 }
@@ -143,45 +153,83 @@ async fn run(command: Command) -> Result<(), String> {
     match command {
         Command::Serve => serve(config).await,
         Command::Migrate => {
-            let db = Db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+            let db = Db::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
             db.migrate().await.map_err(|e| e.to_string())?;
             println!("migrations applied");
             Ok(())
         }
-        Command::Org { command: OrgCommand::Create { kind, slug, name, parent } } => {
+        Command::Org {
+            command:
+                OrgCommand::Create {
+                    kind,
+                    slug,
+                    name,
+                    parent,
+                },
+        } => {
             let gh = open(&config).await?;
             let kind = match kind {
                 OrgKind::Partner => "partner",
                 OrgKind::Company => "company",
             };
-            gh.create_org(kind, &slug, &name, parent.as_deref()).await.map_err(|e| e.to_string())?;
+            gh.create_org(kind, &slug, &name, parent.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
             println!("created {kind} {slug}");
             Ok(())
         }
-        Command::User { command: UserCommand::Create { org, email, role, name } } => {
+        Command::User {
+            command:
+                UserCommand::Create {
+                    org,
+                    email,
+                    role,
+                    name,
+                },
+        } => {
             let password = read_password_line()?;
             let gh = open(&config).await?;
-            gh.create_user(&org, &email, &role, &name, &password).await.map_err(|e| e.to_string())?;
+            gh.create_user(&org, &email, &role, &name, &password)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("created user {}", email.trim().to_lowercase());
             Ok(())
         }
-        Command::Role { command: RoleCommand::MfaRequired { org, role, state } } => {
+        Command::Role {
+            command: RoleCommand::MfaRequired { org, role, state },
+        } => {
             let gh = open(&config).await?;
             let on = matches!(state, OnOff::On);
-            gh.set_role_mfa_required(&org, &role, on).await.map_err(|e| e.to_string())?;
-            println!("MFA required for {role} in {org}: {}", if on { "on" } else { "off" });
+            gh.set_role_mfa_required(&org, &role, on)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "MFA required for {role} in {org}: {}",
+                if on { "on" } else { "off" }
+            );
             Ok(())
         }
         Command::Demo => {
             let gh = open(&config).await?;
-            let text = gatehouse_core::demo::load(&gh).await.map_err(|e| e.to_string())?;
+            let text = gatehouse_core::demo::load(&gh)
+                .await
+                .map_err(|e| e.to_string())?;
             println!("{text}");
             Ok(())
         }
-        Command::Audit { command: AuditCommand::Verify } => {
-            let db = Db::connect(&config.database_url).await.map_err(|e| e.to_string())?;
+        Command::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
             let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
-            match gatehouse_core::audit::verify_all(&mut conn).await.map_err(|e| e.to_string())? {
+            match gatehouse_core::audit::verify_all(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?
+            {
                 Ok(count) => {
                     println!("audit log intact: {count} entries verified");
                     Ok(())
@@ -195,7 +243,10 @@ async fn run(command: Command) -> Result<(), String> {
 /// One line from stdin, without its line ending (the password is used exactly as typed otherwise).
 fn read_password_line() -> Result<String, String> {
     let mut line = String::new();
-    std::io::stdin().lock().read_line(&mut line).map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
     let password = line.strip_suffix('\n').unwrap_or(&line);
     let password = password.strip_suffix('\r').unwrap_or(password);
     if password.is_empty() {
@@ -209,7 +260,12 @@ async fn serve(config: Config) -> Result<(), String> {
     let app = web::router(&config, gh.clone());
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
-        .map_err(|e| format!("LEPTOS_SITE_ADDR: cannot listen on {}: {e}", config.site_addr))?;
+        .map_err(|e| {
+            format!(
+                "LEPTOS_SITE_ADDR: cannot listen on {}: {e}",
+                config.site_addr
+            )
+        })?;
     let cleaner = gh.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -220,12 +276,19 @@ async fn serve(config: Config) -> Result<(), String> {
             }
         }
     });
-    tracing::info!("Gatehouse listening on http://{} (public URL {})", config.site_addr, config.settings.public_url);
+    tracing::info!(
+        "Gatehouse listening on http://{} (public URL {})",
+        config.site_addr,
+        config.settings.public_url
+    );
     eprintln!("Gatehouse is running at {}", config.settings.public_url);
-    axum::serve(listener, app.into_make_service_with_connect_info::<SocketAddr>())
-        .with_graceful_shutdown(async {
-            let _ = tokio::signal::ctrl_c().await;
-        })
-        .await
-        .map_err(|e| e.to_string())
+    axum::serve(
+        listener,
+        app.into_make_service_with_connect_info::<SocketAddr>(),
+    )
+    .with_graceful_shutdown(async {
+        let _ = tokio::signal::ctrl_c().await;
+    })
+    .await
+    .map_err(|e| e.to_string())
 }

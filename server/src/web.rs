@@ -63,12 +63,18 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
     };
     let secure = config.settings.secure_cookies;
     let sessions = SessionManagerLayer::new(DbSessionStore::new(gatehouse.db.clone()))
-        .with_name(if secure { "__Host-gatehouse" } else { "gatehouse" })
+        .with_name(if secure {
+            "__Host-gatehouse"
+        } else {
+            "gatehouse"
+        })
         .with_secure(secure)
         .with_http_only(true)
         .with_same_site(SameSite::Strict)
         .with_path("/")
-        .with_expiry(Expiry::OnInactivity(tower_sessions::cookie::time::Duration::minutes(30)))
+        .with_expiry(Expiry::OnInactivity(
+            tower_sessions::cookie::time::Duration::minutes(30),
+        ))
         .with_always_save(true);
 
     let routes = generate_route_list(app::App);
@@ -85,15 +91,25 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
             let options = leptos_options.clone();
             move || app::shell(options.clone())
         })
-        .nest_service("/pkg", ServeDir::new(site.join("pkg")).precompressed_br().precompressed_gzip())
+        .nest_service(
+            "/pkg",
+            ServeDir::new(site.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
         .nest_service("/style", ServeDir::new(site.join("style")))
-        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(app::shell))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            app::shell,
+        ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
         .with_state(state)
 }
 
-async fn server_fn_handler(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
+async fn server_fn_handler(
+    State(state): State<AppState>,
+    request: Request<Body>,
+) -> impl IntoResponse {
     let gatehouse = state.gatehouse.clone();
     handle_server_fns_with_context(move || provide_context(gatehouse.clone()), request).await
 }
@@ -104,7 +120,9 @@ pub fn client_ip(peer: IpAddr, forwarded_for: Option<&str>, trusted: &[IpAddr]) 
     if !trusted.contains(&peer) {
         return peer;
     }
-    let Some(list) = forwarded_for else { return peer };
+    let Some(list) = forwarded_for else {
+        return peer;
+    };
     let mut client = peer;
     for hop in list.rsplit(',') {
         match hop.trim().parse::<IpAddr>() {
@@ -124,7 +142,13 @@ fn is_state_changing(method: &Method) -> bool {
 /// must say same-origin and its `Origin` must be ours. Cookie-authenticated
 /// endpoints (everything outside `/api/v1`, which uses bearer tokens) must
 /// carry at least one of the two.
-pub fn cross_site_refused(method: &Method, path: &str, origin: Option<&str>, fetch_site: Option<&str>, ours: &str) -> bool {
+pub fn cross_site_refused(
+    method: &Method,
+    path: &str,
+    origin: Option<&str>,
+    fetch_site: Option<&str>,
+    ours: &str,
+) -> bool {
     if !is_state_changing(method) {
         return false;
     }
@@ -133,6 +157,9 @@ pub fn cross_site_refused(method: &Method, path: &str, origin: Option<&str>, fet
             return true;
         }
     }
+    // Under `Referrer-Policy: no-referrer` browsers send `Origin: null` even for
+    // same-origin posts; then only `Sec-Fetch-Site` speaks for the request.
+    let origin = origin.filter(|o| *o != "null");
     if let Some(origin) = origin {
         if origin != ours {
             return true;
@@ -151,8 +178,19 @@ async fn guard(State(state): State<AppState>, mut request: Request<Body>, next: 
         .get::<ConnectInfo<SocketAddr>>()
         .map(|c| c.0.ip())
         .unwrap_or(IpAddr::from([127, 0, 0, 1]));
-    let ip = client_ip(peer, text(header::HeaderName::from_static("x-forwarded-for")), &guard.trusted_proxies);
-    let origin = Origin { ip: ip.to_string(), user_agent: text(header::USER_AGENT).unwrap_or_default().chars().take(300).collect() };
+    let ip = client_ip(
+        peer,
+        text(header::HeaderName::from_static("x-forwarded-for")),
+        &guard.trusted_proxies,
+    );
+    let origin = Origin {
+        ip: ip.to_string(),
+        user_agent: text(header::USER_AGENT)
+            .unwrap_or_default()
+            .chars()
+            .take(300)
+            .collect(),
+    };
     let refused = cross_site_refused(
         request.method(),
         request.uri().path(),
@@ -163,7 +201,11 @@ async fn guard(State(state): State<AppState>, mut request: Request<Body>, next: 
     let path = request.uri().path().to_string();
     let mut response = if refused {
         tracing::warn!(%path, ip = %origin.ip, "cross-origin request refused");
-        api::error_response(StatusCode::FORBIDDEN, "forbidden", "Cross-origin request refused.")
+        api::error_response(
+            StatusCode::FORBIDDEN,
+            "forbidden",
+            "Cross-origin request refused.",
+        )
     } else {
         request.extensions_mut().insert(origin);
         next.run(request).await
@@ -175,21 +217,44 @@ async fn guard(State(state): State<AppState>, mut request: Request<Body>, next: 
 fn security_headers(response: &mut Response, path: &str, secure: bool) {
     let h = response.headers_mut();
     let set = |h: &mut axum::http::HeaderMap, name: &'static str, value: &'static str| {
-        h.insert(header::HeaderName::from_static(name), HeaderValue::from_static(value));
+        h.insert(
+            header::HeaderName::from_static(name),
+            HeaderValue::from_static(value),
+        );
     };
     set(h, "x-frame-options", "DENY");
     set(h, "x-content-type-options", "nosniff");
     set(h, "referrer-policy", "no-referrer");
     set(h, "cross-origin-opener-policy", "same-origin");
-    set(h, "permissions-policy", "camera=(), microphone=(), geolocation=()");
+    set(
+        h,
+        "permissions-policy",
+        "camera=(), microphone=(), geolocation=()",
+    );
     if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
-        set(h, "content-security-policy", "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'");
+        set(
+            h,
+            "content-security-policy",
+            "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'self'",
+        );
     }
     if secure {
-        set(h, "strict-transport-security", "max-age=31536000; includeSubDomains");
+        set(
+            h,
+            "strict-transport-security",
+            "max-age=31536000; includeSubDomains",
+        );
     }
     let static_asset = path.starts_with("/pkg/") || path.starts_with("/style/");
-    set(h, "cache-control", if static_asset { "public, max-age=300" } else { "no-store" });
+    set(
+        h,
+        "cache-control",
+        if static_asset {
+            "public, max-age=300"
+        } else {
+            "no-store"
+        },
+    );
 }
 
 #[cfg(test)]
@@ -200,9 +265,19 @@ mod tests {
     fn forwarded_for_counts_only_behind_a_trusted_proxy() {
         let proxy: IpAddr = "10.0.0.1".parse().unwrap();
         let client: IpAddr = "203.0.113.9".parse().unwrap();
-        assert_eq!(client_ip(client, Some("1.2.3.4"), &[proxy]), client, "untrusted peer: header ignored");
-        assert_eq!(client_ip(proxy, Some("1.2.3.4, 203.0.113.9"), &[proxy]), client);
-        assert_eq!(client_ip(proxy, Some("203.0.113.9, 10.0.0.1"), &[proxy]), client);
+        assert_eq!(
+            client_ip(client, Some("1.2.3.4"), &[proxy]),
+            client,
+            "untrusted peer: header ignored"
+        );
+        assert_eq!(
+            client_ip(proxy, Some("1.2.3.4, 203.0.113.9"), &[proxy]),
+            client
+        );
+        assert_eq!(
+            client_ip(proxy, Some("203.0.113.9, 10.0.0.1"), &[proxy]),
+            client
+        );
         assert_eq!(client_ip(proxy, None, &[proxy]), proxy);
         assert_eq!(client_ip(proxy, Some("garbage"), &[proxy]), proxy);
     }
@@ -211,12 +286,69 @@ mod tests {
     fn cross_site_writes_are_refused() {
         let ours = "http://127.0.0.1:3000";
         let post = Method::POST;
-        assert!(!cross_site_refused(&Method::GET, "/profile", Some("https://evil.example"), None, ours));
-        assert!(cross_site_refused(&post, "/sfn/login", Some("https://evil.example"), None, ours));
-        assert!(cross_site_refused(&post, "/sfn/login", None, Some("cross-site"), ours));
-        assert!(cross_site_refused(&post, "/sfn/login", None, None, ours), "cookie endpoints need a browser header");
-        assert!(!cross_site_refused(&post, "/sfn/login", Some(ours), Some("same-origin"), ours));
-        assert!(!cross_site_refused(&post, "/api/v1/auth/login", None, None, ours), "bearer API from apps");
-        assert!(cross_site_refused(&post, "/api/v1/auth/login", Some("https://evil.example"), None, ours));
+        assert!(!cross_site_refused(
+            &Method::GET,
+            "/profile",
+            Some("https://evil.example"),
+            None,
+            ours
+        ));
+        assert!(cross_site_refused(
+            &post,
+            "/sfn/login",
+            Some("https://evil.example"),
+            None,
+            ours
+        ));
+        assert!(cross_site_refused(
+            &post,
+            "/sfn/login",
+            None,
+            Some("cross-site"),
+            ours
+        ));
+        assert!(
+            cross_site_refused(&post, "/sfn/login", None, None, ours),
+            "cookie endpoints need a browser header"
+        );
+        assert!(!cross_site_refused(
+            &post,
+            "/sfn/login",
+            Some(ours),
+            Some("same-origin"),
+            ours
+        ));
+        assert!(
+            !cross_site_refused(&post, "/api/v1/auth/login", None, None, ours),
+            "bearer API from apps"
+        );
+        assert!(cross_site_refused(
+            &post,
+            "/api/v1/auth/login",
+            Some("https://evil.example"),
+            None,
+            ours
+        ));
+        assert!(!cross_site_refused(
+            &post,
+            "/sfn/login",
+            Some("null"),
+            Some("same-origin"),
+            ours
+        ));
+        assert!(cross_site_refused(
+            &post,
+            "/sfn/login",
+            Some("null"),
+            None,
+            ours
+        ));
+        assert!(cross_site_refused(
+            &post,
+            "/sfn/login",
+            Some("null"),
+            Some("cross-site"),
+            ours
+        ));
     }
 }

@@ -55,7 +55,11 @@ fn enrollment_at_sign_in_sets_up_totp_and_recovery_codes(backend: Backend) {
     // The enrollment token is not a session: nothing else accepts it.
     assert_eq!(server.get("/api/v1/me", Some(token)).status, 401);
 
-    let setup = server.post("/api/v1/mfa/totp/setup", json!({ "mfa_token": token }), None);
+    let setup = server.post(
+        "/api/v1/mfa/totp/setup",
+        json!({ "mfa_token": token }),
+        None,
+    );
     assert_eq!(setup.status, 200, "{setup:?}");
     let secret_text = setup.json["secret"].as_str().unwrap();
     let secret = base32_decode(secret_text);
@@ -69,13 +73,28 @@ fn enrollment_at_sign_in_sets_up_totp_and_recovery_codes(backend: Backend) {
     assert!(setup.json["qr_svg"].as_str().unwrap().contains("<svg"));
 
     // Asking again shows the same secret (a reload must not invalidate a scanned QR code).
-    let again = server.post("/api/v1/mfa/totp/setup", json!({ "mfa_token": token }), None);
+    let again = server.post(
+        "/api/v1/mfa/totp/setup",
+        json!({ "mfa_token": token }),
+        None,
+    );
     assert_eq!(again.json["secret"], setup.json["secret"]);
 
-    let wrong = server.post("/api/v1/mfa/totp/confirm", json!({ "mfa_token": token, "code": wrong_code(&secret) }), None);
-    assert_eq!((wrong.status, wrong.json["error"].as_str()), (401, Some("invalid_code")));
+    let wrong = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": token, "code": wrong_code(&secret) }),
+        None,
+    );
+    assert_eq!(
+        (wrong.status, wrong.json["error"].as_str()),
+        (401, Some("invalid_code"))
+    );
 
-    let confirm = server.post("/api/v1/mfa/totp/confirm", json!({ "mfa_token": token, "code": totp_now(&secret) }), None);
+    let confirm = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": token, "code": totp_now(&secret) }),
+        None,
+    );
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert_eq!(confirm.json["status"], "authenticated");
     let codes = confirm.json["recovery_codes"].as_array().unwrap();
@@ -88,7 +107,11 @@ fn enrollment_at_sign_in_sets_up_totp_and_recovery_codes(backend: Backend) {
     assert_eq!(me.json["mfa"]["recovery_codes_left"], 10);
 
     // The token is used up.
-    let reuse = server.post("/api/v1/mfa/totp/confirm", json!({ "mfa_token": token, "code": totp_next(&secret) }), None);
+    let reuse = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": token, "code": totp_next(&secret) }),
+        None,
+    );
     assert_eq!(reuse.json["error"], "mfa_token_invalid");
 
     // Next sign-in asks for the factor.
@@ -106,7 +129,10 @@ fn totp_sign_in_blocks_replay(backend: Backend) {
     assert_eq!(first.json["status"], "authenticated");
 
     let replay = server.mfa(&server.mfa_token(&email), "totp", &code);
-    assert_eq!((replay.status, replay.json["error"].as_str()), (401, Some("invalid_code")));
+    assert_eq!(
+        (replay.status, replay.json["error"].as_str()),
+        (401, Some("invalid_code"))
+    );
     // An older step than the last one used is refused as well.
     let older = server.mfa(&server.mfa_token(&email), "totp", &totp_now(&secret));
     assert_eq!(older.json["error"], "invalid_code");
@@ -127,8 +153,15 @@ fn recovery_code_is_single_use_under_concurrency(backend: Backend) {
             .collect();
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
-    assert_eq!(statuses.iter().filter(|s| **s == 200).count(), 1, "exactly one success: {statuses:?}");
-    assert!(statuses.iter().all(|s| [200, 401, 429].contains(s)), "{statuses:?}");
+    assert_eq!(
+        statuses.iter().filter(|s| **s == 200).count(),
+        1,
+        "exactly one success: {statuses:?}"
+    );
+    assert!(
+        statuses.iter().all(|s| [200, 401, 429].contains(s)),
+        "{statuses:?}"
+    );
 }
 
 fn five_wrong_codes_void_the_token_and_lock_the_second_factor(backend: Backend) {
@@ -138,10 +171,17 @@ fn five_wrong_codes_void_the_token_and_lock_the_second_factor(backend: Backend) 
     let wrong = wrong_code(&secret);
     for attempt in 1..=5 {
         let r = server.mfa(&token, "totp", &wrong);
-        assert_eq!((r.status, r.json["error"].as_str()), (401, Some("invalid_code")), "attempt {attempt}");
+        assert_eq!(
+            (r.status, r.json["error"].as_str()),
+            (401, Some("invalid_code")),
+            "attempt {attempt}"
+        );
     }
     let sixth = server.mfa(&token, "totp", &totp_next(&secret));
-    assert_eq!((sixth.status, sixth.json["error"].as_str()), (401, Some("mfa_token_invalid")));
+    assert_eq!(
+        (sixth.status, sixth.json["error"].as_str()),
+        (401, Some("mfa_token_invalid"))
+    );
 
     // Five failures in five minutes lock the user's second factor, whatever the token.
     let fresh = server.mfa(&server.mfa_token(&email), "recovery_code", &codes[0]);
@@ -158,7 +198,10 @@ fn unknown_email_and_wrong_password_look_the_same(backend: Backend) {
     let unknown = server.login("nobody-here@example.com", "not the password");
     assert_eq!(wrong_password.status, 401);
     assert_eq!(wrong_password.json["error"], "invalid_credentials");
-    assert_eq!((wrong_password.status, &wrong_password.text), (unknown.status, &unknown.text));
+    assert_eq!(
+        (wrong_password.status, &wrong_password.text),
+        (unknown.status, &unknown.text)
+    );
 }
 
 fn ten_password_failures_start_a_delay_for_known_and_unknown_accounts(backend: Backend) {
@@ -175,7 +218,11 @@ fn ten_password_failures_start_a_delay_for_known_and_unknown_accounts(backend: B
         assert!((1..=60).contains(&retry));
     }
     let other = server.user("member");
-    assert_eq!(server.login(&other, PASSWORD).status, 200, "other accounts are unaffected");
+    assert_eq!(
+        server.login(&other, PASSWORD).status,
+        200,
+        "other accounts are unaffected"
+    );
 }
 
 fn client_ip_rate_limit_answers_429(backend: Backend) {
@@ -196,67 +243,147 @@ fn reset_ends_every_token_and_asks_for_a_new_factor(backend: Backend) {
     let second = server.mfa(&server.mfa_token(&email), "totp", &totp_next(&secret));
     let second_token = second.json["access_token"].as_str().unwrap().to_string();
 
-    let refused = server.post("/api/v1/mfa/reset", json!({ "password": "wrong password" }), Some(&first_token));
+    let refused = server.post(
+        "/api/v1/mfa/reset",
+        json!({ "password": "wrong password" }),
+        Some(&first_token),
+    );
     assert_eq!(refused.status, 401);
-    assert_eq!(server.get("/api/v1/me", Some(&first_token)).status, 200, "a refused reset changes nothing");
+    assert_eq!(
+        server.get("/api/v1/me", Some(&first_token)).status,
+        200,
+        "a refused reset changes nothing"
+    );
 
-    let reset = server.post("/api/v1/mfa/reset", json!({ "password": PASSWORD }), Some(&first_token));
+    let reset = server.post(
+        "/api/v1/mfa/reset",
+        json!({ "password": PASSWORD }),
+        Some(&first_token),
+    );
     assert_eq!(reset.status, 204, "{reset:?}");
     for token in [&first_token, &second_token] {
         assert_eq!(server.get("/api/v1/me", Some(token)).status, 401);
     }
     let login = server.login(&email, PASSWORD);
-    assert_eq!(login.json["status"], "enrollment_required", "owner must enroll again");
+    assert_eq!(
+        login.json["status"], "enrollment_required",
+        "owner must enroll again"
+    );
     // Old recovery codes are gone with the factors.
-    assert_eq!(server.mfa(login.json["mfa_token"].as_str().unwrap(), "recovery_code", &codes[1]).status, 401);
+    assert_eq!(
+        server
+            .mfa(
+                login.json["mfa_token"].as_str().unwrap(),
+                "recovery_code",
+                &codes[1]
+            )
+            .status,
+        401
+    );
 }
 
 fn regenerated_recovery_codes_replace_the_old_set(backend: Backend) {
     let server = Server::start(backend);
     let (email, _, old_codes, token) = server.enrolled_user();
-    assert_eq!(server.post("/api/v1/mfa/recovery-codes", json!({ "password": "nope nope" }), Some(&token)).status, 401);
-    let fresh = server.post("/api/v1/mfa/recovery-codes", json!({ "password": PASSWORD }), Some(&token));
+    assert_eq!(
+        server
+            .post(
+                "/api/v1/mfa/recovery-codes",
+                json!({ "password": "nope nope" }),
+                Some(&token)
+            )
+            .status,
+        401
+    );
+    let fresh = server.post(
+        "/api/v1/mfa/recovery-codes",
+        json!({ "password": PASSWORD }),
+        Some(&token),
+    );
     assert_eq!(fresh.status, 200, "{fresh:?}");
-    let new_codes: Vec<String> = fresh.json["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().into()).collect();
+    let new_codes: Vec<String> = fresh.json["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().into())
+        .collect();
     assert_eq!(new_codes.len(), 10);
 
     let old = server.mfa(&server.mfa_token(&email), "recovery_code", &old_codes[0]);
     assert_eq!(old.json["error"], "invalid_code");
-    let new = server.mfa(&server.mfa_token(&email), "recovery_code", &new_codes[0].to_lowercase().replace('-', ""));
-    assert_eq!(new.status, 200, "codes are case- and dash-insensitive: {new:?}");
+    let new = server.mfa(
+        &server.mfa_token(&email),
+        "recovery_code",
+        &new_codes[0].to_lowercase().replace('-', ""),
+    );
+    assert_eq!(
+        new.status, 200,
+        "codes are case- and dash-insensitive: {new:?}"
+    );
     assert_eq!(new.json["recovery_codes_left"], 9);
 }
 
 fn logout_revokes_the_token(backend: Backend) {
     let server = Server::start(backend);
     let email = server.user("member");
-    let token = server.login(&email, PASSWORD).json["access_token"].as_str().unwrap().to_string();
-    assert_eq!(server.post("/api/v1/auth/logout", json!({}), Some(&token)).status, 204);
+    let token = server.login(&email, PASSWORD).json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        server
+            .post("/api/v1/auth/logout", json!({}), Some(&token))
+            .status,
+        204
+    );
     assert_eq!(server.get("/api/v1/me", Some(&token)).status, 401);
 }
 
 fn malformed_requests_get_clear_errors(backend: Backend) {
     let server = Server::start(backend);
-    let missing = server.post("/api/v1/auth/login", json!({ "email": "a@example.com" }), None);
+    let missing = server.post(
+        "/api/v1/auth/login",
+        json!({ "email": "a@example.com" }),
+        None,
+    );
     assert_eq!(missing.status, 400);
     assert_eq!(missing.json["error"], "invalid_request");
-    assert!(missing.json["message"].as_str().unwrap().contains("password"));
+    assert!(missing.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("password"));
     let method = server.mfa("whatever", "carrier-pigeon", "123456");
     assert_eq!(method.json["error"], "invalid_request");
     let bogus = server.mfa("not-a-token", "totp", "123456");
-    assert_eq!((bogus.status, bogus.json["error"].as_str()), (401, Some("mfa_token_invalid")));
-    assert_eq!(server.get("/api/v1/nothing-here", None).json["error"], "not_found");
+    assert_eq!(
+        (bogus.status, bogus.json["error"].as_str()),
+        (401, Some("mfa_token_invalid"))
+    );
+    assert_eq!(
+        server.get("/api/v1/nothing-here", None).json["error"],
+        "not_found"
+    );
 }
 
 fn signed_in_user_can_turn_on_mfa(backend: Backend) {
     let server = Server::start(backend);
     let email = server.user("member");
-    let token = server.login(&email, PASSWORD).json["access_token"].as_str().unwrap().to_string();
+    let token = server.login(&email, PASSWORD).json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
     let setup = server.post("/api/v1/mfa/totp/setup", json!({}), Some(&token));
     assert_eq!(setup.status, 200, "{setup:?}");
     let secret = base32_decode(setup.json["secret"].as_str().unwrap());
-    let confirm = server.post("/api/v1/mfa/totp/confirm", json!({ "code": totp_now(&secret) }), Some(&token));
+    let confirm = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "code": totp_now(&secret) }),
+        Some(&token),
+    );
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert_eq!(confirm.json["recovery_codes"].as_array().unwrap().len(), 10);
-    assert_eq!(server.login(&email, PASSWORD).json["status"], "mfa_required");
+    assert_eq!(
+        server.login(&email, PASSWORD).json["status"],
+        "mfa_required"
+    );
 }

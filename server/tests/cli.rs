@@ -4,7 +4,11 @@ mod common;
 
 use common::*;
 
-on_both_databases!(cli_errors_are_one_clear_line, audit_verify_detects_edits_and_removals, demo_prints_working_accounts);
+on_both_databases!(
+    cli_errors_are_one_clear_line,
+    audit_verify_detects_edits_and_removals,
+    demo_prints_working_accounts
+);
 
 fn stderr(out: &std::process::Output) -> String {
     String::from_utf8_lossy(&out.stderr).trim().to_string()
@@ -12,38 +16,157 @@ fn stderr(out: &std::process::Output) -> String {
 
 fn cli_errors_are_one_clear_line(backend: Backend) {
     let server = Server::start(backend);
-    let unknown_org = server.cli(&["user", "create", "--org", "nope", "--email", "a@example.com", "--role", "member"], Some("long enough pw\n"));
+    let unknown_org = server.cli(
+        &[
+            "user",
+            "create",
+            "--org",
+            "nope",
+            "--email",
+            "a@example.com",
+            "--role",
+            "member",
+        ],
+        Some("long enough pw\n"),
+    );
     assert!(!unknown_org.status.success());
-    assert_eq!(stderr(&unknown_org), "gatehouse: unknown organization \"nope\"");
+    assert_eq!(
+        stderr(&unknown_org),
+        "gatehouse: unknown organization \"nope\""
+    );
 
-    let out = server.cli(&["org", "create", "--kind", "company", "--slug", "dup-co", "--name", "Dup"], None);
+    let out = server.cli(
+        &[
+            "org", "create", "--kind", "company", "--slug", "dup-co", "--name", "Dup",
+        ],
+        None,
+    );
     assert!(out.status.success());
-    let duplicate_org = server.cli(&["org", "create", "--kind", "company", "--slug", "dup-co", "--name", "Dup"], None);
+    let duplicate_org = server.cli(
+        &[
+            "org", "create", "--kind", "company", "--slug", "dup-co", "--name", "Dup",
+        ],
+        None,
+    );
     assert!(!duplicate_org.status.success());
     assert!(stderr(&duplicate_org).contains("already exists"));
 
-    server.cli_ok(&["user", "create", "--org", "dup-co", "--email", "same@example.com", "--role", "member"], Some("long enough pw\n"));
-    let duplicate = server.cli(&["user", "create", "--org", "dup-co", "--email", "SAME@example.com", "--role", "member"], Some("long enough pw\n"));
+    server.cli_ok(
+        &[
+            "user",
+            "create",
+            "--org",
+            "dup-co",
+            "--email",
+            "same@example.com",
+            "--role",
+            "member",
+        ],
+        Some("long enough pw\n"),
+    );
+    let duplicate = server.cli(
+        &[
+            "user",
+            "create",
+            "--org",
+            "dup-co",
+            "--email",
+            "SAME@example.com",
+            "--role",
+            "member",
+        ],
+        Some("long enough pw\n"),
+    );
     assert!(!duplicate.status.success());
-    assert_eq!(stderr(&duplicate), "gatehouse: a user with email same@example.com already exists");
+    assert_eq!(
+        stderr(&duplicate),
+        "gatehouse: a user with email same@example.com already exists"
+    );
 
-    for (password, reason) in [("short", "at least 8"), ("password1", "most common"), ("mygatehouse1", "name of this service")] {
-        let weak = server.cli(&["user", "create", "--org", "dup-co", "--email", "weak@example.com", "--role", "member"], Some(&format!("{password}\n")));
+    for (password, reason) in [
+        ("short", "at least 8"),
+        ("password1", "most common"),
+        ("mygatehouse1", "name of this service"),
+    ] {
+        let weak = server.cli(
+            &[
+                "user",
+                "create",
+                "--org",
+                "dup-co",
+                "--email",
+                "weak@example.com",
+                "--role",
+                "member",
+            ],
+            Some(&format!("{password}\n")),
+        );
         assert!(!weak.status.success());
-        assert!(stderr(&weak).contains(reason), "{password}: {}", stderr(&weak));
+        assert!(
+            stderr(&weak).contains(reason),
+            "{password}: {}",
+            stderr(&weak)
+        );
         assert_eq!(stderr(&weak).lines().count(), 1);
     }
 
-    let bad_role = server.cli(&["role", "mfa-required", "--org", "dup-co", "--role", "wizard", "on"], None);
+    let bad_role = server.cli(
+        &[
+            "role",
+            "mfa-required",
+            "--org",
+            "dup-co",
+            "--role",
+            "wizard",
+            "on",
+        ],
+        None,
+    );
     assert!(!bad_role.status.success());
-    server.cli_ok(&["role", "mfa-required", "--org", "dup-co", "--role", "member", "on"], None);
-    assert_eq!(server.login("same@example.com", "long enough pw").json["status"], "enrollment_required");
-    server.cli_ok(&["role", "mfa-required", "--org", "dup-co", "--role", "member", "off"], None);
-    assert_eq!(server.login("same@example.com", "long enough pw").json["status"], "authenticated");
+    server.cli_ok(
+        &[
+            "role",
+            "mfa-required",
+            "--org",
+            "dup-co",
+            "--role",
+            "member",
+            "on",
+        ],
+        None,
+    );
+    assert_eq!(
+        server.login("same@example.com", "long enough pw").json["status"],
+        "enrollment_required"
+    );
+    server.cli_ok(
+        &[
+            "role",
+            "mfa-required",
+            "--org",
+            "dup-co",
+            "--role",
+            "member",
+            "off",
+        ],
+        None,
+    );
+    assert_eq!(
+        server.login("same@example.com", "long enough pw").json["status"],
+        "authenticated"
+    );
 
-    let bad_url = std::process::Command::new(binary()).arg("migrate").env("GATEHOUSE_DATABASE_URL", "mysql://x").output().unwrap();
+    let bad_url = std::process::Command::new(binary())
+        .arg("migrate")
+        .env("GATEHOUSE_DATABASE_URL", "mysql://x")
+        .output()
+        .unwrap();
     assert!(!bad_url.status.success());
-    assert!(stderr(&bad_url).starts_with("gatehouse: GATEHOUSE_DATABASE_URL:"), "{}", stderr(&bad_url));
+    assert!(
+        stderr(&bad_url).starts_with("gatehouse: GATEHOUSE_DATABASE_URL:"),
+        "{}",
+        stderr(&bad_url)
+    );
 }
 
 fn audit_verify_detects_edits_and_removals(backend: Backend) {
@@ -54,27 +177,59 @@ fn audit_verify_detects_edits_and_removals(backend: Backend) {
     let ok = server.cli_ok(&["audit", "verify"], None);
     assert!(ok.starts_with("audit log intact:"), "{ok}");
 
-    sql(&server.db_url, "UPDATE audit_log SET ip = '10.9.9.9' WHERE action = 'mfa.recovery_code_used'");
+    sql(
+        &server.db_url,
+        "UPDATE audit_log SET ip = '10.9.9.9' WHERE action = 'mfa.recovery_code_used'",
+    );
     let edited = server.cli(&["audit", "verify"], None);
     assert!(!edited.status.success());
-    assert!(stderr(&edited).contains("was modified"), "{}", stderr(&edited));
+    assert!(
+        stderr(&edited).contains("was modified"),
+        "{}",
+        stderr(&edited)
+    );
 
-    sql(&server.db_url, "DELETE FROM audit_log WHERE action = 'mfa.recovery_code_used'");
+    sql(
+        &server.db_url,
+        "DELETE FROM audit_log WHERE action = 'mfa.recovery_code_used'",
+    );
     let removed = server.cli(&["audit", "verify"], None);
     assert!(!removed.status.success());
-    assert!(stderr(&removed).contains("was removed"), "{}", stderr(&removed));
+    assert!(
+        stderr(&removed).contains("was removed"),
+        "{}",
+        stderr(&removed)
+    );
 }
 
 fn demo_prints_working_accounts(backend: Backend) {
     let server = Server::start(backend);
     let text = server.cli_ok(&["demo"], None);
     let password_of = |email: &str| {
-        let line = text.lines().find(|l| l.trim_start().starts_with(email)).unwrap_or_else(|| panic!("{email} in {text}"));
+        let line = text
+            .lines()
+            .find(|l| l.trim_start().starts_with(email))
+            .unwrap_or_else(|| panic!("{email} in {text}"));
         line.split_whitespace().nth(2).unwrap().to_string()
     };
-    assert_eq!(server.login("member@acme.example", &password_of("member@acme.example")).json["status"], "authenticated");
-    assert_eq!(server.login("owner@acme.example", &password_of("owner@acme.example")).json["status"], "enrollment_required");
-    assert_eq!(server.login("admin@acme.example", &password_of("admin@acme.example")).json["status"], "mfa_required");
+    assert_eq!(
+        server
+            .login("member@acme.example", &password_of("member@acme.example"))
+            .json["status"],
+        "authenticated"
+    );
+    assert_eq!(
+        server
+            .login("owner@acme.example", &password_of("owner@acme.example"))
+            .json["status"],
+        "enrollment_required"
+    );
+    assert_eq!(
+        server
+            .login("admin@acme.example", &password_of("admin@acme.example"))
+            .json["status"],
+        "mfa_required"
+    );
     // Running it again works and changes the passwords.
     let again = server.cli_ok(&["demo"], None);
     assert_ne!(again, text);

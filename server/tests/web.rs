@@ -21,7 +21,10 @@ fn agent() -> ureq::Agent {
 
 /// A form post as a browser without JavaScript sends it.
 fn form(server: &Server, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
-    let mut req = agent().post(&server.url(path)).set("Origin", &server.base).set("Accept", "text/html");
+    let mut req = agent()
+        .post(&server.url(path))
+        .set("Origin", &server.base)
+        .set("Accept", "text/html");
     if let Some(c) = cookie {
         req = req.set("Cookie", c);
     }
@@ -49,14 +52,28 @@ fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, _, _) = server.enrolled_user();
 
-    let password = form(&server, "/sfn/login", None, &[("email", &email), ("password", PASSWORD)]);
+    let password = form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    );
     assert_eq!(password.status, 302, "{password:?}");
     assert_eq!(password.header("location"), Some("/login/mfa"));
     let pending = session_cookie(&password).expect("a session for the second stage");
-    assert_eq!(page(&server, "/profile", Some(&pending)).header("location"), Some("/login"), "not signed in yet");
+    assert_eq!(
+        page(&server, "/profile", Some(&pending)).header("location"),
+        Some("/login"),
+        "not signed in yet"
+    );
 
     let code = totp_next(&secret);
-    let verified = form(&server, "/sfn/verify_code", Some(&pending), &[("method", "totp"), ("code", &code)]);
+    let verified = form(
+        &server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &code)],
+    );
     assert_eq!(verified.status, 302, "{verified:?}");
     assert_eq!(verified.header("location"), Some("/"));
     let full = session_cookie(&verified).expect("a new session id after the second factor");
@@ -65,28 +82,53 @@ fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
     let profile = page(&server, "/profile", Some(&full));
     assert_eq!(profile.status, 200);
     assert!(profile.text.contains("My Profile") && profile.text.contains(&email));
-    assert_eq!(page(&server, "/profile", Some(&pending)).header("location"), Some("/login"), "the old id stopped working");
+    assert_eq!(
+        page(&server, "/profile", Some(&pending)).header("location"),
+        Some("/login"),
+        "the old id stopped working"
+    );
 
     let out = form(&server, "/sfn/logout", Some(&full), &[]);
     assert_eq!(out.header("location"), Some("/login?notice=signed_out"));
-    assert_eq!(page(&server, "/profile", Some(&full)).header("location"), Some("/login"), "sign-out deletes the session");
+    assert_eq!(
+        page(&server, "/profile", Some(&full)).header("location"),
+        Some("/login"),
+        "sign-out deletes the session"
+    );
 }
 
 fn session_cookie_has_the_right_flags(backend: Backend) {
     let server = Server::start(backend);
     let email = server.user("member");
-    let reply = form(&server, "/sfn/login", None, &[("email", &email), ("password", PASSWORD)]);
-    let cookie = reply.all("set-cookie").into_iter().find(|c| c.starts_with("gatehouse=")).expect("session cookie").to_string();
+    let reply = form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    );
+    let cookie = reply
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("gatehouse="))
+        .expect("session cookie")
+        .to_string();
     for flag in ["HttpOnly", "SameSite=Strict", "Path=/"] {
         assert!(cookie.contains(flag), "{flag} missing in {cookie}");
     }
     assert!(!cookie.contains("Secure"), "plain http on loopback");
-    let id = cookie.split(';').next().unwrap().trim_start_matches("gatehouse=");
+    let id = cookie
+        .split(';')
+        .next()
+        .unwrap()
+        .trim_start_matches("gatehouse=");
     assert!(id.len() >= 22, "at least 128 bits: {id}");
 }
 
 fn secure_deployments_use_host_prefixed_secure_cookies(backend: Backend) {
-    let server = Server::start_with(backend, &[("GATEHOUSE_PUBLIC_URL", "https://mfa.example.com")]);
+    let server = Server::start_with(
+        backend,
+        &[("GATEHOUSE_PUBLIC_URL", "https://mfa.example.com")],
+    );
     let email = server.user("member");
     let reply = Reply::from(
         agent()
@@ -97,7 +139,10 @@ fn secure_deployments_use_host_prefixed_secure_cookies(backend: Backend) {
     );
     let cookie = reply.all("set-cookie").join("\n");
     assert!(cookie.starts_with("__Host-gatehouse="), "{cookie}");
-    assert!(cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"), "{cookie}");
+    assert!(
+        cookie.contains("Secure") && cookie.contains("Path=/") && !cookie.contains("Domain"),
+        "{cookie}"
+    );
     assert!(reply.header("strict-transport-security").is_some());
 }
 
@@ -105,20 +150,36 @@ fn cross_origin_posts_are_refused(backend: Backend) {
     let server = Server::start(backend);
     let email = server.user("member");
     let fields = [("email", email.as_str()), ("password", PASSWORD)];
-    let evil = Reply::from(agent().post(&server.url("/sfn/login")).set("Origin", "https://evil.example").send_form(&fields));
+    let evil = Reply::from(
+        agent()
+            .post(&server.url("/sfn/login"))
+            .set("Origin", "https://evil.example")
+            .send_form(&fields),
+    );
     assert_eq!(evil.status, 403);
     assert!(session_cookie(&evil).is_none());
-    let cross_site = Reply::from(agent().post(&server.url("/sfn/login")).set("Sec-Fetch-Site", "cross-site").send_form(&fields));
+    let cross_site = Reply::from(
+        agent()
+            .post(&server.url("/sfn/login"))
+            .set("Sec-Fetch-Site", "cross-site")
+            .send_form(&fields),
+    );
     assert_eq!(cross_site.status, 403);
     let headerless = Reply::from(agent().post(&server.url("/sfn/login")).send_form(&fields));
-    assert_eq!(headerless.status, 403, "cookie endpoints need Origin or Sec-Fetch-Site");
+    assert_eq!(
+        headerless.status, 403,
+        "cookie endpoints need Origin or Sec-Fetch-Site"
+    );
     let api = Reply::from(
         agent()
             .post(&server.url("/api/v1/auth/login"))
             .set("Origin", "https://evil.example")
             .send_json(serde_json::json!({ "email": email, "password": PASSWORD })),
     );
-    assert_eq!((api.status, api.json["error"].as_str()), (403, Some("forbidden")));
+    assert_eq!(
+        (api.status, api.json["error"].as_str()),
+        (403, Some("forbidden"))
+    );
 }
 
 fn pages_carry_security_headers(backend: Backend) {
@@ -126,15 +187,29 @@ fn pages_carry_security_headers(backend: Backend) {
     let login = page(&server, "/login", None);
     assert_eq!(login.status, 200);
     let csp = login.header("content-security-policy").expect("CSP");
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"), "{csp}");
-    let nonce = csp.split("'nonce-").nth(1).and_then(|rest| rest.split('\'').next()).expect("script nonce");
-    assert!(login.text.contains(&format!("nonce=\"{nonce}\"")), "inline scripts carry the nonce");
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("object-src 'none'"),
+        "{csp}"
+    );
+    let nonce = csp
+        .split("'nonce-")
+        .nth(1)
+        .and_then(|rest| rest.split('\'').next())
+        .expect("script nonce");
+    assert!(
+        login.text.contains(&format!("nonce=\"{nonce}\"")),
+        "inline scripts carry the nonce"
+    );
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(login.header("x-frame-options"), Some("DENY"));
     assert_eq!(login.header("referrer-policy"), Some("no-referrer"));
     assert_eq!(login.header("x-content-type-options"), Some("nosniff"));
     assert_eq!(login.header("cache-control"), Some("no-store"));
-    assert_ne!(page(&server, "/login", None).header("content-security-policy"), Some(csp), "a fresh nonce per page");
+    assert_ne!(
+        page(&server, "/login", None).header("content-security-policy"),
+        Some(csp),
+        "a fresh nonce per page"
+    );
     // The form works without JavaScript: labelled fields posting to the server function.
     assert!(login.text.contains(r#"<label for="email">Email</label>"#));
     assert!(login.text.contains(r#"action="/sfn/login""#));
@@ -147,14 +222,36 @@ fn pages_carry_security_headers(backend: Backend) {
 fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, _, _) = server.enrolled_user();
-    let bad = form(&server, "/sfn/login", None, &[("email", &email), ("password", "wrong password")]);
-    assert_eq!(bad.header("location"), Some("/login?error=invalid_credentials"));
+    let bad = form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", "wrong password")],
+    );
+    assert_eq!(
+        bad.header("location"),
+        Some("/login?error=invalid_credentials")
+    );
     let shown = page(&server, "/login?error=invalid_credentials", None);
     assert!(shown.text.contains("The email or password is not correct."));
 
-    let pending = session_cookie(&form(&server, "/sfn/login", None, &[("email", &email), ("password", PASSWORD)])).unwrap();
-    let wrong = form(&server, "/sfn/verify_code", Some(&pending), &[("method", "totp"), ("code", &wrong_code(&secret))]);
-    assert_eq!(wrong.header("location"), Some("/login/mfa?error=invalid_code"));
+    let pending = session_cookie(&form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    ))
+    .unwrap();
+    let wrong = form(
+        &server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &wrong_code(&secret))],
+    );
+    assert_eq!(
+        wrong.header("location"),
+        Some("/login/mfa?error=invalid_code")
+    );
     let page_html = page(&server, "/login/mfa?error=invalid_code", Some(&pending)).text;
     assert!(page_html.contains("That code is not correct."));
     assert!(page_html.contains(r#"<label for="code">Authentication code</label>"#));
@@ -163,17 +260,55 @@ fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Bac
 fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, _, token) = server.enrolled_user();
-    let pending = session_cookie(&form(&server, "/sfn/login", None, &[("email", &email), ("password", PASSWORD)])).unwrap();
-    let verified = form(&server, "/sfn/verify_code", Some(&pending), &[("method", "totp"), ("code", &totp_next(&secret))]);
+    let pending = session_cookie(&form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    ))
+    .unwrap();
+    let verified = form(
+        &server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &totp_next(&secret))],
+    );
     let session = session_cookie(&verified).unwrap();
 
-    let refused = form(&server, "/sfn/reset_mfa", Some(&session), &[("password", "not my password")]);
-    assert_eq!(refused.header("location"), Some("/profile?reset=1&error=invalid_password"));
-    assert_eq!(page(&server, "/profile", Some(&session)).status, 200, "nothing changed");
+    let refused = form(
+        &server,
+        "/sfn/reset_mfa",
+        Some(&session),
+        &[("password", "not my password")],
+    );
+    assert_eq!(
+        refused.header("location"),
+        Some("/profile?reset=1&error=invalid_password")
+    );
+    assert_eq!(
+        page(&server, "/profile", Some(&session)).status,
+        200,
+        "nothing changed"
+    );
 
-    let reset = form(&server, "/sfn/reset_mfa", Some(&session), &[("password", PASSWORD)]);
+    let reset = form(
+        &server,
+        "/sfn/reset_mfa",
+        Some(&session),
+        &[("password", PASSWORD)],
+    );
     assert_eq!(reset.header("location"), Some("/login?notice=mfa_reset"));
-    assert_eq!(page(&server, "/profile", Some(&session)).header("location"), Some("/login"));
-    assert_eq!(server.get("/api/v1/me", Some(&token)).status, 401, "API tokens end too");
-    assert_eq!(server.login(&email, PASSWORD).json["status"], "enrollment_required");
+    assert_eq!(
+        page(&server, "/profile", Some(&session)).header("location"),
+        Some("/login")
+    );
+    assert_eq!(
+        server.get("/api/v1/me", Some(&token)).status,
+        401,
+        "API tokens end too"
+    );
+    assert_eq!(
+        server.login(&email, PASSWORD).json["status"],
+        "enrollment_required"
+    );
 }

@@ -41,11 +41,16 @@ pub struct Server {
 }
 
 fn admin_url() -> String {
-    std::env::var("GATEHOUSE_TEST_POSTGRES_URL").unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
+    std::env::var("GATEHOUSE_TEST_POSTGRES_URL")
+        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
 fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 fn unique() -> String {
@@ -61,12 +66,21 @@ fn hex_lower(bytes: &[u8]) -> String {
 pub fn sql(url: &str, statement: &str) {
     let url = url.to_string();
     let statement = statement.to_string();
-    tokio::runtime::Builder::new_current_thread().enable_all().build().unwrap().block_on(async move {
-        sqlx::any::install_default_drivers();
-        let pool = sqlx::AnyPool::connect(&url).await.expect("connect for test SQL");
-        sqlx::raw_sql(&statement).execute(&pool).await.expect("test SQL");
-        pool.close().await;
-    });
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url)
+                .await
+                .expect("connect for test SQL");
+            sqlx::raw_sql(&statement)
+                .execute(&pool)
+                .await
+                .expect("test SQL");
+            pool.close().await;
+        });
 }
 
 pub fn binary() -> &'static str {
@@ -96,7 +110,10 @@ impl Server {
         let mut env: Vec<(String, String)> = vec![
             ("GATEHOUSE_DATABASE_URL".into(), db_url.clone()),
             ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
-            ("GATEHOUSE_SECRET_KEY".into(), gatehouse_core::crypto::Keys::generate_master_hex()),
+            (
+                "GATEHOUSE_SECRET_KEY".into(),
+                gatehouse_core::crypto::Keys::generate_master_hex(),
+            ),
             ("GATEHOUSE_LOGIN_RATE_LIMIT".into(), "10000".into()),
             ("RUST_LOG".into(), "warn".into()),
         ];
@@ -111,7 +128,14 @@ impl Server {
             .stderr(Stdio::inherit())
             .spawn()
             .expect("start gatehouse");
-        let server = Self { base, db_url, child, pg_db, dir, env };
+        let server = Self {
+            base,
+            db_url,
+            child,
+            pg_db,
+            dir,
+            env,
+        };
         server.wait_ready();
         server
     }
@@ -119,7 +143,11 @@ impl Server {
     fn wait_ready(&self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
-            if ureq::get(&format!("{}/login", self.base)).timeout(Duration::from_secs(2)).call().is_ok() {
+            if ureq::get(&format!("{}/login", self.base))
+                .timeout(Duration::from_secs(2))
+                .call()
+                .is_ok()
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(100));
@@ -138,7 +166,12 @@ impl Server {
             .spawn()
             .unwrap();
         if let Some(text) = stdin {
-            child.stdin.take().unwrap().write_all(text.as_bytes()).unwrap();
+            child
+                .stdin
+                .take()
+                .unwrap()
+                .write_all(text.as_bytes())
+                .unwrap();
         }
         drop(child.stdin.take());
         child.wait_with_output().unwrap()
@@ -146,20 +179,34 @@ impl Server {
 
     pub fn cli_ok(&self, args: &[&str], stdin: Option<&str>) -> String {
         let out = self.cli(args, stdin);
-        assert!(out.status.success(), "gatehouse {args:?} failed: {}", String::from_utf8_lossy(&out.stderr));
+        assert!(
+            out.status.success(),
+            "gatehouse {args:?} failed: {}",
+            String::from_utf8_lossy(&out.stderr)
+        );
         String::from_utf8_lossy(&out.stdout).into_owned()
     }
 
     /// A company with a user of `role` (owner and admin require MFA; member does not).
     pub fn user(&self, role: &str) -> String {
         let slug = format!("co-{}", unique());
-        self.cli_ok(&["org", "create", "--kind", "company", "--slug", &slug, "--name", "Test Co"], None);
+        self.cli_ok(
+            &[
+                "org", "create", "--kind", "company", "--slug", &slug, "--name", "Test Co",
+            ],
+            None,
+        );
         self.user_in(&slug, role)
     }
 
     pub fn user_in(&self, org: &str, role: &str) -> String {
         let email = format!("{role}-{}@example.com", unique());
-        self.cli_ok(&["user", "create", "--org", org, "--email", &email, "--role", role], Some(&format!("{PASSWORD}\n")));
+        self.cli_ok(
+            &[
+                "user", "create", "--org", org, "--email", &email, "--role", role,
+            ],
+            Some(&format!("{PASSWORD}\n")),
+        );
         email
     }
 
@@ -186,11 +233,19 @@ impl Server {
     }
 
     pub fn login(&self, email: &str, password: &str) -> Reply {
-        self.post("/api/v1/auth/login", json!({ "email": email, "password": password }), None)
+        self.post(
+            "/api/v1/auth/login",
+            json!({ "email": email, "password": password }),
+            None,
+        )
     }
 
     pub fn mfa(&self, token: &str, method: &str, code: &str) -> Reply {
-        self.post("/api/v1/auth/mfa", json!({ "mfa_token": token, "method": method, "code": code }), None)
+        self.post(
+            "/api/v1/auth/mfa",
+            json!({ "mfa_token": token, "method": method, "code": code }),
+            None,
+        )
     }
 
     /// Signs a new `owner` in through enrollment: returns (email, secret, recovery codes, access token).
@@ -199,13 +254,31 @@ impl Server {
         let login = self.login(&email, PASSWORD);
         assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
         let token = login.json["mfa_token"].as_str().unwrap().to_string();
-        let setup = self.post("/api/v1/mfa/totp/setup", json!({ "mfa_token": token }), None);
+        let setup = self.post(
+            "/api/v1/mfa/totp/setup",
+            json!({ "mfa_token": token }),
+            None,
+        );
         assert_eq!(setup.status, 200, "{setup:?}");
         let secret = base32_decode(setup.json["secret"].as_str().unwrap());
-        let confirm = self.post("/api/v1/mfa/totp/confirm", json!({ "mfa_token": token, "code": totp_now(&secret) }), None);
+        let confirm = self.post(
+            "/api/v1/mfa/totp/confirm",
+            json!({ "mfa_token": token, "code": totp_now(&secret) }),
+            None,
+        );
         assert_eq!(confirm.status, 200, "{confirm:?}");
-        let codes = confirm.json["recovery_codes"].as_array().unwrap().iter().map(|c| c.as_str().unwrap().to_string()).collect();
-        (email, secret, codes, confirm.json["access_token"].as_str().unwrap().to_string())
+        let codes = confirm.json["recovery_codes"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .map(|c| c.as_str().unwrap().to_string())
+            .collect();
+        (
+            email,
+            secret,
+            codes,
+            confirm.json["access_token"].as_str().unwrap().to_string(),
+        )
     }
 
     pub fn mfa_token(&self, email: &str) -> String {
@@ -220,7 +293,10 @@ impl Drop for Server {
         let _ = self.child.kill();
         let _ = self.child.wait();
         if let Some(name) = &self.pg_db {
-            sql(&admin_url(), &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"));
+            sql(
+                &admin_url(),
+                &format!("DROP DATABASE IF EXISTS {name} WITH (FORCE)"),
+            );
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
@@ -236,10 +312,17 @@ pub struct Reply {
 
 impl Reply {
     pub fn header(&self, name: &str) -> Option<&str> {
-        self.headers.iter().find(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str())
+        self.headers
+            .iter()
+            .find(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
     }
     pub fn all(&self, name: &str) -> Vec<&str> {
-        self.headers.iter().filter(|(k, _)| k.eq_ignore_ascii_case(name)).map(|(_, v)| v.as_str()).collect()
+        self.headers
+            .iter()
+            .filter(|(k, _)| k.eq_ignore_ascii_case(name))
+            .map(|(_, v)| v.as_str())
+            .collect()
     }
 }
 
@@ -259,12 +342,20 @@ impl From<Result<ureq::Response, ureq::Error>> for Reply {
         }
         let text = response.into_string().unwrap_or_default();
         let json = serde_json::from_str(&text).unwrap_or(Value::Null);
-        Self { status, json, text, headers }
+        Self {
+            status,
+            json,
+            text,
+            headers,
+        }
     }
 }
 
 pub fn now() -> u64 {
-    std::time::SystemTime::now().duration_since(std::time::UNIX_EPOCH).unwrap().as_secs()
+    std::time::SystemTime::now()
+        .duration_since(std::time::UNIX_EPOCH)
+        .unwrap()
+        .as_secs()
 }
 
 pub fn totp_at(secret: &[u8], time: u64) -> String {
@@ -281,8 +372,14 @@ pub fn totp_next(secret: &[u8]) -> String {
 }
 
 pub fn wrong_code(secret: &[u8]) -> String {
-    let valid: Vec<String> = [-30i64, 0, 30].iter().map(|d| totp_at(secret, (now() as i64 + d) as u64)).collect();
-    (0..1_000_000).map(|n| format!("{n:06}")).find(|c| !valid.contains(c)).unwrap()
+    let valid: Vec<String> = [-30i64, 0, 30]
+        .iter()
+        .map(|d| totp_at(secret, (now() as i64 + d) as u64))
+        .collect();
+    (0..1_000_000)
+        .map(|n| format!("{n:06}"))
+        .find(|c| !valid.contains(c))
+        .unwrap()
 }
 
 pub fn base32_decode(text: &str) -> Vec<u8> {
