@@ -44,6 +44,10 @@ if [[ "${1:-}" == "--test" ]]; then
     apt-get update -qq
     DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
   fi
+  if ! python3 -c "import aiosmtpd" 2>/dev/null; then
+    step "installing aiosmtpd (the SMTP server the delivery tests talk to)"
+    python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "aiosmtpd==1.4.6"
+  fi
   if [[ ! -d end2end/node_modules/@playwright/test ]]; then
     step "installing the end-to-end test packages"
     npm ci --silent --no-audit --no-fund --prefix end2end

@@ -109,10 +109,23 @@ pub mod ssr {
     /// code; for script calls, answer with a status that matches the error.
     pub fn back_on_error<T>(page: &str, result: Result<T, AppError>) -> Result<T, AppError> {
         if let Err(e) = &result {
+            let response = use_context::<leptos_axum::ResponseOptions>();
+            // The failing function may already have chosen where to go (sign-in, step-up).
+            let redirecting = response.as_ref().is_some_and(|r| {
+                r.0.read().is_ok_and(|parts| {
+                    parts.headers.contains_key(http::header::LOCATION)
+                        || parts
+                            .headers
+                            .contains_key(server_fn::redirect::REDIRECT_HEADER)
+                })
+            });
+            if redirecting {
+                return result;
+            }
             if accepts_html() {
                 let sep = if page.contains('?') { '&' } else { '?' };
                 leptos_axum::redirect(&format!("{page}{sep}error={}", e.code));
-            } else if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+            } else if let Some(response) = response {
                 response.set_status(status_of(&e.code));
             }
         }
@@ -175,7 +188,7 @@ pub mod ssr {
     pub async fn require_recent_auth(s: &Session, next: &str) -> Result<i64, AppError> {
         let uid = require_user(s).await?;
         let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
-        if unix_now() - auth_at > gatehouse_core::service::STEP_UP_WINDOW {
+        if unix_now() - auth_at > gatehouse().settings.step_up_seconds {
             leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
             return Err(AppError::new(
                 "step_up_required",

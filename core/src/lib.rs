@@ -6,7 +6,9 @@
 pub mod audit;
 pub mod crypto;
 pub mod db;
+pub mod delivery;
 pub mod demo;
+pub mod notify;
 pub mod password;
 pub mod recovery;
 pub mod service;
@@ -27,6 +29,8 @@ pub struct Settings {
     pub login_rate_per_ip: i64,
     /// The issuer shown in authenticator apps.
     pub issuer: String,
+    /// How recent a sign-in must be to change factors or recovery codes.
+    pub step_up_seconds: i64,
 }
 
 impl Default for Settings {
@@ -36,6 +40,7 @@ impl Default for Settings {
             secure_cookies: false,
             login_rate_per_ip: 100,
             issuer: "Gatehouse".into(),
+            step_up_seconds: 5 * 60,
         }
     }
 }

@@ -20,6 +20,7 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{self, Keys};
 use crate::db::Db;
+use crate::notify::{self, Notice};
 use crate::password::{self, PolicyError};
 use crate::recovery;
 use crate::store::{self, Conn, Factor, User};
@@ -39,7 +40,6 @@ pub const PASSWORD_FIRST_DELAY: i64 = 60;
 pub const PASSWORD_MAX_DELAY: i64 = 24 * 3600;
 pub const IP_WINDOW: i64 = 5 * 60;
 pub const API_TOKEN_TTL: i64 = 12 * 3600;
-pub const STEP_UP_WINDOW: i64 = 5 * 60;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -262,7 +262,7 @@ impl Gatehouse {
                     .as_ref()
                     .map(|u| (u.org_id, Some(u.id)))
                     .unwrap_or((1, None));
-                let mut tx = self.db.pool.begin().await?;
+                let mut tx = self.db.begin().await?;
                 audit::append(
                     &mut tx,
                     Event {
@@ -327,7 +327,7 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         store::record_login(&mut tx, user.id, now).await?;
         audit::append(
             &mut tx,
@@ -383,7 +383,7 @@ impl Gatehouse {
         let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
         self.check_not_locked(&user, now)?;
         let proof = self.match_code(&user, method, code, now).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
@@ -487,6 +487,14 @@ impl Gatehouse {
             return Ok(None);
         }
         let left = store::recovery_codes_left(c, user.id).await?;
+        self.notify(
+            c,
+            user,
+            &Notice::RecoveryCodeUsed { codes_left: left },
+            origin,
+            now,
+        )
+        .await?;
         audit::append(
             c,
             Event {
@@ -512,7 +520,7 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<T> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let lock = store::record_mfa_failure(&mut tx, user.id, now, MFA_LOCK_WINDOW).await?;
         if let Some(id) = attempt_id {
             store::attempt_failed(&mut tx, id).await?;
@@ -599,7 +607,7 @@ impl Gatehouse {
                 return Err(AuthError::InvalidCode);
             }
         };
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
@@ -641,7 +649,7 @@ impl Gatehouse {
         let had_factors = !store::confirmed_factors(&mut *self.conn().await?, user.id)
             .await?
             .is_empty();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, !had_factors, origin, now)
             .await?;
@@ -667,9 +675,15 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<Option<Vec<String>>> {
-        if !store::confirm_factor(c, factor_id, step, now).await? {
-            return Err(AuthError::NoEnrollment);
-        }
+        let label = store::confirm_factor(c, factor_id, step, now)
+            .await?
+            .ok_or(AuthError::NoEnrollment)?;
+        let notice = if new_codes {
+            Notice::MfaTurnedOn
+        } else {
+            Notice::FactorAdded { label }
+        };
+        self.notify(c, user, &notice, origin, now).await?;
         audit::append(
             c,
             Event {
@@ -753,7 +767,7 @@ impl Gatehouse {
             MfaMethod::Totp
         };
         let proof = self.match_code(&user, method, code, now).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
             return self.code_failed(&user, None, method, origin, now).await;
@@ -785,7 +799,7 @@ impl Gatehouse {
     ) -> Result<Vec<String>> {
         let now = unix_now();
         let user = self.user(user_id).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         // Write first (the replace), then check: SQLite takes its lock up front.
         let codes = self.replace_codes(&mut tx, &user, origin, now).await?;
         if store::confirmed_factors(&mut tx, user_id).await?.is_empty() {
@@ -794,6 +808,8 @@ impl Gatehouse {
                 "Turn on multi-factor authentication first.".into(),
             ));
         }
+        self.notify(&mut tx, &user, &Notice::RecoveryCodesGenerated, origin, now)
+            .await?;
         tx.commit().await?;
         Ok(codes)
     }
@@ -809,7 +825,7 @@ impl Gatehouse {
     ) -> Result<()> {
         let now = unix_now();
         let user = self.user(user_id).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let label = store::delete_factor(&mut tx, user_id, factor_id)
             .await?
             .ok_or(AuthError::NotFound("Factor"))?;
@@ -818,6 +834,11 @@ impl Gatehouse {
             store::delete_all_mfa(&mut tx, user_id).await?;
         }
         store::revoke_sessions_and_tokens(&mut tx, user_id, keep_session, now).await?;
+        let notice = Notice::FactorRemoved {
+            label: label.clone(),
+            factors_left: remaining,
+        };
+        self.notify(&mut tx, &user, &notice, origin, now).await?;
         audit::append(
             &mut tx,
             Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "mfa.factor_removed", details: json!({ "factor_id": factor_id, "label": label, "factors_left": remaining }) },
@@ -838,10 +859,20 @@ impl Gatehouse {
     ) -> Result<()> {
         let now = unix_now();
         let user = self.user(user_id).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         store::delete_all_mfa(&mut tx, user_id).await?;
         store::clear_mfa_failures(&mut tx, user_id).await?;
         store::revoke_sessions_and_tokens(&mut tx, user_id, None, now).await?;
+        self.notify(
+            &mut tx,
+            &user,
+            &Notice::MfaReset {
+                by_self: actor_id == Some(user_id),
+            },
+            origin,
+            now,
+        )
+        .await?;
         audit::append(
             &mut tx,
             Event {
@@ -887,7 +918,7 @@ impl Gatehouse {
 
     pub async fn sign_out_audit(&self, user_id: i64, origin: &Origin) -> Result<()> {
         let user = self.user(user_id).await?;
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         audit::append(
             &mut tx,
             Event {
@@ -903,6 +934,31 @@ impl Gatehouse {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Queues a security notification to the user in the caller's transaction.
+    async fn notify(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        notice: &Notice,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
+        Ok(notify::enqueue(
+            c,
+            &user.email,
+            notice,
+            origin,
+            now,
+            &self.settings.public_url,
+        )
+        .await?)
+    }
+
+    /// The newest messages of the outbox, for the development mailbox.
+    pub async fn recent_messages(&self, limit: i64) -> Result<Vec<store::OutboxMessage>> {
+        Ok(store::outbox_recent(&mut *self.conn().await?, limit).await?)
     }
 
     // ---------------------------------------------------------------- API tokens
@@ -968,7 +1024,7 @@ impl Gatehouse {
         if name.trim().is_empty() {
             return Err(AuthError::Invalid("--name must not be empty".into()));
         }
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let parent_slug = parent.unwrap_or("platform");
         let parent = store::org_by_slug(&mut tx, parent_slug)
             .await?
@@ -1042,7 +1098,7 @@ impl Gatehouse {
         let password = password.to_string();
         let hash = blocking(move || password::hash(&password)).await;
         let now = unix_now();
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let id = store::insert_user(&mut tx, org.id, role_id, &email, name, &hash, now)
             .await
             .map_err(|e| match e {
@@ -1077,7 +1133,7 @@ impl Gatehouse {
         role: &str,
         required: bool,
     ) -> Result<()> {
-        let mut tx = self.db.pool.begin().await?;
+        let mut tx = self.db.begin().await?;
         let org = store::org_by_slug(&mut tx, org_slug)
             .await?
             .ok_or_else(|| AuthError::Invalid(format!("unknown organization {org_slug:?}")))?;

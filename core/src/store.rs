@@ -3,8 +3,8 @@
 //! pooled connection and a transaction (`&mut tx` derefs to the connection).
 //!
 //! One-time things are consumed by a single conditional `UPDATE … RETURNING`,
-//! so two racing requests can never both succeed. Write transactions begin
-//! with a write, so SQLite takes its lock up front instead of failing on upgrade.
+//! so two racing requests can never both succeed. Write transactions come
+//! from `Db::begin`, which on SQLite takes the write lock up front.
 
 use sqlx::{AnyConnection, Row};
 
@@ -251,18 +251,23 @@ pub async fn insert_pending_factor(
 }
 
 /// Activates a pending factor and records the step that proved it, so the
-/// confirming code cannot be replayed at sign-in. False if it was not pending.
-pub async fn confirm_factor(c: &mut Conn, factor_id: i64, step: i64, now: i64) -> Result<bool> {
-    let done = sqlx::query(
+/// confirming code cannot be replayed at sign-in. Its label, or None if it was
+/// not pending.
+pub async fn confirm_factor(
+    c: &mut Conn,
+    factor_id: i64,
+    step: i64,
+    now: i64,
+) -> Result<Option<String>> {
+    sqlx::query_scalar(
         "UPDATE mfa_factors SET confirmed_at = $1, last_step = $2, last_used_at = $1 \
-         WHERE id = $3 AND confirmed_at IS NULL",
+         WHERE id = $3 AND confirmed_at IS NULL RETURNING label",
     )
     .bind(now)
     .bind(step)
     .bind(factor_id)
-    .execute(&mut *c)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut *c)
+    .await
 }
 
 /// Accepts a TOTP time step once per factor: a step at or before the last one
@@ -790,4 +795,132 @@ pub async fn audit_chain(c: &mut Conn, org_id: i64) -> Result<Vec<AuditRow>> {
         hash: r.get(11),
     })
     .collect())
+}
+
+// --------------------------------------------------------------------- outbox
+
+#[derive(Debug, Clone)]
+pub struct OutboxMessage {
+    pub id: i64,
+    pub channel: String,
+    pub recipient: String,
+    pub subject: String,
+    pub body_text: String,
+    pub body_html: String,
+    pub created_at: i64,
+    pub attempts: i64,
+    pub sent_at: Option<i64>,
+    pub failed_at: Option<i64>,
+    pub last_error: Option<String>,
+}
+
+const OUTBOX_COLUMNS: &str =
+    "id, channel, recipient, subject, body_text, body_html, created_at, attempts, sent_at, failed_at, last_error";
+
+fn outbox_from_row(r: sqlx::any::AnyRow) -> OutboxMessage {
+    OutboxMessage {
+        id: r.get(0),
+        channel: r.get(1),
+        recipient: r.get(2),
+        subject: r.get(3),
+        body_text: r.get(4),
+        body_html: r.get(5),
+        created_at: r.get(6),
+        attempts: r.get(7),
+        sent_at: r.get(8),
+        failed_at: r.get(9),
+        last_error: r.get(10),
+    }
+}
+
+pub struct NewMessage<'a> {
+    pub channel: &'a str,
+    pub recipient: &'a str,
+    pub subject: &'a str,
+    pub body_text: &'a str,
+    pub body_html: &'a str,
+}
+
+pub async fn outbox_insert(c: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO outbox (channel, recipient, subject, body_text, body_html, created_at, next_attempt_at) \
+         VALUES ($1, $2, $3, $4, $5, $6, $6)",
+    )
+    .bind(m.channel)
+    .bind(m.recipient)
+    .bind(m.subject)
+    .bind(m.body_text)
+    .bind(m.body_html)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Leases the oldest due message to one worker. The outer condition is checked
+/// again on the locked row, so of two racing workers only one gets it.
+pub async fn outbox_claim(c: &mut Conn, now: i64, lease: i64) -> Result<Option<OutboxMessage>> {
+    let sql = format!(
+        "UPDATE outbox SET claimed_until = $2, attempts = attempts + 1 WHERE id = \
+         (SELECT id FROM outbox WHERE sent_at IS NULL AND failed_at IS NULL AND next_attempt_at <= $1 \
+          AND claimed_until <= $1 ORDER BY id LIMIT 1) \
+         AND sent_at IS NULL AND claimed_until <= $1 RETURNING {OUTBOX_COLUMNS}"
+    );
+    Ok(sqlx::query(&sql)
+        .bind(now)
+        .bind(now + lease)
+        .fetch_optional(&mut *c)
+        .await?
+        .map(outbox_from_row))
+}
+
+pub async fn outbox_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET sent_at = $1, claimed_until = 0, last_error = NULL WHERE id = $2",
+    )
+    .bind(now)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn outbox_retry_later(
+    c: &mut Conn,
+    id: i64,
+    next_attempt_at: i64,
+    error: &str,
+) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET next_attempt_at = $1, claimed_until = 0, last_error = $2 WHERE id = $3",
+    )
+    .bind(next_attempt_at)
+    .bind(error)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn outbox_failed(c: &mut Conn, id: i64, now: i64, error: &str) -> Result<()> {
+    sqlx::query(
+        "UPDATE outbox SET failed_at = $1, claimed_until = 0, last_error = $2 WHERE id = $3",
+    )
+    .bind(now)
+    .bind(error)
+    .bind(id)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn outbox_recent(c: &mut Conn, limit: i64) -> Result<Vec<OutboxMessage>> {
+    let sql = format!("SELECT {OUTBOX_COLUMNS} FROM outbox ORDER BY id DESC LIMIT $1");
+    Ok(sqlx::query(&sql)
+        .bind(limit)
+        .fetch_all(&mut *c)
+        .await?
+        .into_iter()
+        .map(outbox_from_row)
+        .collect())
 }

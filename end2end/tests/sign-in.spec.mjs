@@ -12,14 +12,15 @@ async function saveCodesAndContinue(page) {
   await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
 }
 
-async function enrollOnPage(page) {
+async function enrollOnPage(page, { expectCodes = true } = {}) {
   await expect(page).toHaveURL(/\/enroll$/);
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
   await hydrated(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  const next = expectCodes ? 'Save your recovery codes' : 'My Profile';
+  await expect(page.getByRole('heading', { name: next })).toBeVisible();
   return secret;
 }
 
@@ -136,4 +137,29 @@ test('signs in with the keyboard alone', async ({ page, request }) => {
   await expect(page.getByRole('button', { name: 'Verify' })).toBeFocused();
   await page.keyboard.press('Enter');
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+});
+
+test('replaces a device: adds a second authenticator, then removes the first', async ({ page, request }) => {
+  const { email, secret } = await enrolledUser(request);
+  await signIn(page, email);
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('link', { name: 'My Profile' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Add an authenticator app' }).click();
+  const second = await enrollOnPage(page, { expectCodes: false });
+  await expect(page.getByText('Your new authenticator is ready.')).toBeVisible();
+  const rows = page.getByRole('table').getByRole('row');
+  await expect(rows).toHaveCount(3);
+  await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
+  await expect(page.getByText('The authenticator was removed.')).toBeVisible();
+  await expect(rows).toHaveCount(2);
+  await expect(page.getByRole('cell', { name: 'Authenticator app 2', exact: true })).toBeVisible();
+
+  // The account now has only the new device, and it signs in.
+  const login = await (await request.post('/api/v1/auth/login', { data: { email, password: PASSWORD } })).json();
+  const signedIn = await request.post('/api/v1/auth/mfa', { data: { mfa_token: login.mfa_token, method: 'totp', code: totp(second, 1) } });
+  expect(signedIn.status()).toBe(200);
+  const me = await (await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${(await signedIn.json()).access_token}` } })).json();
+  expect(me.mfa.factors.map((f) => f.label)).toEqual(['Authenticator app 2']);
 });

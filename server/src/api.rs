@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
-use gatehouse_core::service::{MfaMethod, PasswordOutcome, STEP_UP_WINDOW};
+use gatehouse_core::service::{MfaMethod, PasswordOutcome};
 use gatehouse_core::{unix_now, AuthError, Gatehouse};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -238,7 +238,7 @@ struct SetupBody {
 /// Adding a factor to an account that has one needs a token issued within the step-up window.
 async fn require_fresh(gh: &Gatehouse, bearer: &Bearer) -> Result<(), ApiError> {
     let has_factors = !gh.profile(bearer.user_id).await?.factors.is_empty();
-    if has_factors && unix_now() - bearer.issued_at > STEP_UP_WINDOW {
+    if has_factors && unix_now() - bearer.issued_at > gh.settings.step_up_seconds {
         return Err(AuthError::StepUpRequired.into());
     }
     Ok(())

@@ -15,6 +15,9 @@ pub struct Config {
     pub site_root: String,
     pub trusted_proxies: Vec<IpAddr>,
     pub settings: Settings,
+    pub smtp_url: Option<String>,
+    pub mail_from: String,
+    pub sms_webhook_url: Option<String>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -105,8 +108,26 @@ impl Config {
             })?,
         };
 
+        let step_up_seconds = match var("GATEHOUSE_STEP_UP_SECONDS") {
+            None => 300,
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n > 0).ok_or_else(|| {
+                bad(
+                    "GATEHOUSE_STEP_UP_SECONDS",
+                    "must be a positive whole number of seconds",
+                )
+            })?,
+        };
+
+        let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
+            Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
+            _ => "Gatehouse <gatehouse@localhost>".into(),
+        });
+
         Ok(Self {
             database_url,
+            smtp_url: var("GATEHOUSE_SMTP_URL"),
+            mail_from,
+            sms_webhook_url: var("GATEHOUSE_SMS_WEBHOOK_URL"),
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             trusted_proxies,
@@ -115,6 +136,7 @@ impl Config {
                 secure_cookies: secure,
                 login_rate_per_ip,
                 issuer: "Gatehouse".into(),
+                step_up_seconds,
             },
         })
     }
@@ -167,4 +189,12 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 #[cfg(not(unix))]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     std::fs::write(path, text)
+}
+
+impl Config {
+    /// The development mailbox replaces SMTP only on a loopback deployment:
+    /// it shows everyone's mail to anyone who can reach it.
+    pub fn mailbox_enabled(&self) -> bool {
+        self.smtp_url.is_none() && !self.settings.secure_cookies
+    }
 }

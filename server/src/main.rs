@@ -2,6 +2,7 @@
 
 mod api;
 mod config;
+mod mailbox;
 mod web;
 
 use std::io::BufRead;
@@ -266,6 +267,21 @@ async fn serve(config: Config) -> Result<(), String> {
                 config.site_addr
             )
         })?;
+    let delivery = gatehouse_core::delivery::Delivery::new(
+        config.smtp_url.as_deref(),
+        &config.mail_from,
+        config.sms_webhook_url.as_deref(),
+    )
+    .map_err(|e| e.to_string())?;
+    if config.mailbox_enabled() {
+        eprintln!(
+            "No GATEHOUSE_SMTP_URL: email is kept at {}/dev/mailbox instead of being sent",
+            config.settings.public_url
+        );
+    } else if config.smtp_url.is_none() {
+        tracing::warn!("no GATEHOUSE_SMTP_URL on a public deployment: email stays queued until one is configured");
+    }
+    tokio::spawn(delivery.run(gh.db.clone()));
     let cleaner = gh.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));

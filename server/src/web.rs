@@ -84,7 +84,11 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
     };
     let site = std::path::Path::new(config.site_root.as_str()).to_path_buf();
 
-    Router::new()
+    let mut router = Router::new();
+    if config.mailbox_enabled() {
+        router = router.route("/dev/mailbox", axum::routing::get(crate::mailbox::page));
+    }
+    router
         .nest("/api/v1", api::routes())
         .route("/sfn/{*name}", post(server_fn_handler))
         .leptos_routes_with_context(&state, routes, context, {

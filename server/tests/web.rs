@@ -13,6 +13,7 @@ on_both_databases!(
     pages_carry_security_headers,
     wrong_code_without_javascript_returns_to_the_form_with_the_error,
     reset_from_my_profile_signs_out_everywhere,
+    changing_factors_needs_a_recent_sign_in,
 );
 
 fn agent() -> ureq::Agent {
@@ -310,5 +311,85 @@ fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
     assert_eq!(
         server.login(&email, PASSWORD).json["status"],
         "enrollment_required"
+    );
+}
+
+fn changing_factors_needs_a_recent_sign_in(backend: Backend) {
+    let server = Server::start_with(backend, &[("GATEHOUSE_STEP_UP_SECONDS", "1")]);
+    let (email, secret, codes, token) = server.enrolled_user();
+    let pending = session_cookie(&form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    ))
+    .unwrap();
+    let session = session_cookie(&form(
+        &server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &totp_next(&secret))],
+    ))
+    .unwrap();
+    std::thread::sleep(std::time::Duration::from_millis(2100));
+
+    let stale = form(&server, "/sfn/regenerate_codes", Some(&session), &[]);
+    assert_eq!(
+        stale.header("location"),
+        Some("/confirm-identity?next=/profile")
+    );
+    assert!(
+        page(&server, "/confirm-identity?next=/profile", Some(&session))
+            .text
+            .contains("Confirm it’s you")
+    );
+
+    let wrong = form(
+        &server,
+        "/sfn/confirm_identity",
+        Some(&session),
+        &[
+            ("password", PASSWORD),
+            ("code", "000000"),
+            ("next", "/profile"),
+        ],
+    );
+    assert!(
+        wrong.header("location").unwrap().contains("error="),
+        "{wrong:?}"
+    );
+    let confirmed = form(
+        &server,
+        "/sfn/confirm_identity",
+        Some(&session),
+        &[
+            ("password", PASSWORD),
+            ("code", &codes[0]),
+            ("next", "https://evil.example/"),
+        ],
+    );
+    assert_eq!(
+        confirmed.header("location"),
+        Some("/"),
+        "next never leaves the site"
+    );
+    let fresh = session_cookie(&confirmed).expect("step-up gives a new session id");
+    assert_ne!(fresh, session);
+
+    let regenerated = form(&server, "/sfn/regenerate_codes", Some(&fresh), &[]);
+    assert_eq!(regenerated.header("location"), Some("/recovery-codes"));
+    let codes_page = page(&server, "/recovery-codes", Some(&fresh));
+    assert_eq!(codes_page.header("cache-control"), Some("no-store"));
+    assert_eq!(codes_page.text.matches("<li><code>").count(), 10);
+
+    // The API's equivalent: a bearer token older than the window cannot add a factor.
+    let api = server.post(
+        "/api/v1/mfa/totp/setup",
+        serde_json::json!({}),
+        Some(&token),
+    );
+    assert_eq!(
+        (api.status, api.json["error"].as_str()),
+        (403, Some("step_up_required"))
     );
 }

@@ -121,13 +121,7 @@ impl Server {
             env.retain(|(key, _)| key != k);
             env.push((k.to_string(), v.to_string()));
         }
-        let child = Command::new(binary())
-            .arg("serve")
-            .envs(env.iter().map(|(k, v)| (k, v)))
-            .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
-            .spawn()
-            .expect("start gatehouse");
+        let child = Self::spawn(&env);
         let server = Self {
             base,
             db_url,
@@ -138,6 +132,33 @@ impl Server {
         };
         server.wait_ready();
         server
+    }
+
+    fn spawn(env: &[(String, String)]) -> Child {
+        Command::new(binary())
+            .arg("serve")
+            .envs(env.iter().map(|(k, v)| (k, v)))
+            .stdout(Stdio::null())
+            .stderr(Stdio::inherit())
+            .spawn()
+            .expect("start gatehouse")
+    }
+
+    /// Stops the server process and starts it again on the same database and port.
+    pub fn restart(&mut self) {
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+        self.child = Self::spawn(&self.env);
+        self.wait_ready();
+    }
+
+    /// A second app server on the same database (another port).
+    pub fn sibling(&self) -> Sibling {
+        let port = free_port();
+        let mut env = self.env.clone();
+        env.retain(|(k, _)| k != "LEPTOS_SITE_ADDR");
+        env.push(("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")));
+        Sibling(Self::spawn(&env))
     }
 
     fn wait_ready(&self) {
@@ -299,6 +320,15 @@ impl Drop for Server {
             );
         }
         let _ = std::fs::remove_dir_all(&self.dir);
+    }
+}
+
+pub struct Sibling(Child);
+
+impl Drop for Sibling {
+    fn drop(&mut self) {
+        let _ = self.0.kill();
+        let _ = self.0.wait();
     }
 }
 

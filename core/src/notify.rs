@@ -1,0 +1,214 @@
+//! Security notifications: what happened, when, from where, and what to do if
+//! it was not you. Composed here, queued in the outbox inside the transaction
+//! of the change they announce (so a rolled-back change sends nothing).
+
+use crate::audit::Origin;
+use crate::format_time;
+use crate::store::{self, Conn, NewMessage};
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Notice {
+    MfaTurnedOn,
+    FactorAdded { label: String },
+    FactorRemoved { label: String, factors_left: usize },
+    RecoveryCodesGenerated,
+    RecoveryCodeUsed { codes_left: i64 },
+    MfaReset { by_self: bool },
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Mail {
+    pub subject: String,
+    pub text: String,
+    pub html: String,
+}
+
+impl Notice {
+    fn subject(&self) -> String {
+        match self {
+            Notice::MfaTurnedOn => "Two-step verification is now on".into(),
+            Notice::FactorAdded { .. } => "A new authenticator was added to your account".into(),
+            Notice::FactorRemoved { .. } => "An authenticator was removed from your account".into(),
+            Notice::RecoveryCodesGenerated => "New recovery codes were generated".into(),
+            Notice::RecoveryCodeUsed { codes_left } => {
+                format!("A recovery code was used to sign in ({codes_left} left)")
+            }
+            Notice::MfaReset { .. } => "Your two-step verification was reset".into(),
+        }
+    }
+
+    fn what_happened(&self) -> String {
+        match self {
+            Notice::MfaTurnedOn => "Two-step verification was turned on for your account with an authenticator app.".into(),
+            Notice::FactorAdded { label } => format!("The authenticator “{label}” was added to your account."),
+            Notice::FactorRemoved { label, factors_left } => format!(
+                "The authenticator “{label}” was removed from your account; {factors_left} authenticator(s) remain. Your other sessions were signed out."
+            ),
+            Notice::RecoveryCodesGenerated => {
+                "A new set of recovery codes was generated for your account. The previous codes no longer work.".into()
+            }
+            Notice::RecoveryCodeUsed { codes_left } => format!(
+                "A recovery code was used to sign in to your account. {codes_left} unused recovery codes are left{}.",
+                if *codes_left <= crate::recovery::LOW_WATERMARK { ": generate new ones soon from My Profile" } else { "" }
+            ),
+            Notice::MfaReset { by_self: true } => {
+                "You reset your two-step verification: every authenticator and recovery code was removed and every session was signed out.".into()
+            }
+            Notice::MfaReset { by_self: false } => {
+                "An administrator reset your two-step verification: every authenticator and recovery code was removed and every session was signed out. You will set up a new authenticator at your next sign-in.".into()
+            }
+        }
+    }
+}
+
+pub fn escape_html(text: &str) -> String {
+    let mut out = String::with_capacity(text.len());
+    for c in text.chars() {
+        match c {
+            '&' => out.push_str("&amp;"),
+            '<' => out.push_str("&lt;"),
+            '>' => out.push_str("&gt;"),
+            '"' => out.push_str("&quot;"),
+            '\'' => out.push_str("&#39;"),
+            c => out.push(c),
+        }
+    }
+    out
+}
+
+/// The plain-text and HTML parts of a notification.
+pub fn compose(
+    notice: &Notice,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    let what = notice.what_happened();
+    let when = format_time(now);
+    let browser = if origin.user_agent.is_empty() {
+        "unknown browser"
+    } else {
+        origin.user_agent.as_str()
+    };
+    let sign_in = format!("{public_url}/login");
+    let advice =
+        "If this was not you, sign in and reset your multi-factor authentication from My Profile, \
+                  change your password, and tell your administrator right away.";
+    let text = format!(
+        "Hello,\n\n{what}\n\nAccount: {account}\nWhen: {when}\nFrom: IP {ip}, {browser}\n\n{advice}\n{sign_in}\n\n— Gatehouse\n",
+        ip = origin.ip,
+    );
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#16202f\">\
+         <p>Hello,</p><p>{what}</p>\
+         <table><tr><td>Account</td><td>{account}</td></tr><tr><td>When</td><td>{when}</td></tr>\
+         <tr><td>From</td><td>IP {ip}, {browser}</td></tr></table>\
+         <p>{advice}</p><p><a href=\"{sign_in}\">{sign_in}</a></p><p>— Gatehouse</p></body></html>",
+        what = escape_html(&what),
+        account = escape_html(account),
+        ip = escape_html(&origin.ip),
+        browser = escape_html(browser),
+        advice = escape_html(advice),
+        sign_in = escape_html(&sign_in),
+    );
+    Mail {
+        subject: notice.subject(),
+        text,
+        html,
+    }
+}
+
+/// Queues a notification to `email` in the caller's transaction.
+pub async fn enqueue(
+    c: &mut Conn,
+    email: &str,
+    notice: &Notice,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> store::Result<()> {
+    let mail = compose(notice, email, origin, now, public_url);
+    store::outbox_insert(
+        c,
+        &NewMessage {
+            channel: "email",
+            recipient: email,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: &mail.html,
+        },
+        now,
+    )
+    .await
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn origin() -> Origin {
+        Origin {
+            ip: "203.0.113.7".into(),
+            user_agent: "<script>Firefox</script>".into(),
+        }
+    }
+
+    #[test]
+    fn a_notice_says_what_when_where_and_what_to_do() {
+        let mail = compose(
+            &Notice::RecoveryCodeUsed { codes_left: 2 },
+            "ada@example.com",
+            &origin(),
+            1_700_000_000,
+            "https://mfa.example.com",
+        );
+        assert_eq!(mail.subject, "A recovery code was used to sign in (2 left)");
+        for part in [&mail.text, &mail.html] {
+            assert!(part.contains("ada@example.com"));
+            assert!(part.contains("2023-11-14 22:13 UTC"));
+            assert!(part.contains("203.0.113.7"));
+            assert!(part.contains("If this was not you"));
+            assert!(part.contains("https://mfa.example.com/login"));
+            assert!(part.contains("generate new ones soon"));
+        }
+    }
+
+    #[test]
+    fn html_parts_escape_what_the_request_supplied() {
+        let mail = compose(
+            &Notice::MfaTurnedOn,
+            "a&b@example.com",
+            &origin(),
+            0,
+            "http://127.0.0.1:3000",
+        );
+        assert!(mail.html.contains("&lt;script&gt;Firefox&lt;/script&gt;"));
+        assert!(!mail.html.contains("<script>"));
+        assert!(mail.html.contains("a&amp;b@example.com"));
+        assert!(
+            mail.text.contains("<script>Firefox</script>"),
+            "plain text stays as typed"
+        );
+    }
+
+    #[test]
+    fn resets_say_who_did_them() {
+        let by_admin = compose(
+            &Notice::MfaReset { by_self: false },
+            "a@example.com",
+            &origin(),
+            0,
+            "",
+        );
+        assert!(by_admin.text.contains("An administrator reset"));
+        let by_self = compose(
+            &Notice::MfaReset { by_self: true },
+            "a@example.com",
+            &origin(),
+            0,
+            "",
+        );
+        assert!(by_self.text.contains("You reset"));
+    }
+}
