@@ -40,6 +40,8 @@ pub struct ProfileView {
 pub struct EnrollmentView {
     /// Present when a signed-in user adds a factor; absent during sign-in.
     pub me: Option<Me>,
+    /// Signed in through email: the new authenticator replaces the old ones.
+    pub recovery: bool,
     pub account: String,
     pub secret_display: String,
     pub qr_data_uri: String,
@@ -246,6 +248,29 @@ pub mod ssr {
         })
     }
 
+    /// The mfa_token of the sign-in in progress, or a redirect to the sign-in page.
+    pub async fn pending_mfa(s: &Session) -> Result<String, AppError> {
+        match get::<String>(s, PENDING_MFA).await? {
+            Some(token) => Ok(token),
+            None => {
+                leptos_axum::redirect("/login?error=mfa_token_invalid");
+                Err(AppError::new(
+                    "mfa_token_invalid",
+                    "This sign-in has expired. Sign in again.",
+                ))
+            }
+        }
+    }
+
+    /// Email got the user back in: new session id, and only enrollment is reachable.
+    pub async fn begin_recovery(s: &Session, recovery_token: String) -> Result<(), AppError> {
+        s.cycle_id().await.map_err(internal)?;
+        s.remove_value(PENDING_MFA).await.map_err(internal)?;
+        put(s, PENDING_ENROLL, recovery_token).await?;
+        leptos_axum::redirect("/enroll");
+        Ok(())
+    }
+
     /// Only same-site paths: an attacker's `next` must not send users elsewhere.
     pub fn safe_next(next: &str) -> &str {
         if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
@@ -294,26 +319,23 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 /// Second factor at sign-in: `method` is `totp` or `recovery_code`.
 #[server(prefix = "/sfn", endpoint = "verify_code")]
 pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
-    use gatehouse_core::service::MfaMethod;
-    let page = if method == "recovery_code" {
-        "/login/recovery"
-    } else {
-        "/login/mfa"
+    use gatehouse_core::service::{MfaMethod, OobKind};
+    let page = match method.as_str() {
+        "recovery_code" => "/login/recovery",
+        "email_otp" | "sms_otp" => "/login/code",
+        _ => "/login/mfa",
     };
     let result = async {
         let s = session().await?;
-        let Some(token) = get::<String>(&s, PENDING_MFA).await? else {
-            leptos_axum::redirect("/login");
-            return Err(AppError::new(
-                "mfa_token_invalid",
-                "This sign-in has expired. Sign in again.",
-            ));
-        };
+        let token = pending_mfa(&s).await?;
+        let gh = gatehouse();
+        if let Some(kind) = OobKind::parse(&method).filter(|k| *k != OobKind::EmailLink) {
+            let recovery_token = gh.verify_oob_code(&token, kind, &code, &origin()).await?;
+            return begin_recovery(&s, recovery_token).await;
+        }
         let method =
             MfaMethod::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
-        let signed_in = gatehouse()
-            .verify_mfa(&token, method, &code, &origin())
-            .await?;
+        let signed_in = gh.verify_mfa(&token, method, &code, &origin()).await?;
         establish(&s, signed_in.user_id).await?;
         match signed_in.recovery_codes_left {
             Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
@@ -336,25 +358,70 @@ pub async fn logout() -> Result<(), AppError> {
     Ok(())
 }
 
-// ------------------------------------------------------------- enrollment
+/// Emails a code or a sign-in link for the sign-in in progress (`email_otp`, `email_link`).
+#[server(prefix = "/sfn", endpoint = "send_challenge")]
+pub async fn send_challenge(method: String) -> Result<(), AppError> {
+    use gatehouse_core::service::OobKind;
+    let page = if method == "email_otp" {
+        "/login/code"
+    } else {
+        "/login/other"
+    };
+    let result = async {
+        let s = session().await?;
+        let token = pending_mfa(&s).await?;
+        let kind =
+            OobKind::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
+        gatehouse().send_challenge(&token, kind, &origin()).await?;
+        leptos_axum::redirect(match kind {
+            OobKind::EmailLink => "/login/other?notice=link_sent",
+            _ => "/login/code?notice=code_sent",
+        });
+        Ok(())
+    }
+    .await;
+    back_on_error(page, result)
+}
+
+/// Whether the sign-in link in the URL can still be used.
+#[server(prefix = "/sfn", endpoint = "link_status")]
+pub async fn link_status(token: String) -> Result<bool, AppError> {
+    Ok(gatehouse().link_is_live(&token).await?)
+}
+
+/// The button of the sign-in link page: completes the link in the browser that asked for it.
+#[server(prefix = "/sfn", endpoint = "complete_link")]
+pub async fn complete_link(token: String) -> Result<(), AppError> {
+    let page = format!("/login/link?token={token}");
+    let result = async {
+        let s = session().await?;
+        let pending = get::<String>(&s, PENDING_MFA).await?;
+        let recovery_token = gatehouse()
+            .complete_link(&token, pending.as_deref(), &origin())
+            .await?;
+        begin_recovery(&s, recovery_token).await
+    }
+    .await;
+    back_on_error(&page, result)
+}
 
 #[server(prefix = "/sfn", endpoint = "enrollment")]
 pub async fn enrollment() -> Result<EnrollmentView, AppError> {
     let s = session().await?;
     let gh = gatehouse();
-    let (setup, me) = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
-        let setup = gh
+    let (setup, me, recovery) = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
+        let (setup, reason) = gh
             .totp_setup_for_attempt(&token)
             .await
             .inspect_err(|_| leptos_axum::redirect("/login?error=mfa_token_invalid"))?;
-        (setup, None)
+        (setup, None, reason == "recovery")
     } else {
         let uid = require_user(&s).await?;
         let me = ssr::me(uid).await?;
         if me.mfa_on {
             require_recent_auth(&s, "/enroll").await?;
         }
-        (gh.totp_setup(uid).await?, Some(me))
+        (gh.totp_setup(uid).await?, Some(me), false)
     };
     let account = setup
         .otpauth_uri
@@ -364,6 +431,7 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
         .unwrap_or_default();
     Ok(EnrollmentView {
         me,
+        recovery,
         account: account.replace("%40", "@"),
         secret_display: setup.secret_display,
         qr_data_uri: format!(

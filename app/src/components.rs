@@ -21,6 +21,8 @@ pub fn message_for(code: &str) -> &'static str {
         "step_up_required" => "Confirm it is you to make this change.",
         "no_enrollment" => "Start the authenticator setup again.",
         "not_signed_in" => "Sign in to continue.",
+        "link_invalid" => "This sign-in link has expired or was already used. Sign in again and ask for a new one.",
+        "link_other_browser" => "Open this link in the browser where you started signing in, or sign in again here and ask for a new link.",
         _ => "Something went wrong. Try again.",
     }
 }
@@ -32,6 +34,8 @@ fn notice_for(code: &str) -> &'static str {
         "factor_added" => "Your new authenticator is ready.",
         "factor_removed" => "The authenticator was removed. Other sessions were signed out.",
         "codes_saved" => "Your recovery codes are saved. Each one works once.",
+        "link_sent" => "We emailed you a sign-in link. Open it in this browser within 15 minutes.",
+        "code_sent" => "We emailed you a code.",
         _ => "",
     }
 }

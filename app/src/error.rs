@@ -46,6 +46,8 @@ impl From<gatehouse_core::AuthError> for AppError {
             E::InvalidCode => "invalid_code",
             E::MfaTokenInvalid => "mfa_token_invalid",
             E::StepUpRequired => "step_up_required",
+            E::LinkInvalid => "link_invalid",
+            E::LinkOtherBrowser => "link_other_browser",
             E::NoEnrollment => "no_enrollment",
             E::Policy(_) | E::Invalid(_) => "invalid",
             E::NotFound(_) => "not_found",

@@ -81,13 +81,35 @@ pub fn MfaPage() -> impl IntoView {
 
 #[component]
 pub fn OtherMethodsPage() -> impl IntoView {
+    let send = ServerAction::<SendChallenge>::new();
+    let error = error_signal(send);
     view! {
         <Title text="Try another method · Gatehouse"/>
         <PublicHeader/>
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Try another method"</h1>
             <p>"Lost your phone or can’t use your authenticator app? Choose another way to prove it’s you."</p>
+            <Notice/>
+            <ErrorBox message=error/>
             <ul class="methods">
+                <li>
+                    <ActionForm action=send>
+                        <input type="hidden" name="method" value="email_link"/>
+                        <button type="submit" class="method" aria-describedby="link-hint">
+                            <strong>"Email me a sign-in link"</strong>
+                        </button>
+                        <span class="hint" id="link-hint">"Open it in this browser. You then set up your authenticator again."</span>
+                    </ActionForm>
+                </li>
+                <li>
+                    <ActionForm action=send>
+                        <input type="hidden" name="method" value="email_otp"/>
+                        <button type="submit" class="method" aria-describedby="code-hint">
+                            <strong>"Email me a code"</strong>
+                        </button>
+                        <span class="hint" id="code-hint">"A 6-digit code, valid for 10 minutes. You then set up your authenticator again."</span>
+                    </ActionForm>
+                </li>
                 <li>
                     <a class="method" href="/login/recovery">
                         <strong>"Use a recovery code"</strong>
@@ -97,6 +119,86 @@ pub fn OtherMethodsPage() -> impl IntoView {
             </ul>
             <p class="alt-link"><a href="/login/mfa">"Back to the authenticator code"</a></p>
             <p class="hint">"None of these work? Ask your administrator or your IT provider to reset your multi-factor authentication."</p>
+        </section>
+    }
+}
+
+/// The emailed code: "Code", "Verify", and "Send again" after the resend wait.
+#[component]
+pub fn EmailCodePage() -> impl IntoView {
+    let resend = ServerAction::<SendChallenge>::new();
+    let resend_error = error_signal(resend);
+    let wait = RwSignal::new(30_i64);
+    // Counts down in the browser only (the server renders the full wait), so hydration matches.
+    Effect::new(move || {
+        resend.version().get();
+        wait.set(30);
+        let handle = set_interval_with_handle(
+            move || wait.update(|w| *w = (*w - 1).max(0)),
+            std::time::Duration::from_secs(1),
+        );
+        on_cleanup(move || {
+            if let Ok(h) = handle {
+                h.clear();
+            }
+        });
+    });
+    view! {
+        <Title text="Enter the emailed code · Gatehouse"/>
+        <PublicHeader/>
+        <section class="card narrow" aria-labelledby="page-title">
+            <h1 id="page-title">"Check your email"</h1>
+            <Notice/>
+            <p>"We sent a 6-digit code to the email address of your account. It works once, for 10 minutes."</p>
+            <CodeForm method="email_otp" label="Code" hint="6 digits from the email."/>
+            <ErrorBox message=resend_error/>
+            <ActionForm action=resend>
+                <input type="hidden" name="method" value="email_otp"/>
+                <button type="submit" class="button secondary" disabled=move || resend.pending().get()>"Send again"</button>
+                <span class="hint" aria-live="polite">
+                    {move || match wait.get() {
+                        0 => "You can ask for a new code now; it replaces the old one.".to_string(),
+                        n => format!("You can ask for a new code in {n} seconds."),
+                    }}
+                </span>
+            </ActionForm>
+            <p class="alt-link"><a href="/login/other">"Try another method"</a></p>
+        </section>
+    }
+}
+
+/// Where the emailed link lands. Opening it changes nothing (mail scanners
+/// follow links); only the button, a POST, completes the sign-in.
+#[component]
+pub fn SignInLinkPage() -> impl IntoView {
+    let query = use_query_map();
+    let token = move || query.read().get("token").unwrap_or_default();
+    let status = Resource::new(token, link_status);
+    let action = ServerAction::<CompleteLink>::new();
+    let error = error_signal(action);
+    view! {
+        <Title text="Continue sign-in · Gatehouse"/>
+        <PublicHeader/>
+        <section class="card narrow" aria-labelledby="page-title">
+            <h1 id="page-title">"Continue sign-in"</h1>
+            <Suspense fallback=Loading>
+                {move || Suspend::new(async move {
+                    match status.await {
+                        Ok(true) => view! {
+                            <p>"Press the button to continue signing in here. You will then set up a new authenticator app."</p>
+                            <ErrorBox message=error/>
+                            <ActionForm action=action>
+                                <input type="hidden" name="token" value=token()/>
+                                <Submit label="Continue sign-in" pending=action.pending()/>
+                            </ActionForm>
+                        }.into_any(),
+                        _ => view! {
+                            <p class="alert error" role="alert">{message_for("link_invalid")}</p>
+                            <p><a href="/login">"Sign in again"</a></p>
+                        }.into_any(),
+                    }
+                })}
+            </Suspense>
         </section>
     }
 }
@@ -145,9 +247,15 @@ fn EnrollView(view: EnrollmentView) -> impl IntoView {
         }}
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"Set up your authenticator app"</h1>
-            {at_sign_in.then(|| view! {
-                <p class="alert info">"Your organization requires two-step verification. Set it up now to finish signing in."</p>
-            })}
+            {match (at_sign_in, view.recovery) {
+                (true, true) => Some(view! {
+                    <p class="alert info">"You signed in with your email. Set up your authenticator app again to finish: your old authenticator and recovery codes stop working."</p>
+                }.into_any()),
+                (true, false) => Some(view! {
+                    <p class="alert info">"Your organization requires two-step verification. Set it up now to finish signing in."</p>
+                }.into_any()),
+                _ => None,
+            }}
             <ol class="steps">
                 <li>
                     <h2>"Install an authenticator app"</h2>

@@ -31,6 +31,8 @@ pub struct Settings {
     pub issuer: String,
     /// How recent a sign-in must be to change factors or recovery codes.
     pub step_up_seconds: i64,
+    /// How long before an emailed or texted code can be sent again.
+    pub code_resend_seconds: i64,
 }
 
 impl Default for Settings {
@@ -41,6 +43,7 @@ impl Default for Settings {
             login_rate_per_ip: 100,
             issuer: "Gatehouse".into(),
             step_up_seconds: 5 * 60,
+            code_resend_seconds: 30,
         }
     }
 }

@@ -14,6 +14,7 @@ pub enum Notice {
     RecoveryCodesGenerated,
     RecoveryCodeUsed { codes_left: i64 },
     MfaReset { by_self: bool },
+    SignedInByEmail { link: bool },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -34,6 +35,9 @@ impl Notice {
                 format!("A recovery code was used to sign in ({codes_left} left)")
             }
             Notice::MfaReset { .. } => "Your two-step verification was reset".into(),
+            Notice::SignedInByEmail { .. } => {
+                "You signed in with your email instead of your authenticator".into()
+            }
         }
     }
 
@@ -54,6 +58,11 @@ impl Notice {
             Notice::MfaReset { by_self: true } => {
                 "You reset your two-step verification: every authenticator and recovery code was removed and every session was signed out.".into()
             }
+            Notice::SignedInByEmail { link } => format!(
+                "Someone signed in to your account with the password and a {} sent to this address, instead of the authenticator app. \
+                 They must now set up a new authenticator; your old one will stop working.",
+                if *link { "sign-in link" } else { "code" }
+            ),
             Notice::MfaReset { by_self: false } => {
                 "An administrator reset your two-step verification: every authenticator and recovery code was removed and every session was signed out. You will set up a new authenticator at your next sign-in.".into()
             }
@@ -117,6 +126,100 @@ pub fn compose(
         text,
         html,
     }
+}
+
+/// The mail that carries a sign-in code.
+pub fn sign_in_code(
+    code: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    one_time_mail(
+        "Your Gatehouse sign-in code",
+        &format!("Your sign-in code is {code}. It works once, within 10 minutes, and only in the sign-in where you asked for it."),
+        account,
+        origin,
+        now,
+        public_url,
+    )
+}
+
+/// The mail that carries a sign-in link (which opens a page; only its button signs in).
+pub fn sign_in_link(
+    link: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    one_time_mail(
+        "Your Gatehouse sign-in link",
+        &format!(
+            "Open this link in the browser where you are signing in, then press “Continue sign-in”. It works once, within 15 minutes:\n{link}"
+        ),
+        account,
+        origin,
+        now,
+        public_url,
+    )
+}
+
+fn one_time_mail(
+    subject: &str,
+    body: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    let when = format_time(now);
+    let advice = "If you did not try to sign in, someone knows your password: change it and tell your administrator. Never share this message.";
+    let text = format!(
+        "Hello,\n\n{body}\n\nAccount: {account}\nRequested: {when}\nFrom: IP {ip}\n\n{advice}\n\n— Gatehouse\n",
+        ip = origin.ip
+    );
+    let html_body: String = body
+        .split('\n')
+        .map(|line| {
+            if line.starts_with("http") {
+                format!("<p><a href=\"{0}\">{0}</a></p>", escape_html(line))
+            } else {
+                format!("<p>{}</p>", escape_html(line))
+            }
+        })
+        .collect();
+    let html = format!(
+        "<!DOCTYPE html><html><body style=\"font-family:system-ui,sans-serif;line-height:1.5;color:#16202f\"><p>Hello,</p>{html_body}\
+         <table><tr><td>Account</td><td>{account}</td></tr><tr><td>Requested</td><td>{when}</td></tr><tr><td>From</td><td>IP {ip}</td></tr></table>\
+         <p>{advice}</p><p>— Gatehouse</p><p style=\"color:#5a6577\">{public_url}</p></body></html>",
+        account = escape_html(account),
+        ip = escape_html(&origin.ip),
+        advice = escape_html(advice),
+        public_url = escape_html(public_url),
+    );
+    Mail {
+        subject: subject.into(),
+        text,
+        html,
+    }
+}
+
+/// Queues a composed mail in the caller's transaction.
+pub async fn enqueue_mail(c: &mut Conn, to: &str, mail: &Mail, now: i64) -> store::Result<()> {
+    store::outbox_insert(
+        c,
+        &NewMessage {
+            channel: "email",
+            recipient: to,
+            subject: &mail.subject,
+            body_text: &mail.text,
+            body_html: &mail.html,
+        },
+        now,
+    )
+    .await
 }
 
 /// Queues a notification to `email` in the caller's transaction.
@@ -190,6 +293,24 @@ mod tests {
             mail.text.contains("<script>Firefox</script>"),
             "plain text stays as typed"
         );
+    }
+
+    #[test]
+    fn sign_in_links_are_clickable_and_codes_are_stated() {
+        let link = sign_in_link(
+            "https://mfa.example.com/login/link?token=abc",
+            "a@example.com",
+            &origin(),
+            0,
+            "https://mfa.example.com",
+        );
+        assert!(link
+            .html
+            .contains("<a href=\"https://mfa.example.com/login/link?token=abc\">"));
+        assert!(link.text.contains("Continue sign-in"));
+        let code = sign_in_code("012345", "a@example.com", &origin(), 0, "");
+        assert!(code.text.contains("Your sign-in code is 012345."));
+        assert!(code.text.contains("If you did not try to sign in"));
     }
 
     #[test]

@@ -15,6 +15,8 @@
 
 use std::sync::Arc;
 
+use rand::Rng;
+
 use serde_json::json;
 
 use crate::audit::{self, Event, Origin};
@@ -31,6 +33,8 @@ pub const MFA_TOKEN_TTL: i64 = 5 * 60;
 /// Setting up an authenticator (scan, type a code) takes longer than typing one.
 pub const ENROLL_TOKEN_TTL: i64 = 15 * 60;
 pub const MAX_CODE_FAILURES_PER_ATTEMPT: i64 = 5;
+pub const OOB_CODE_TTL: i64 = 10 * 60;
+pub const OOB_LINK_TTL: i64 = 15 * 60;
 pub const MFA_LOCK_WINDOW: i64 = 5 * 60;
 pub const MFA_LOCK_THRESHOLD: i64 = 5;
 pub const MFA_LOCK_SECONDS: i64 = 5 * 60;
@@ -55,6 +59,12 @@ pub enum AuthError {
         "Too many wrong codes: the second factor is locked. Ask an administrator to unlock it."
     )]
     AdminLocked,
+    #[error(
+        "This sign-in link has expired or was already used. Sign in again and ask for a new one."
+    )]
+    LinkInvalid,
+    #[error("Open this link in the browser where you started signing in, or sign in again here and ask for a new link.")]
+    LinkOtherBrowser,
     #[error("Confirm it is you: sign in again to make this change.")]
     StepUpRequired,
     #[error("Start the authenticator setup again: there is no setup in progress.")]
@@ -87,6 +97,32 @@ impl MfaMethod {
         match self {
             Self::Totp => "totp",
             Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// Out-of-band ways back in: a code or link sent by email, a code by SMS.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OobKind {
+    EmailCode,
+    EmailLink,
+    SmsCode,
+}
+
+impl OobKind {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "email_otp" => Some(Self::EmailCode),
+            "email_link" => Some(Self::EmailLink),
+            "sms_otp" => Some(Self::SmsCode),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::EmailCode => "email_otp",
+            Self::EmailLink => "email_link",
+            Self::SmsCode => "sms_otp",
         }
     }
 }
@@ -285,17 +321,27 @@ impl Gatehouse {
         drop(c);
 
         if !factors.is_empty() {
-            let mfa_token = self.new_attempt(user.id, "mfa", MFA_TOKEN_TTL, now).await?;
+            let mut c = self.conn().await?;
+            let mfa_token =
+                Self::new_attempt(&mut c, user.id, "mfa", "password", MFA_TOKEN_TTL, now).await?;
             let mut methods = vec!["totp"];
-            if store::recovery_codes_left(&mut *self.conn().await?, user.id).await? > 0 {
+            if store::recovery_codes_left(&mut c, user.id).await? > 0 {
                 methods.push("recovery_code");
             }
+            methods.extend(["email_otp", "email_link"]);
             return Ok(PasswordOutcome::MfaRequired { mfa_token, methods });
         }
         if user.role_mfa_required {
-            let mfa_token = self
-                .new_attempt(user.id, "enroll", ENROLL_TOKEN_TTL, now)
-                .await?;
+            let mut c = self.conn().await?;
+            let mfa_token = Self::new_attempt(
+                &mut c,
+                user.id,
+                "enroll",
+                "mfa_required",
+                ENROLL_TOKEN_TTL,
+                now,
+            )
+            .await?;
             return Ok(PasswordOutcome::EnrollmentRequired {
                 mfa_token,
                 reason: "mfa_required",
@@ -306,17 +352,24 @@ impl Gatehouse {
         Ok(PasswordOutcome::Authenticated { user_id: user.id })
     }
 
-    async fn new_attempt(&self, user_id: i64, purpose: &str, ttl: i64, now: i64) -> Result<String> {
+    /// Starts a sign-in attempt and returns its bearer secret (the mfa_token).
+    async fn new_attempt(
+        c: &mut Conn,
+        user_id: i64,
+        purpose: &str,
+        reason: &str,
+        ttl: i64,
+        now: i64,
+    ) -> Result<String> {
         let token = crypto::new_token();
-        store::insert_attempt(
-            &mut *self.conn().await?,
-            &crypto::token_hash(&token),
+        let attempt = store::NewAttempt {
+            token_hash: &crypto::token_hash(&token),
             user_id,
             purpose,
-            now,
-            now + ttl,
-        )
-        .await?;
+            reason,
+            expires_at: now + ttl,
+        };
+        store::insert_attempt(c, &attempt, now).await?;
         Ok(token)
     }
 
@@ -390,7 +443,7 @@ impl Gatehouse {
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
             return self
-                .code_failed(&user, Some(attempt.id), method, origin, now)
+                .code_failed(&user, Some(attempt.id), method.name(), origin, now)
                 .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
@@ -516,7 +569,7 @@ impl Gatehouse {
         &self,
         user: &User,
         attempt_id: Option<i64>,
-        method: MfaMethod,
+        method: &str,
         origin: &Origin,
         now: i64,
     ) -> Result<T> {
@@ -537,7 +590,7 @@ impl Gatehouse {
                 actor_id: Some(user.id),
                 subject_id: Some(user.id),
                 action: if locked { "mfa.locked" } else { "mfa.failed" },
-                details: json!({ "method": method.name(), "recent_failures": lock.recent_failures, "consecutive_failures": lock.consecutive, "admin_unlock_needed": hard }),
+                details: json!({ "method": method, "recent_failures": lock.recent_failures, "consecutive_failures": lock.consecutive, "admin_unlock_needed": hard }),
             },
             origin,
             now,
@@ -585,9 +638,10 @@ impl Gatehouse {
         })
     }
 
-    pub async fn totp_setup_for_attempt(&self, mfa_token: &str) -> Result<TotpSetup> {
-        let (_, user) = self.live_attempt(mfa_token, "enroll", unix_now()).await?;
-        self.totp_setup(user.id).await
+    /// The authenticator being set up during sign-in, and why (`mfa_required` or `recovery`).
+    pub async fn totp_setup_for_attempt(&self, mfa_token: &str) -> Result<(TotpSetup, String)> {
+        let (attempt, user) = self.live_attempt(mfa_token, "enroll", unix_now()).await?;
+        Ok((self.totp_setup(user.id).await?, attempt.reason))
     }
 
     /// Confirms the authenticator set up during sign-in; signs the user in and
@@ -610,6 +664,11 @@ impl Gatehouse {
         let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
+        }
+        if attempt.reason == "recovery" {
+            // Recovering through email means the old device is lost: it goes, with every session.
+            store::delete_confirmed_factors(&mut tx, user.id).await?;
+            store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
         }
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, true, origin, now)
@@ -732,6 +791,213 @@ impl Gatehouse {
         Ok(codes)
     }
 
+    // ------------------------------------------------- codes and links by email
+
+    fn oob_hash(&self, attempt_id: i64, kind: OobKind, code: &str) -> Vec<u8> {
+        self.keys
+            .mac(format!("oob:{attempt_id}:{}:{code}", kind.name()).as_bytes())
+    }
+
+    /// Sends a code or sign-in link for a live attempt. The answer is the same
+    /// whether or not the user has a phone; a resend replaces the previous code,
+    /// waits `code_resend_seconds`, and never resets the attempt's failures.
+    pub async fn send_challenge(
+        &self,
+        mfa_token: &str,
+        kind: OobKind,
+        origin: &Origin,
+    ) -> Result<i64> {
+        let now = unix_now();
+        let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
+        self.check_not_locked(&user, now)?;
+        let resend = self.settings.code_resend_seconds;
+        let last = store::oob_last_sent(&mut *self.conn().await?, attempt.id, kind.name()).await?;
+        if let Some(last) = last.filter(|last| last + resend > now) {
+            return Err(AuthError::RateLimited {
+                retry_after: last + resend - now,
+            });
+        }
+        let mut tx = self.db.begin().await?;
+        let public_url = &self.settings.public_url;
+        let mail = match kind {
+            OobKind::EmailCode => {
+                let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+                let hash = self.oob_hash(attempt.id, kind, &code);
+                store::oob_replace(
+                    &mut tx,
+                    attempt.id,
+                    kind.name(),
+                    &hash,
+                    now,
+                    now + OOB_CODE_TTL,
+                )
+                .await?;
+                Some(notify::sign_in_code(
+                    &code,
+                    &user.email,
+                    origin,
+                    now,
+                    public_url,
+                ))
+            }
+            OobKind::EmailLink => {
+                let token = crypto::new_token();
+                store::oob_replace(
+                    &mut tx,
+                    attempt.id,
+                    kind.name(),
+                    &crypto::token_hash(&token),
+                    now,
+                    now + OOB_LINK_TTL,
+                )
+                .await?;
+                Some(notify::sign_in_link(
+                    &format!("{public_url}/login/link?token={token}"),
+                    &user.email,
+                    origin,
+                    now,
+                    public_url,
+                ))
+            }
+            // No verified phone numbers yet: nothing to send, and the same answer.
+            OobKind::SmsCode => None,
+        };
+        if let Some(mail) = mail {
+            notify::enqueue_mail(&mut tx, &user.email, &mail, now).await?;
+        }
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "mfa.code_sent",
+                details: json!({ "method": kind.name() }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(resend)
+    }
+
+    /// Checks an emailed (or texted) code. Email is a recovery channel, not a
+    /// second factor: success yields a recovery attempt whose only use is to
+    /// set up a new authenticator; its mfa_token is returned.
+    pub async fn verify_oob_code(
+        &self,
+        mfa_token: &str,
+        kind: OobKind,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<String> {
+        let now = unix_now();
+        let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
+        self.check_not_locked(&user, now)?;
+        let hash = self.oob_hash(attempt.id, kind, &totp::normalize_code(code));
+        let mut tx = self.db.begin().await?;
+        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
+            tx.rollback().await?;
+            return self
+                .code_failed(&user, Some(attempt.id), kind.name(), origin, now)
+                .await;
+        }
+        let token = self
+            .start_recovery(&mut tx, &user, kind, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    /// Whether a sign-in link is still usable (shown before the button is pressed).
+    pub async fn link_is_live(&self, link_token: &str) -> Result<bool> {
+        let hash = crypto::token_hash(link_token);
+        Ok(
+            store::oob_link_attempt(&mut *self.conn().await?, &hash, unix_now())
+                .await?
+                .is_some(),
+        )
+    }
+
+    /// Completes a sign-in link in the browser that asked for it (`mfa_token`
+    /// from that browser's session); returns the recovery attempt's mfa_token.
+    pub async fn complete_link(
+        &self,
+        link_token: &str,
+        mfa_token: Option<&str>,
+        origin: &Origin,
+    ) -> Result<String> {
+        let now = unix_now();
+        let hash = crypto::token_hash(link_token);
+        let link_attempt = store::oob_link_attempt(&mut *self.conn().await?, &hash, now)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?;
+        let (attempt, user) = match mfa_token {
+            Some(token) => self
+                .live_attempt(token, "mfa", now)
+                .await
+                .map_err(|_| AuthError::LinkOtherBrowser)?,
+            None => return Err(AuthError::LinkOtherBrowser),
+        };
+        if attempt.id != link_attempt {
+            return Err(AuthError::LinkOtherBrowser);
+        }
+        let mut tx = self.db.begin().await?;
+        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await?
+            || !store::oob_consume(&mut tx, attempt.id, OobKind::EmailLink.name(), &hash, now)
+                .await?
+        {
+            tx.rollback().await?;
+            return Err(AuthError::LinkInvalid);
+        }
+        let token = self
+            .start_recovery(&mut tx, &user, OobKind::EmailLink, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(token)
+    }
+
+    async fn start_recovery(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        kind: OobKind,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<String> {
+        let token =
+            Self::new_attempt(c, user.id, "enroll", "recovery", ENROLL_TOKEN_TTL, now).await?;
+        store::clear_mfa_failures(c, user.id).await?;
+        self.notify(
+            c,
+            user,
+            &Notice::SignedInByEmail {
+                link: kind == OobKind::EmailLink,
+            },
+            origin,
+            now,
+        )
+        .await?;
+        audit::append(
+            c,
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "login.recovery_started",
+                details: json!({ "method": kind.name() }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        Ok(token)
+    }
+
     // ------------------------------------------------------- signed-in changes
 
     /// Checks a signed-in user's password (the API's step-up and the reset confirmation).
@@ -770,7 +1036,9 @@ impl Gatehouse {
         let mut tx = self.db.begin().await?;
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
-            return self.code_failed(&user, None, method, origin, now).await;
+            return self
+                .code_failed(&user, None, method.name(), origin, now)
+                .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
         self.audit_code_use(&mut tx, &user, method, origin, now)

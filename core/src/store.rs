@@ -292,6 +292,14 @@ pub async fn delete_factor(c: &mut Conn, user_id: i64, factor_id: i64) -> Result
         .await
 }
 
+pub async fn delete_confirmed_factors(c: &mut Conn, user_id: i64) -> Result<()> {
+    sqlx::query("DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 /// Removes every factor and recovery code of a user and voids their pending sign-ins.
 pub async fn delete_all_mfa(c: &mut Conn, user_id: i64) -> Result<()> {
     for sql in [
@@ -363,27 +371,30 @@ pub struct Attempt {
     pub id: i64,
     pub user_id: i64,
     pub purpose: String,
+    pub reason: String,
     pub expires_at: i64,
     pub failures: i64,
     pub consumed: bool,
 }
 
-pub async fn insert_attempt(
-    c: &mut Conn,
-    token_hash: &[u8],
-    user_id: i64,
-    purpose: &str,
-    now: i64,
-    expires_at: i64,
-) -> Result<()> {
+pub struct NewAttempt<'a> {
+    pub token_hash: &'a [u8],
+    pub user_id: i64,
+    pub purpose: &'a str,
+    pub reason: &'a str,
+    pub expires_at: i64,
+}
+
+pub async fn insert_attempt(c: &mut Conn, a: &NewAttempt<'_>, now: i64) -> Result<()> {
     sqlx::query(
-        "INSERT INTO login_attempts (token_hash, user_id, purpose, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+        "INSERT INTO login_attempts (token_hash, user_id, purpose, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
     )
-    .bind(token_hash)
-    .bind(user_id)
-    .bind(purpose)
+    .bind(a.token_hash)
+    .bind(a.user_id)
+    .bind(a.purpose)
+    .bind(a.reason)
     .bind(now)
-    .bind(expires_at)
+    .bind(a.expires_at)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -391,7 +402,7 @@ pub async fn insert_attempt(
 
 pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<Attempt>> {
     let row = sqlx::query(
-        "SELECT id, user_id, purpose, expires_at, failures, consumed_at FROM login_attempts WHERE token_hash = $1",
+        "SELECT id, user_id, purpose, reason, expires_at, failures, consumed_at FROM login_attempts WHERE token_hash = $1",
     )
     .bind(token_hash)
     .fetch_optional(&mut *c)
@@ -400,9 +411,10 @@ pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<
         id: r.get(0),
         user_id: r.get(1),
         purpose: r.get(2),
-        expires_at: r.get(3),
-        failures: r.get(4),
-        consumed: r.get::<Option<i64>, _>(5).is_some(),
+        reason: r.get(3),
+        expires_at: r.get(4),
+        failures: r.get(5),
+        consumed: r.get::<Option<i64>, _>(6).is_some(),
     }))
 }
 
@@ -923,4 +935,77 @@ pub async fn outbox_recent(c: &mut Conn, limit: i64) -> Result<Vec<OutboxMessage
         .into_iter()
         .map(outbox_from_row)
         .collect())
+}
+
+// ------------------------------------------------- out-of-band codes and links
+
+/// When the newest code or link of this kind was sent for the attempt.
+pub async fn oob_last_sent(c: &mut Conn, attempt_id: i64, kind: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT MAX(created_at) FROM oob_challenges WHERE attempt_id = $1 AND kind = $2",
+    )
+    .bind(attempt_id)
+    .bind(kind)
+    .fetch_one(&mut *c)
+    .await
+}
+
+/// Stores a new code or link; an unused earlier one of the same kind stops working.
+pub async fn oob_replace(
+    c: &mut Conn,
+    attempt_id: i64,
+    kind: &str,
+    secret_hash: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE oob_challenges SET expires_at = $1 WHERE attempt_id = $2 AND kind = $3 AND used_at IS NULL")
+        .bind(now)
+        .bind(attempt_id)
+        .bind(kind)
+        .execute(&mut *c)
+        .await?;
+    sqlx::query(
+        "INSERT INTO oob_challenges (attempt_id, kind, secret_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5)",
+    )
+    .bind(attempt_id)
+    .bind(kind)
+    .bind(secret_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Uses a live code of this attempt; true exactly once.
+pub async fn oob_consume(
+    c: &mut Conn,
+    attempt_id: i64,
+    kind: &str,
+    secret_hash: &[u8],
+    now: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE oob_challenges SET used_at = $1 WHERE attempt_id = $2 AND kind = $3 AND secret_hash = $4 \
+         AND used_at IS NULL AND expires_at > $1",
+    )
+    .bind(now)
+    .bind(attempt_id)
+    .bind(kind)
+    .bind(secret_hash)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// The attempt a live, unused sign-in link belongs to.
+pub async fn oob_link_attempt(c: &mut Conn, secret_hash: &[u8], now: i64) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "SELECT attempt_id FROM oob_challenges WHERE secret_hash = $1 AND kind = 'email_link' AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(secret_hash)
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await
 }

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
-use gatehouse_core::service::{MfaMethod, PasswordOutcome};
+use gatehouse_core::service::{MfaMethod, OobKind, PasswordOutcome};
 use gatehouse_core::{unix_now, AuthError, Gatehouse};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -21,6 +21,7 @@ pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/auth/login", post(login))
         .route("/auth/mfa", post(mfa))
+        .route("/auth/mfa/send", post(send))
         .route("/auth/logout", post(logout))
         .route("/mfa/totp/setup", post(totp_setup))
         .route("/mfa/totp/confirm", post(totp_confirm))
@@ -55,6 +56,9 @@ impl IntoResponse for ApiError {
             AuthError::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
             AuthError::MfaTokenInvalid => (StatusCode::UNAUTHORIZED, "mfa_token_invalid"),
             AuthError::StepUpRequired => (StatusCode::FORBIDDEN, "step_up_required"),
+            AuthError::LinkInvalid | AuthError::LinkOtherBrowser => {
+                (StatusCode::UNAUTHORIZED, "link_invalid")
+            }
             AuthError::NoEnrollment => (StatusCode::CONFLICT, "no_enrollment"),
             AuthError::Policy(_) | AuthError::Invalid(_) => {
                 (StatusCode::BAD_REQUEST, "invalid_request")
@@ -212,17 +216,52 @@ async fn mfa(
     Extension(origin): Extension<Origin>,
     Body(b): Body<MfaBody>,
 ) -> ApiResult {
-    let method = MfaMethod::parse(&b.method)
-        .ok_or_else(|| AuthError::Invalid("method must be \"totp\" or \"recovery_code\"".into()))?;
-    let signed_in = s
-        .gatehouse
+    let gh = &s.gatehouse;
+    if let Some(kind) = OobKind::parse(&b.method).filter(|k| *k != OobKind::EmailLink) {
+        // Email is a recovery channel: it leads to setting up a new authenticator.
+        let mfa_token = gh
+            .verify_oob_code(&b.mfa_token, kind, &b.code, &origin)
+            .await?;
+        return Ok(Json(json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": "recovery" })).into_response());
+    }
+    let method = MfaMethod::parse(&b.method).ok_or_else(|| {
+        AuthError::Invalid(
+            "method must be \"totp\", \"recovery_code\", \"email_otp\" or \"sms_otp\"".into(),
+        )
+    })?;
+    let signed_in = gh
         .verify_mfa(&b.mfa_token, method, &b.code, &origin)
         .await?;
     let extra = match signed_in.recovery_codes_left {
         Some(left) => json!({ "recovery_codes_left": left }),
         None => Value::Null,
     };
-    authenticated(&s.gatehouse, signed_in.user_id, extra).await
+    authenticated(gh, signed_in.user_id, extra).await
+}
+
+#[derive(Deserialize)]
+struct SendBody {
+    mfa_token: String,
+    method: String,
+}
+
+async fn send(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<SendBody>,
+) -> ApiResult {
+    let kind = OobKind::parse(&b.method).ok_or_else(|| {
+        AuthError::Invalid("method must be \"email_link\", \"email_otp\" or \"sms_otp\"".into())
+    })?;
+    let retry_after = s
+        .gatehouse
+        .send_challenge(&b.mfa_token, kind, &origin)
+        .await?;
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(json!({ "retry_after": retry_after })),
+    )
+        .into_response())
 }
 
 async fn logout(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
@@ -261,7 +300,7 @@ async fn totp_setup(
             require_fresh(&s.gatehouse, &bearer).await?;
             s.gatehouse.totp_setup(bearer.user_id).await?
         }
-        (None, Some(token)) => s.gatehouse.totp_setup_for_attempt(&token).await?,
+        (None, Some(token)) => s.gatehouse.totp_setup_for_attempt(&token).await?.0,
         (None, None) => {
             return Ok(error_response(
                 StatusCode::UNAUTHORIZED,

@@ -118,6 +118,15 @@ impl Config {
             })?,
         };
 
+        let code_resend_seconds = match var("GATEHOUSE_CODE_RESEND_SECONDS") {
+            None => 30,
+            Some(v) => v.parse::<i64>().ok().filter(|n| *n >= 0).ok_or_else(|| {
+                bad(
+                    "GATEHOUSE_CODE_RESEND_SECONDS",
+                    "must be a whole number of seconds",
+                )
+            })?,
+        };
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -137,6 +146,7 @@ impl Config {
                 login_rate_per_ip,
                 issuer: "Gatehouse".into(),
                 step_up_seconds,
+                code_resend_seconds,
             },
         })
     }

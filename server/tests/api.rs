@@ -117,7 +117,10 @@ fn enrollment_at_sign_in_sets_up_totp_and_recovery_codes(backend: Backend) {
     // Next sign-in asks for the factor.
     let next = server.login(&email, PASSWORD);
     assert_eq!(next.json["status"], "mfa_required");
-    assert_eq!(next.json["methods"], json!(["totp", "recovery_code"]));
+    assert_eq!(
+        next.json["methods"],
+        json!(["totp", "recovery_code", "email_otp", "email_link"])
+    );
 }
 
 fn totp_sign_in_blocks_replay(backend: Backend) {

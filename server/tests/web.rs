@@ -16,39 +16,6 @@ on_both_databases!(
     changing_factors_needs_a_recent_sign_in,
 );
 
-fn agent() -> ureq::Agent {
-    ureq::AgentBuilder::new().redirects(0).build()
-}
-
-/// A form post as a browser without JavaScript sends it.
-fn form(server: &Server, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
-    let mut req = agent()
-        .post(&server.url(path))
-        .set("Origin", &server.base)
-        .set("Accept", "text/html");
-    if let Some(c) = cookie {
-        req = req.set("Cookie", c);
-    }
-    Reply::from(req.send_form(fields))
-}
-
-fn page(server: &Server, path: &str, cookie: Option<&str>) -> Reply {
-    let mut req = agent().get(&server.url(path));
-    if let Some(c) = cookie {
-        req = req.set("Cookie", c);
-    }
-    Reply::from(req.call())
-}
-
-/// `name=value` of the session cookie a response sets.
-fn session_cookie(reply: &Reply) -> Option<String> {
-    reply
-        .all("set-cookie")
-        .into_iter()
-        .find(|c| c.starts_with("gatehouse=") || c.starts_with("__Host-gatehouse="))
-        .map(|c| c.split(';').next().unwrap().to_string())
-}
-
 fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, _, _) = server.enrolled_user();

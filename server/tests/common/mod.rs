@@ -45,7 +45,7 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
-fn free_port() -> u16 {
+pub fn free_port() -> u16 {
     TcpListener::bind("127.0.0.1:0")
         .unwrap()
         .local_addr()
@@ -379,6 +379,64 @@ impl From<Result<ureq::Response, ureq::Error>> for Reply {
             headers,
         }
     }
+}
+
+// ------------------------------------------------ the browser, without JavaScript
+
+pub fn agent() -> ureq::Agent {
+    ureq::AgentBuilder::new().redirects(0).build()
+}
+
+/// A form post as a browser without JavaScript sends it.
+pub fn form(server: &Server, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
+    let mut req = agent()
+        .post(&server.url(path))
+        .set("Origin", &server.base)
+        .set("Accept", "text/html");
+    if let Some(c) = cookie {
+        req = req.set("Cookie", c);
+    }
+    Reply::from(req.send_form(fields))
+}
+
+pub fn page(server: &Server, path: &str, cookie: Option<&str>) -> Reply {
+    let mut req = agent().get(&server.url(path));
+    if let Some(c) = cookie {
+        req = req.set("Cookie", c);
+    }
+    Reply::from(req.call())
+}
+
+/// `name=value` of the session cookie a response sets.
+pub fn session_cookie(reply: &Reply) -> Option<String> {
+    reply
+        .all("set-cookie")
+        .into_iter()
+        .find(|c| c.starts_with("gatehouse=") || c.starts_with("__Host-gatehouse="))
+        .map(|c| c.split(';').next().unwrap().to_string())
+}
+
+/// Texts of the messages queued for `recipient`, newest first.
+pub fn mail_to(server: &Server, recipient: &str) -> Vec<String> {
+    let url = server.db_url.clone();
+    let recipient = recipient.to_string();
+    tokio::runtime::Builder::new_current_thread()
+        .enable_all()
+        .build()
+        .unwrap()
+        .block_on(async move {
+            sqlx::any::install_default_drivers();
+            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+            let rows: Vec<String> = sqlx::query_scalar(
+                "SELECT body_text FROM outbox WHERE recipient = $1 ORDER BY id DESC",
+            )
+            .bind(recipient)
+            .fetch_all(&pool)
+            .await
+            .unwrap();
+            pool.close().await;
+            rows
+        })
 }
 
 pub fn now() -> u64 {

@@ -1,0 +1,63 @@
+// "Try another method" when the phone is gone: email link and email code, read
+// from the development mailbox the way a person would.
+import { test, expect, enrolledUser, signIn, totp, hydrated } from './helpers.mjs';
+
+async function newestMail(page, email, subject) {
+  await page.goto('/dev/mailbox');
+  const mail = page.getByRole('article').filter({ hasText: email }).filter({ hasText: subject }).first();
+  await expect(mail).toBeVisible();
+  return mail;
+}
+
+async function enrollAgain(page) {
+  await expect(page.getByText('You signed in with your email.')).toBeVisible();
+  const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
+  await hydrated(page);
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await expect(page.getByText('10 of 10 recovery codes left.')).toBeVisible();
+}
+
+test('lost phone: an emailed sign-in link, then a new authenticator', async ({ page, request }) => {
+  const { email } = await enrolledUser(request);
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Try another method' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
+  await expect(page.getByText('We emailed you a sign-in link.')).toBeVisible();
+
+  const mail = await newestMail(page, email, 'Your Gatehouse sign-in link');
+  await mail.getByRole('link', { name: /\/login\/link\?token=/ }).click();
+  await expect(page.getByRole('heading', { name: 'Continue sign-in' })).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Continue sign-in' }).click();
+  await enrollAgain(page);
+
+  await page.goto('/dev/mailbox');
+  await expect(page.getByRole('article').filter({ hasText: email }).filter({ hasText: 'You signed in with your email instead of your authenticator' })).toBeVisible();
+});
+
+test('lost phone: an emailed code, with "Send again" counting down', async ({ page, request }) => {
+  const { email } = await enrolledUser(request);
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Try another method' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Email me a code' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
+  await expect(page.getByText(/You can ask for a new code in \d+ seconds/)).toBeVisible();
+  await page.getByRole('button', { name: 'Send again' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'Too many attempts' })).toBeVisible();
+
+  const codePage = page.url();
+  const mail = await newestMail(page, email, 'Your Gatehouse sign-in code');
+  const code = (await mail.innerText()).match(/Your sign-in code is (\d{6})/)[1];
+  await page.goto(codePage);
+  await hydrated(page);
+  await page.getByLabel('Code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await enrollAgain(page);
+});
