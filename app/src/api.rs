@@ -34,6 +34,10 @@ pub struct ProfileView {
     pub me: Me,
     pub mfa_required: bool,
     pub factors: Vec<FactorView>,
+    /// The verified phone for SMS codes, masked.
+    pub phone: Option<String>,
+    /// A number waiting for its verification code, masked.
+    pub pending_phone: Option<String>,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -319,10 +323,11 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 /// Second factor at sign-in: `method` is `totp` or `recovery_code`.
 #[server(prefix = "/sfn", endpoint = "verify_code")]
 pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
-    use gatehouse_core::service::{MfaMethod, OobKind};
+    use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome};
     let page = match method.as_str() {
         "recovery_code" => "/login/recovery",
-        "email_otp" | "sms_otp" => "/login/code",
+        "email_otp" => "/login/code?method=email_otp",
+        "sms_otp" => "/login/code?method=sms_otp",
         _ => "/login/mfa",
     };
     let result = async {
@@ -330,8 +335,14 @@ pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
         let token = pending_mfa(&s).await?;
         let gh = gatehouse();
         if let Some(kind) = OobKind::parse(&method).filter(|k| *k != OobKind::EmailLink) {
-            let recovery_token = gh.verify_oob_code(&token, kind, &code, &origin()).await?;
-            return begin_recovery(&s, recovery_token).await;
+            return match gh.verify_oob_code(&token, kind, &code, &origin()).await? {
+                OobOutcome::Recovery(recovery_token) => begin_recovery(&s, recovery_token).await,
+                OobOutcome::SignedIn(user_id) => {
+                    establish(&s, user_id).await?;
+                    leptos_axum::redirect("/");
+                    Ok(())
+                }
+            };
         }
         let method =
             MfaMethod::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
@@ -362,10 +373,9 @@ pub async fn logout() -> Result<(), AppError> {
 #[server(prefix = "/sfn", endpoint = "send_challenge")]
 pub async fn send_challenge(method: String) -> Result<(), AppError> {
     use gatehouse_core::service::OobKind;
-    let page = if method == "email_otp" {
-        "/login/code"
-    } else {
-        "/login/other"
+    let page = match method.as_str() {
+        "email_otp" | "sms_otp" => format!("/login/code?method={method}"),
+        _ => "/login/other".to_string(),
     };
     let result = async {
         let s = session().await?;
@@ -373,14 +383,64 @@ pub async fn send_challenge(method: String) -> Result<(), AppError> {
         let kind =
             OobKind::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
         gatehouse().send_challenge(&token, kind, &origin()).await?;
-        leptos_axum::redirect(match kind {
-            OobKind::EmailLink => "/login/other?notice=link_sent",
-            _ => "/login/code?notice=code_sent",
+        leptos_axum::redirect(&match kind {
+            OobKind::EmailLink => "/login/other?notice=link_sent".to_string(),
+            _ => format!("/login/code?method={}&notice=code_sent", kind.name()),
         });
         Ok(())
     }
     .await;
-    back_on_error(page, result)
+    back_on_error(&page, result)
+}
+
+/// Which other methods the sign-in in progress can use (SMS only with a verified phone).
+#[server(prefix = "/sfn", endpoint = "sign_in_options")]
+pub async fn sign_in_options() -> Result<bool, AppError> {
+    let s = session().await?;
+    let token = pending_mfa(&s).await?;
+    Ok(gatehouse().attempt_has_phone(&token).await?)
+}
+
+/// Texts a verification code to a new phone number (needs a recent sign-in).
+#[server(prefix = "/sfn", endpoint = "start_phone")]
+pub async fn start_phone(phone: String) -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_recent_auth(&s, "/profile").await?;
+        gatehouse()
+            .start_phone_verification(uid, &phone, &origin())
+            .await?;
+        leptos_axum::redirect("/profile?notice=phone_code_sent");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile", result)
+}
+
+#[server(prefix = "/sfn", endpoint = "verify_phone")]
+pub async fn verify_phone(code: String) -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_recent_auth(&s, "/profile").await?;
+        gatehouse().verify_phone(uid, &code, &origin()).await?;
+        leptos_axum::redirect("/profile?notice=phone_verified");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile", result)
+}
+
+#[server(prefix = "/sfn", endpoint = "remove_phone")]
+pub async fn remove_phone() -> Result<(), AppError> {
+    let result = async {
+        let s = session().await?;
+        let uid = require_recent_auth(&s, "/profile").await?;
+        gatehouse().remove_phone(uid, &origin()).await?;
+        leptos_axum::redirect("/profile?notice=phone_removed");
+        Ok(())
+    }
+    .await;
+    back_on_error("/profile", result)
 }
 
 /// Whether the sign-in link in the URL can still be used.
@@ -550,6 +610,8 @@ pub async fn profile() -> Result<ProfileView, AppError> {
     let me = ssr::me(uid).await?;
     Ok(ProfileView {
         me,
+        phone: p.phone,
+        pending_phone: p.pending_phone,
         mfa_required: p.mfa_required,
         factors: p
             .factors

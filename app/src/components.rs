@@ -35,7 +35,10 @@ fn notice_for(code: &str) -> &'static str {
         "factor_removed" => "The authenticator was removed. Other sessions were signed out.",
         "codes_saved" => "Your recovery codes are saved. Each one works once.",
         "link_sent" => "We emailed you a sign-in link. Open it in this browser within 15 minutes.",
-        "code_sent" => "We emailed you a code.",
+        "code_sent" => "We sent you a code.",
+        "phone_code_sent" => "We texted a verification code to the new number.",
+        "phone_verified" => "Your phone number is verified: you can now get sign-in codes by text message.",
+        "phone_removed" => "The phone number was removed.",
         _ => "",
     }
 }

@@ -50,7 +50,7 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/login/mfa") view=MfaPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/other") view=OtherMethodsPage ssr=SsrMode::Async/>
                     <Route path=path!("/login/recovery") view=RecoveryPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login/code") view=EmailCodePage ssr=SsrMode::Async/>
+                    <Route path=path!("/login/code") view=MessageCodePage ssr=SsrMode::Async/>
                     <Route path=path!("/login/link") view=SignInLinkPage ssr=SsrMode::Async/>
                     <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async/>
                     <Route path=path!("/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>

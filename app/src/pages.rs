@@ -83,6 +83,7 @@ pub fn MfaPage() -> impl IntoView {
 pub fn OtherMethodsPage() -> impl IntoView {
     let send = ServerAction::<SendChallenge>::new();
     let error = error_signal(send);
+    let has_phone = Resource::new(|| (), |_| sign_in_options());
     view! {
         <Title text="Try another method · Gatehouse"/>
         <PublicHeader/>
@@ -110,11 +111,28 @@ pub fn OtherMethodsPage() -> impl IntoView {
                         <span class="hint" id="code-hint">"A 6-digit code, valid for 10 minutes. You then set up your authenticator again."</span>
                     </ActionForm>
                 </li>
+                <Suspense fallback=|| ()>
+                    {move || Suspend::new(async move {
+                        has_phone.await.unwrap_or(false).then(|| view! {
+                            <li>
+                                <ActionForm action=send>
+                                    <input type="hidden" name="method" value="sms_otp"/>
+                                    <button type="submit" class="method" aria-describedby="sms-hint">
+                                        <strong>"Text me a code"</strong>
+                                    </button>
+                                    <span class="hint" id="sms-hint">"A 6-digit code to your verified phone, valid for 10 minutes."</span>
+                                </ActionForm>
+                            </li>
+                        })
+                    })}
+                </Suspense>
                 <li>
-                    <a class="method" href="/login/recovery">
-                        <strong>"Use a recovery code"</strong>
-                        <span>"One of the 10 codes you saved when you set up two-step verification."</span>
-                    </a>
+                    <Form method="GET" action="/login/recovery">
+                        <button type="submit" class="method" aria-describedby="recovery-hint">
+                            <strong>"Use a recovery code"</strong>
+                        </button>
+                        <span class="hint" id="recovery-hint">"One of the 10 codes you saved when you set up two-step verification."</span>
+                    </Form>
                 </li>
             </ul>
             <p class="alt-link"><a href="/login/mfa">"Back to the authenticator code"</a></p>
@@ -123,9 +141,20 @@ pub fn OtherMethodsPage() -> impl IntoView {
     }
 }
 
-/// The emailed code: "Code", "Verify", and "Send again" after the resend wait.
+/// A code sent by email or text message: "Code", "Verify", and "Send again" after the resend wait.
 #[component]
-pub fn EmailCodePage() -> impl IntoView {
+pub fn MessageCodePage() -> impl IntoView {
+    let query = use_query_map();
+    let by_sms = query.read_untracked().get("method").as_deref() == Some("sms_otp");
+    let (method, heading, sent_to) = if by_sms {
+        (
+            "sms_otp",
+            "Check your phone",
+            "We texted a 6-digit code to your verified phone. It works once, for 10 minutes.",
+        )
+    } else {
+        ("email_otp", "Check your email", "We sent a 6-digit code to the email address of your account. It works once, for 10 minutes.")
+    };
     let resend = ServerAction::<SendChallenge>::new();
     let resend_error = error_signal(resend);
     let wait = RwSignal::new(30_i64);
@@ -144,16 +173,16 @@ pub fn EmailCodePage() -> impl IntoView {
         });
     });
     view! {
-        <Title text="Enter the emailed code · Gatehouse"/>
+        <Title text="Enter the code · Gatehouse"/>
         <PublicHeader/>
         <section class="card narrow" aria-labelledby="page-title">
-            <h1 id="page-title">"Check your email"</h1>
+            <h1 id="page-title">{heading}</h1>
             <Notice/>
-            <p>"We sent a 6-digit code to the email address of your account. It works once, for 10 minutes."</p>
-            <CodeForm method="email_otp" label="Code" hint="6 digits from the email."/>
+            <p>{sent_to}</p>
+            <CodeForm method=method label="Code" hint="6 digits."/>
             <ErrorBox message=resend_error/>
             <ActionForm action=resend>
-                <input type="hidden" name="method" value="email_otp"/>
+                <input type="hidden" name="method" value=method/>
                 <button type="submit" class="button secondary" disabled=move || resend.pending().get()>"Send again"</button>
                 <span class="hint" aria-live="polite">
                     {move || match wait.get() {
@@ -481,7 +510,55 @@ fn ProfileView(
             </section>
         })}
 
+        <PhoneSection phone=view.phone pending=view.pending_phone/>
+
         <ResetSection/>
+    }
+}
+
+/// A phone for SMS codes: a backup, with its risks said plainly.
+#[component]
+fn PhoneSection(phone: Option<String>, pending: Option<String>) -> impl IntoView {
+    let start = ServerAction::<StartPhone>::new();
+    let verify = ServerAction::<VerifyPhone>::new();
+    let remove = ServerAction::<RemovePhone>::new();
+    let start_error = error_signal(start);
+    let verify_error = error_signal(verify);
+    let remove_error = error_signal(remove);
+    let has_phone = phone.is_some();
+    view! {
+        <section class="card" aria-labelledby="phone-title">
+            <h2 id="phone-title">"Text message (SMS) backup"</h2>
+            <p class="hint">"Codes by text message are a fallback when your authenticator app is not at hand. They are weaker: a SIM swap or an intercepted message can hand them to someone else. An authenticator app is safer; keep SMS as a backup only."</p>
+            {phone.map(|number| view! {
+                <p>"Sign-in codes go to " <strong>{number}</strong> "."</p>
+                <ErrorBox message=remove_error/>
+                <ActionForm action=remove>
+                    <button type="submit" class="button danger small">"Remove phone number"</button>
+                </ActionForm>
+            })}
+            {pending.map(|number| view! {
+                <ErrorBox message=verify_error/>
+                <ActionForm action=verify>
+                    <div class="field">
+                        <label for="phone-code">"Verification code"</label>
+                        <p class="hint" id="phone-code-hint">{format!("The 6-digit code we texted to {number}.")}</p>
+                        <input id="phone-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
+                            aria-describedby="phone-code-hint" required/>
+                    </div>
+                    <Submit label="Verify phone" pending=verify.pending()/>
+                </ActionForm>
+            })}
+            <ErrorBox message=start_error/>
+            <ActionForm action=start>
+                <div class="field">
+                    <label for="phone">{if has_phone { "New phone number" } else { "Phone number" }}</label>
+                    <p class="hint" id="phone-hint">"With the country code, for example +44 7700 900123."</p>
+                    <input id="phone" name="phone" type="tel" autocomplete="tel" aria-describedby="phone-hint" required/>
+                </div>
+                <Submit label="Send verification code" pending=start.pending() class="secondary"/>
+            </ActionForm>
+        </section>
     }
 }
 

@@ -15,6 +15,7 @@ pub enum Notice {
     RecoveryCodeUsed { codes_left: i64 },
     MfaReset { by_self: bool },
     SignedInByEmail { link: bool },
+    PhoneChanged { phone: Option<String> },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -37,6 +38,12 @@ impl Notice {
             Notice::MfaReset { .. } => "Your two-step verification was reset".into(),
             Notice::SignedInByEmail { .. } => {
                 "You signed in with your email instead of your authenticator".into()
+            }
+            Notice::PhoneChanged { phone: Some(_) } => {
+                "A phone number for sign-in codes was added".into()
+            }
+            Notice::PhoneChanged { phone: None } => {
+                "The phone number for sign-in codes was removed".into()
             }
         }
     }
@@ -63,6 +70,10 @@ impl Notice {
                  They must now set up a new authenticator; your old one will stop working.",
                 if *link { "sign-in link" } else { "code" }
             ),
+            Notice::PhoneChanged { phone: Some(phone) } => {
+                format!("The phone number {phone} can now receive sign-in codes by text message for your account.")
+            }
+            Notice::PhoneChanged { phone: None } => "Your account no longer has a phone number for sign-in codes.".into(),
             Notice::MfaReset { by_self: false } => {
                 "An administrator reset your two-step verification: every authenticator and recovery code was removed and every session was signed out. You will set up a new authenticator at your next sign-in.".into()
             }
@@ -204,6 +215,22 @@ fn one_time_mail(
         text,
         html,
     }
+}
+
+/// Queues a text message in the caller's transaction.
+pub async fn enqueue_sms(c: &mut Conn, phone: &str, text: &str, now: i64) -> store::Result<()> {
+    store::outbox_insert(
+        c,
+        &NewMessage {
+            channel: "sms",
+            recipient: phone,
+            subject: "Text message",
+            body_text: text,
+            body_html: "",
+        },
+        now,
+    )
+    .await
 }
 
 /// Queues a composed mail in the caller's transaction.

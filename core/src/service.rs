@@ -101,6 +101,15 @@ impl MfaMethod {
     }
 }
 
+/// Where a correct emailed or texted code leads.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum OobOutcome {
+    /// Email: a recovery attempt (its mfa_token) that can only set up a new authenticator.
+    Recovery(String),
+    /// SMS to a verified phone: signed in.
+    SignedIn(i64),
+}
+
 /// Out-of-band ways back in: a code or link sent by email, a code by SMS.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum OobKind {
@@ -175,6 +184,10 @@ pub struct Profile {
     pub mfa_required: bool,
     pub factors: Vec<FactorInfo>,
     pub recovery_codes_left: i64,
+    /// The verified phone, masked.
+    pub phone: Option<String>,
+    /// A number waiting for its verification code, masked.
+    pub pending_phone: Option<String>,
 }
 
 type Result<T> = std::result::Result<T, AuthError>;
@@ -193,6 +206,38 @@ async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> 
     tokio::task::spawn_blocking(f)
         .await
         .expect("blocking task panicked")
+}
+
+fn six_digit_code() -> String {
+    format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000))
+}
+
+/// `+447700900123` from what people type (`+44 7700 900123`, `+1 (555) 010-9999`).
+pub fn normalize_phone(input: &str) -> Option<String> {
+    let kept: String = input
+        .chars()
+        .filter(|c| !matches!(c, ' ' | '-' | '(' | ')' | '.'))
+        .collect();
+    let digits = kept.strip_prefix('+')?;
+    (digits.len() >= 8
+        && digits.len() <= 15
+        && digits.bytes().all(|b| b.is_ascii_digit())
+        && !digits.starts_with('0'))
+    .then(|| format!("+{digits}"))
+}
+
+/// `+44•••••••23`: enough to recognise one's own number, not to learn it.
+pub fn mask_phone(phone: &str) -> String {
+    let chars: Vec<char> = phone.chars().collect();
+    let keep_end = 2.min(chars.len());
+    let keep_start = 3.min(chars.len() - keep_end);
+    let hidden = chars.len() - keep_start - keep_end;
+    format!(
+        "{}{}{}",
+        chars[..keep_start].iter().collect::<String>(),
+        "•".repeat(hidden),
+        chars[chars.len() - keep_end..].iter().collect::<String>()
+    )
 }
 
 fn secret_context(user_id: i64) -> Vec<u8> {
@@ -821,7 +866,7 @@ impl Gatehouse {
         let public_url = &self.settings.public_url;
         let mail = match kind {
             OobKind::EmailCode => {
-                let code = format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000));
+                let code = six_digit_code();
                 let hash = self.oob_hash(attempt.id, kind, &code);
                 store::oob_replace(
                     &mut tx,
@@ -859,8 +904,25 @@ impl Gatehouse {
                     public_url,
                 ))
             }
-            // No verified phone numbers yet: nothing to send, and the same answer.
-            OobKind::SmsCode => None,
+            OobKind::SmsCode => {
+                // Without a verified phone nothing is sent, and the answer is the same.
+                if let Some(phone) = &user.phone {
+                    let code = six_digit_code();
+                    let hash = self.oob_hash(attempt.id, kind, &code);
+                    store::oob_replace(
+                        &mut tx,
+                        attempt.id,
+                        kind.name(),
+                        &hash,
+                        now,
+                        now + OOB_CODE_TTL,
+                    )
+                    .await?;
+                    let text = format!("Gatehouse sign-in code: {code}. Valid 10 minutes, for the sign-in you started. Never share it.");
+                    notify::enqueue_sms(&mut tx, phone, &text, now).await?;
+                }
+                None
+            }
         };
         if let Some(mail) = mail {
             notify::enqueue_mail(&mut tx, &user.email, &mail, now).await?;
@@ -891,7 +953,7 @@ impl Gatehouse {
         kind: OobKind,
         code: &str,
         origin: &Origin,
-    ) -> Result<String> {
+    ) -> Result<OobOutcome> {
         let now = unix_now();
         let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
         self.check_not_locked(&user, now)?;
@@ -906,11 +968,31 @@ impl Gatehouse {
                 .code_failed(&user, Some(attempt.id), kind.name(), origin, now)
                 .await;
         }
+        if kind == OobKind::SmsCode {
+            // A code to a verified phone is a (weaker) second factor: a full sign-in.
+            store::clear_mfa_failures(&mut tx, user.id).await?;
+            store::record_login(&mut tx, user.id, now).await?;
+            audit::append(
+                &mut tx,
+                Event {
+                    org_id: user.org_id,
+                    actor_id: Some(user.id),
+                    subject_id: Some(user.id),
+                    action: "login.succeeded",
+                    details: json!({ "method": kind.name() }),
+                },
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(OobOutcome::SignedIn(user.id));
+        }
         let token = self
             .start_recovery(&mut tx, &user, kind, origin, now)
             .await?;
         tx.commit().await?;
-        Ok(token)
+        Ok(OobOutcome::Recovery(token))
     }
 
     /// Whether a sign-in link is still usable (shown before the button is pressed).
@@ -1163,7 +1245,10 @@ impl Gatehouse {
         let mut c = self.conn().await?;
         let factors = store::confirmed_factors(&mut c, user_id).await?;
         let left = store::recovery_codes_left(&mut c, user_id).await?;
+        let pending_phone = store::pending_phone(&mut c, user_id, unix_now()).await?;
         Ok(Profile {
+            phone: user.phone.as_deref().map(mask_phone),
+            pending_phone: pending_phone.as_deref().map(mask_phone),
             user_id,
             email: user.email,
             name: user.name,
@@ -1182,6 +1267,138 @@ impl Gatehouse {
                 .collect(),
             recovery_codes_left: left,
         })
+    }
+
+    /// Whether a user signing in can get an SMS code (their phone is verified).
+    pub async fn attempt_has_phone(&self, mfa_token: &str) -> Result<bool> {
+        let (_, user) = self.live_attempt(mfa_token, "mfa", unix_now()).await?;
+        Ok(user.phone.is_some())
+    }
+
+    // ------------------------------------------------------------- phone numbers
+
+    fn phone_code_hash(&self, user_id: i64, code: &str) -> Vec<u8> {
+        self.keys.mac(format!("phone:{user_id}:{code}").as_bytes())
+    }
+
+    /// Texts a verification code to a new number (step-up is the caller's job).
+    pub async fn start_phone_verification(
+        &self,
+        user_id: i64,
+        phone: &str,
+        origin: &Origin,
+    ) -> Result<()> {
+        let phone = normalize_phone(phone)
+            .ok_or_else(|| AuthError::Invalid("Enter the number in international form, starting with + and the country code, for example +44 7700 900123.".into()))?;
+        let user = self.user(user_id).await?;
+        let now = unix_now();
+        let code = six_digit_code();
+        let mut tx = self.db.begin().await?;
+        store::phone_verification_start(
+            &mut tx,
+            user_id,
+            &phone,
+            &self.phone_code_hash(user_id, &code),
+            now,
+            now + OOB_CODE_TTL,
+        )
+        .await?;
+        let text = format!(
+            "Gatehouse: your phone verification code is {code}. Valid 10 minutes. Never share it."
+        );
+        notify::enqueue_sms(&mut tx, &phone, &text, now).await?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "phone.verification_sent",
+                details: json!({ "phone": mask_phone(&phone) }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Checks the texted code; the number becomes the user's phone for SMS codes.
+    pub async fn verify_phone(&self, user_id: i64, code: &str, origin: &Origin) -> Result<()> {
+        let user = self.user(user_id).await?;
+        let now = unix_now();
+        let hash = self.phone_code_hash(user_id, &totp::normalize_code(code));
+        let mut tx = self.db.begin().await?;
+        let Some(phone) = store::phone_verification_use(
+            &mut tx,
+            user_id,
+            &hash,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?
+        else {
+            store::phone_verification_failed(&mut tx, user_id).await?;
+            tx.commit().await?;
+            return Err(AuthError::InvalidCode);
+        };
+        store::set_verified_phone(&mut tx, user_id, Some(&phone), now).await?;
+        self.notify(
+            &mut tx,
+            &user,
+            &Notice::PhoneChanged {
+                phone: Some(mask_phone(&phone)),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "phone.verified",
+                details: json!({ "phone": mask_phone(&phone) }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn remove_phone(&self, user_id: i64, origin: &Origin) -> Result<()> {
+        let user = self.user(user_id).await?;
+        let now = unix_now();
+        let mut tx = self.db.begin().await?;
+        store::set_verified_phone(&mut tx, user_id, None, now).await?;
+        self.notify(
+            &mut tx,
+            &user,
+            &Notice::PhoneChanged { phone: None },
+            origin,
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: user.org_id,
+                actor_id: Some(user.id),
+                subject_id: Some(user.id),
+                action: "phone.removed",
+                details: json!({}),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub async fn sign_out_audit(&self, user_id: i64, origin: &Origin) -> Result<()> {
@@ -1514,6 +1731,26 @@ mod tests {
         assert!(!valid_email("a b@example.com"));
         assert!(!valid_email("@example.com"));
         assert!(!valid_email("ada@@example.com"));
+    }
+
+    #[test]
+    fn phone_numbers_are_normalized_and_masked() {
+        assert_eq!(
+            normalize_phone("+44 7700 900123").as_deref(),
+            Some("+447700900123")
+        );
+        assert_eq!(
+            normalize_phone("+1 (555) 010-9999").as_deref(),
+            Some("+15550109999")
+        );
+        assert_eq!(
+            normalize_phone("07700 900123"),
+            None,
+            "needs the country code"
+        );
+        assert_eq!(normalize_phone("+12"), None);
+        assert_eq!(normalize_phone("+44 77x0 900123"), None);
+        assert_eq!(mask_phone("+447700900123"), "+44••••••••23");
     }
 
     #[test]

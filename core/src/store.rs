@@ -108,11 +108,14 @@ pub struct User {
     pub role: String,
     pub role_mfa_required: bool,
     pub org_name: String,
+    /// The phone for SMS codes, once verified.
+    pub phone: Option<String>,
 }
 
 const USER_COLUMNS: &str =
     "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
-     u.mfa_admin_lock, r.name, r.mfa_required, o.name \
+     u.mfa_admin_lock, r.name, r.mfa_required, o.name, \
+     CASE WHEN u.phone_verified_at IS NULL THEN NULL ELSE u.phone END \
      FROM users u JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id";
 
 fn user_from_row(r: sqlx::any::AnyRow) -> User {
@@ -128,6 +131,7 @@ fn user_from_row(r: sqlx::any::AnyRow) -> User {
         role: r.get(8),
         role_mfa_required: r.get::<i64, _>(9) != 0,
         org_name: r.get(10),
+        phone: r.get(11),
     }
 }
 
@@ -1008,4 +1012,81 @@ pub async fn oob_link_attempt(c: &mut Conn, secret_hash: &[u8], now: i64) -> Res
     .bind(now)
     .fetch_optional(&mut *c)
     .await
+}
+
+// ---------------------------------------------------------------- phone numbers
+
+/// Starts (or restarts) verifying a phone number; the previous pending code stops working.
+pub async fn phone_verification_start(
+    c: &mut Conn,
+    user_id: i64,
+    phone: &str,
+    code_hash: &[u8],
+    now: i64,
+    expires_at: i64,
+) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO phone_verifications (user_id, phone, code_hash, created_at, expires_at) VALUES ($1, $2, $3, $4, $5) \
+         ON CONFLICT (user_id) DO UPDATE SET phone = $2, code_hash = $3, created_at = $4, expires_at = $5, failures = 0",
+    )
+    .bind(user_id)
+    .bind(phone)
+    .bind(code_hash)
+    .bind(now)
+    .bind(expires_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Completes a verification with the right code: the number it was for, once.
+pub async fn phone_verification_use(
+    c: &mut Conn,
+    user_id: i64,
+    code_hash: &[u8],
+    now: i64,
+    max_failures: i64,
+) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "DELETE FROM phone_verifications WHERE user_id = $1 AND code_hash = $2 AND expires_at > $3 AND failures < $4 RETURNING phone",
+    )
+    .bind(user_id)
+    .bind(code_hash)
+    .bind(now)
+    .bind(max_failures)
+    .fetch_optional(&mut *c)
+    .await
+}
+
+pub async fn phone_verification_failed(c: &mut Conn, user_id: i64) -> Result<()> {
+    sqlx::query("UPDATE phone_verifications SET failures = failures + 1 WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn pending_phone(c: &mut Conn, user_id: i64, now: i64) -> Result<Option<String>> {
+    sqlx::query_scalar(
+        "SELECT phone FROM phone_verifications WHERE user_id = $1 AND expires_at > $2",
+    )
+    .bind(user_id)
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await
+}
+
+pub async fn set_verified_phone(
+    c: &mut Conn,
+    user_id: i64,
+    phone: Option<&str>,
+    now: i64,
+) -> Result<()> {
+    sqlx::query("UPDATE users SET phone = $1, phone_verified_at = $2 WHERE id = $3")
+        .bind(phone)
+        .bind(phone.map(|_| now))
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
 }

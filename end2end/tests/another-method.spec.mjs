@@ -61,3 +61,44 @@ test('lost phone: an emailed code, with "Send again" counting down', async ({ pa
   await page.getByRole('button', { name: 'Verify' }).click();
   await enrollAgain(page);
 });
+
+test('a verified phone gets a texted code at sign-in', async ({ page, request }) => {
+  const { email, secret } = await enrolledUser(request);
+  const phone = `+4477009${String(Math.floor(Math.random() * 1e5)).padStart(5, '0')}`;
+  await signIn(page, email);
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await page.getByRole('link', { name: 'My Profile' }).click();
+  await expect(page.getByText('An authenticator app is safer')).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Phone number', { exact: true }).fill(phone);
+  await page.getByRole('button', { name: 'Send verification code' }).click();
+  await expect(page.getByText('We texted a verification code to the new number.')).toBeVisible();
+
+  const text = async () => {
+    await page.goto('/dev/mailbox');
+    const sms = page.getByRole('article').filter({ hasText: phone }).first();
+    return (await sms.innerText()).match(/code is (\d{6})|code: (\d{6})/).slice(1).find(Boolean);
+  };
+  const verification = await text();
+  await page.goto('/profile');
+  await hydrated(page);
+  await page.getByLabel('Verification code', { exact: true }).fill(verification);
+  await page.getByRole('button', { name: 'Verify phone' }).click();
+  await expect(page.getByText('Your phone number is verified')).toBeVisible();
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+
+  await signIn(page, email);
+  await page.getByRole('link', { name: 'Try another method' }).click();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Text me a code' }).click();
+  await expect(page.getByRole('heading', { name: 'Check your phone' })).toBeVisible();
+  const codePage = page.url();
+  const code = await text();
+  await page.goto(codePage);
+  await hydrated(page);
+  await page.getByLabel('Code', { exact: true }).fill(code);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+});

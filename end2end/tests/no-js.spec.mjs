@@ -9,7 +9,7 @@ test('signs in with a wrong code, then a right one, without JavaScript', async (
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByText('That code is not correct.')).toBeVisible();
   await page.getByRole('link', { name: 'Try another method' }).click();
-  await page.getByRole('link', { name: 'Use a recovery code' }).click();
+  await page.getByRole('button', { name: 'Use a recovery code' }).click();
   await page.getByLabel('Recovery code', { exact: true }).fill(codes[3]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();

@@ -67,7 +67,7 @@ test('signs in with a recovery code through "Try another method"', async ({ page
   const { email, codes } = await enrolledUser(request);
   await signIn(page, email);
   await page.getByRole('link', { name: 'Try another method' }).click();
-  await page.getByRole('link', { name: 'Use a recovery code' }).click();
+  await page.getByRole('button', { name: 'Use a recovery code' }).click();
   await hydrated(page);
   await page.getByLabel('Recovery code', { exact: true }).fill(codes[0].toLowerCase());
   await page.getByRole('button', { name: 'Verify' }).click();

@@ -9,7 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
-use gatehouse_core::service::{MfaMethod, OobKind, PasswordOutcome};
+use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
 use gatehouse_core::{unix_now, AuthError, Gatehouse};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -218,11 +218,14 @@ async fn mfa(
 ) -> ApiResult {
     let gh = &s.gatehouse;
     if let Some(kind) = OobKind::parse(&b.method).filter(|k| *k != OobKind::EmailLink) {
-        // Email is a recovery channel: it leads to setting up a new authenticator.
-        let mfa_token = gh
-            .verify_oob_code(&b.mfa_token, kind, &b.code, &origin)
-            .await?;
-        return Ok(Json(json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": "recovery" })).into_response());
+        return match gh.verify_oob_code(&b.mfa_token, kind, &b.code, &origin).await? {
+            // Email is a recovery channel: it leads to setting up a new authenticator.
+            OobOutcome::Recovery(mfa_token) => Ok(Json(
+                json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": "recovery" }),
+            )
+            .into_response()),
+            OobOutcome::SignedIn(user_id) => authenticated(gh, user_id, Value::Null).await,
+        };
     }
     let method = MfaMethod::parse(&b.method).ok_or_else(|| {
         AuthError::Invalid(
@@ -366,6 +369,7 @@ async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
         "organization": p.organization,
         "role": p.role,
         "mfa": { "required": p.mfa_required, "factors": factors, "recovery_codes_left": p.recovery_codes_left },
+        "phone": p.phone.as_ref().map(|number| json!({ "number": number, "verified": true })),
     }))
     .into_response())
 }

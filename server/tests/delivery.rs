@@ -9,26 +9,39 @@ use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};
 
 use common::*;
+use serde_json::json;
 
 on_both_databases!(
     notifications_arrive_with_text_html_and_a_working_link,
     mail_queued_during_an_outage_is_sent_after_a_restart,
     two_app_servers_never_send_a_message_twice,
     without_smtp_mail_is_kept_in_the_development_mailbox,
+    sms_codes_go_to_a_verified_phone_and_sign_in,
 );
 
-struct SmtpSink {
+/// A receiving server run by a Python script of `tests/` (SMTP or SMS webhook)
+/// that saves each message it gets as a file.
+struct Sink {
     child: Child,
     folder: PathBuf,
+    extension: &'static str,
 }
 
-impl SmtpSink {
-    fn start(port: u16) -> Self {
-        let folder = std::env::temp_dir().join(format!("gatehouse-smtp-{port}-{}", now()));
+impl Sink {
+    fn smtp(port: u16) -> Self {
+        Self::run("smtp_sink.py", "eml", port)
+    }
+
+    fn sms(port: u16) -> Self {
+        Self::run("sms_sink.py", "json", port)
+    }
+
+    fn run(script: &str, extension: &'static str, port: u16) -> Self {
+        let folder = std::env::temp_dir().join(format!("gatehouse-sink-{port}-{}", now()));
         std::fs::create_dir_all(&folder).unwrap();
-        let script = concat!(env!("CARGO_MANIFEST_DIR"), "/tests/smtp_sink.py");
+        let script = format!("{}/tests/{script}", env!("CARGO_MANIFEST_DIR"));
         let mut child = Command::new("python3")
-            .args([script, &port.to_string(), folder.to_str().unwrap()])
+            .args([script.as_str(), &port.to_string(), folder.to_str().unwrap()])
             .stdout(Stdio::piped())
             .spawn()
             .expect("python3 with aiosmtpd (scripts/install-tools.sh --test installs it)");
@@ -36,15 +49,19 @@ impl SmtpSink {
         BufReader::new(child.stdout.take().unwrap())
             .read_line(&mut line)
             .unwrap();
-        assert_eq!(line.trim(), "ready", "the SMTP sink did not start");
-        Self { child, folder }
+        assert_eq!(line.trim(), "ready", "the {script} sink did not start");
+        Self {
+            child,
+            folder,
+            extension,
+        }
     }
 
     fn messages(&self) -> Vec<String> {
         let mut files: Vec<_> = std::fs::read_dir(&self.folder)
             .unwrap()
             .map(|e| e.unwrap().path())
-            .filter(|p| p.extension().is_some_and(|e| e == "eml"))
+            .filter(|p| p.extension().is_some_and(|e| e == self.extension))
             .collect();
         files.sort();
         files
@@ -65,7 +82,7 @@ impl SmtpSink {
     }
 }
 
-impl Drop for SmtpSink {
+impl Drop for Sink {
     fn drop(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
@@ -96,7 +113,7 @@ fn free_port() -> u16 {
 
 fn notifications_arrive_with_text_html_and_a_working_link(backend: Backend) {
     let port = free_port();
-    let sink = SmtpSink::start(port);
+    let sink = Sink::smtp(port);
     let server = start_with_smtp(backend, port);
     let (email, _, codes, _) = server.enrolled_user();
     server.mfa(&server.mfa_token(&email), "recovery_code", &codes[0]);
@@ -138,7 +155,7 @@ fn mail_queued_during_an_outage_is_sent_after_a_restart(backend: Backend) {
     let (email, _, _, _) = server.enrolled_user();
     std::thread::sleep(Duration::from_secs(3)); // a few failed attempts against a closed port
     server.restart();
-    let sink = SmtpSink::start(port);
+    let sink = Sink::smtp(port);
     let messages = sink.wait_for(1, Duration::from_secs(30));
     assert_eq!(messages.len(), 1);
     assert!(messages[0].starts_with(&format!("X-Envelope-To: {email}")));
@@ -148,7 +165,7 @@ fn mail_queued_during_an_outage_is_sent_after_a_restart(backend: Backend) {
 
 fn two_app_servers_never_send_a_message_twice(backend: Backend) {
     let port = free_port();
-    let sink = SmtpSink::start(port);
+    let sink = Sink::smtp(port);
     let server = start_with_smtp(backend, port);
     let _second = server.sibling();
     let users: Vec<String> = (0..6).map(|_| server.enrolled_user().0).collect();
@@ -184,4 +201,126 @@ fn without_smtp_mail_is_kept_in_the_development_mailbox(backend: Backend) {
         404,
         "no mailbox when mail is really sent"
     );
+}
+
+fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
+    let port = free_port();
+    let sms = Sink::sms(port);
+    let webhook = format!("http://127.0.0.1:{port}/sms");
+    let server = Server::start_with(backend, &[("GATEHOUSE_SMS_WEBHOOK_URL", &webhook)]);
+    let (email, secret, _, _) = server.enrolled_user();
+
+    // Without a phone: the same answer, and nothing is sent.
+    let token = server.mfa_token(&email);
+    let blind = server.post(
+        "/api/v1/auth/mfa/send",
+        json!({ "mfa_token": token, "method": "sms_otp" }),
+        None,
+    );
+    assert_eq!(
+        (blind.status, blind.json["retry_after"].as_i64()),
+        (202, Some(30))
+    );
+
+    // Add a phone from My Profile (a browser session).
+    let pending = session_cookie(&form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    ))
+    .unwrap();
+    let session = session_cookie(&form(
+        &server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &totp_next(&secret))],
+    ))
+    .unwrap();
+    let bad = form(
+        &server,
+        "/sfn/start_phone",
+        Some(&session),
+        &[("phone", "07700 900123")],
+    );
+    assert_eq!(bad.header("location"), Some("/profile?error=invalid"));
+    let started = form(
+        &server,
+        "/sfn/start_phone",
+        Some(&session),
+        &[("phone", "+44 7700 900123")],
+    );
+    assert_eq!(
+        started.header("location"),
+        Some("/profile?notice=phone_code_sent")
+    );
+    let texts = sms.wait_for(1, Duration::from_secs(20));
+    assert_eq!(
+        texts.len(),
+        1,
+        "exactly one text, and none for the phone-less request"
+    );
+    let text: serde_json::Value = serde_json::from_str(&texts[0]).unwrap();
+    assert_eq!(text["to"], "+447700900123");
+    let code = six_digits_in(text["body"].as_str().unwrap());
+    let wrong = if code == "000000" { "111111" } else { "000000" };
+    let refused = form(
+        &server,
+        "/sfn/verify_phone",
+        Some(&session),
+        &[("code", wrong)],
+    );
+    assert_eq!(
+        refused.header("location"),
+        Some("/profile?error=invalid_code")
+    );
+    let verified = form(
+        &server,
+        "/sfn/verify_phone",
+        Some(&session),
+        &[("code", &code)],
+    );
+    assert_eq!(
+        verified.header("location"),
+        Some("/profile?notice=phone_verified")
+    );
+
+    // Signing in with a texted code.
+    let login = server.login(&email, PASSWORD);
+    let token = login.json["mfa_token"].as_str().unwrap();
+    assert_eq!(
+        server
+            .post(
+                "/api/v1/auth/mfa/send",
+                json!({ "mfa_token": token, "method": "sms_otp" }),
+                None
+            )
+            .status,
+        202
+    );
+    let texts = sms.wait_for(2, Duration::from_secs(20));
+    let text: serde_json::Value = serde_json::from_str(&texts[1]).unwrap();
+    let code = six_digits_in(text["body"].as_str().unwrap());
+    let signed_in = server.mfa(token, "sms_otp", &code);
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    assert_eq!(
+        signed_in.json["status"], "authenticated",
+        "a verified phone is a second factor"
+    );
+    let me = server.get("/api/v1/me", signed_in.json["access_token"].as_str());
+    assert_eq!(
+        me.json["phone"],
+        json!({ "number": "+44••••••••23", "verified": true })
+    );
+    assert!(mail_to(&server, &email)
+        .iter()
+        .any(|m| m.contains("can now receive sign-in codes by text message")));
+}
+
+fn six_digits_in(text: &str) -> String {
+    let digits: Vec<char> = text.chars().collect();
+    (0..digits.len().saturating_sub(5))
+        .map(|i| digits[i..i + 6].iter().collect::<String>())
+        .find(|w| w.chars().all(|c| c.is_ascii_digit()))
+        .expect("a 6-digit code")
 }
