@@ -369,7 +369,11 @@ async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
         "organization": p.organization,
         "role": p.role,
         "mfa": { "required": p.mfa_required, "factors": factors, "recovery_codes_left": p.recovery_codes_left },
-        "phone": p.phone.as_ref().map(|number| json!({ "number": number, "verified": true })),
+        "phone": match (&p.phone, &p.pending_phone) {
+            (Some(number), _) => json!({ "number": number, "verified": true }),
+            (None, Some(number)) => json!({ "number": number, "verified": false }),
+            (None, None) => Value::Null,
+        },
     }))
     .into_response())
 }

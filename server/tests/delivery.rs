@@ -208,7 +208,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     let sms = Sink::sms(port);
     let webhook = format!("http://127.0.0.1:{port}/sms");
     let server = Server::start_with(backend, &[("GATEHOUSE_SMS_WEBHOOK_URL", &webhook)]);
-    let (email, secret, _, _) = server.enrolled_user();
+    let (email, secret, _, api_token) = server.enrolled_user();
 
     // Without a phone: the same answer, and nothing is sent.
     let token = server.mfa_token(&email);
@@ -273,6 +273,11 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     assert_eq!(
         refused.header("location"),
         Some("/profile?error=invalid_code")
+    );
+    let me = server.get("/api/v1/me", Some(&api_token));
+    assert_eq!(
+        me.json["phone"],
+        json!({ "number": "+44••••••••23", "verified": false })
     );
     let verified = form(
         &server,

@@ -286,4 +286,41 @@ fn a_sign_in_link_needs_its_button_in_the_same_browser(backend: Backend) {
     assert!(page(&server, &path, None)
         .text
         .contains("expired or was already used"));
+
+    // A link older than 15 minutes does nothing.
+    let pending = session_cookie(&form(
+        &server,
+        "/sfn/login",
+        None,
+        &[("email", &email), ("password", PASSWORD)],
+    ))
+    .unwrap();
+    form(
+        &server,
+        "/sfn/send_challenge",
+        Some(&pending),
+        &[("method", "email_link")],
+    );
+    let expired = emailed_link(&server, &email);
+    sql(
+        &server.db_url,
+        "UPDATE oob_challenges SET expires_at = 1 WHERE used_at IS NULL",
+    );
+    let path = expired.trim_start_matches(&server.base).to_string();
+    assert!(page(&server, &path, Some(&pending))
+        .text
+        .contains("expired or was already used"));
+    let token = path.split("token=").nth(1).unwrap().to_string();
+    let late = form(
+        &server,
+        "/sfn/complete_link",
+        Some(&pending),
+        &[("token", &token)],
+    );
+    assert!(
+        late.header("location")
+            .unwrap()
+            .ends_with("error=link_invalid"),
+        "{late:?}"
+    );
 }
