@@ -427,15 +427,11 @@ impl Gatehouse {
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         store::record_login(&mut tx, user.id, now).await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "login.succeeded",
-                details: json!({ "method": method }),
-            },
+            user,
+            "login.succeeded",
+            json!({ "method": method }),
             origin,
             now,
         )
@@ -496,15 +492,11 @@ impl Gatehouse {
         let codes_left = self
             .audit_code_use(&mut tx, &user, method, origin, now)
             .await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "login.succeeded",
-                details: json!({ "method": method.name() }),
-            },
+            &user,
+            "login.succeeded",
+            json!({ "method": method.name() }),
             origin,
             now,
         )
@@ -593,15 +585,11 @@ impl Gatehouse {
             now,
         )
         .await?;
-        audit::append(
+        audit_own(
             c,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "mfa.recovery_code_used",
-                details: json!({ "codes_left": left }),
-            },
+            user,
+            "mfa.recovery_code_used",
+            json!({ "codes_left": left }),
             origin,
             now,
         )
@@ -719,15 +707,11 @@ impl Gatehouse {
             .activate_factor(&mut tx, &user, pending, step, true, origin, now)
             .await?;
         store::record_login(&mut tx, user.id, now).await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "login.succeeded",
-                details: json!({ "method": "enrollment" }),
-            },
+            &user,
+            "login.succeeded",
+            json!({ "method": "enrollment" }),
             origin,
             now,
         )
@@ -788,15 +772,11 @@ impl Gatehouse {
             Notice::FactorAdded { label }
         };
         self.notify(c, user, &notice, origin, now).await?;
-        audit::append(
+        audit_own(
             c,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "mfa.factor_added",
-                details: json!({ "kind": "totp", "factor_id": factor_id }),
-            },
+            user,
+            "mfa.factor_added",
+            json!({ "kind": "totp", "factor_id": factor_id }),
             origin,
             now,
         )
@@ -820,15 +800,11 @@ impl Gatehouse {
             .filter_map(|code| recovery::hash(&self.keys, code))
             .collect();
         store::replace_recovery_codes(c, user.id, &hashes, now).await?;
-        audit::append(
+        audit_own(
             c,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "mfa.recovery_codes_generated",
-                details: json!({ "count": codes.len() }),
-            },
+            user,
+            "mfa.recovery_codes_generated",
+            json!({ "count": codes.len() }),
             origin,
             now,
         )
@@ -927,15 +903,11 @@ impl Gatehouse {
         if let Some(mail) = mail {
             notify::enqueue_mail(&mut tx, &user.email, &mail, now).await?;
         }
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "mfa.code_sent",
-                details: json!({ "method": kind.name() }),
-            },
+            &user,
+            "mfa.code_sent",
+            json!({ "method": kind.name() }),
             origin,
             now,
         )
@@ -972,15 +944,11 @@ impl Gatehouse {
             // A code to a verified phone is a (weaker) second factor: a full sign-in.
             store::clear_mfa_failures(&mut tx, user.id).await?;
             store::record_login(&mut tx, user.id, now).await?;
-            audit::append(
+            audit_own(
                 &mut tx,
-                Event {
-                    org_id: user.org_id,
-                    actor_id: Some(user.id),
-                    subject_id: Some(user.id),
-                    action: "login.succeeded",
-                    details: json!({ "method": kind.name() }),
-                },
+                &user,
+                "login.succeeded",
+                json!({ "method": kind.name() }),
                 origin,
                 now,
             )
@@ -1064,15 +1032,11 @@ impl Gatehouse {
             now,
         )
         .await?;
-        audit::append(
+        audit_own(
             c,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "login.recovery_started",
-                details: json!({ "method": kind.name() }),
-            },
+            user,
+            "login.recovery_started",
+            json!({ "method": kind.name() }),
             origin,
             now,
         )
@@ -1125,15 +1089,11 @@ impl Gatehouse {
         store::clear_mfa_failures(&mut tx, user.id).await?;
         self.audit_code_use(&mut tx, &user, method, origin, now)
             .await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "login.step_up",
-                details: json!({ "method": method.name() }),
-            },
+            &user,
+            "login.step_up",
+            json!({ "method": method.name() }),
             origin,
             now,
         )
@@ -1189,9 +1149,11 @@ impl Gatehouse {
             factors_left: remaining,
         };
         self.notify(&mut tx, &user, &notice, origin, now).await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event { org_id: user.org_id, actor_id: Some(user.id), subject_id: Some(user.id), action: "mfa.factor_removed", details: json!({ "factor_id": factor_id, "label": label, "factors_left": remaining }) },
+            &user,
+            "mfa.factor_removed",
+            json!({ "factor_id": factor_id, "label": label, "factors_left": remaining }),
             origin,
             now,
         )
@@ -1307,15 +1269,11 @@ impl Gatehouse {
             "Gatehouse: your phone verification code is {code}. Valid 10 minutes. Never share it."
         );
         notify::enqueue_sms(&mut tx, &phone, &text, now).await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "phone.verification_sent",
-                details: json!({ "phone": mask_phone(&phone) }),
-            },
+            &user,
+            "phone.verification_sent",
+            json!({ "phone": mask_phone(&phone) }),
             origin,
             now,
         )
@@ -1354,15 +1312,11 @@ impl Gatehouse {
             now,
         )
         .await?;
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "phone.verified",
-                details: json!({ "phone": mask_phone(&phone) }),
-            },
+            &user,
+            "phone.verified",
+            json!({ "phone": mask_phone(&phone) }),
             origin,
             now,
         )
@@ -1384,19 +1338,7 @@ impl Gatehouse {
             now,
         )
         .await?;
-        audit::append(
-            &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: "phone.removed",
-                details: json!({}),
-            },
-            origin,
-            now,
-        )
-        .await?;
+        audit_own(&mut tx, &user, "phone.removed", json!({}), origin, now).await?;
         tx.commit().await?;
         Ok(())
     }
@@ -1701,6 +1643,26 @@ impl Gatehouse {
     pub fn keys(&self) -> &Keys {
         &self.keys
     }
+}
+
+/// Audits something a user did to their own account.
+async fn audit_own(
+    c: &mut Conn,
+    user: &User,
+    action: &str,
+    details: serde_json::Value,
+    origin: &Origin,
+    now: i64,
+) -> Result<()> {
+    let event = Event {
+        org_id: user.org_id,
+        actor_id: Some(user.id),
+        subject_id: Some(user.id),
+        action,
+        details,
+    };
+    audit::append(c, event, origin, now).await?;
+    Ok(())
 }
 
 enum Proof {
