@@ -223,13 +223,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     );
 
     // Add a phone from My Profile (a browser session).
-    let pending = session_cookie(&form(
-        &server,
-        "/sfn/login",
-        None,
-        &[("email", &email), ("password", PASSWORD)],
-    ))
-    .unwrap();
+    let pending = password_stage(&server, &email);
     let session = session_cookie(&form(
         &server,
         "/sfn/verify_code",

@@ -212,13 +212,7 @@ fn codes_are_single_use_bound_to_their_attempt_and_expire(backend: Backend) {
 fn a_sign_in_link_needs_its_button_in_the_same_browser(backend: Backend) {
     let server = Server::start(backend);
     let (email, _, _, _) = server.enrolled_user();
-    let pending = session_cookie(&form(
-        &server,
-        "/sfn/login",
-        None,
-        &[("email", &email), ("password", PASSWORD)],
-    ))
-    .unwrap();
+    let pending = password_stage(&server, &email);
     let sent = form(
         &server,
         "/sfn/send_challenge",
@@ -288,13 +282,7 @@ fn a_sign_in_link_needs_its_button_in_the_same_browser(backend: Backend) {
         .contains("expired or was already used"));
 
     // A link older than 15 minutes does nothing.
-    let pending = session_cookie(&form(
-        &server,
-        "/sfn/login",
-        None,
-        &[("email", &email), ("password", PASSWORD)],
-    ))
-    .unwrap();
+    let pending = password_stage(&server, &email);
     form(
         &server,
         "/sfn/send_challenge",

@@ -203,13 +203,7 @@ fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Bac
     let shown = page(&server, "/login?error=invalid_credentials", None);
     assert!(shown.text.contains("The email or password is not correct."));
 
-    let pending = session_cookie(&form(
-        &server,
-        "/sfn/login",
-        None,
-        &[("email", &email), ("password", PASSWORD)],
-    ))
-    .unwrap();
+    let pending = password_stage(&server, &email);
     let wrong = form(
         &server,
         "/sfn/verify_code",
@@ -228,13 +222,7 @@ fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Bac
 fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, _, token) = server.enrolled_user();
-    let pending = session_cookie(&form(
-        &server,
-        "/sfn/login",
-        None,
-        &[("email", &email), ("password", PASSWORD)],
-    ))
-    .unwrap();
+    let pending = password_stage(&server, &email);
     let verified = form(
         &server,
         "/sfn/verify_code",
@@ -284,13 +272,7 @@ fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
 fn changing_factors_needs_a_recent_sign_in(backend: Backend) {
     let server = Server::start_with(backend, &[("GATEHOUSE_STEP_UP_SECONDS", "1")]);
     let (email, secret, codes, token) = server.enrolled_user();
-    let pending = session_cookie(&form(
-        &server,
-        "/sfn/login",
-        None,
-        &[("email", &email), ("password", PASSWORD)],
-    ))
-    .unwrap();
+    let pending = password_stage(&server, &email);
     let session = session_cookie(&form(
         &server,
         "/sfn/verify_code",

@@ -416,6 +416,17 @@ pub fn session_cookie(reply: &Reply) -> Option<String> {
         .map(|c| c.split(';').next().unwrap().to_string())
 }
 
+/// Passes the password stage in a browser; the pending session's cookie.
+pub fn password_stage(server: &Server, email: &str) -> String {
+    let reply = form(
+        server,
+        "/sfn/login",
+        None,
+        &[("email", email), ("password", PASSWORD)],
+    );
+    session_cookie(&reply).expect("a session for the second stage")
+}
+
 /// Texts of the messages queued for `recipient`, newest first.
 pub fn mail_to(server: &Server, recipient: &str) -> Vec<String> {
     let url = server.db_url.clone();
