@@ -14,6 +14,16 @@ pub struct Origin {
     pub user_agent: String,
 }
 
+impl Origin {
+    /// Changes made by an operator with the `gatehouse` command.
+    pub fn command_line() -> Self {
+        Self {
+            ip: "cli".into(),
+            user_agent: "gatehouse".into(),
+        }
+    }
+}
+
 #[derive(Debug, Clone)]
 pub struct Event<'a> {
     pub org_id: i64,

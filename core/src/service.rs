@@ -1483,10 +1483,7 @@ impl Gatehouse {
                 action: "org.created",
                 details: json!({ "kind": kind, "slug": slug, "parent": parent_slug }),
             },
-            &Origin {
-                ip: "cli".into(),
-                user_agent: "gatehouse".into(),
-            },
+            &Origin::command_line(),
             now,
         )
         .await?;
@@ -1543,10 +1540,7 @@ impl Gatehouse {
                 action: "user.created",
                 details: json!({ "role": role }),
             },
-            &Origin {
-                ip: "cli".into(),
-                user_agent: "gatehouse".into(),
-            },
+            &Origin::command_line(),
             now,
         )
         .await?;
@@ -1579,10 +1573,7 @@ impl Gatehouse {
                 action: "role.mfa_required_changed",
                 details: json!({ "role": role, "mfa_required": required }),
             },
-            &Origin {
-                ip: "cli".into(),
-                user_agent: "gatehouse".into(),
-            },
+            &Origin::command_line(),
             unix_now(),
         )
         .await?;
@@ -1595,10 +1586,7 @@ impl Gatehouse {
         self.totp_setup(user_id).await?;
         let secret = self.secret_of_pending(user_id).await?;
         let code = self.totp.generate(&secret, unix_now() as u64);
-        let origin = Origin {
-            ip: "cli".into(),
-            user_agent: "gatehouse".into(),
-        };
+        let origin = Origin::command_line();
         let codes = self
             .totp_confirm_for_user(user_id, &code, &origin)
             .await?
