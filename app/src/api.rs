@@ -149,7 +149,8 @@ pub mod ssr {
             | "mfa_token_invalid"
             | "invalid_password"
             | "not_signed_in" => S::UNAUTHORIZED,
-            "step_up_required" => S::FORBIDDEN,
+            "step_up_required" | "forbidden" | "grant_ended" => S::FORBIDDEN,
+            "not_found" => S::NOT_FOUND,
             _ => S::BAD_REQUEST,
         }
     }

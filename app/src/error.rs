@@ -51,6 +51,8 @@ impl From<gatehouse_core::AuthError> for AppError {
             E::NoEnrollment => "no_enrollment",
             E::Policy(_) | E::Invalid(_) => "invalid",
             E::NotFound(_) => "not_found",
+            E::Forbidden(_) => "forbidden",
+            E::GrantEnded => "grant_ended",
             E::Storage(err) => {
                 tracing::error!(error = %err, "storage error");
                 "unavailable"

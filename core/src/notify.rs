@@ -9,13 +9,47 @@ use crate::store::{self, Conn, NewMessage};
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
     MfaTurnedOn,
-    FactorAdded { label: String },
-    FactorRemoved { label: String, factors_left: usize },
+    FactorAdded {
+        label: String,
+    },
+    FactorRemoved {
+        label: String,
+        factors_left: usize,
+    },
     RecoveryCodesGenerated,
-    RecoveryCodeUsed { codes_left: i64 },
-    MfaReset { by_self: bool },
-    SignedInByEmail { link: bool },
-    PhoneChanged { phone: Option<String> },
+    RecoveryCodeUsed {
+        codes_left: i64,
+    },
+    MfaReset {
+        by_self: bool,
+    },
+    SignedInByEmail {
+        link: bool,
+    },
+    PhoneChanged {
+        phone: Option<String>,
+    },
+    /// A partner allowed the user (or, told to admins, the company) to reset MFA.
+    ResetPermissionGranted {
+        partner: String,
+        until: i64,
+        whole_company: bool,
+    },
+    ResetPermissionRevoked {
+        partner: String,
+    },
+    /// The user reset their MFA under a partner's grant.
+    ResetWithPermission {
+        partner: String,
+    },
+    RoleChanged {
+        role: String,
+    },
+    SignedOutEverywhere,
+    AccountDisabled {
+        disabled: bool,
+    },
+    SecondFactorUnlocked,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -45,6 +79,18 @@ impl Notice {
             Notice::PhoneChanged { phone: None } => {
                 "The phone number for sign-in codes was removed".into()
             }
+            Notice::ResetPermissionGranted { .. } => {
+                "Permission to reset two-step verification was granted".into()
+            }
+            Notice::ResetPermissionRevoked { .. } => {
+                "Permission to reset two-step verification was withdrawn".into()
+            }
+            Notice::ResetWithPermission { .. } => "Your two-step verification was reset".into(),
+            Notice::RoleChanged { .. } => "Your role was changed".into(),
+            Notice::SignedOutEverywhere => "You were signed out everywhere".into(),
+            Notice::AccountDisabled { disabled: true } => "Your account was deactivated".into(),
+            Notice::AccountDisabled { disabled: false } => "Your account was reactivated".into(),
+            Notice::SecondFactorUnlocked => "Your two-step verification was unlocked".into(),
         }
     }
 
@@ -76,6 +122,33 @@ impl Notice {
             Notice::PhoneChanged { phone: None } => "Your account no longer has a phone number for sign-in codes.".into(),
             Notice::MfaReset { by_self: false } => {
                 "An administrator reset your two-step verification: every authenticator and recovery code was removed and every session was signed out. You will set up a new authenticator at your next sign-in.".into()
+            }
+            Notice::ResetPermissionGranted { partner, until, whole_company: false } => format!(
+                "{partner} allowed you to reset your two-step verification yourself until {}. Sign in with your password: you will set up a new authenticator and get new recovery codes, and your old ones will stop working.",
+                format_time(*until)
+            ),
+            Notice::ResetPermissionGranted { partner, until, whole_company: true } => format!(
+                "{partner} allowed everyone in your company to reset their two-step verification themselves until {}. Until then, anyone who knows a colleague's password can replace that colleague's authenticator: revoke it with {partner} if you did not ask for it.",
+                format_time(*until)
+            ),
+            Notice::ResetPermissionRevoked { partner } => format!(
+                "{partner} withdrew the permission to reset two-step verification. Sign-in asks for the authenticator again."
+            ),
+            Notice::ResetWithPermission { partner } => format!(
+                "Your two-step verification was reset with the permission {partner} granted: a new authenticator and new recovery codes replace the old ones, and every other session was signed out."
+            ),
+            Notice::RoleChanged { role } => format!("An administrator changed your role to “{role}”."),
+            Notice::SignedOutEverywhere => {
+                "An administrator signed you out of every browser and app. Sign in again to continue.".into()
+            }
+            Notice::AccountDisabled { disabled: true } => {
+                "An administrator deactivated your account: you can no longer sign in, and every session was ended.".into()
+            }
+            Notice::AccountDisabled { disabled: false } => {
+                "An administrator reactivated your account: you can sign in again.".into()
+            }
+            Notice::SecondFactorUnlocked => {
+                "An administrator unlocked your two-step verification after too many wrong codes. You can sign in again.".into()
             }
         }
     }
@@ -150,10 +223,8 @@ pub fn sign_in_code(
     one_time_mail(
         "Your Gatehouse sign-in code",
         &format!("Your sign-in code is {code}. It works once, within 10 minutes, and only in the sign-in where you asked for it."),
-        account,
-        origin,
-        now,
-        public_url,
+        SIGN_IN_ADVICE,
+        MailContext { account, origin, now, public_url },
     )
 }
 
@@ -170,23 +241,47 @@ pub fn sign_in_link(
         &format!(
             "Open this link in the browser where you are signing in, then press “Continue sign-in”. It works once, within 15 minutes:\n{link}"
         ),
-        account,
-        origin,
-        now,
-        public_url,
+        SIGN_IN_ADVICE,
+        MailContext { account, origin, now, public_url },
     )
 }
 
-fn one_time_mail(
-    subject: &str,
-    body: &str,
+const SIGN_IN_ADVICE: &str = "If you did not try to sign in, someone knows your password: change it and tell your administrator. Never share this message.";
+
+/// The mail that invites a new user to choose their password.
+pub fn invitation(
+    link: &str,
+    organization: &str,
     account: &str,
     origin: &Origin,
     now: i64,
     public_url: &str,
 ) -> Mail {
+    one_time_mail(
+        "You are invited to Gatehouse",
+        &format!(
+            "An administrator of {organization} created a Gatehouse account for you. Open this link within 7 days to choose your password. It works once:\n{link}"
+        ),
+        "If you did not expect this, ignore this message: nothing happens until the link is used. Never share it.",
+        MailContext { account, origin, now, public_url },
+    )
+}
+
+struct MailContext<'a> {
+    account: &'a str,
+    origin: &'a Origin,
+    now: i64,
+    public_url: &'a str,
+}
+
+fn one_time_mail(subject: &str, body: &str, advice: &str, ctx: MailContext<'_>) -> Mail {
+    let MailContext {
+        account,
+        origin,
+        now,
+        public_url,
+    } = ctx;
     let when = format_time(now);
-    let advice = "If you did not try to sign in, someone knows your password: change it and tell your administrator. Never share this message.";
     let text = format!(
         "Hello,\n\n{body}\n\nAccount: {account}\nRequested: {when}\nFrom: IP {ip}\n\n{advice}\n\n— Gatehouse\n",
         ip = origin.ip

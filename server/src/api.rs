@@ -28,6 +28,7 @@ pub fn routes() -> Router<AppState> {
         .route("/mfa/recovery-codes", post(recovery_codes))
         .route("/mfa/reset", post(reset))
         .route("/me", get(me))
+        .merge(crate::admin_api::routes())
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
         })
@@ -64,6 +65,8 @@ impl IntoResponse for ApiError {
                 (StatusCode::BAD_REQUEST, "invalid_request")
             }
             AuthError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
+            AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
+            AuthError::GrantEnded => (StatusCode::FORBIDDEN, "grant_ended"),
             AuthError::Storage(e) => {
                 tracing::error!(error = %e, "storage error");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
@@ -79,7 +82,7 @@ impl IntoResponse for ApiError {
     }
 }
 
-type ApiResult = Result<Response, ApiError>;
+pub type ApiResult = Result<Response, ApiError>;
 
 /// `Json` whose rejection is an API error body rather than plain text.
 pub struct Body<T>(pub T);
@@ -278,7 +281,7 @@ struct SetupBody {
 }
 
 /// Adding a factor to an account that has one needs a token issued within the step-up window.
-async fn require_fresh(gh: &Gatehouse, bearer: &Bearer) -> Result<(), ApiError> {
+pub async fn require_fresh(gh: &Gatehouse, bearer: &Bearer) -> Result<(), ApiError> {
     let has_factors = !gh.profile(bearer.user_id).await?.factors.is_empty();
     if has_factors && unix_now() - bearer.issued_at > gh.settings.step_up_seconds {
         return Err(AuthError::StepUpRequired.into());

@@ -1,5 +1,6 @@
 //! `gatehouse`: the server and its command line.
 
+mod admin_api;
 mod api;
 mod config;
 mod mailbox;

@@ -91,6 +91,10 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
     router
         .nest("/api/v1", api::routes())
         .route("/sfn/{*name}", post(server_fn_handler))
+        .route(
+            "/audit/export.csv",
+            axum::routing::get(crate::admin_api::browser_export),
+        )
         .leptos_routes_with_context(&state, routes, context, {
             let options = leptos_options.clone();
             move || app::shell(options.clone())

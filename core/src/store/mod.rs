@@ -8,6 +8,9 @@
 
 use sqlx::{AnyConnection, Row};
 
+mod admin;
+pub use admin::*;
+
 pub type Conn = AnyConnection;
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
 
@@ -22,7 +25,14 @@ pub struct Org {
     pub parent_id: Option<i64>,
 }
 
-pub const BUILTIN_ROLES: [&str; 3] = ["owner", "admin", "member"];
+/// The roles every new organization starts with: (name, seniority, permissions).
+/// Owners and admins hold the keys to everyone else, so MFA is required for them.
+pub const BUILTIN_ROLES: [(&str, i64, &str); 3] = [
+    ("owner", 100, ALL_PERMISSIONS),
+    ("admin", 80, ALL_PERMISSIONS),
+    ("member", 10, ""),
+];
+const ALL_PERMISSIONS: &str = "users.read users.manage users.mfa_reset roles.manage customers.manage grants.manage audit.read";
 
 pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
     let row =
@@ -58,15 +68,16 @@ pub async fn insert_org(
     .bind(now)
     .fetch_one(&mut *c)
     .await?;
-    for role in BUILTIN_ROLES {
-        // Owners and admins hold the keys to everyone else: MFA is required for them.
-        let required = i64::from(role != "member");
-        sqlx::query("INSERT INTO roles (org_id, name, mfa_required) VALUES ($1, $2, $3)")
-            .bind(id)
-            .bind(role)
-            .bind(required)
-            .execute(&mut *c)
-            .await?;
+    for (name, seniority, permissions) in BUILTIN_ROLES {
+        let role = NewRole {
+            org_id: id,
+            name,
+            mfa_required: name != "member",
+            builtin: true,
+            permissions,
+            seniority,
+        };
+        insert_role(c, &role).await?;
     }
     sqlx::query("INSERT INTO audit_heads (org_id, seq, head_hash) VALUES ($1, 0, $2)")
         .bind(id)

@@ -29,6 +29,9 @@ use crate::store::{self, Conn, Factor, User};
 use crate::totp::{self, TotpParams};
 use crate::{unix_now, Settings};
 
+mod admin;
+pub use admin::*;
+
 pub const MFA_TOKEN_TTL: i64 = 5 * 60;
 /// Setting up an authenticator (scan, type a code) takes longer than typing one.
 pub const ENROLL_TOKEN_TTL: i64 = 15 * 60;
@@ -75,6 +78,10 @@ pub enum AuthError {
     Invalid(String),
     #[error("{0} not found.")]
     NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.")]
+    GrantEnded,
     #[error("The service is temporarily unavailable. Try again in a moment.")]
     Storage(#[from] sqlx::Error),
 }
@@ -325,14 +332,16 @@ impl Gatehouse {
         }
 
         let user = store::user_by_email(&mut c, &email).await?;
+        // Unknown users, and invited ones without a password yet, meet the dummy hash.
         let stored = user
             .as_ref()
             .map(|u| u.password_hash.clone())
+            .filter(|hash| !hash.is_empty())
             .unwrap_or_else(|| self.dummy_hash.to_string());
         let password_owned = password.to_string();
         let password_ok = blocking(move || password::verify(&password_owned, &stored)).await;
         let user = match user {
-            Some(u) if password_ok && !u.disabled => u,
+            Some(u) if password_ok && !u.disabled && !u.password_hash.is_empty() => u,
             user => {
                 let failures = store::throttle_fail(&mut c, &acct_key).await?;
                 let delay = password_delay(failures);
@@ -367,6 +376,22 @@ impl Gatehouse {
 
         if !factors.is_empty() {
             let mut c = self.conn().await?;
+            if store::covering_grant(&mut c, user.id, now).await?.is_some() {
+                // A partner's grant lets the password through once, to set up a new authenticator.
+                let mfa_token = Self::new_attempt(
+                    &mut c,
+                    user.id,
+                    "enroll",
+                    "reset_permission",
+                    ENROLL_TOKEN_TTL,
+                    now,
+                )
+                .await?;
+                return Ok(PasswordOutcome::EnrollmentRequired {
+                    mfa_token,
+                    reason: "reset_permission",
+                });
+            }
             let mfa_token =
                 Self::new_attempt(&mut c, user.id, "mfa", "password", MFA_TOKEN_TTL, now).await?;
             let mut methods = vec!["totp"];
@@ -694,14 +719,50 @@ impl Gatehouse {
                 return Err(AuthError::InvalidCode);
             }
         };
+        let cover = match attempt.reason.as_str() {
+            "reset_permission" => Some(
+                store::covering_grant(&mut *self.conn().await?, user.id, now)
+                    .await?
+                    .ok_or(AuthError::GrantEnded)?,
+            ),
+            _ => None,
+        };
         let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
-        if attempt.reason == "recovery" {
-            // Recovering through email means the old device is lost: it goes, with every session.
+        if let Some(cover) = &cover {
+            // Used once per user, checked again inside the transaction: a
+            // revocation or a second tab racing this one wins or loses whole.
+            if !store::use_grant(&mut tx, cover, user.id, now).await? {
+                tx.rollback().await?;
+                return Err(AuthError::GrantEnded);
+            }
+            self.notify(
+                &mut tx,
+                &user,
+                &Notice::ResetWithPermission {
+                    partner: cover.granted_by_org.clone(),
+                },
+                origin,
+                now,
+            )
+            .await?;
+            audit_own(
+                &mut tx,
+                &user,
+                "grant.used",
+                json!({ "grant_id": cover.grant_id }),
+                origin,
+                now,
+            )
+            .await?;
+        }
+        if attempt.reason == "recovery" || cover.is_some() {
+            // The old device is lost (or being replaced): it goes, with every session.
             store::delete_confirmed_factors(&mut tx, user.id).await?;
             store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
+            store::unlock_mfa(&mut tx, user.id).await?;
         }
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, true, origin, now)
@@ -1192,7 +1253,7 @@ impl Gatehouse {
                 actor_id,
                 subject_id: Some(user.id),
                 action: "mfa.reset",
-                details: json!({ "by": if actor_id == Some(user_id) { "self" } else { "other" } }),
+                details: json!({ "by": if actor_id == Some(user_id) { "self" } else { "admin" } }),
             },
             origin,
             now,

@@ -1,0 +1,326 @@
+//! Who may do what, where (DESIGN.md, "Organizations").
+//!
+//! A permission held in an organization applies to its whole subtree, never
+//! upwards or sideways. Inside one organization, roles are ordered by
+//! seniority: nobody acts on someone more senior, or hands out a role above
+//! their own. An admin of an ancestor organization outranks every role below.
+//! Nobody administers their own account here: that is My Profile.
+//!
+//! These rules are pure: the services load the facts and ask.
+
+use std::fmt;
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub enum Permission {
+    /// See the users of the subtree.
+    UsersRead,
+    /// Invite, deactivate, unlock, sign out, change roles.
+    UsersManage,
+    /// Disable a user's MFA (remove their factors and recovery codes).
+    UsersMfaReset,
+    /// Change what roles may do and whether they require MFA.
+    RolesManage,
+    /// A partner's customer companies: list them, create them.
+    CustomersManage,
+    /// Grant a customer the permission to reset MFA, and revoke it.
+    GrantsManage,
+    /// Read and export the audit log.
+    AuditRead,
+}
+
+impl Permission {
+    pub const ALL: [Permission; 7] = [
+        Permission::UsersRead,
+        Permission::UsersManage,
+        Permission::UsersMfaReset,
+        Permission::RolesManage,
+        Permission::CustomersManage,
+        Permission::GrantsManage,
+        Permission::AuditRead,
+    ];
+
+    pub fn name(self) -> &'static str {
+        match self {
+            Permission::UsersRead => "users.read",
+            Permission::UsersManage => "users.manage",
+            Permission::UsersMfaReset => "users.mfa_reset",
+            Permission::RolesManage => "roles.manage",
+            Permission::CustomersManage => "customers.manage",
+            Permission::GrantsManage => "grants.manage",
+            Permission::AuditRead => "audit.read",
+        }
+    }
+
+    /// What the permission allows, for the roles screen.
+    pub fn describe(self) -> &'static str {
+        match self {
+            Permission::UsersRead => "See users",
+            Permission::UsersManage => {
+                "Invite, deactivate, unlock and sign out users; change roles"
+            }
+            Permission::UsersMfaReset => "Disable a user's multi-factor authentication",
+            Permission::RolesManage => "Edit roles and their MFA requirement",
+            Permission::CustomersManage => "Manage customer companies",
+            Permission::GrantsManage => "Grant customers MFA reset permission",
+            Permission::AuditRead => "Read and export the audit log",
+        }
+    }
+
+    pub fn parse(name: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|p| p.name() == name)
+    }
+}
+
+/// A set of permissions, stored as space-separated names.
+#[derive(Debug, Clone, Default, PartialEq, Eq)]
+pub struct Permissions(Vec<Permission>);
+
+impl Permissions {
+    /// Unknown names are ignored (a newer server may have written them).
+    pub fn parse(text: &str) -> Self {
+        Self::from_iter(text.split_whitespace().filter_map(Permission::parse))
+    }
+
+    pub fn has(&self, permission: Permission) -> bool {
+        self.0.contains(&permission)
+    }
+
+    pub fn is_subset_of(&self, other: &Permissions) -> bool {
+        self.0.iter().all(|p| other.has(*p))
+    }
+
+    pub fn iter(&self) -> impl Iterator<Item = Permission> + '_ {
+        self.0.iter().copied()
+    }
+
+    pub fn names(&self) -> Vec<&'static str> {
+        self.iter().map(Permission::name).collect()
+    }
+}
+
+impl FromIterator<Permission> for Permissions {
+    fn from_iter<I: IntoIterator<Item = Permission>>(iter: I) -> Self {
+        let mut list: Vec<Permission> = iter.into_iter().collect();
+        list.sort();
+        list.dedup();
+        Self(list)
+    }
+}
+
+impl fmt::Display for Permissions {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.names().join(" "))
+    }
+}
+
+/// The person calling an administrative operation.
+#[derive(Debug, Clone)]
+pub struct Actor {
+    pub user_id: i64,
+    pub org_id: i64,
+    pub org_kind: String,
+    pub org_name: String,
+    pub seniority: i64,
+    pub permissions: Permissions,
+}
+
+/// Where the target of an operation sits.
+#[derive(Debug, Clone)]
+pub struct Target {
+    pub user_id: Option<i64>,
+    /// The target's organization and its ancestors, root first.
+    pub org_path: Vec<i64>,
+    /// The seniority of the target's role (or of the role being handed out).
+    pub seniority: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum Refusal {
+    /// Outside the actor's subtree: answered as "not found", so it does not leak.
+    OutOfScope,
+    MissingPermission(Permission),
+    OwnAccount,
+    Outranked,
+}
+
+impl fmt::Display for Refusal {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            Refusal::OutOfScope => f.write_str("Not found."),
+            Refusal::MissingPermission(p) => write!(
+                f,
+                "Your role does not allow this ({}).",
+                p.describe().to_lowercase()
+            ),
+            Refusal::OwnAccount => f.write_str(
+                "You cannot change your own account here: use My Profile for your own sign-in methods.",
+            ),
+            Refusal::Outranked => f.write_str(
+                "That is above your own role: ask someone with a more senior role.",
+            ),
+        }
+    }
+}
+
+/// May `actor` use `permission` at all (somewhere in their subtree)?
+pub fn require(actor: &Actor, permission: Permission) -> Result<(), Refusal> {
+    if actor.permissions.has(permission) {
+        Ok(())
+    } else {
+        Err(Refusal::MissingPermission(permission))
+    }
+}
+
+/// May `actor` use `permission` on `target`? Scope is checked first, so a
+/// target in another tenant is "not found" whatever the actor's role.
+pub fn may_act_on(actor: &Actor, permission: Permission, target: &Target) -> Result<(), Refusal> {
+    if !target.org_path.contains(&actor.org_id) {
+        return Err(Refusal::OutOfScope);
+    }
+    require(actor, permission)?;
+    if target.user_id == Some(actor.user_id) {
+        return Err(Refusal::OwnAccount);
+    }
+    let same_org = target.org_path.last() == Some(&actor.org_id);
+    if same_org && target.seniority > actor.seniority {
+        return Err(Refusal::Outranked);
+    }
+    Ok(())
+}
+
+/// Grants last from one hour to seven days; a day unless said otherwise.
+pub const GRANT_MIN_MINUTES: i64 = 60;
+pub const GRANT_MAX_MINUTES: i64 = 7 * 24 * 60;
+pub const GRANT_DEFAULT_MINUTES: i64 = 24 * 60;
+pub const GRANT_REASON_MAX: usize = 500;
+
+pub fn check_grant(duration_minutes: i64, reason: &str) -> Result<(), String> {
+    if !(GRANT_MIN_MINUTES..=GRANT_MAX_MINUTES).contains(&duration_minutes) {
+        return Err("The duration must be between 1 hour and 7 days.".into());
+    }
+    let reason = reason.trim();
+    if reason.is_empty() {
+        return Err("Give a reason: the customer's admins and the audit log will show it.".into());
+    }
+    if reason.chars().count() > GRANT_REASON_MAX {
+        return Err(format!(
+            "Keep the reason under {GRANT_REASON_MAX} characters."
+        ));
+    }
+    Ok(())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn admin_of(org: i64, seniority: i64) -> Actor {
+        Actor {
+            user_id: 1,
+            org_id: org,
+            org_kind: "company".into(),
+            org_name: "Acme".into(),
+            seniority,
+            permissions: Permissions::parse("users.read users.manage users.mfa_reset"),
+        }
+    }
+
+    fn user_in(path: &[i64], seniority: i64) -> Target {
+        Target {
+            user_id: Some(99),
+            org_path: path.to_vec(),
+            seniority,
+        }
+    }
+
+    #[test]
+    fn permissions_parse_and_print_in_a_stable_order() {
+        let p = Permissions::parse("audit.read  users.read bogus users.read");
+        assert_eq!(p.to_string(), "users.read audit.read");
+        assert!(p.has(Permission::AuditRead));
+        assert!(!p.has(Permission::UsersManage));
+        assert!(p.is_subset_of(&Permissions::from_iter(Permission::ALL)));
+        assert!(!Permissions::from_iter(Permission::ALL).is_subset_of(&p));
+        for perm in Permission::ALL {
+            assert_eq!(Permission::parse(perm.name()), Some(perm));
+        }
+    }
+
+    #[test]
+    fn scope_is_the_subtree_only() {
+        // platform 1 → partner 2 → companies 3 and 4; another partner 5 → company 6.
+        let msp = admin_of(2, 80);
+        assert_eq!(
+            may_act_on(&msp, Permission::UsersMfaReset, &user_in(&[1, 2, 3], 100)),
+            Ok(()),
+            "a partner admin outranks every role of its customers"
+        );
+        assert_eq!(
+            may_act_on(&msp, Permission::UsersMfaReset, &user_in(&[1, 5, 6], 10)),
+            Err(Refusal::OutOfScope),
+            "another partner's customer"
+        );
+        assert_eq!(
+            may_act_on(&msp, Permission::UsersMfaReset, &user_in(&[1], 10)),
+            Err(Refusal::OutOfScope),
+            "the parent organization"
+        );
+        let acme = admin_of(3, 80);
+        assert_eq!(
+            may_act_on(&acme, Permission::UsersRead, &user_in(&[1, 2, 4], 10)),
+            Err(Refusal::OutOfScope),
+            "a sibling company"
+        );
+        assert_eq!(
+            may_act_on(&acme, Permission::UsersRead, &user_in(&[1, 2], 10)),
+            Err(Refusal::OutOfScope),
+            "its own partner"
+        );
+    }
+
+    #[test]
+    fn scope_is_checked_before_permission_so_nothing_leaks() {
+        let member = Actor {
+            permissions: Permissions::default(),
+            ..admin_of(3, 10)
+        };
+        assert_eq!(
+            may_act_on(&member, Permission::UsersRead, &user_in(&[1, 2, 4], 10)),
+            Err(Refusal::OutOfScope)
+        );
+        assert_eq!(
+            may_act_on(&member, Permission::UsersRead, &user_in(&[1, 2, 3], 10)),
+            Err(Refusal::MissingPermission(Permission::UsersRead))
+        );
+    }
+
+    #[test]
+    fn nobody_acts_on_themselves_or_above_their_role() {
+        let admin = admin_of(3, 80);
+        let mut me = user_in(&[1, 2, 3], 80);
+        me.user_id = Some(admin.user_id);
+        assert_eq!(
+            may_act_on(&admin, Permission::UsersManage, &me),
+            Err(Refusal::OwnAccount)
+        );
+        assert_eq!(
+            may_act_on(&admin, Permission::UsersManage, &user_in(&[1, 2, 3], 100)),
+            Err(Refusal::Outranked),
+            "an admin cannot act on the owner"
+        );
+        assert_eq!(
+            may_act_on(&admin, Permission::UsersManage, &user_in(&[1, 2, 3], 80)),
+            Ok(()),
+            "a peer admin is fair game"
+        );
+    }
+
+    #[test]
+    fn grants_last_an_hour_to_a_week_and_need_a_reason() {
+        assert!(check_grant(GRANT_DEFAULT_MINUTES, "Lost phone, ticket 4411").is_ok());
+        assert!(check_grant(59, "x").is_err());
+        assert!(check_grant(GRANT_MAX_MINUTES + 1, "x").is_err());
+        assert!(check_grant(60, "   ").is_err());
+        assert!(check_grant(60, &"x".repeat(501)).is_err());
+    }
+}
