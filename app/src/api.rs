@@ -19,6 +19,11 @@ pub struct Me {
     pub role: String,
     pub mfa_on: bool,
     pub recovery_codes_left: i64,
+    /// May see the administration screens (users, roles).
+    pub can_admin: bool,
+    /// A partner who manages customer companies.
+    pub can_manage_customers: bool,
+    pub can_read_audit: bool,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -44,8 +49,10 @@ pub struct ProfileView {
 pub struct EnrollmentView {
     /// Present when a signed-in user adds a factor; absent during sign-in.
     pub me: Option<Me>,
-    /// Signed in through email: the new authenticator replaces the old ones.
-    pub recovery: bool,
+    /// Why sign-in asks for an authenticator: `mfa_required`, `recovery`
+    /// (email got the user in) or `reset_permission` (a partner's grant);
+    /// the last two replace the old authenticators. None when signed in.
+    pub reason: Option<String>,
     pub account: String,
     pub secret_display: String,
     pub qr_data_uri: String,
@@ -242,8 +249,15 @@ pub mod ssr {
     }
 
     pub async fn me(uid: i64) -> Result<Me, AppError> {
-        let p = gatehouse().profile(uid).await?;
+        use gatehouse_core::scope::Permission;
+        let gh = gatehouse();
+        let p = gh.profile(uid).await?;
+        let actor = gh.actor(uid).await?;
+        let may = |permission| actor.permissions.has(permission);
         Ok(Me {
+            can_admin: may(Permission::UsersRead),
+            can_manage_customers: may(Permission::CustomersManage) && actor.org_kind != "company",
+            can_read_audit: may(Permission::AuditRead),
             email: p.email,
             name: p.name,
             organization: p.organization,
@@ -309,10 +323,15 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
                 put(&s, PENDING_MFA, mfa_token).await?;
                 leptos_axum::redirect("/login/mfa");
             }
-            PasswordOutcome::EnrollmentRequired { mfa_token, .. } => {
+            PasswordOutcome::EnrollmentRequired { mfa_token, reason } => {
                 s.cycle_id().await.map_err(internal)?;
                 put(&s, PENDING_ENROLL, mfa_token).await?;
-                leptos_axum::redirect("/enroll");
+                // A partner's grant let the password through: My Account offers the reset.
+                leptos_axum::redirect(if reason == "reset_permission" {
+                    "/account"
+                } else {
+                    "/enroll"
+                });
             }
         }
         Ok(())
@@ -470,19 +489,19 @@ pub async fn complete_link(token: String) -> Result<(), AppError> {
 pub async fn enrollment() -> Result<EnrollmentView, AppError> {
     let s = session().await?;
     let gh = gatehouse();
-    let (setup, me, recovery) = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
+    let (setup, me, reason) = if let Some(token) = get::<String>(&s, PENDING_ENROLL).await? {
         let (setup, reason) = gh
             .totp_setup_for_attempt(&token)
             .await
             .inspect_err(|_| leptos_axum::redirect("/login?error=mfa_token_invalid"))?;
-        (setup, None, reason == "recovery")
+        (setup, None, Some(reason))
     } else {
         let uid = require_user(&s).await?;
         let me = ssr::me(uid).await?;
         if me.mfa_on {
             require_recent_auth(&s, "/enroll").await?;
         }
-        (gh.totp_setup(uid).await?, Some(me), false)
+        (gh.totp_setup(uid).await?, Some(me), None)
     };
     let account = setup
         .otpauth_uri
@@ -492,7 +511,7 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
         .unwrap_or_default();
     Ok(EnrollmentView {
         me,
-        recovery,
+        reason,
         account: account.replace("%40", "@"),
         secret_display: setup.secret_display,
         qr_data_uri: format!(

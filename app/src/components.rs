@@ -23,6 +23,11 @@ pub fn message_for(code: &str) -> &'static str {
         "not_signed_in" => "Sign in to continue.",
         "link_invalid" => "This sign-in link has expired or was already used. Sign in again and ask for a new one.",
         "link_other_browser" => "Open this link in the browser where you started signing in, or sign in again here and ask for a new link.",
+        "forbidden" => "Your role does not allow that change.",
+        "not_found" => "That was not found. It may have been removed, or it is outside your organization.",
+        "grant_ended" => "The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.",
+        "no_users_chosen" => "Choose at least one person, or grant it to the whole company.",
+        "invalid" => "Check what you entered and try again.",
         _ => "Something went wrong. Try again.",
     }
 }
@@ -39,6 +44,20 @@ fn notice_for(code: &str) -> &'static str {
         "phone_code_sent" => "We texted a verification code to the new number.",
         "phone_verified" => "Your phone number is verified: you can now get sign-in codes by text message.",
         "phone_removed" => "The phone number was removed.",
+        "admin_disable_mfa" => "Multi-factor authentication was disabled for that user. They were signed out everywhere and told by email.",
+        "admin_change_role" => "The role was changed.",
+        "admin_unlock" => "The user was unlocked.",
+        "admin_sign_out" => "The user was signed out everywhere.",
+        "admin_deactivate" => "The user was deactivated and signed out everywhere.",
+        "admin_reactivate" => "The user was reactivated.",
+        "invited" => "The invitation is on its way: the new user chooses a password from the link in it.",
+        "mfa_required_on" => "MFA is now required for that role: members without an authenticator set one up at their next sign-in.",
+        "mfa_required_off" => "MFA is no longer required for that role.",
+        "role_created" => "The role was added.",
+        "granted" => "The reset permission is active. The covered people can now sign in with their password and set up a new authenticator.",
+        "revoked" => "The reset permission was revoked.",
+        "customer_created" => "The customer was created and its first admin invited by email.",
+        "password_set" => "Your password is set. Sign in to continue.",
         _ => "",
     }
 }
@@ -62,10 +81,15 @@ where
 /// Focuses an input when it appears. `autofocus` only works on a full page
 /// load; after client-side navigation keyboard and screen-reader users would
 /// otherwise be left at the top of the page.
-pub fn focus_on_mount(node: NodeRef<leptos::html::Input>) {
+pub fn focus_on_mount<E>(node: NodeRef<E>)
+where
+    E: leptos::html::ElementType,
+    E::Output: AsRef<leptos::web_sys::HtmlElement> + Clone + 'static,
+    NodeRef<E>: Get<Value = Option<E::Output>>,
+{
     Effect::new(move || {
-        if let Some(input) = node.get() {
-            let _ = input.focus();
+        if let Some(element) = node.get() {
+            let _ = element.as_ref().focus();
         }
     });
 }
@@ -128,6 +152,10 @@ pub fn SignedInHeader(me: Me) -> impl IntoView {
         <header class="topbar">
             <Brand/>
             <nav aria-label="Account">
+                {me.can_admin.then(|| view! { <a href="/admin">"Administration"</a> })}
+                {me.can_manage_customers.then(|| view! { <a href="/msp/customers">"Customers"</a> })}
+                {me.can_read_audit.then(|| view! { <a href="/audit">"Audit log"</a> })}
+                <a href="/account">"My Account"</a>
                 <a href="/profile">"My Profile"</a>
                 <span class="who">
                     <span class="visually-hidden">"Signed in as "</span>

@@ -1,6 +1,8 @@
 //! The Gatehouse web app: pages, components and server functions, compiled
 //! twice — for the server (`ssr`) and for the browser (`hydrate`).
 
+pub mod admin;
+pub mod admin_pages;
 pub mod api;
 pub mod components;
 pub mod error;
@@ -11,6 +13,7 @@ use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
+use admin_pages::*;
 use pages::*;
 
 /// The HTML document around the app (server only). Every inline script gets
@@ -56,6 +59,12 @@ pub fn App() -> impl IntoView {
                     <Route path=path!("/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
                     <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
                     <Route path=path!("/confirm-identity") view=ConfirmIdentityPage ssr=SsrMode::Async/>
+                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/admin/roles") view=AdminRolesPage ssr=SsrMode::Async/>
+                    <Route path=path!("/msp/customers") view=CustomersPage ssr=SsrMode::Async/>
+                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                    <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
                 </Routes>
             </main>
         </Router>

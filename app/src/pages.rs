@@ -268,7 +268,7 @@ pub fn EnrollPage() -> impl IntoView {
 fn EnrollView(view: EnrollmentView) -> impl IntoView {
     let action = ServerAction::<ConfirmEnrollment>::new();
     let error = error_signal(action);
-    let at_sign_in = view.me.is_none();
+
     view! {
         {match view.me.clone() {
             Some(me) => view! { <SignedInHeader me/> }.into_any(),
@@ -276,15 +276,14 @@ fn EnrollView(view: EnrollmentView) -> impl IntoView {
         }}
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"Set up your authenticator app"</h1>
-            {match (at_sign_in, view.recovery) {
-                (true, true) => Some(view! {
-                    <p class="alert info">"You signed in with your email. Set up your authenticator app again to finish: your old authenticator and recovery codes stop working."</p>
-                }.into_any()),
-                (true, false) => Some(view! {
-                    <p class="alert info">"Your organization requires two-step verification. Set it up now to finish signing in."</p>
-                }.into_any()),
-                _ => None,
-            }}
+            {view.reason.as_deref().map(|reason| {
+                let text = match reason {
+                    "recovery" => "You signed in with your email. Set up your authenticator app again to finish: your old authenticator and recovery codes stop working.",
+                    "reset_permission" => "You are resetting your multi-factor authentication. Set up your new authenticator app to finish: your old authenticators and recovery codes stop working, and you get new recovery codes.",
+                    _ => "Your organization requires two-step verification. Set it up now to finish signing in.",
+                };
+                view! { <p class="alert info">{text}</p> }
+            })}
             <ol class="steps">
                 <li>
                     <h2>"Install an authenticator app"</h2>

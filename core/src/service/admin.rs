@@ -267,6 +267,13 @@ impl Gatehouse {
         })
     }
 
+    /// The organizations the actor administers: their own and everything below.
+    pub async fn admin_orgs(&self, actor_id: i64) -> Result<Vec<store::Org>> {
+        let actor = self.actor(actor_id).await?;
+        scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "Organization"))?;
+        Ok(store::subtree_orgs(&mut *self.conn().await?, actor.org_id).await?)
+    }
+
     pub async fn admin_user(&self, actor_id: i64, user_id: i64) -> Result<UserSummary> {
         let actor = self.actor(actor_id).await?;
         let mut c = self.conn().await?;

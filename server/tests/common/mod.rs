@@ -253,6 +253,95 @@ impl Server {
         Reply::from(req.call())
     }
 
+    /// Any method (PATCH, DELETE…) with an optional JSON body.
+    pub fn call(
+        &self,
+        method: &str,
+        path: &str,
+        body: Option<Value>,
+        bearer: Option<&str>,
+    ) -> Reply {
+        let mut req = ureq::request(method, &self.url(path));
+        if let Some(token) = bearer {
+            req = req.set("Authorization", &format!("Bearer {token}"));
+        }
+        Reply::from(match body {
+            Some(body) => req.send_json(body),
+            None => req.call(),
+        })
+    }
+
+    /// A number the database answers (ids and counts in tests).
+    pub fn number(&self, query: &str) -> i64 {
+        let url = self.db_url.clone();
+        let query = query.to_string();
+        tokio::runtime::Builder::new_current_thread()
+            .enable_all()
+            .build()
+            .unwrap()
+            .block_on(async move {
+                sqlx::any::install_default_drivers();
+                let pool = sqlx::AnyPool::connect(&url).await.unwrap();
+                let n: i64 = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
+                pool.close().await;
+                n
+            })
+    }
+
+    /// Runs SQL on this server's database (setting up states the API cannot reach quickly).
+    pub fn sql_exec(&self, statement: &str) {
+        sql(&self.db_url, statement);
+    }
+
+    pub fn user_id(&self, email: &str) -> i64 {
+        self.number(&format!("SELECT id FROM users WHERE email = '{email}'"))
+    }
+
+    pub fn org(&self, kind: &str, slug: &str, parent: Option<&str>) {
+        let mut args = vec![
+            "org", "create", "--kind", kind, "--slug", slug, "--name", slug,
+        ];
+        if let Some(parent) = parent {
+            args.extend(["--parent", parent]);
+        }
+        self.cli_ok(&args, None);
+    }
+
+    /// A user of `org` with an authenticator, signed in through the API.
+    pub fn account(&self, org: &str, role: &str) -> Account {
+        let email = self.user_in(org, role);
+        let login = self.login(&email, PASSWORD);
+        let (setup_body, confirm_token, bearer) = match login.json["status"].as_str() {
+            Some("enrollment_required") => {
+                let token = login.json["mfa_token"].as_str().unwrap().to_string();
+                (json!({ "mfa_token": token }), Some(token), None)
+            }
+            Some("authenticated") => (
+                json!({}),
+                None,
+                Some(login.json["access_token"].as_str().unwrap().to_string()),
+            ),
+            _ => panic!("unexpected sign-in: {login:?}"),
+        };
+        let setup = self.post("/api/v1/mfa/totp/setup", setup_body, bearer.as_deref());
+        assert_eq!(setup.status, 200, "{setup:?}");
+        let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+        let mut confirm_body = json!({ "code": totp_now(&secret) });
+        if let Some(token) = &confirm_token {
+            confirm_body["mfa_token"] = json!(token);
+        }
+        let confirm = self.post("/api/v1/mfa/totp/confirm", confirm_body, bearer.as_deref());
+        assert_eq!(confirm.status, 200, "{confirm:?}");
+        let token =
+            bearer.unwrap_or_else(|| confirm.json["access_token"].as_str().unwrap().to_string());
+        Account {
+            id: self.user_id(&email),
+            email,
+            secret,
+            token,
+        }
+    }
+
     pub fn login(&self, email: &str, password: &str) -> Reply {
         self.post(
             "/api/v1/auth/login",
@@ -321,6 +410,15 @@ impl Drop for Server {
         }
         let _ = std::fs::remove_dir_all(&self.dir);
     }
+}
+
+/// A signed-in user with an authenticator.
+#[derive(Debug, Clone)]
+pub struct Account {
+    pub id: i64,
+    pub email: String,
+    pub secret: Vec<u8>,
+    pub token: String,
 }
 
 pub struct Sibling(Child);

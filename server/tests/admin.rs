@@ -1,0 +1,1071 @@
+//! Administration over the JSON API, on SQLite and PostgreSQL: company admins,
+//! partners' reset grants, the audit log — and, for every operation, the same
+//! call against another tenant refused with nothing changed.
+
+mod common;
+
+use common::*;
+use serde_json::{json, Value};
+
+on_both_databases!(
+    user_list_shows_the_subtree_and_searches_filters_and_pages,
+    disable_mfa_ends_access_and_the_user_enrolls_again,
+    disable_mfa_is_refused_across_tenants_and_above_ones_role,
+    role_changes_stay_within_scope_and_rank,
+    unlock_lifts_the_lock_only_within_scope,
+    sign_out_and_deactivation_end_every_token_within_scope,
+    mfa_required_switch_forces_enrollment_and_is_scoped,
+    partner_sees_only_its_customers_and_their_recovery_risk,
+    grant_lets_a_covered_user_reset_once,
+    whole_company_grant_covers_everyone_until_revoked,
+    expired_or_revoked_grant_does_nothing_even_mid_reset,
+    grants_are_refused_across_tenants_and_change_nothing,
+    audit_log_is_scoped_filtered_and_exported_as_csv,
+    invitations_create_users_only_within_scope,
+    partner_creates_a_customer_with_its_first_owner,
+);
+
+/// Two partners and their customers:
+/// platform → msp-a → {acme, globex}; platform → msp-b → {initech}.
+struct World {
+    server: Server,
+    msp_a: Account,
+    msp_b: Account,
+    acme_admin: Account,
+    acme_admin2: Account,
+    acme_member: Account,
+    globex_member: Account,
+    initech_member: Account,
+}
+
+impl World {
+    fn new(backend: Backend) -> Self {
+        let server = Server::start(backend);
+        server.org("partner", "msp-a", None);
+        server.org("partner", "msp-b", None);
+        server.org("company", "acme", Some("msp-a"));
+        server.org("company", "globex", Some("msp-a"));
+        server.org("company", "initech", Some("msp-b"));
+        Self {
+            msp_a: server.account("msp-a", "admin"),
+            msp_b: server.account("msp-b", "admin"),
+            acme_admin: server.account("acme", "admin"),
+            acme_admin2: server.account("acme", "admin"),
+            acme_member: server.account("acme", "member"),
+            globex_member: server.account("globex", "member"),
+            initech_member: server.account("initech", "member"),
+            server,
+        }
+    }
+
+    fn org_id(&self, slug: &str) -> i64 {
+        self.server.number(&format!(
+            "SELECT id FROM organizations WHERE slug = '{slug}'"
+        ))
+    }
+
+    fn role_id(&self, org: &str, role: &str) -> i64 {
+        self.server.number(&format!(
+            "SELECT r.id FROM roles r JOIN organizations o ON o.id = r.org_id WHERE o.slug = '{org}' AND r.name = '{role}'"
+        ))
+    }
+
+    fn factors(&self, who: &Account) -> i64 {
+        self.server.number(&format!(
+            "SELECT COUNT(*) FROM mfa_factors WHERE user_id = {} AND confirmed_at IS NOT NULL",
+            who.id
+        ))
+    }
+
+    fn audit_count(&self, action: &str) -> i64 {
+        self.server.number(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = '{action}'"
+        ))
+    }
+
+    fn post(&self, path: &str, body: Value, by: &Account) -> Reply {
+        self.server.post(path, body, Some(&by.token))
+    }
+
+    fn get(&self, path: &str, by: &Account) -> Reply {
+        self.server.get(path, Some(&by.token))
+    }
+
+    fn emails(reply: &Reply) -> Vec<String> {
+        reply.json["users"]
+            .as_array()
+            .unwrap_or_else(|| panic!("a user list: {reply:?}"))
+            .iter()
+            .map(|u| u["email"].as_str().unwrap().to_string())
+            .collect()
+    }
+}
+
+/// Refused, and as the contract says: 404 where existence must not leak, else 403.
+fn assert_refused(reply: &Reply, status: u16) {
+    assert_eq!(reply.status, status, "{reply:?}");
+    let code = if status == 404 {
+        "not_found"
+    } else {
+        "forbidden"
+    };
+    assert_eq!(reply.json["error"], code, "{reply:?}");
+}
+
+fn user_list_shows_the_subtree_and_searches_filters_and_pages(backend: Backend) {
+    let w = World::new(backend);
+    let list = w.get("/api/v1/admin/users", &w.acme_admin);
+    assert_eq!(list.status, 200, "{list:?}");
+    let mut emails = World::emails(&list);
+    emails.sort();
+    let mut acme = vec![
+        w.acme_admin.email.clone(),
+        w.acme_admin2.email.clone(),
+        w.acme_member.email.clone(),
+    ];
+    acme.sort();
+    assert_eq!(emails, acme, "only Acme's people");
+    assert_eq!(list.json["total"], 3);
+    let row = &list.json["users"].as_array().unwrap()[0];
+    for field in ["mfa", "role", "organization", "locked", "last_sign_in_at"] {
+        assert!(row.get(field).is_some(), "{field} in {row}");
+    }
+    assert_eq!(row["mfa"]["recovery_codes_left"], 10);
+
+    let search = w.get(
+        &format!(
+            "/api/v1/admin/users?q={}",
+            &w.acme_member.email[..10].to_uppercase()
+        ),
+        &w.acme_admin,
+    );
+    assert_eq!(World::emails(&search), vec![w.acme_member.email.clone()]);
+    let wildcard = w.get("/api/v1/admin/users?q=%25", &w.acme_admin);
+    assert_eq!(wildcard.json["total"], 0, "% is matched literally");
+
+    // The partner sees its own people and both customers, never the other partner's.
+    let partner = w.get("/api/v1/admin/users?q=member", &w.msp_a);
+    let found = World::emails(&partner);
+    assert!(found.contains(&w.acme_member.email) && found.contains(&w.globex_member.email));
+    assert!(!found.contains(&w.initech_member.email), "{found:?}");
+    let globex_only = w.get(
+        &format!("/api/v1/admin/users?org={}", w.org_id("globex")),
+        &w.msp_a,
+    );
+    assert_eq!(
+        World::emails(&globex_only),
+        vec![w.globex_member.email.clone()]
+    );
+    let sideways = w.get(
+        &format!("/api/v1/admin/users?org={}", w.org_id("initech")),
+        &w.msp_a,
+    );
+    assert_eq!(sideways.json["total"], 0, "a filter cannot widen the scope");
+
+    // Filters and pages.
+    let admin_role = w.role_id("acme", "admin");
+    let admins = w.get(
+        &format!("/api/v1/admin/users?role={admin_role}"),
+        &w.acme_admin,
+    );
+    assert_eq!(admins.json["total"], 2);
+    let fresh = w.server.user_in("acme", "member");
+    let no_mfa = w.get("/api/v1/admin/users?mfa=off", &w.acme_admin);
+    assert_eq!(World::emails(&no_mfa), vec![fresh.clone()]);
+    assert_eq!(
+        w.get("/api/v1/admin/users?mfa=on", &w.acme_admin).json["total"],
+        3
+    );
+    let page2 = w.get("/api/v1/admin/users?page=2", &w.acme_admin);
+    assert_eq!(page2.json["users"], json!([]));
+    assert_eq!(page2.json["page"], 2);
+    assert_eq!(page2.json["pages"], 1);
+
+    // One user, by id: in scope or "not found".
+    let one = w.get(
+        &format!("/api/v1/admin/users/{}", w.acme_member.id),
+        &w.acme_admin,
+    );
+    assert_eq!(one.json["email"], w.acme_member.email.as_str());
+    assert_refused(
+        &w.get(
+            &format!("/api/v1/admin/users/{}", w.globex_member.id),
+            &w.acme_admin,
+        ),
+        404,
+    );
+
+    // A member may not list anyone; without a token nobody may.
+    assert_refused(&w.get("/api/v1/admin/users", &w.acme_member), 403);
+    assert_eq!(w.server.get("/api/v1/admin/users", None).status, 401);
+}
+
+fn disable_mfa_ends_access_and_the_user_enrolls_again(backend: Backend) {
+    let w = World::new(backend);
+    let target = &w.acme_admin2;
+    let path = format!("/api/v1/admin/users/{}/mfa/disable", target.id);
+    let done = w.post(&path, json!({}), &w.acme_admin);
+    assert_eq!(done.status, 204, "{done:?}");
+    assert_eq!(w.factors(target), 0);
+    assert_eq!(
+        w.server.get("/api/v1/me", Some(&target.token)).status,
+        401,
+        "their tokens end"
+    );
+    let mail = mail_to(&w.server, &target.email);
+    assert!(
+        mail[0].contains("An administrator reset your two-step verification"),
+        "{mail:?}"
+    );
+    // Admins must use MFA: they enroll again at the next sign-in.
+    let login = w.server.login(&target.email, PASSWORD);
+    assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
+    assert_eq!(login.json["reason"], "mfa_required");
+    assert_eq!(w.audit_count("mfa.reset"), 1);
+
+    // A partner admin may do it for a customer's member; the member (MFA optional) signs in.
+    let member = format!("/api/v1/admin/users/{}/mfa/disable", w.globex_member.id);
+    assert_eq!(w.post(&member, json!({}), &w.msp_a).status, 204);
+    let login = w.server.login(&w.globex_member.email, PASSWORD);
+    assert_eq!(login.json["status"], "authenticated", "{login:?}");
+}
+
+fn disable_mfa_is_refused_across_tenants_and_above_ones_role(backend: Backend) {
+    let w = World::new(backend);
+    let path = |who: &Account| format!("/api/v1/admin/users/{}/mfa/disable", who.id);
+    // Sibling company, another partner's customer, the parent partner: not found.
+    for other in [&w.globex_member, &w.initech_member, &w.msp_a] {
+        assert_refused(&w.post(&path(other), json!({}), &w.acme_admin), 404);
+        assert_eq!(w.factors(other), 1, "nothing changed for {}", other.email);
+    }
+    assert_refused(&w.post(&path(&w.initech_member), json!({}), &w.msp_a), 404);
+    assert_refused(&w.post(&path(&w.acme_member), json!({}), &w.msp_b), 404);
+    // A member has no such right; nobody does it to themselves here; nobody above their role.
+    assert_refused(
+        &w.post(&path(&w.acme_admin), json!({}), &w.acme_member),
+        403,
+    );
+    assert_refused(&w.post(&path(&w.acme_admin), json!({}), &w.acme_admin), 403);
+    let owner = w.server.account("acme", "owner");
+    assert_refused(&w.post(&path(&owner), json!({}), &w.acme_admin), 403);
+    assert_eq!(w.factors(&owner), 1);
+    assert_eq!(w.factors(&w.acme_admin), 1);
+    assert_eq!(w.audit_count("mfa.reset"), 0);
+    // Not a user at all: the same answer as another tenant's.
+    assert_refused(
+        &w.post(
+            "/api/v1/admin/users/999999/mfa/disable",
+            json!({}),
+            &w.acme_admin,
+        ),
+        404,
+    );
+}
+
+fn role_changes_stay_within_scope_and_rank(backend: Backend) {
+    let w = World::new(backend);
+    let path = |who: &Account| format!("/api/v1/admin/users/{}/role", who.id);
+    let promoted = w.post(
+        &path(&w.acme_member),
+        json!({ "role": "admin" }),
+        &w.acme_admin,
+    );
+    assert_eq!(promoted.status, 200, "{promoted:?}");
+    assert_eq!(promoted.json["role"]["name"], "admin");
+    assert!(mail_to(&w.server, &w.acme_member.email)[0].contains("changed your role to “admin”"));
+    // Not above one's own role, not oneself.
+    assert_refused(
+        &w.post(
+            &path(&w.acme_admin2),
+            json!({ "role": "owner" }),
+            &w.acme_admin,
+        ),
+        403,
+    );
+    assert_refused(
+        &w.post(
+            &path(&w.acme_admin),
+            json!({ "role": "member" }),
+            &w.acme_admin,
+        ),
+        403,
+    );
+    // Another tenant's user, or a role of another organization.
+    assert_refused(
+        &w.post(
+            &path(&w.globex_member),
+            json!({ "role": "admin" }),
+            &w.acme_admin,
+        ),
+        404,
+    );
+    assert_refused(
+        &w.post(
+            &path(&w.initech_member),
+            json!({ "role": "admin" }),
+            &w.msp_a,
+        ),
+        404,
+    );
+    let globex_admin = w.role_id("globex", "admin");
+    assert_refused(
+        &w.post(
+            &path(&w.acme_admin2),
+            json!({ "role": globex_admin }),
+            &w.acme_admin,
+        ),
+        404,
+    );
+    let bad = w.post(
+        &path(&w.acme_admin2),
+        json!({ "role": "wizard" }),
+        &w.acme_admin,
+    );
+    assert_eq!(bad.status, 400, "{bad:?}");
+    // The partner may make a customer's member its owner.
+    let owner = w.post(
+        &path(&w.globex_member),
+        json!({ "role": "owner" }),
+        &w.msp_a,
+    );
+    assert_eq!(owner.status, 200, "{owner:?}");
+    assert_eq!(w.audit_count("user.role_changed"), 2);
+    let initech_role = w.server.number(&format!(
+        "SELECT r.name = 'member' FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = {}",
+        w.initech_member.id
+    ));
+    assert_eq!(initech_role, 1, "untouched");
+}
+
+/// Five wrong codes lock the second factor.
+fn lock(server: &Server, who: &Account) {
+    let token = server.mfa_token(&who.email);
+    for _ in 0..5 {
+        server.mfa(&token, "totp", &wrong_code(&who.secret));
+    }
+    let again = server.mfa_token(&who.email);
+    let refused = server.mfa(&again, "totp", &totp_now(&who.secret));
+    assert_eq!(refused.status, 429, "{refused:?}");
+}
+
+fn unlock_lifts_the_lock_only_within_scope(backend: Backend) {
+    let w = World::new(backend);
+    lock(&w.server, &w.acme_member);
+    lock(&w.server, &w.globex_member);
+    let locked = w.get("/api/v1/admin/users?locked=true", &w.acme_admin);
+    assert_eq!(World::emails(&locked), vec![w.acme_member.email.clone()]);
+
+    let path = |who: &Account| format!("/api/v1/admin/users/{}/unlock", who.id);
+    assert_refused(
+        &w.post(&path(&w.globex_member), json!({}), &w.acme_admin),
+        404,
+    );
+    assert_refused(&w.post(&path(&w.globex_member), json!({}), &w.msp_b), 404);
+    assert_refused(
+        &w.post(&path(&w.acme_admin), json!({}), &w.acme_member),
+        403,
+    );
+    assert_eq!(
+        w.post(&path(&w.acme_member), json!({}), &w.acme_admin)
+            .status,
+        204
+    );
+
+    let token = w.server.mfa_token(&w.acme_member.email);
+    let signed_in = w
+        .server
+        .mfa(&token, "totp", &totp_next(&w.acme_member.secret));
+    assert_eq!(signed_in.status, 200, "unlocked: {signed_in:?}");
+    let still = w.server.mfa_token(&w.globex_member.email);
+    assert_eq!(
+        w.server
+            .mfa(&still, "totp", &totp_now(&w.globex_member.secret))
+            .status,
+        429,
+        "the other tenant's user stays locked"
+    );
+    assert_eq!(w.audit_count("user.unlocked"), 1);
+}
+
+fn sign_out_and_deactivation_end_every_token_within_scope(backend: Backend) {
+    let w = World::new(backend);
+    let path = |who: &Account, what: &str| format!("/api/v1/admin/users/{}/{what}", who.id);
+    for what in ["sign-out", "deactivate", "reactivate"] {
+        assert_refused(
+            &w.post(&path(&w.globex_member, what), json!({}), &w.acme_admin),
+            404,
+        );
+        assert_refused(
+            &w.post(&path(&w.acme_member, what), json!({}), &w.msp_b),
+            404,
+        );
+    }
+    assert_eq!(
+        w.server
+            .get("/api/v1/me", Some(&w.globex_member.token))
+            .status,
+        200
+    );
+
+    assert_eq!(
+        w.post(&path(&w.acme_member, "sign-out"), json!({}), &w.acme_admin)
+            .status,
+        204
+    );
+    assert_eq!(
+        w.server
+            .get("/api/v1/me", Some(&w.acme_member.token))
+            .status,
+        401
+    );
+
+    assert_eq!(
+        w.post(
+            &path(&w.acme_admin2, "deactivate"),
+            json!({}),
+            &w.acme_admin
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        w.server
+            .get("/api/v1/me", Some(&w.acme_admin2.token))
+            .status,
+        401
+    );
+    let login = w.server.login(&w.acme_admin2.email, PASSWORD);
+    assert_eq!(login.json["error"], "invalid_credentials", "{login:?}");
+    let listed = w.get(
+        &format!("/api/v1/admin/users/{}", w.acme_admin2.id),
+        &w.acme_admin,
+    );
+    assert_eq!(listed.json["active"], false);
+    assert_eq!(
+        w.post(
+            &path(&w.acme_admin2, "reactivate"),
+            json!({}),
+            &w.acme_admin
+        )
+        .status,
+        204
+    );
+    assert_eq!(
+        w.server.login(&w.acme_admin2.email, PASSWORD).json["status"],
+        "mfa_required"
+    );
+}
+
+fn mfa_required_switch_forces_enrollment_and_is_scoped(backend: Backend) {
+    let w = World::new(backend);
+    let roles = w.get("/api/v1/admin/roles", &w.acme_admin);
+    assert_eq!(roles.status, 200, "{roles:?}");
+    let names: Vec<&str> = roles.json["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["owner", "admin", "member"]);
+    assert_eq!(roles.json["roles"][2]["mfa_required"], false);
+    let member_role = roles.json["roles"][2]["id"].as_i64().unwrap();
+
+    let newcomer = w.server.user_in("acme", "member");
+    assert_eq!(
+        w.server.login(&newcomer, PASSWORD).json["status"],
+        "authenticated"
+    );
+    let path = format!("/api/v1/admin/roles/{member_role}");
+    let on = w.server.call(
+        "PATCH",
+        &path,
+        Some(json!({ "mfa_required": true })),
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(on.status, 200, "{on:?}");
+    assert_eq!(on.json["mfa_required"], true);
+    let login = w.server.login(&newcomer, PASSWORD);
+    assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
+    assert_eq!(login.json["reason"], "mfa_required");
+
+    let off = w.server.call(
+        "PATCH",
+        &path,
+        Some(json!({ "mfa_required": false })),
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(off.json["mfa_required"], false);
+    assert_eq!(
+        w.server.login(&newcomer, PASSWORD).json["status"],
+        "authenticated"
+    );
+    assert_eq!(
+        w.audit_count("role.mfa_required_changed"),
+        2,
+        "on and off are both audited"
+    );
+
+    // Another tenant's role, a role above one's own, a member: refused, unchanged.
+    let globex_member_role = w.role_id("globex", "member");
+    let cross = w.server.call(
+        "PATCH",
+        &format!("/api/v1/admin/roles/{globex_member_role}"),
+        Some(json!({ "mfa_required": true })),
+        Some(&w.acme_admin.token),
+    );
+    assert_refused(&cross, 404);
+    assert_refused(
+        &w.server.call(
+            "PATCH",
+            &format!("/api/v1/admin/roles/{}", w.role_id("initech", "member")),
+            Some(json!({ "mfa_required": true })),
+            Some(&w.msp_a.token),
+        ),
+        404,
+    );
+    let owner_role = w.role_id("acme", "owner");
+    assert_refused(
+        &w.server.call(
+            "PATCH",
+            &format!("/api/v1/admin/roles/{owner_role}"),
+            Some(json!({ "mfa_required": false })),
+            Some(&w.acme_admin.token),
+        ),
+        403,
+    );
+    assert_refused(
+        &w.server.call(
+            "PATCH",
+            &path,
+            Some(json!({ "mfa_required": true })),
+            Some(&w.acme_member.token),
+        ),
+        403,
+    );
+    assert_eq!(
+        w.server.number(&format!(
+            "SELECT mfa_required FROM roles WHERE id = {globex_member_role}"
+        )),
+        0
+    );
+    assert_eq!(
+        w.server.number(&format!(
+            "SELECT mfa_required FROM roles WHERE id = {owner_role}"
+        )),
+        1
+    );
+    assert_refused(
+        &w.get(
+            &format!("/api/v1/admin/roles?org={}", w.org_id("globex")),
+            &w.acme_admin,
+        ),
+        404,
+    );
+}
+
+fn partner_sees_only_its_customers_and_their_recovery_risk(backend: Backend) {
+    let w = World::new(backend);
+    // Acme's member uses up every recovery code: one factor, nothing left.
+    w.server.sql_exec(&format!(
+        "UPDATE recovery_codes SET used_at = 1 WHERE user_id = {}",
+        w.acme_member.id
+    ));
+    let list = w.get("/api/v1/msp/customers", &w.msp_a);
+    assert_eq!(list.status, 200, "{list:?}");
+    let customers = list.json["customers"].as_array().unwrap();
+    let names: Vec<&str> = customers
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme", "globex"]);
+    assert_eq!(customers[0]["users"], 3);
+    assert_eq!(customers[0]["users_with_mfa"], 3);
+    assert_eq!(customers[0]["users_who_cannot_recover_alone"], 1);
+    assert_eq!(customers[0]["active_grants"], json!([]));
+    let other = w.get("/api/v1/msp/customers", &w.msp_b);
+    assert_eq!(other.json["customers"].as_array().unwrap().len(), 1);
+    assert_eq!(other.json["customers"][0]["name"], "initech");
+    // A company has no customers.
+    assert_refused(&w.get("/api/v1/msp/customers", &w.acme_admin), 403);
+}
+
+fn grant_path(w: &World, org: &str) -> String {
+    format!("/api/v1/msp/customers/{}/grants", w.org_id(org))
+}
+
+/// Signs in under a grant and sets up a new authenticator; the new secret.
+fn reset_under_grant(server: &Server, who: &Account) -> Vec<u8> {
+    let login = server.login(&who.email, PASSWORD);
+    assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
+    assert_eq!(login.json["reason"], "reset_permission");
+    let token = login.json["mfa_token"].as_str().unwrap();
+    let setup = server.post(
+        "/api/v1/mfa/totp/setup",
+        json!({ "mfa_token": token }),
+        None,
+    );
+    let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+    let confirm = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": token, "code": totp_now(&secret) }),
+        None,
+    );
+    assert_eq!(confirm.status, 200, "{confirm:?}");
+    assert_eq!(confirm.json["status"], "authenticated");
+    assert_eq!(confirm.json["recovery_codes"].as_array().unwrap().len(), 10);
+    secret
+}
+
+fn grant_lets_a_covered_user_reset_once(backend: Backend) {
+    let w = World::new(backend);
+    let grant = w.post(
+        &grant_path(&w, "acme"),
+        json!({ "duration_minutes": 60, "reason": "Lost phone, ticket 4411", "user_ids": [w.acme_member.id] }),
+        &w.msp_a,
+    );
+    assert_eq!(grant.status, 201, "{grant:?}");
+    let expires_at = grant.json["expires_at"].as_i64().unwrap();
+    assert!((expires_at - now() as i64 - 3600).abs() < 30, "{grant:?}");
+    assert!(grant.json["id"].as_i64().is_some());
+    assert!(mail_to(&w.server, &w.acme_member.email)[0].contains("allowed you to reset"));
+    // Visible to the customer's admins and the partner.
+    let customers = w.get("/api/v1/msp/customers", &w.msp_a);
+    assert_eq!(
+        customers.json["customers"][0]["active_grants"][0]["reason"],
+        "Lost phone, ticket 4411"
+    );
+
+    // Not covered: another Acme user still needs the authenticator.
+    assert_eq!(
+        w.server.login(&w.acme_admin2.email, PASSWORD).json["status"],
+        "mfa_required"
+    );
+
+    let old_token = w.acme_member.token.clone();
+    let new_secret = reset_under_grant(&w.server, &w.acme_member);
+    assert_eq!(
+        w.factors(&w.acme_member),
+        1,
+        "the new authenticator replaced the old one"
+    );
+    assert_eq!(
+        w.server.get("/api/v1/me", Some(&old_token)).status,
+        401,
+        "old sessions end"
+    );
+    let mail = mail_to(&w.server, &w.acme_member.email);
+    assert!(
+        mail.iter()
+            .any(|m| m.contains("with the permission msp-a granted")),
+        "{mail:?}"
+    );
+
+    // Used up: the next sign-in asks for the (new) authenticator, and the old one fails.
+    let token = w.server.mfa_token(&w.acme_member.email);
+    assert_eq!(
+        w.server
+            .mfa(&token, "totp", &totp_now(&w.acme_member.secret))
+            .status,
+        401
+    );
+    assert_eq!(
+        w.server.mfa(&token, "totp", &totp_next(&new_secret)).status,
+        200
+    );
+    assert_eq!(w.audit_count("grant.created"), 1);
+    assert_eq!(w.audit_count("grant.used"), 1);
+}
+
+fn whole_company_grant_covers_everyone_until_revoked(backend: Backend) {
+    let w = World::new(backend);
+    let grant = w.post(
+        &grant_path(&w, "acme"),
+        json!({ "reason": "Office phones wiped" }),
+        &w.msp_a,
+    );
+    assert_eq!(grant.status, 201, "{grant:?}");
+    let id = grant.json["id"].as_i64().unwrap();
+    let expires_at = grant.json["expires_at"].as_i64().unwrap();
+    assert!(
+        (expires_at - now() as i64 - 24 * 3600).abs() < 30,
+        "a day by default"
+    );
+    assert!(mail_to(&w.server, &w.acme_admin.email)[0].contains("allowed everyone in your company"));
+
+    reset_under_grant(&w.server, &w.acme_member);
+    assert_eq!(
+        w.server.login(&w.acme_member.email, PASSWORD).json["status"],
+        "mfa_required",
+        "once per user"
+    );
+    assert_eq!(
+        w.server.login(&w.acme_admin2.email, PASSWORD).json["reason"],
+        "reset_permission",
+        "still open for the others"
+    );
+    assert_eq!(
+        w.server.login(&w.globex_member.email, PASSWORD).json["status"],
+        "mfa_required"
+    );
+
+    let revoked = w.server.call(
+        "DELETE",
+        &format!("/api/v1/msp/grants/{id}"),
+        None,
+        Some(&w.msp_a.token),
+    );
+    assert_eq!(revoked.status, 204, "{revoked:?}");
+    assert_eq!(
+        w.server.login(&w.acme_admin2.email, PASSWORD).json["status"],
+        "mfa_required"
+    );
+    let again = w.server.call(
+        "DELETE",
+        &format!("/api/v1/msp/grants/{id}"),
+        None,
+        Some(&w.msp_a.token),
+    );
+    assert_eq!(again.status, 400, "{again:?}");
+    assert!(mail_to(&w.server, &w.acme_admin.email)[0].contains("withdrew"));
+    assert_eq!(w.audit_count("grant.revoked"), 1);
+}
+
+fn expired_or_revoked_grant_does_nothing_even_mid_reset(backend: Backend) {
+    let w = World::new(backend);
+    let grant = w.post(
+        &grant_path(&w, "acme"),
+        json!({ "duration_minutes": 60, "reason": "Ticket 1", "user_ids": [w.acme_member.id, w.acme_admin2.id] }),
+        &w.msp_a,
+    );
+    let id = grant.json["id"].as_i64().unwrap();
+    // Revoked between the password and the new authenticator: the reset fails, the old factor stays.
+    let login = w.server.login(&w.acme_member.email, PASSWORD);
+    let token = login.json["mfa_token"].as_str().unwrap().to_string();
+    let setup = w.server.post(
+        "/api/v1/mfa/totp/setup",
+        json!({ "mfa_token": token }),
+        None,
+    );
+    let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+    w.server.call(
+        "DELETE",
+        &format!("/api/v1/msp/grants/{id}"),
+        None,
+        Some(&w.msp_a.token),
+    );
+    let confirm = w.server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": token, "code": totp_now(&secret) }),
+        None,
+    );
+    assert_eq!(confirm.status, 403, "{confirm:?}");
+    assert_eq!(confirm.json["error"], "grant_ended");
+    assert_eq!(w.factors(&w.acme_member), 1);
+    assert_eq!(
+        w.server
+            .get("/api/v1/me", Some(&w.acme_member.token))
+            .status,
+        200
+    );
+
+    // Expired: the same as none.
+    let grant = w.post(
+        &grant_path(&w, "acme"),
+        json!({ "duration_minutes": 60, "reason": "Ticket 2", "user_ids": [w.acme_admin2.id] }),
+        &w.msp_a,
+    );
+    assert_eq!(grant.status, 201);
+    assert_eq!(
+        w.server.login(&w.acme_admin2.email, PASSWORD).json["reason"],
+        "reset_permission"
+    );
+    w.server.sql_exec("UPDATE reset_grants SET expires_at = 1");
+    assert_eq!(
+        w.server.login(&w.acme_admin2.email, PASSWORD).json["status"],
+        "mfa_required"
+    );
+    let customers = w.get("/api/v1/msp/customers", &w.msp_a);
+    assert_eq!(customers.json["customers"][0]["active_grants"], json!([]));
+}
+
+fn grants_are_refused_across_tenants_and_change_nothing(backend: Backend) {
+    let w = World::new(backend);
+    let body = json!({ "duration_minutes": 60, "reason": "Ticket" });
+    // Another partner's customer, one's own partner organization, the platform.
+    assert_refused(
+        &w.post(&grant_path(&w, "initech"), body.clone(), &w.msp_a),
+        404,
+    );
+    assert_refused(
+        &w.post(&grant_path(&w, "msp-a"), body.clone(), &w.msp_a),
+        404,
+    );
+    assert_refused(
+        &w.post("/api/v1/msp/customers/1/grants", body.clone(), &w.msp_a),
+        404,
+    );
+    // A company admin cannot grant; a partner cannot list another customer's user.
+    assert_refused(
+        &w.post(&grant_path(&w, "globex"), body.clone(), &w.acme_admin),
+        403,
+    );
+    let wrong_user =
+        json!({ "duration_minutes": 60, "reason": "x", "user_ids": [w.globex_member.id] });
+    assert_refused(&w.post(&grant_path(&w, "acme"), wrong_user, &w.msp_a), 404);
+    // Out-of-range durations and empty reasons are refused with a clear message.
+    for bad in [
+        json!({ "duration_minutes": 30, "reason": "x" }),
+        json!({ "duration_minutes": 10081, "reason": "x" }),
+        json!({ "reason": " " }),
+    ] {
+        let reply = w.post(&grant_path(&w, "acme"), bad, &w.msp_a);
+        assert_eq!(reply.status, 400, "{reply:?}");
+        assert!(reply.json["message"].as_str().unwrap().len() > 10);
+    }
+    assert_eq!(
+        w.server.number("SELECT COUNT(*) FROM reset_grants"),
+        0,
+        "nothing was created"
+    );
+
+    // Another partner cannot revoke (or learn of) msp-a's grant.
+    let grant = w.post(&grant_path(&w, "acme"), body, &w.msp_a);
+    let id = grant.json["id"].as_i64().unwrap();
+    let path = format!("/api/v1/msp/grants/{id}");
+    assert_refused(
+        &w.server.call("DELETE", &path, None, Some(&w.msp_b.token)),
+        404,
+    );
+    assert_refused(
+        &w.server
+            .call("DELETE", &path, None, Some(&w.acme_admin.token)),
+        403,
+    );
+    assert_eq!(
+        w.server
+            .number("SELECT COUNT(*) FROM reset_grants WHERE revoked_at IS NULL"),
+        1
+    );
+}
+
+fn audit_log_is_scoped_filtered_and_exported_as_csv(backend: Backend) {
+    let w = World::new(backend);
+    w.post(
+        &format!("/api/v1/admin/users/{}/unlock", w.acme_member.id),
+        json!({}),
+        &w.acme_admin,
+    );
+    w.post(
+        &format!("/api/v1/admin/users/{}/unlock", w.initech_member.id),
+        json!({}),
+        &w.msp_b,
+    );
+
+    let log = w.get("/api/v1/audit", &w.acme_admin);
+    assert_eq!(log.status, 200, "{log:?}");
+    let entries = log.json["entries"].as_array().unwrap();
+    assert!(!entries.is_empty());
+    assert!(
+        entries.iter().all(|e| e["organization"] == "acme"),
+        "only Acme's chain: {entries:?}"
+    );
+    let first = &entries[0];
+    assert_eq!(first["action"], "user.unlocked", "newest first");
+    assert_eq!(first["actor"], w.acme_admin.email.as_str());
+    assert_eq!(first["subject"], w.acme_member.email.as_str());
+    assert!(first["ip"].as_str().unwrap().starts_with("127.0.0.1"));
+    assert!(first["user_agent"].as_str().is_some());
+
+    let partner = w.get("/api/v1/audit?action=login.succeeded", &w.msp_a);
+    let orgs: std::collections::BTreeSet<&str> = partner.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| e["organization"].as_str().unwrap())
+        .collect();
+    assert_eq!(
+        orgs.into_iter().collect::<Vec<_>>(),
+        ["acme", "globex", "msp-a"]
+    );
+    let by_user = w.get(
+        &format!("/api/v1/audit?user={}", w.acme_member.email),
+        &w.acme_admin,
+    );
+    assert!(by_user.json["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor"] == w.acme_member.email.as_str()
+            || e["subject"] == w.acme_member.email.as_str()));
+    let none = w.get("/api/v1/audit?from=2000-01-01&to=2000-01-02", &w.acme_admin);
+    assert_eq!(none.json["total"], 0);
+    let bad = w.get("/api/v1/audit?from=yesterday", &w.acme_admin);
+    assert_eq!(bad.status, 400, "{bad:?}");
+
+    let today = w.get(
+        "/api/v1/audit?format=csv&from=2000-01-01&to=2100-01-01",
+        &w.acme_admin,
+    );
+    assert_eq!(today.status, 200);
+    assert_eq!(
+        today.header("content-type"),
+        Some("text/csv; charset=utf-8")
+    );
+    assert!(today
+        .header("content-disposition")
+        .unwrap()
+        .starts_with("attachment"));
+    let mut lines = today.text.lines();
+    assert_eq!(
+        lines.next(),
+        Some("time_utc,unix_time,organization,actor,subject,action,ip,browser,details")
+    );
+    let rows: Vec<&str> = lines.collect();
+    assert_eq!(rows.len() as i64, log.json["total"].as_i64().unwrap());
+    assert!(rows[0].contains("user.unlocked"));
+    assert!(!today.text.contains("initech"));
+
+    assert_refused(&w.get("/api/v1/audit", &w.acme_member), 403);
+    let verify = w.server.cli_ok(&["audit", "verify"], None);
+    assert!(verify.contains("intact"), "{verify}");
+}
+
+fn invitations_create_users_only_within_scope(backend: Backend) {
+    let w = World::new(backend);
+    let invited = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": "New.Person@Acme.example", "name": "New Person", "role": "member" }),
+        &w.acme_admin,
+    );
+    assert_eq!(invited.status, 201, "{invited:?}");
+    let mail = mail_to(&w.server, "new.person@acme.example");
+    let link = mail[0]
+        .split_whitespace()
+        .find(|word| word.contains("/invite?token="))
+        .expect("an invitation link")
+        .to_string();
+    // Until the password is chosen, the account cannot sign in (and looks like any wrong password).
+    let login = w.server.login("new.person@acme.example", "");
+    assert_eq!(login.json["error"], "invalid_credentials");
+    let listed = w.get(
+        &format!("/api/v1/admin/users/{}", invited.json["id"]),
+        &w.acme_admin,
+    );
+    assert_eq!(listed.json["invited"], true);
+
+    // The page, then the form; the link works once.
+    let path = link.trim_start_matches(&w.server.base).to_string();
+    let token = path.split("token=").nth(1).unwrap().to_string();
+    let page = page(&w.server, &path, None);
+    assert_eq!(page.status, 200);
+    assert!(page.text.contains("new.person@acme.example"));
+    let weak = form(
+        &w.server,
+        "/sfn/accept_invitation",
+        None,
+        &[("token", &token), ("password", "password")],
+    );
+    assert!(
+        weak.header("location").unwrap().contains("error="),
+        "{weak:?}"
+    );
+    let set = form(
+        &w.server,
+        "/sfn/accept_invitation",
+        None,
+        &[("token", &token), ("password", PASSWORD)],
+    );
+    assert_eq!(
+        set.header("location"),
+        Some("/login?notice=password_set"),
+        "{set:?}"
+    );
+    assert_eq!(
+        w.server.login("new.person@acme.example", PASSWORD).json["status"],
+        "authenticated"
+    );
+    let again = form(
+        &w.server,
+        "/sfn/accept_invitation",
+        None,
+        &[("token", &token), ("password", "another long password")],
+    );
+    assert!(
+        again
+            .header("location")
+            .unwrap()
+            .contains("error=link_invalid"),
+        "{again:?}"
+    );
+
+    // Into another tenant, or above one's own role: refused, nobody created.
+    let globex = w.role_id("globex", "member");
+    let cross = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": "x@globex.example", "role": globex }),
+        &w.acme_admin,
+    );
+    assert_refused(&cross, 404);
+    let above = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": "y@acme.example", "role": "owner" }),
+        &w.acme_admin,
+    );
+    assert_refused(&above, 403);
+    let duplicate = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": w.acme_member.email, "role": "member" }),
+        &w.acme_admin,
+    );
+    assert_eq!(duplicate.status, 400, "{duplicate:?}");
+    assert_eq!(
+        w.server.number(
+            "SELECT COUNT(*) FROM users WHERE email IN ('x@globex.example', 'y@acme.example')"
+        ),
+        0
+    );
+}
+
+fn partner_creates_a_customer_with_its_first_owner(backend: Backend) {
+    let w = World::new(backend);
+    let created = w.post(
+        "/api/v1/msp/customers",
+        json!({ "name": "Umbrella Corp", "admin_email": "boss@umbrella.example", "admin_name": "Boss" }),
+        &w.msp_a,
+    );
+    assert_eq!(created.status, 201, "{created:?}");
+    let list = w.get("/api/v1/msp/customers", &w.msp_a);
+    let names: Vec<&str> = list.json["customers"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["name"].as_str().unwrap())
+        .collect();
+    assert_eq!(names, ["acme", "globex", "Umbrella Corp"]);
+    let owner = w.get(
+        &format!("/api/v1/admin/users/{}", created.json["admin_user_id"]),
+        &w.msp_a,
+    );
+    assert_eq!(owner.json["role"]["name"], "owner");
+    assert_eq!(owner.json["organization"]["name"], "Umbrella Corp");
+    assert!(mail_to(&w.server, "boss@umbrella.example")[0].contains("/invite?token="));
+    // The other partner does not see it; a company cannot create customers.
+    assert_eq!(
+        w.get("/api/v1/msp/customers", &w.msp_b).json["customers"]
+            .as_array()
+            .unwrap()
+            .len(),
+        1
+    );
+    let refused = w.post(
+        "/api/v1/msp/customers",
+        json!({ "name": "Evil", "admin_email": "e@evil.example" }),
+        &w.acme_admin,
+    );
+    assert_refused(&refused, 403);
+    assert_eq!(
+        w.server
+            .number("SELECT COUNT(*) FROM organizations WHERE name = 'Evil'"),
+        0
+    );
+}
