@@ -309,10 +309,10 @@ pub async fn admin_user_action(
 #[cfg(feature = "ssr")]
 fn safe_admin_path(back: &str) -> String {
     let back = safe_next(back);
-    if !back.starts_with("/admin") {
+    let (path, query) = back.split_once('?').unwrap_or((back, ""));
+    if path != "/admin" {
         return "/admin".into();
     }
-    let (path, query) = back.split_once('?').unwrap_or((back, ""));
     let kept: Vec<&str> = query
         .split('&')
         .filter(|pair| {
@@ -685,4 +685,21 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Ap
     }
     .await;
     back_on_error(&page, result)
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn admin_actions_return_only_to_the_user_list_without_stale_parameters() {
+        assert_eq!(
+            safe_admin_path("/admin?q=ada&confirm=disable_mfa&user=7&page=2"),
+            "/admin?q=ada&page=2"
+        );
+        assert_eq!(safe_admin_path("/admin?notice=x"), "/admin");
+        assert_eq!(safe_admin_path("/adminq=1"), "/admin");
+        assert_eq!(safe_admin_path("//evil.example/admin"), "/admin");
+        assert_eq!(safe_admin_path("/profile"), "/admin");
+    }
 }

@@ -308,11 +308,13 @@ fn ConfirmUserAction(
     action: ServerAction<AdminUserAction>,
 ) -> impl IntoView {
     let location = use_location();
-    let back = format!(
-        "{}{}",
-        location.pathname.get_untracked(),
-        location.search.get_untracked()
-    );
+    let search = location.search.get_untracked();
+    let search = search.trim_start_matches('?');
+    let back = if search.is_empty() {
+        location.pathname.get_untracked()
+    } else {
+        format!("{}?{search}", location.pathname.get_untracked())
+    };
     let who = user.email.clone();
     let (title, text, danger) = match kind.as_str() {
         "disable_mfa" => (

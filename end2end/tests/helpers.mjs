@@ -13,13 +13,23 @@ function cli(args, input) {
   return execFileSync(binary, args, { env: { ...process.env, ...serverEnv }, input, encoding: 'utf8' });
 }
 
+/** A new organization; its slug. */
+export function createOrg(kind, name, parent) {
+  const slug = `e2e-${crypto.randomBytes(5).toString('hex')}`;
+  cli(['org', 'create', '--kind', kind, '--slug', slug, '--name', name, ...(parent ? ['--parent', parent] : [])]);
+  return slug;
+}
+
+/** A user of `role` in the organization `slug`. */
+export function createUserIn(slug, role) {
+  const email = `${role}-${crypto.randomBytes(5).toString('hex')}@example.com`;
+  cli(['user', 'create', '--org', slug, '--email', email, '--role', role], `${PASSWORD}\n`);
+  return email;
+}
+
 /** A new company with one user of `role` (owner/admin require MFA, member does not). */
 export function createUser(role) {
-  const id = crypto.randomBytes(5).toString('hex');
-  cli(['org', 'create', '--kind', 'company', '--slug', `e2e-${id}`, '--name', `E2E ${id}`]);
-  const email = `${role}-${id}@example.com`;
-  cli(['user', 'create', '--org', `e2e-${id}`, '--email', email, '--role', role], `${PASSWORD}\n`);
-  return email;
+  return createUserIn(createOrg('company', `E2E ${crypto.randomBytes(3).toString('hex')}`), role);
 }
 
 export function base32Decode(text) {
@@ -52,13 +62,27 @@ export function wrongCode(secretBase32) {
 
 /** Enrolls a new owner through the JSON API; the browser then signs in with the next step's code. */
 export async function enrolledUser(request) {
-  const email = createUser('owner');
+  return enrolled(request, createUser('owner'));
+}
+
+/** Gives `email` an authenticator through the JSON API (at sign-in, or signed in when MFA is optional). */
+export async function enrolled(request, email) {
   const login = await (await request.post('/api/v1/auth/login', { data: { email, password: PASSWORD } })).json();
-  const setup = await (await request.post('/api/v1/mfa/totp/setup', { data: { mfa_token: login.mfa_token } })).json();
-  const confirm = await request.post('/api/v1/mfa/totp/confirm', { data: { mfa_token: login.mfa_token, code: totp(setup.secret) } });
+  const bearer = login.access_token ? { Authorization: `Bearer ${login.access_token}` } : {};
+  const attempt = login.mfa_token ? { mfa_token: login.mfa_token } : {};
+  const setup = await (await request.post('/api/v1/mfa/totp/setup', { data: attempt, headers: bearer })).json();
+  const confirm = await request.post('/api/v1/mfa/totp/confirm', { data: { ...attempt, code: totp(setup.secret) }, headers: bearer });
   expect(confirm.status()).toBe(200);
   const body = await confirm.json();
   return { email, secret: setup.secret, codes: body.recovery_codes };
+}
+
+/** Password, then the authenticator's next code (the current one was used to enroll). */
+export async function signInWithCode(page, { email, secret }) {
+  await signIn(page, email);
+  await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
 }
 
 export async function signIn(page, email) {
@@ -71,6 +95,28 @@ export async function signIn(page, email) {
 /** Waits until the WASM bundle has hydrated the page, when JavaScript is on. */
 export async function hydrated(page) {
   await page.waitForFunction(() => window.__GATEHOUSE_HYDRATED__ === true);
+}
+
+export async function codesOnPage(page) {
+  return (await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts()).map((c) => c.trim());
+}
+
+export async function saveCodesAndContinue(page) {
+  await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+}
+
+export async function enrollOnPage(page, { expectCodes = true } = {}) {
+  await expect(page).toHaveURL(/\/enroll$/);
+  await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
+  const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
+  await hydrated(page);
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  const next = expectCodes ? 'Save your recovery codes' : 'My Profile';
+  await expect(page.getByRole('heading', { name: next })).toBeVisible();
+  return secret;
 }
 
 export const test = base.extend({

@@ -1,28 +1,6 @@
 // The screens of sign-in and of My Profile, in Chromium with JavaScript on.
-import { test, expect, createUser, enrolledUser, signIn, totp, wrongCode, hydrated, PASSWORD } from './helpers.mjs';
+import { test, expect, createUser, enrolledUser, signIn, totp, wrongCode, hydrated, PASSWORD, codesOnPage, saveCodesAndContinue, enrollOnPage } from './helpers.mjs';
 import fs from 'node:fs';
-
-async function codesOnPage(page) {
-  return (await page.getByRole('list', { name: 'Recovery codes' }).getByRole('listitem').allInnerTexts()).map((c) => c.trim());
-}
-
-async function saveCodesAndContinue(page) {
-  await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
-  await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
-}
-
-async function enrollOnPage(page, { expectCodes = true } = {}) {
-  await expect(page).toHaveURL(/\/enroll$/);
-  await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
-  const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
-  await hydrated(page);
-  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
-  await page.getByRole('button', { name: 'Verify' }).click();
-  const next = expectCodes ? 'Save your recovery codes' : 'My Profile';
-  await expect(page.getByRole('heading', { name: next })).toBeVisible();
-  return secret;
-}
 
 test('a new user enrolls by reading the secret shown on the page, then downloads the codes', async ({ page }) => {
   const email = createUser('owner');

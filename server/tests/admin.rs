@@ -331,7 +331,7 @@ fn role_changes_stay_within_scope_and_rank(backend: Backend) {
     assert_eq!(owner.status, 200, "{owner:?}");
     assert_eq!(w.audit_count("user.role_changed"), 2);
     let initech_role = w.server.number(&format!(
-        "SELECT r.name = 'member' FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = {}",
+        "SELECT CASE WHEN r.name = 'member' THEN 1 ELSE 0 END FROM users u JOIN roles r ON r.id = u.role_id WHERE u.id = {}",
         w.initech_member.id
     ));
     assert_eq!(initech_role, 1, "untouched");

@@ -124,7 +124,7 @@ pub async fn org_path(c: &mut Conn, org_id: i64) -> Result<Vec<i64>> {
 pub async fn subtree_orgs(c: &mut Conn, root: i64) -> Result<Vec<Org>> {
     let sql = format!(
         "{SUBTREE} SELECT o.id, o.kind, o.slug, o.name, o.parent_id FROM organizations o JOIN sub ON sub.id = o.id \
-         ORDER BY CASE WHEN o.id = $1 THEN 0 ELSE 1 END, o.name"
+         ORDER BY CASE WHEN o.id = $1 THEN 0 ELSE 1 END, lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(root).fetch_all(&mut *c).await?;
     Ok(rows
@@ -421,7 +421,7 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} > 0), \
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} = 1 \
               AND NOT EXISTS (SELECT 1 FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL)) \
-         FROM organizations o JOIN sub ON sub.id = o.id WHERE o.kind = 'company' ORDER BY o.name"
+         FROM organizations o JOIN sub ON sub.id = o.id WHERE o.kind = 'company' ORDER BY lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
     Ok(rows

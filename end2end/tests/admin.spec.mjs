@@ -1,0 +1,143 @@
+// Administration in Chromium: the MSP's reset grant used from My Account, a
+// company admin disabling a user's MFA, the MFA-required switch, the audit log.
+import fs from 'node:fs';
+import {
+  test, expect, createOrg, createUserIn, enrolled, signIn, signInWithCode, hydrated,
+  enrollOnPage, codesOnPage, saveCodesAndContinue, totp,
+} from './helpers.mjs';
+
+async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+}
+
+test('the MSP grants a reset; the customer resets from My Account and enrolls a new device', async ({ page, request }) => {
+  const partner = createOrg('partner', 'Northwind IT');
+  const company = createOrg('company', 'Contoso Ltd', partner);
+  const msp = await enrolled(request, createUserIn(partner, 'admin'));
+  const user = await enrolled(request, createUserIn(company, 'member'));
+  const bystander = await enrolled(request, createUserIn(company, 'member'));
+
+  await signInWithCode(page, msp);
+  await page.getByRole('link', { name: 'Customers' }).click();
+  await expect(page.getByRole('heading', { name: 'Customers' })).toBeVisible();
+  await hydrated(page);
+  const row = page.getByRole('row').filter({ hasText: 'Contoso Ltd' });
+  await expect(row.getByRole('cell').first()).toHaveText('2');
+  await row.getByRole('button', { name: 'Grant MFA reset permission' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Grant MFA reset permission to Contoso Ltd' });
+  await expect(dialog).toBeVisible();
+  await expect(dialog.getByLabel('Duration')).toBeFocused();
+  await dialog.getByLabel('Duration').selectOption({ label: '4 hours' });
+  await dialog.getByLabel('Reason').fill('Lost phone, ticket 4411');
+  await dialog.getByRole('radio', { name: 'Only the people chosen below' }).check();
+  await dialog.getByRole('checkbox', { name: user.email }).check();
+  await dialog.getByRole('button', { name: 'Grant' }).click();
+  await expect(page.getByText('The reset permission is active.')).toBeVisible();
+  await expect(row).toContainText(user.email);
+  await expect(row).toContainText('Lost phone, ticket 4411');
+  await expect(row.getByRole('button', { name: 'Revoke' })).toBeVisible();
+  await signOut(page);
+
+  // The covered user signs in with the password only and lands on My Account.
+  await signIn(page, user.email);
+  await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
+  await expect(page.getByText('Northwind IT allowed you to reset your multi-factor authentication')).toBeVisible();
+  await hydrated(page);
+  await page.getByRole('button', { name: 'Reset multi-factor authentication' }).click();
+  await expect(page.getByText('You are resetting your multi-factor authentication.')).toBeVisible();
+  const newSecret = await enrollOnPage(page);
+  expect(await codesOnPage(page)).toHaveLength(10);
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('button', { name: 'Download' }).click();
+  expect((await downloading).suggestedFilename()).toBe('gatehouse-recovery-codes.txt');
+  await saveCodesAndContinue(page);
+  await expect(page.getByRole('table').getByRole('row')).toHaveCount(2); // header + the one new authenticator
+  await page.getByRole('link', { name: 'My Account' }).click();
+  await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Reset multi-factor authentication' })).toHaveCount(0);
+  await signOut(page);
+
+  // Used up: the next sign-in asks for the new authenticator; the old one no longer works.
+  await signIn(page, user.email);
+  await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(user.secret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(newSecret, 1));
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await signOut(page);
+
+  // Someone the grant did not cover still needs their authenticator.
+  await signIn(page, bystander.email);
+  await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+});
+
+test('a company admin disables a user\'s MFA and the user enrolls again; the audit log shows it', async ({ page, request }) => {
+  const company = createOrg('company', 'Fabrikam');
+  const admin = await enrolled(request, createUserIn(company, 'admin'));
+  const colleague = await enrolled(request, createUserIn(company, 'admin'));
+
+  await signInWithCode(page, admin);
+  await page.getByRole('link', { name: 'Administration' }).click();
+  await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'Users' })).toBeVisible();
+  await expect(page.getByRole('link', { name: 'User roles' })).toBeVisible();
+  await hydrated(page);
+  await page.getByLabel('Search by email or name').fill(colleague.email);
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const row = page.getByRole('row').filter({ hasText: colleague.email });
+  await expect(row).toContainText('On · 1 authenticator');
+  await expect(page.getByRole('row')).toHaveCount(2);
+  await row.getByRole('button', { name: 'Disable MFA' }).click();
+  const dialog = page.getByRole('dialog', { name: `Disable MFA for ${colleague.email}?` });
+  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('Multi-factor authentication was disabled for that user.')).toBeVisible();
+  await expect(row).toContainText('Off');
+  await expect(row.getByRole('button', { name: 'Disable MFA' })).toHaveCount(0);
+
+  await page.getByRole('link', { name: 'Audit log' }).click();
+  await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
+  await page.getByLabel('Action').selectOption('mfa.reset');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  const entry = page.getByRole('row').filter({ hasText: 'mfa.reset' });
+  await expect(entry).toHaveCount(1);
+  await expect(entry).toContainText(admin.email);
+  await expect(entry).toContainText(colleague.email);
+  const downloading = page.waitForEvent('download');
+  await page.getByRole('link', { name: 'Download CSV' }).click();
+  const csv = fs.readFileSync(await (await downloading).path(), 'utf8');
+  expect(csv.split('\n')[0]).toBe('time_utc,unix_time,organization,actor,subject,action,ip,browser,details');
+  expect(csv).toContain('mfa.reset');
+  await signOut(page);
+
+  // Admins must use MFA: the colleague sets up a new authenticator at sign-in.
+  await signIn(page, colleague.email);
+  await enrollOnPage(page);
+  await saveCodesAndContinue(page);
+});
+
+test('turning "MFA required" on for members sends them to enrollment', async ({ page, request }) => {
+  const company = createOrg('company', 'Tailspin');
+  const admin = await enrolled(request, createUserIn(company, 'admin'));
+  const member = createUserIn(company, 'member');
+
+  await signInWithCode(page, admin);
+  await page.goto('/admin/roles');
+  await expect(page.getByRole('heading', { name: 'User roles' })).toBeVisible();
+  await hydrated(page);
+  const memberRow = page.getByRole('row').filter({ hasText: /^member/ });
+  const toggle = memberRow.getByRole('switch', { name: 'MFA required' });
+  await expect(toggle).toHaveAttribute('aria-checked', 'false');
+  await toggle.click();
+  await expect(page.getByText('MFA is now required for that role')).toBeVisible();
+  await expect(memberRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'true');
+  await signOut(page);
+
+  await signIn(page, member);
+  await expect(page.getByText('Your organization requires two-step verification.')).toBeVisible();
+  await enrollOnPage(page);
+});
