@@ -317,7 +317,7 @@ fn safe_admin_path(back: &str) -> String {
         .split('&')
         .filter(|pair| {
             !pair.is_empty()
-                && !["confirm=", "user=", "notice=", "error="]
+                && !["confirm=", "user=", "notice=", "error=", "form="]
                     .iter()
                     .any(|k| pair.starts_with(k))
         })

@@ -60,7 +60,12 @@ fn Pager(page: i64, pages: i64, total: i64, noun: &'static str) -> impl IntoView
         let kept: Vec<String> = search
             .trim_start_matches('?')
             .split('&')
-            .filter(|p| !p.is_empty() && !p.starts_with("page=") && !p.starts_with("notice="))
+            .filter(|p| {
+                !p.is_empty()
+                    && !["page=", "notice=", "error=", "form="]
+                        .iter()
+                        .any(|k| p.starts_with(k))
+            })
             .map(str::to_string)
             .chain([format!("page={to}")])
             .collect();
@@ -231,7 +236,7 @@ fn ActionButton(
     let kept: Vec<(String, String)> = query
         .get_untracked()
         .into_iter()
-        .filter(|(k, _)| !matches!(k.as_ref(), "confirm" | "user" | "notice" | "error"))
+        .filter(|(k, _)| !matches!(k.as_ref(), "confirm" | "user" | "notice" | "error" | "form"))
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     view! {

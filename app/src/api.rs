@@ -137,7 +137,11 @@ pub mod ssr {
             }
             if accepts_html() {
                 let sep = if page.contains('?') { '&' } else { '?' };
-                leptos_axum::redirect(&format!("{page}{sep}error={}", e.code));
+                // `form` names the form that failed, so only its error box shows the message.
+                let from = use_context::<http::request::Parts>()
+                    .and_then(|p| p.uri.path().rsplit('/').next().map(str::to_string))
+                    .unwrap_or_default();
+                leptos_axum::redirect(&format!("{page}{sep}error={}&form={from}", e.code));
             } else if let Some(response) = response {
                 response.set_status(status_of(&e.code));
             }

@@ -68,13 +68,18 @@ where
     S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
     let query = use_query_map();
+    let endpoint = S::PATH.rsplit('/').next().unwrap_or_default();
     Signal::derive(move || match action.value().get() {
         Some(Err(e)) => Some(e.message),
         Some(Ok(())) => None,
-        None => query
-            .read()
-            .get("error")
-            .map(|code| message_for(&code).to_string()),
+        None => {
+            let query = query.read();
+            let mine = query.get("form").is_none_or(|form| form == endpoint);
+            query
+                .get("error")
+                .filter(|_| mine)
+                .map(|code| message_for(&code).to_string())
+        }
     })
 }
 

@@ -1,5 +1,5 @@
-// Sign-in pages work before hydration and without JavaScript at all.
-import { test, expect, enrolledUser, signIn, totp, wrongCode } from './helpers.mjs';
+// Sign-in and administration pages work before hydration and without JavaScript at all.
+import { test, expect, enrolledUser, enrolled, createOrg, createUserIn, signIn, signInWithCode, totp, wrongCode } from './helpers.mjs';
 
 test('signs in with a wrong code, then a right one, without JavaScript', async ({ page, request }) => {
   const { email, secret, codes } = await enrolledUser(request);
@@ -15,4 +15,35 @@ test('signs in with a wrong code, then a right one, without JavaScript', async (
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.getByRole('button', { name: 'Sign out' }).click();
   await expect(page.getByText('You are signed out.')).toBeVisible();
+});
+
+test('an MSP grants a reset to chosen people and a company admin disables MFA, without JavaScript', async ({ page, request }) => {
+  const partner = createOrg('partner', 'Plain IT');
+  const company = createOrg('company', 'Plain Co', partner);
+  const msp = await enrolled(request, createUserIn(partner, 'admin'));
+  const colleague = await enrolled(request, createUserIn(company, 'admin'));
+  const member = await enrolled(request, createUserIn(company, 'member'));
+
+  await signInWithCode(page, msp);
+  await page.goto('/msp/customers');
+  await page.getByRole('row').filter({ hasText: 'Plain Co' }).getByRole('button', { name: 'Grant MFA reset permission' }).click();
+  const dialog = page.getByRole('dialog');
+  // Chosen people without anyone ticked: a clear refusal, nothing granted.
+  await dialog.getByLabel('Reason').fill('Ticket 77');
+  await dialog.getByRole('radio', { name: 'Only the people chosen below' }).check();
+  await dialog.getByRole('button', { name: 'Grant' }).click();
+  await expect(page.getByText('Choose at least one person')).toBeVisible();
+  await page.getByLabel('Reason').fill('Ticket 77');
+  await page.getByRole('radio', { name: 'Only the people chosen below' }).check();
+  await page.getByRole('checkbox', { name: member.email }).check();
+  await page.getByRole('button', { name: 'Grant', exact: true }).click();
+  await expect(page.getByText('The reset permission is active.')).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: 'Plain Co' })).toContainText(member.email);
+
+  await page.goto('/admin');
+  const row = page.getByRole('row').filter({ hasText: colleague.email });
+  await row.getByRole('button', { name: 'Disable MFA' }).click();
+  await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('Multi-factor authentication was disabled for that user.')).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: colleague.email })).toContainText('Off');
 });

@@ -237,7 +237,10 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
         Some(&session),
         &[("phone", "07700 900123")],
     );
-    assert_eq!(bad.header("location"), Some("/profile?error=invalid"));
+    assert_eq!(
+        bad.header("location"),
+        Some("/profile?error=invalid&form=start_phone")
+    );
     let started = form(
         &server,
         "/sfn/start_phone",
@@ -266,7 +269,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     );
     assert_eq!(
         refused.header("location"),
-        Some("/profile?error=invalid_code")
+        Some("/profile?error=invalid_code&form=verify_phone")
     );
     let me = server.get("/api/v1/me", Some(&api_token));
     assert_eq!(

@@ -243,7 +243,7 @@ fn a_sign_in_link_needs_its_button_in_the_same_browser(backend: Backend) {
         elsewhere
             .header("location")
             .unwrap()
-            .ends_with("error=link_other_browser"),
+            .ends_with("error=link_other_browser&form=complete_link"),
         "{elsewhere:?}"
     );
 
@@ -308,7 +308,7 @@ fn a_sign_in_link_needs_its_button_in_the_same_browser(backend: Backend) {
     assert!(
         late.header("location")
             .unwrap()
-            .ends_with("error=link_invalid"),
+            .ends_with("error=link_invalid&form=complete_link"),
         "{late:?}"
     );
 }

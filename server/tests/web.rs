@@ -198,7 +198,7 @@ fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Bac
     );
     assert_eq!(
         bad.header("location"),
-        Some("/login?error=invalid_credentials")
+        Some("/login?error=invalid_credentials&form=login")
     );
     let shown = page(&server, "/login?error=invalid_credentials", None);
     assert!(shown.text.contains("The email or password is not correct."));
@@ -212,7 +212,7 @@ fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Bac
     );
     assert_eq!(
         wrong.header("location"),
-        Some("/login/mfa?error=invalid_code")
+        Some("/login/mfa?error=invalid_code&form=verify_code")
     );
     let page_html = page(&server, "/login/mfa?error=invalid_code", Some(&pending)).text;
     assert!(page_html.contains("That code is not correct."));
@@ -239,7 +239,7 @@ fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
     );
     assert_eq!(
         refused.header("location"),
-        Some("/profile?reset=1&error=invalid_password")
+        Some("/profile?reset=1&error=invalid_password&form=reset_mfa")
     );
     assert_eq!(
         page(&server, "/profile", Some(&session)).status,

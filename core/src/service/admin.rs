@@ -23,6 +23,13 @@ pub const INVITATION_TTL: i64 = 7 * 24 * 3600;
 /// Custom roles sit between member and admin.
 pub const CUSTOM_ROLE_SENIORITY: i64 = 50;
 
+/// What an administrator did to a user: recorded and announced together.
+struct AdminChange<'a> {
+    action: &'a str,
+    details: serde_json::Value,
+    notice: Notice,
+}
+
 #[derive(Debug, Clone)]
 pub struct UserPage {
     pub users: Vec<UserSummary>,
@@ -206,14 +213,14 @@ impl Gatehouse {
         Ok(role)
     }
 
-    /// Audits an administrator's action on a user, in the user's organization.
-    async fn audit_admin(
+    /// Audits an administrator's change to a user, in the user's organization,
+    /// and tells the user by email, in the change's transaction.
+    async fn record_admin_change(
         &self,
         c: &mut Conn,
         actor: &Actor,
         subject: &UserSummary,
-        action: &str,
-        details: serde_json::Value,
+        change: AdminChange<'_>,
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
@@ -221,11 +228,12 @@ impl Gatehouse {
             org_id: subject.org_id,
             actor_id: Some(actor.user_id),
             subject_id: Some(subject.id),
-            action,
-            details,
+            action: change.action,
+            details: change.details,
         };
         audit::append(c, event, origin, now).await?;
-        Ok(())
+        self.notify_email(c, &subject.email, &change.notice, origin, now)
+            .await
     }
 
     async fn notify_email(
@@ -328,26 +336,15 @@ impl Gatehouse {
         let now = unix_now();
         let mut tx = self.db.begin().await?;
         store::set_user_role(&mut tx, user.id, role.id).await?;
-        self.audit_admin(
-            &mut tx,
-            &actor,
-            &user,
-            "user.role_changed",
-            json!({ "from": user.role, "to": role.name }),
-            origin,
-            now,
-        )
-        .await?;
-        self.notify_email(
-            &mut tx,
-            &user.email,
-            &Notice::RoleChanged {
+        let change = AdminChange {
+            action: "user.role_changed",
+            details: json!({ "from": user.role, "to": role.name }),
+            notice: Notice::RoleChanged {
                 role: role.name.clone(),
             },
-            origin,
-            now,
-        )
-        .await?;
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -362,24 +359,13 @@ impl Gatehouse {
         let mut tx = self.db.begin().await?;
         store::unlock_mfa(&mut tx, user.id).await?;
         store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
-        self.audit_admin(
-            &mut tx,
-            &actor,
-            &user,
-            "user.unlocked",
-            json!({ "was_locked": user.locked }),
-            origin,
-            now,
-        )
-        .await?;
-        self.notify_email(
-            &mut tx,
-            &user.email,
-            &Notice::SecondFactorUnlocked,
-            origin,
-            now,
-        )
-        .await?;
+        let change = AdminChange {
+            action: "user.unlocked",
+            details: json!({ "was_locked": user.locked }),
+            notice: Notice::SecondFactorUnlocked,
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -397,24 +383,13 @@ impl Gatehouse {
         let now = unix_now();
         let mut tx = self.db.begin().await?;
         store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
-        self.audit_admin(
-            &mut tx,
-            &actor,
-            &user,
-            "user.signed_out_everywhere",
-            json!({}),
-            origin,
-            now,
-        )
-        .await?;
-        self.notify_email(
-            &mut tx,
-            &user.email,
-            &Notice::SignedOutEverywhere,
-            origin,
-            now,
-        )
-        .await?;
+        let change = AdminChange {
+            action: "user.signed_out_everywhere",
+            details: json!({}),
+            notice: Notice::SignedOutEverywhere,
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
         tx.commit().await?;
         Ok(())
     }
@@ -443,16 +418,13 @@ impl Gatehouse {
         } else {
             "user.deactivated"
         };
-        self.audit_admin(&mut tx, &actor, &user, action, json!({}), origin, now)
+        let change = AdminChange {
+            action,
+            details: json!({}),
+            notice: Notice::AccountDisabled { disabled: !active },
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
             .await?;
-        self.notify_email(
-            &mut tx,
-            &user.email,
-            &Notice::AccountDisabled { disabled: !active },
-            origin,
-            now,
-        )
-        .await?;
         tx.commit().await?;
         Ok(())
     }

@@ -7,7 +7,7 @@ use sqlx::any::AnyArguments;
 use sqlx::query::Query;
 use sqlx::{Any, Row};
 
-use super::{Conn, Org, Result};
+use super::{org_from_row, Conn, Org, Result, ORG_COLUMNS};
 use crate::scope::{Actor, Permissions};
 
 /// The organizations at and below `$1`. (PostgreSQL needs the cast to type `$1`.)
@@ -92,18 +92,9 @@ fn contains_pattern(text: &str) -> String {
 // ------------------------------------------------------------- organizations
 
 pub async fn org_by_id(c: &mut Conn, id: i64) -> Result<Option<Org>> {
-    let row =
-        sqlx::query("SELECT id, kind, slug, name, parent_id FROM organizations WHERE id = $1")
-            .bind(id)
-            .fetch_optional(&mut *c)
-            .await?;
-    Ok(row.map(|r| Org {
-        id: r.get(0),
-        kind: r.get(1),
-        slug: r.get(2),
-        name: r.get(3),
-        parent_id: r.get(4),
-    }))
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?;
+    Ok(row.as_ref().map(org_from_row))
 }
 
 /// The organization and its ancestors, root first.
@@ -123,20 +114,11 @@ pub async fn org_path(c: &mut Conn, org_id: i64) -> Result<Vec<i64>> {
 /// The organizations of a subtree, the root first, then by name.
 pub async fn subtree_orgs(c: &mut Conn, root: i64) -> Result<Vec<Org>> {
     let sql = format!(
-        "{SUBTREE} SELECT o.id, o.kind, o.slug, o.name, o.parent_id FROM organizations o JOIN sub ON sub.id = o.id \
+        "{SUBTREE} SELECT {ORG_COLUMNS} FROM organizations o JOIN sub ON sub.id = o.id \
          ORDER BY CASE WHEN o.id = $1 THEN 0 ELSE 1 END, lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(root).fetch_all(&mut *c).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Org {
-            id: r.get(0),
-            kind: r.get(1),
-            slug: r.get(2),
-            name: r.get(3),
-            parent_id: r.get(4),
-        })
-        .collect())
+    Ok(rows.iter().map(org_from_row).collect())
 }
 
 // --------------------------------------------------------------------- users
@@ -252,15 +234,18 @@ pub async fn list_users(
         .await?
         .get(0);
     let (lim, off, at) = (w.next_param(), w.next_param() + 1, w.next_param() + 2);
+    // The page's ids first, so the per-user counts below run for 50 rows, not
+    // for every skipped one.
     let sql = format!(
-        "{SUBTREE} SELECT u.id, u.email, u.name, u.org_id, o.name, u.role_id, r.name, r.seniority, u.disabled_at, \
+        "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY u.email LIMIT ${lim} OFFSET ${off}) \
+         SELECT u.id, u.email, u.name, u.org_id, o.name, u.role_id, r.name, r.seniority, u.disabled_at, \
            (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL), \
            (SELECT COUNT(*) FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL), \
            u.last_login_at, CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END, \
            CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END, \
            CASE WHEN u.password_hash = '' THEN 1 ELSE 0 END \
-         {from} JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id{} \
-         ORDER BY u.email LIMIT ${lim} OFFSET ${off}",
+         FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
+         JOIN organizations o ON o.id = u.org_id ORDER BY u.email",
         w.where_sql()
     );
     let rows = w
@@ -416,7 +401,7 @@ pub struct Customer {
 pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
     let factors = "(SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)";
     let sql = format!(
-        "{SUBTREE} SELECT o.id, o.kind, o.slug, o.name, o.parent_id, \
+        "{SUBTREE} SELECT {ORG_COLUMNS}, \
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL), \
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} > 0), \
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} = 1 \
@@ -427,13 +412,7 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
     Ok(rows
         .into_iter()
         .map(|r| Customer {
-            org: Org {
-                id: r.get(0),
-                kind: r.get(1),
-                slug: r.get(2),
-                name: r.get(3),
-                parent_id: r.get(4),
-            },
+            org: org_from_row(&r),
             users: r.get(5),
             mfa_users: r.get(6),
             stranded_users: r.get(7),

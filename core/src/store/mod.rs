@@ -34,19 +34,23 @@ pub const BUILTIN_ROLES: [(&str, i64, &str); 3] = [
 ];
 const ALL_PERMISSIONS: &str = "users.read users.manage users.mfa_reset roles.manage customers.manage grants.manage audit.read";
 
-pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
-    let row =
-        sqlx::query("SELECT id, kind, slug, name, parent_id FROM organizations WHERE slug = $1")
-            .bind(slug)
-            .fetch_optional(&mut *c)
-            .await?;
-    Ok(row.map(|r| Org {
+/// The columns [`org_from_row`] reads first, for a query on `organizations o`.
+const ORG_COLUMNS: &str = "o.id, o.kind, o.slug, o.name, o.parent_id";
+
+fn org_from_row(r: &sqlx::any::AnyRow) -> Org {
+    Org {
         id: r.get(0),
         kind: r.get(1),
         slug: r.get(2),
         name: r.get(3),
         parent_id: r.get(4),
-    }))
+    }
+}
+
+pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = $1");
+    let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut *c).await?;
+    Ok(row.as_ref().map(org_from_row))
 }
 
 /// Creates an organization with its built-in roles and an empty audit chain.
