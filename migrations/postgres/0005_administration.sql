@@ -18,6 +18,8 @@ UPDATE roles SET seniority = 10 WHERE name = 'member' AND builtin = 1;
 
 CREATE INDEX organizations_parent ON organizations (parent_id);
 CREATE INDEX users_role ON users (role_id);
+-- The user list pages through one organization by email.
+CREATE INDEX users_org_email ON users (org_id, email);
 CREATE INDEX audit_log_subject ON audit_log (subject_id, at);
 
 -- A partner's time-limited permission for one customer company (all of its

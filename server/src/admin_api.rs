@@ -29,7 +29,7 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/sign-out", post(sign_out))
         .route("/admin/users/{id}/deactivate", post(deactivate))
         .route("/admin/users/{id}/reactivate", post(reactivate))
-        .route("/admin/roles", get(roles))
+        .route("/admin/roles", get(roles).post(create_role))
         .route("/admin/roles/{id}", patch(patch_role))
         .route("/msp/customers", get(customers).post(create_customer))
         .route("/msp/customers/{org_id}/grants", post(grant))
@@ -242,6 +242,47 @@ async fn roles(State(s): State<AppState>, bearer: Bearer, Query(q): Query<OrgQue
         "roles": roles.iter().map(role_json).collect::<Vec<_>>(),
     }))
     .into_response())
+}
+
+#[derive(Deserialize)]
+struct NewRoleBody {
+    name: String,
+    #[serde(default)]
+    permissions: Vec<String>,
+    #[serde(default = "yes")]
+    mfa_required: bool,
+}
+
+fn yes() -> bool {
+    true
+}
+
+async fn create_role(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Body(b): Body<NewRoleBody>,
+) -> ApiResult {
+    use gatehouse_core::scope::{Permission, Permissions};
+    let mut chosen = Vec::with_capacity(b.permissions.len());
+    for name in &b.permissions {
+        chosen.push(
+            Permission::parse(name)
+                .ok_or_else(|| AuthError::Invalid(format!("Unknown permission “{name}”.")))?,
+        );
+    }
+    require_fresh(&s.gatehouse, &bearer).await?;
+    let id = s
+        .gatehouse
+        .admin_create_role(
+            bearer.user_id,
+            &b.name,
+            &Permissions::from_iter(chosen),
+            b.mfa_required,
+            &origin,
+        )
+        .await?;
+    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
 
 #[derive(Deserialize)]

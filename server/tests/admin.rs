@@ -23,6 +23,8 @@ on_both_databases!(
     audit_log_is_scoped_filtered_and_exported_as_csv,
     invitations_create_users_only_within_scope,
     partner_creates_a_customer_with_its_first_owner,
+    custom_roles_hold_only_the_creators_permissions,
+    browser_forms_send_lists_and_admins_see_their_partners_grant,
 );
 
 /// Two partners and their customers:
@@ -1068,4 +1070,198 @@ fn partner_creates_a_customer_with_its_first_owner(backend: Backend) {
             .number("SELECT COUNT(*) FROM organizations WHERE name = 'Evil'"),
         0
     );
+}
+
+fn custom_roles_hold_only_the_creators_permissions(backend: Backend) {
+    let w = World::new(backend);
+    let made = w.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "Helpdesk", "permissions": ["users.read", "audit.read"] }),
+        &w.acme_admin,
+    );
+    assert_eq!(made.status, 201, "{made:?}");
+    let roles = w.get("/api/v1/admin/roles", &w.acme_admin);
+    let helpdesk = roles.json["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == "helpdesk")
+        .cloned()
+        .expect("listed");
+    assert_eq!(helpdesk["builtin"], false);
+    assert_eq!(helpdesk["mfa_required"], true);
+    assert_eq!(helpdesk["permissions"], json!(["users.read", "audit.read"]));
+    // A helpdesk member sees users but cannot change them.
+    let agent = w.server.account("acme", "member");
+    w.post(
+        &format!("/api/v1/admin/users/{}/role", agent.id),
+        json!({ "role": "helpdesk" }),
+        &w.acme_admin,
+    );
+    let agent_token = w.server.mfa(
+        &w.server.mfa_token(&agent.email),
+        "totp",
+        &totp_next(&agent.secret),
+    );
+    let agent_token = agent_token.json["access_token"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    assert_eq!(
+        w.server
+            .get("/api/v1/admin/users", Some(&agent_token))
+            .status,
+        200
+    );
+    let refused = w.server.post(
+        &format!("/api/v1/admin/users/{}/unlock", w.acme_member.id),
+        json!({}),
+        Some(&agent_token),
+    );
+    assert_refused(&refused, 403);
+    // Nobody hands out permissions they lack; names are unique; members cannot create roles.
+    let escalate = w.server.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "boss", "permissions": ["users.manage"] }),
+        Some(&agent_token),
+    );
+    assert_refused(&escalate, 403);
+    let twice = w.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "helpdesk" }),
+        &w.acme_admin,
+    );
+    assert_eq!(twice.status, 400, "{twice:?}");
+    let unknown = w.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "x1", "permissions": ["root"] }),
+        &w.acme_admin,
+    );
+    assert_eq!(unknown.status, 400, "{unknown:?}");
+    assert_refused(
+        &w.post(
+            "/api/v1/admin/roles",
+            json!({ "name": "mine" }),
+            &w.acme_member,
+        ),
+        403,
+    );
+    assert_eq!(
+        w.server
+            .number("SELECT COUNT(*) FROM roles WHERE builtin = 0"),
+        1
+    );
+}
+
+/// A signed-in browser session (password, then the authenticator's next code).
+fn browser_session(server: &Server, who: &Account) -> String {
+    let pending = password_stage(server, &who.email);
+    let done = form(
+        server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &totp_next(&who.secret))],
+    );
+    assert_eq!(done.header("location"), Some("/"), "{done:?}");
+    session_cookie(&done).expect("a signed-in session")
+}
+
+fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend) {
+    let w = World::new(backend);
+    let member_session = browser_session(&w.server, &w.acme_member);
+    // The grant form posts the chosen people as users[0], users[2]… (unticked boxes leave gaps).
+    let msp = browser_session(&w.server, &w.msp_a);
+    let org = w.org_id("acme").to_string();
+    let member = w.acme_member.id.to_string();
+    let admin2 = w.acme_admin2.id.to_string();
+    let granted = form(
+        &w.server,
+        "/sfn/grant_reset",
+        Some(&msp),
+        &[
+            ("org_id", &org),
+            ("duration_minutes", "120"),
+            ("reason", "Ticket 9"),
+            ("who", "users"),
+            ("users[0]", &member),
+            ("users[2]", &admin2),
+        ],
+    );
+    assert_eq!(
+        granted.header("location"),
+        Some("/msp/customers?notice=granted"),
+        "{granted:?}"
+    );
+    assert_eq!(w.server.number("SELECT COUNT(*) FROM reset_grant_users"), 2);
+
+    // The customer's admin sees it on the Users page; another company's people do not.
+    let acme = browser_session(&w.server, &w.acme_admin);
+    let users_page = page(&w.server, "/admin", Some(&acme));
+    assert!(
+        users_page.text.contains("MFA reset permission active"),
+        "visible to the customer's admins"
+    );
+    assert!(users_page.text.contains("Ticket 9"));
+    assert!(
+        !page(&w.server, "/account", Some(&acme))
+            .text
+            .contains("Reset multi-factor authentication"),
+        "My Account offers the reset only to covered people"
+    );
+
+    // A covered user who is already signed in starts the reset from My Account.
+    let account = page(&w.server, "/account", Some(&member_session));
+    assert!(
+        account.text.contains("Reset multi-factor authentication"),
+        "{}",
+        account.text
+    );
+    let started = form(
+        &w.server,
+        "/sfn/start_account_reset",
+        Some(&member_session),
+        &[],
+    );
+    assert_eq!(started.header("location"), Some("/enroll"), "{started:?}");
+    let globex_admin = w.server.account("globex", "admin");
+    let globex = browser_session(&w.server, &globex_admin);
+    assert!(!page(&w.server, "/admin", Some(&globex))
+        .text
+        .contains("Ticket 9"));
+
+    // The custom-role form posts permissions[i] the same way.
+    let created = form(
+        &w.server,
+        "/sfn/create_role",
+        Some(&acme),
+        &[
+            ("name", "Auditor"),
+            ("permissions[1]", "audit.read"),
+            ("mfa_required", "yes"),
+        ],
+    );
+    assert_eq!(
+        created.header("location"),
+        Some("/admin/roles?notice=role_created"),
+        "{created:?}"
+    );
+    let roles = w.get("/api/v1/admin/roles", &w.acme_admin);
+    assert!(roles.text.contains("\"auditor\""), "{roles:?}");
+    // A browser admin action on another tenant's user: refused, nothing changed.
+    let cross = form(
+        &w.server,
+        "/sfn/admin_user_action",
+        Some(&acme),
+        &[
+            ("action", "disable_mfa"),
+            ("user_id", &w.globex_member.id.to_string()),
+            ("back", "/admin"),
+        ],
+    );
+    assert_eq!(
+        cross.header("location"),
+        Some("/admin?error=not_found&form=admin_user_action"),
+        "{cross:?}"
+    );
+    assert_eq!(w.factors(&w.globex_member), 1);
 }
