@@ -272,18 +272,18 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
                 <span class="email">{u.email.clone()}</span>
                 {(!u.name.is_empty()).then(|| view! { <span class="name">{u.name.clone()}</span> })}
             </th>
-            {many_orgs.then(|| view! { <td>{u.organization.clone()}</td> })}
-            <td>{u.role.clone()}</td>
-            <td>{mfa}</td>
-            <td class=risk_class(u.factors > 0 && u.recovery_codes_left == 0)>{codes}</td>
-            <td>{u.last_sign_in.clone().unwrap_or_else(|| "Never".into())}</td>
+            {many_orgs.then(|| view! { <td data-label="Organization">{u.organization.clone()}</td> })}
+            <td data-label="Role">{u.role.clone()}</td>
+            <td data-label="MFA">{mfa}</td>
+            <td data-label="Recovery codes" class=risk_class(u.factors > 0 && u.recovery_codes_left == 0)>{codes}</td>
+            <td data-label="Last sign-in">{u.last_sign_in.clone().unwrap_or_else(|| "Never".into())}</td>
             <td>
                 {u.locked.then(|| view! { <span class="badge danger">"Locked"</span> })}
                 {(!u.active).then(|| view! { <span class="badge">"Deactivated"</span> })}
                 {u.invited.then(|| view! { <span class="badge">"Invited"</span> })}
                 {(u.active && !u.locked && !u.invited).then(|| view! { <span class="badge ok">"Active"</span> })}
             </td>
-            <td class="actions">
+            <td><div class="actions">
                 {if own {
                     view! { <a href="/profile">"You: use My Profile"</a> }.into_any()
                 } else {
@@ -299,7 +299,7 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
                         }}
                     }.into_any()
                 }}
-            </td>
+            </div></td>
         </tr>
     }
 }
@@ -458,7 +458,7 @@ fn RolesScreen(
                                         view! { <ul class="plain">{r.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul> }.into_any()
                                     }}
                                 </td>
-                                <td>{r.members}</td>
+                                <td data-label="Members">{r.members}</td>
                                 <td>
                                     <ActionForm action=set>
                                         <input type="hidden" name="role_id" value=r.id.to_string()/>
@@ -563,9 +563,9 @@ fn CustomersScreen(
                         {view.customers.into_iter().map(|c| view! {
                             <tr>
                                 <th scope="row">{c.name.clone()}</th>
-                                <td>{c.users}</td>
-                                <td>{c.mfa_users}</td>
-                                <td class=risk_class(c.stranded_users > 0)>
+                                <td data-label="Users">{c.users}</td>
+                                <td data-label="With MFA">{c.mfa_users}</td>
+                                <td data-label="Could not recover alone" class=risk_class(c.stranded_users > 0)>
                                     {c.stranded_users}
                                     <span class="visually-hidden">" (one authenticator and no recovery code left)"</span>
                                 </td>
