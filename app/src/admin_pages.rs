@@ -714,10 +714,10 @@ fn AuditScreen(view: AuditView) -> impl IntoView {
     let (user, action, from, to) = (param("user"), param("action"), param("from"), param("to"));
     let export = format!(
         "/audit/export.csv?user={}&action={}&from={}&to={}",
-        encode(&user.get_untracked()),
-        encode(&action.get_untracked()),
-        encode(&from.get_untracked()),
-        encode(&to.get_untracked())
+        url_encode(&user.get_untracked()),
+        url_encode(&action.get_untracked()),
+        url_encode(&from.get_untracked()),
+        url_encode(&to.get_untracked())
     );
     view! {
         <SignedInHeader me=view.me.clone()/>
@@ -776,18 +776,6 @@ fn AuditScreen(view: AuditView) -> impl IntoView {
             <Pager page=view.page pages=view.pages total=view.total noun="entries"/>
         </section>
     }
-}
-
-/// Percent-encodes a query value.
-fn encode(text: &str) -> String {
-    text.bytes()
-        .map(|b| match b {
-            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' => {
-                (b as char).to_string()
-            }
-            _ => format!("%{b:02X}"),
-        })
-        .collect()
 }
 
 // -------------------------------------------------------------- My Account

@@ -207,6 +207,7 @@ pub mod ssr {
         let uid = require_user(s).await?;
         let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
         if unix_now() - auth_at > gatehouse().settings.step_up_seconds {
+            let next = crate::components::url_encode(next);
             leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
             return Err(AppError::new(
                 "step_up_required",
@@ -705,7 +706,10 @@ pub async fn confirm_identity(
     code: Option<String>,
     next: String,
 ) -> Result<(), AppError> {
-    let page = format!("/confirm-identity?next={}", safe_next_or_root(&next));
+    let page = format!(
+        "/confirm-identity?next={}",
+        crate::components::url_encode(safe_next(&next))
+    );
     let result = async {
         let s = session().await?;
         let uid = require_user(&s).await?;
@@ -724,9 +728,4 @@ pub async fn confirm_identity(
     }
     .await;
     back_on_error(&page, result)
-}
-
-#[cfg(feature = "ssr")]
-fn safe_next_or_root(next: &str) -> String {
-    safe_next(next).to_string()
 }

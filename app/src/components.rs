@@ -7,6 +7,18 @@ use server_fn::ServerFn;
 use crate::api::{Logout, Me};
 use crate::error::AppError;
 
+/// Percent-encodes a query value.
+pub fn url_encode(text: &str) -> String {
+    text.bytes()
+        .map(|b| match b {
+            b'A'..=b'Z' | b'a'..=b'z' | b'0'..=b'9' | b'-' | b'.' | b'_' | b'~' | b'/' => {
+                (b as char).to_string()
+            }
+            _ => format!("%{b:02X}"),
+        })
+        .collect()
+}
+
 /// Messages for error codes carried in the URL after a form post without JavaScript.
 pub fn message_for(code: &str) -> &'static str {
     match code {
@@ -199,5 +211,19 @@ pub fn LoadError(error: AppError) -> impl IntoView {
             <p class="alert error" role="alert">{error.message}</p>
             <p><a href="/login">"Go to sign-in"</a></p>
         </section>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::url_encode;
+
+    #[test]
+    fn query_values_keep_their_own_query_intact() {
+        assert_eq!(
+            url_encode("/admin?q=a b&page=2"),
+            "/admin%3Fq%3Da%20b%26page%3D2"
+        );
+        assert_eq!(url_encode("2026-11-23"), "2026-11-23");
     }
 }
