@@ -32,7 +32,7 @@ const USERS: [DemoUser; 5] = [
         email: "admin@acme.example",
         role: "admin",
         name: "Adam Admin",
-        note: "authenticator already set up (key below)",
+        note: "company admin (Administration, Audit log); authenticator already set up (key below)",
         with_authenticator: true,
     },
     DemoUser {
@@ -56,7 +56,8 @@ const USERS: [DemoUser; 5] = [
         email: "admin@northwind.example",
         role: "admin",
         name: "Nora Northwind",
-        note: "the MSP's admin",
+        note:
+            "the MSP's admin: Customers (grant an MFA reset permission), Administration, Audit log",
         with_authenticator: false,
     },
 ];
