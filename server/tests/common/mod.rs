@@ -62,10 +62,12 @@ fn hex_lower(bytes: &[u8]) -> String {
     bytes.iter().map(|b| format!("{b:02x}")).collect()
 }
 
-/// Runs SQL against a database (setup and tampering in tests).
-pub fn sql(url: &str, statement: &str) {
+/// Runs `work` with a pool on the database at `url` (tests look into it directly).
+fn on_database<T, F: std::future::Future<Output = T>>(
+    url: &str,
+    work: impl FnOnce(sqlx::AnyPool) -> F,
+) -> T {
     let url = url.to_string();
-    let statement = statement.to_string();
     tokio::runtime::Builder::new_current_thread()
         .enable_all()
         .build()
@@ -75,12 +77,21 @@ pub fn sql(url: &str, statement: &str) {
             let pool = sqlx::AnyPool::connect(&url)
                 .await
                 .expect("connect for test SQL");
-            sqlx::raw_sql(&statement)
-                .execute(&pool)
-                .await
-                .expect("test SQL");
+            let out = work(pool.clone()).await;
             pool.close().await;
-        });
+            out
+        })
+}
+
+/// Runs SQL against a database (setup and tampering in tests).
+pub fn sql(url: &str, statement: &str) {
+    let statement = statement.to_string();
+    on_database(url, |pool| async move {
+        sqlx::raw_sql(&statement)
+            .execute(&pool)
+            .await
+            .expect("test SQL");
+    });
 }
 
 pub fn binary() -> &'static str {
@@ -273,19 +284,10 @@ impl Server {
 
     /// A number the database answers (ids and counts in tests).
     pub fn number(&self, query: &str) -> i64 {
-        let url = self.db_url.clone();
         let query = query.to_string();
-        tokio::runtime::Builder::new_current_thread()
-            .enable_all()
-            .build()
-            .unwrap()
-            .block_on(async move {
-                sqlx::any::install_default_drivers();
-                let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-                let n: i64 = sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap();
-                pool.close().await;
-                n
-            })
+        on_database(&self.db_url, |pool| async move {
+            sqlx::query_scalar(&query).fetch_one(&pool).await.unwrap()
+        })
     }
 
     /// Runs SQL on this server's database (setting up states the API cannot reach quickly).
@@ -527,25 +529,14 @@ pub fn password_stage(server: &Server, email: &str) -> String {
 
 /// Texts of the messages queued for `recipient`, newest first.
 pub fn mail_to(server: &Server, recipient: &str) -> Vec<String> {
-    let url = server.db_url.clone();
     let recipient = recipient.to_string();
-    tokio::runtime::Builder::new_current_thread()
-        .enable_all()
-        .build()
-        .unwrap()
-        .block_on(async move {
-            sqlx::any::install_default_drivers();
-            let pool = sqlx::AnyPool::connect(&url).await.unwrap();
-            let rows: Vec<String> = sqlx::query_scalar(
-                "SELECT body_text FROM outbox WHERE recipient = $1 ORDER BY id DESC",
-            )
+    on_database(&server.db_url, |pool| async move {
+        sqlx::query_scalar("SELECT body_text FROM outbox WHERE recipient = $1 ORDER BY id DESC")
             .bind(recipient)
             .fetch_all(&pool)
             .await
-            .unwrap();
-            pool.close().await;
-            rows
-        })
+            .unwrap()
+    })
 }
 
 pub fn now() -> u64 {
