@@ -120,7 +120,7 @@ test('a company admin disables a user\'s MFA and the user enrolls again; the aud
   await saveCodesAndContinue(page);
 });
 
-test('turning "MFA required" on for members sends them to enrollment', async ({ page, request }) => {
+test('turning "MFA required" on for members sends them to enrollment; a custom role is added', async ({ page, request }) => {
   const company = createOrg('company', 'Tailspin');
   const admin = await enrolled(request, createUserIn(company, 'admin'));
   const member = createUserIn(company, 'member');
@@ -135,9 +135,60 @@ test('turning "MFA required" on for members sends them to enrollment', async ({ 
   await toggle.click();
   await expect(page.getByText('MFA is now required for that role')).toBeVisible();
   await expect(memberRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'true');
+
+  await page.getByLabel('Role name').fill('Helpdesk');
+  await page.getByRole('checkbox', { name: 'See users' }).check();
+  await page.getByRole('checkbox', { name: 'Read and export the audit log' }).check();
+  await page.getByRole('button', { name: 'Add role' }).click();
+  await expect(page.getByText('The role was added.')).toBeVisible();
+  const custom = page.getByRole('row').filter({ hasText: 'helpdesk' });
+  await expect(custom).toContainText('Custom');
+  await expect(custom).toContainText('Read and export the audit log');
+  await expect(custom).not.toContainText('Disable a user');
   await signOut(page);
 
   await signIn(page, member);
   await expect(page.getByText('Your organization requires two-step verification.')).toBeVisible();
+  await enrollOnPage(page);
+});
+
+test('a partner adds a customer; its first owner is invited, chooses a password and enrolls', async ({ page, request }) => {
+  const partner = createOrg('partner', 'Woodgrove IT');
+  const msp = await enrolled(request, createUserIn(partner, 'admin'));
+  const owner = `first-owner-${Date.now()}@example.com`;
+
+  await signInWithCode(page, msp);
+  await page.goto('/msp/customers');
+  await hydrated(page);
+  await page.getByLabel('Company name').fill('Litware Inc');
+  await page.getByLabel("First admin's email").fill(owner);
+  await page.getByLabel("First admin's name").fill('Lena Litware');
+  await page.getByRole('button', { name: 'Create customer' }).click();
+  await expect(page.getByText('The customer was created')).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: 'Litware Inc' })).toBeVisible();
+  await signOut(page);
+
+  // The invitation in the mailbox: its link opens the page to choose a password (once).
+  await page.goto('/dev/mailbox');
+  const mail = page.getByRole('article').filter({ hasText: owner }).filter({ hasText: 'You are invited to Gatehouse' }).first();
+  const link = await mail.getByRole('link', { name: /\/invite\?token=/ }).getAttribute('href');
+  await page.goto(link);
+  await expect(page.getByRole('heading', { name: 'Choose your password' })).toBeVisible();
+  await hydrated(page);
+  await expect(page.getByLabel('New password')).toBeFocused();
+  await page.getByLabel('New password').fill('password');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: /common|password/i })).toBeVisible();
+  await page.getByLabel('New password').fill('litware lamps glow softly');
+  await page.getByRole('button', { name: 'Set password' }).click();
+  await expect(page.getByText('Your password is set. Sign in to continue.')).toBeVisible();
+  await page.goto(link);
+  await expect(page.getByText('This invitation link has expired or was already used.')).toBeVisible();
+
+  // Owners must use MFA: the first sign-in sets up the authenticator.
+  await page.goto('/login');
+  await page.getByLabel('Email', { exact: true }).fill(owner);
+  await page.getByLabel('Password', { exact: true }).fill('litware lamps glow softly');
+  await page.getByRole('button', { name: 'Sign in' }).click();
   await enrollOnPage(page);
 });
