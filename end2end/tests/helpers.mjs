@@ -83,6 +83,8 @@ export async function signInWithCode(page, { email, secret }) {
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
+  // Wait for the signed-in page: navigating away earlier would abort the sign-in.
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
 }
 
 export async function signIn(page, email) {
