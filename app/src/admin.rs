@@ -233,23 +233,22 @@ pub async fn admin_users(
         user_id: None,
     };
     let result = gh.admin_users(uid, &filter, page).await?;
-    let actor = gh.actor(uid).await?;
-    let mut orgs = Vec::new();
-    for org in gh.admin_orgs(uid).await? {
-        let (org, roles) = gh.admin_roles(uid, Some(org.id)).await?;
-        orgs.push(OrgRoles {
+    let orgs = gh
+        .admin_role_choices(uid)
+        .await?
+        .into_iter()
+        .map(|(org, roles)| OrgRoles {
             org_id: org.id,
             org_name: org.name,
             roles: roles
                 .into_iter()
-                .filter(|r| org.id != actor.org_id || r.seniority <= actor.seniority)
                 .map(|r| RoleChoice {
                     id: r.id,
                     name: r.name,
                 })
                 .collect(),
-        });
-    }
+        })
+        .collect();
     Ok(UsersView {
         me: me(uid).await?,
         users: result.users.into_iter().map(ssr::user_row).collect(),

@@ -156,14 +156,8 @@ impl Gatehouse {
         user_id: i64,
         permission: Permission,
     ) -> Result<UserSummary> {
+        let user = self.scoped_user(actor, user_id).await?;
         let mut c = self.conn().await?;
-        let filter = UserFilter {
-            user_id: Some(user_id),
-            ..UserFilter::default()
-        };
-        let (mut found, _) =
-            store::list_users(&mut c, actor.org_id, &filter, unix_now(), 1, 0).await?;
-        let user = found.pop().ok_or(AuthError::NotFound("User"))?;
         let target = Target {
             user_id: Some(user.id),
             org_path: store::org_path(&mut c, user.org_id).await?,
@@ -171,6 +165,18 @@ impl Gatehouse {
         };
         scope::may_act_on(actor, permission, &target).map_err(|r| refused(r, "User"))?;
         Ok(user)
+    }
+
+    /// A user in the actor's subtree (the same answer for another tenant's and for nobody).
+    async fn scoped_user(&self, actor: &Actor, user_id: i64) -> Result<UserSummary> {
+        let filter = UserFilter {
+            user_id: Some(user_id),
+            ..UserFilter::default()
+        };
+        let mut c = self.conn().await?;
+        let (mut found, _) =
+            store::list_users(&mut c, actor.org_id, &filter, unix_now(), 1, 0).await?;
+        found.pop().ok_or(AuthError::NotFound("User"))
     }
 
     /// An organization in the actor's subtree that they may use `permission` in.
@@ -275,24 +281,36 @@ impl Gatehouse {
         })
     }
 
-    /// The organizations the actor administers: their own and everything below.
-    pub async fn admin_orgs(&self, actor_id: i64) -> Result<Vec<store::Org>> {
+    /// The organizations the actor administers (their own first, then those
+    /// below), each with the roles the actor may hand out there.
+    pub async fn admin_role_choices(
+        &self,
+        actor_id: i64,
+    ) -> Result<Vec<(store::Org, Vec<RoleRow>)>> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "Organization"))?;
-        Ok(store::subtree_orgs(&mut *self.conn().await?, actor.org_id).await?)
+        let mut c = self.conn().await?;
+        let mut roles = store::subtree_roles(&mut c, actor.org_id).await?;
+        // Inside their own organization nobody hands out a role above their own.
+        roles.retain(|r| r.org_id != actor.org_id || r.seniority <= actor.seniority);
+        Ok(store::subtree_orgs(&mut c, actor.org_id)
+            .await?
+            .into_iter()
+            .map(|org| {
+                let of_org = roles
+                    .iter()
+                    .filter(|r| r.org_id == org.id)
+                    .cloned()
+                    .collect();
+                (org, of_org)
+            })
+            .collect())
     }
 
     pub async fn admin_user(&self, actor_id: i64, user_id: i64) -> Result<UserSummary> {
         let actor = self.actor(actor_id).await?;
-        let mut c = self.conn().await?;
-        let filter = UserFilter {
-            user_id: Some(user_id),
-            ..UserFilter::default()
-        };
         scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "User"))?;
-        let (mut found, _) =
-            store::list_users(&mut c, actor.org_id, &filter, unix_now(), 1, 0).await?;
-        found.pop().ok_or(AuthError::NotFound("User"))
+        self.scoped_user(&actor, user_id).await
     }
 
     /// Removes a user's factors and recovery codes and ends their sessions; if

@@ -356,6 +356,16 @@ pub async fn roles_of_org(c: &mut Conn, org_id: i64) -> Result<Vec<RoleRow>> {
     Ok(rows.into_iter().map(role_from_row).collect())
 }
 
+/// Every role of a subtree's organizations, by organization then seniority.
+pub async fn subtree_roles(c: &mut Conn, root: i64) -> Result<Vec<RoleRow>> {
+    let sql = format!(
+        "{SUBTREE} SELECT {ROLE_COLUMNS} JOIN sub ON sub.id = r.org_id \
+         ORDER BY r.org_id, r.seniority DESC, r.name"
+    );
+    let rows = sqlx::query(&sql).bind(root).fetch_all(&mut *c).await?;
+    Ok(rows.into_iter().map(role_from_row).collect())
+}
+
 pub async fn role_by_id(c: &mut Conn, id: i64) -> Result<Option<RoleRow>> {
     let sql = format!("SELECT {ROLE_COLUMNS} WHERE r.id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?;
