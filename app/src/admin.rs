@@ -280,10 +280,10 @@ pub async fn admin_user_action(
         let gh = gatehouse();
         let origin = origin();
         // Taking protection away, or handing out power, needs a recent sign-in.
-        let uid = if matches!(action.as_str(), "disable_mfa" | "change_role") {
-            require_recent_auth(&s, &back).await?
-        } else {
-            require_user(&s).await?
+        let uid = match action.as_str() {
+            "disable_mfa" => require_recent_auth(&s, Operation::DisableUserMfa, &back).await?,
+            "change_role" => require_recent_auth(&s, Operation::ChangeUserRole, &back).await?,
+            _ => require_user(&s).await?,
         };
         match action.as_str() {
             "disable_mfa" => gh.admin_disable_mfa(uid, user_id, &origin).await?,
@@ -338,7 +338,7 @@ fn with_param(path: &str, key: &str, value: &str) -> String {
 pub async fn invite_user(email: String, name: String, role_id: i64) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_user(&s).await?;
+        let uid = require_recent_auth(&s, Operation::InviteUser, "/admin?invite=1").await?;
         gatehouse()
             .admin_invite(uid, role_id, &email, &name, &origin())
             .await?;
@@ -385,7 +385,7 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
 pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/admin/roles").await?;
+        let uid = require_recent_auth(&s, Operation::SetRoleMfaRequired, "/admin/roles").await?;
         gatehouse()
             .admin_set_mfa_required(uid, role_id, required, &origin())
             .await?;
@@ -409,7 +409,7 @@ pub async fn create_role(
     use gatehouse_core::scope::{Permission, Permissions};
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/admin/roles").await?;
+        let uid = require_recent_auth(&s, Operation::CreateRole, "/admin/roles").await?;
         let chosen: Permissions = permissions
             .unwrap_or_default()
             .iter()
@@ -487,7 +487,7 @@ pub async fn grant_reset(
     let page = format!("/msp/customers?grant={org_id}");
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, &page).await?;
+        let uid = require_recent_auth(&s, Operation::GrantResetPermission, &page).await?;
         let users = if who == "users" {
             let users = users.unwrap_or_default();
             if users.is_empty() {
@@ -514,7 +514,8 @@ pub async fn grant_reset(
 pub async fn revoke_grant(grant_id: i64) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_user(&s).await?;
+        let uid =
+            require_recent_auth(&s, Operation::RevokeResetPermission, "/msp/customers").await?;
         gatehouse().msp_revoke(uid, grant_id, &origin()).await?;
         leptos_axum::redirect("/msp/customers?notice=revoked");
         Ok(())
@@ -531,7 +532,7 @@ pub async fn create_customer(
 ) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_user(&s).await?;
+        let uid = require_recent_auth(&s, Operation::CreateCustomer, "/msp/customers").await?;
         gatehouse()
             .msp_create_customer(uid, &name, &admin_email, &admin_name, &origin())
             .await?;

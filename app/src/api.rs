@@ -69,7 +69,9 @@ pub struct CodesView {
 pub mod ssr {
     //! Session handling shared by the server functions.
     use gatehouse_core::audit::Origin;
+    pub use gatehouse_core::policy::Operation;
     use gatehouse_core::session_store::{id_hash, USER_KEY};
+    pub use gatehouse_core::AuthError;
     use gatehouse_core::{unix_now, Gatehouse};
     use leptos::prelude::*;
     use tower_sessions::Session;
@@ -202,11 +204,20 @@ pub mod ssr {
         }
     }
 
-    /// Changing factors needs a sign-in or step-up within the last 5 minutes.
-    pub async fn require_recent_auth(s: &Session, next: &str) -> Result<i64, AppError> {
+    /// The signed-in user, if their sign-in (or step-up) is recent enough for
+    /// `operation` (core decides which operations need it); else a redirect to
+    /// confirm it is them, coming back to `next`.
+    pub async fn require_recent_auth(
+        s: &Session,
+        operation: Operation,
+        next: &str,
+    ) -> Result<i64, AppError> {
         let uid = require_user(s).await?;
         let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
-        if unix_now() - auth_at > gatehouse().settings.step_up_seconds {
+        if gatehouse()
+            .require_recent_sign_in(operation, auth_at)
+            .is_err()
+        {
             let next = crate::components::url_encode(next);
             leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
             return Err(AppError::new(
@@ -431,7 +442,7 @@ pub async fn sign_in_options() -> Result<bool, AppError> {
 pub async fn start_phone(phone: String) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::ChangePhone, "/profile").await?;
         gatehouse()
             .start_phone_verification(uid, &phone, &origin())
             .await?;
@@ -446,7 +457,7 @@ pub async fn start_phone(phone: String) -> Result<(), AppError> {
 pub async fn verify_phone(code: String) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::ChangePhone, "/profile").await?;
         gatehouse().verify_phone(uid, &code, &origin()).await?;
         leptos_axum::redirect("/profile?notice=phone_verified");
         Ok(())
@@ -459,7 +470,7 @@ pub async fn verify_phone(code: String) -> Result<(), AppError> {
 pub async fn remove_phone() -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::ChangePhone, "/profile").await?;
         gatehouse().remove_phone(uid, &origin()).await?;
         leptos_axum::redirect("/profile?notice=phone_removed");
         Ok(())
@@ -503,9 +514,7 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
     } else {
         let uid = require_user(&s).await?;
         let me = ssr::me(uid).await?;
-        if me.mfa_on {
-            require_recent_auth(&s, "/enroll").await?;
-        }
+        require_recent_auth(&s, Operation::AddFactor, "/enroll").await?;
         (gh.totp_setup(uid).await?, Some(me), None)
     };
     let account = setup
@@ -538,10 +547,7 @@ pub async fn confirm_enrollment(code: String) -> Result<(), AppError> {
             establish(&s, uid).await?;
             Some(codes)
         } else {
-            let uid = require_user(&s).await?;
-            if ssr::me(uid).await?.mfa_on {
-                require_recent_auth(&s, "/enroll").await?;
-            }
+            let uid = require_recent_auth(&s, Operation::AddFactor, "/enroll").await?;
             gh.totp_confirm_for_user(uid, &code, &origin()).await?
         };
         match codes {
@@ -606,7 +612,7 @@ pub async fn acknowledge_codes(saved: Option<String>) -> Result<(), AppError> {
 pub async fn regenerate_codes() -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::RegenerateRecoveryCodes, "/profile").await?;
         let codes = gatehouse()
             .regenerate_recovery_codes(uid, &origin())
             .await?;
@@ -655,10 +661,7 @@ pub async fn profile() -> Result<ProfileView, AppError> {
 pub async fn add_factor() -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_user(&s).await?;
-        if ssr::me(uid).await?.mfa_on {
-            require_recent_auth(&s, "/enroll").await?;
-        }
+        require_recent_auth(&s, Operation::AddFactor, "/enroll").await?;
         leptos_axum::redirect("/enroll");
         Ok(())
     }
@@ -670,7 +673,7 @@ pub async fn add_factor() -> Result<(), AppError> {
 pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::RemoveFactor, "/profile").await?;
         gatehouse()
             .remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin())
             .await?;
@@ -686,11 +689,16 @@ pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
 pub async fn reset_mfa(password: String) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        let uid = require_user(&s).await?;
+        let uid = require_recent_auth(&s, Operation::ResetOwnMfa, "/profile?reset=1").await?;
         let gh = gatehouse();
-        gh.check_password(uid, &password)
+        gh.check_password(uid, &password, &origin())
             .await
-            .map_err(|_| AppError::new("invalid_password", "That password is not correct."))?;
+            .map_err(|e| match e {
+                AuthError::InvalidCredentials => {
+                    AppError::new("invalid_password", "That password is not correct.")
+                }
+                e => e.into(),
+            })?;
         gh.reset_mfa(uid, Some(uid), &origin()).await?;
         s.flush().await.map_err(internal)?;
         leptos_axum::redirect("/login?notice=mfa_reset");

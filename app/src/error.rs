@@ -53,6 +53,7 @@ impl From<gatehouse_core::AuthError> for AppError {
             E::NotFound(_) => "not_found",
             E::Forbidden(_) => "forbidden",
             E::GrantEnded => "grant_ended",
+            E::Overloaded { .. } => "unavailable",
             E::Storage(err) => {
                 tracing::error!(error = %err, "storage error");
                 "unavailable"

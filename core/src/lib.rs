@@ -8,8 +8,10 @@ pub mod crypto;
 pub mod db;
 pub mod delivery;
 pub mod demo;
+pub mod hashing;
 pub mod notify;
 pub mod password;
+pub mod policy;
 pub mod recovery;
 pub mod scope;
 pub mod service;
@@ -34,6 +36,10 @@ pub struct Settings {
     pub step_up_seconds: i64,
     /// How long before an emailed or texted code can be sent again.
     pub code_resend_seconds: i64,
+    /// Password hashes computed at once (argon2id, ~19 MiB each).
+    pub hash_workers: usize,
+    /// Password checks that may wait for a hashing thread; past that, 503.
+    pub hash_queue: usize,
 }
 
 impl Default for Settings {
@@ -45,6 +51,8 @@ impl Default for Settings {
             issuer: "Gatehouse".into(),
             step_up_seconds: 5 * 60,
             code_resend_seconds: 30,
+            hash_workers: std::thread::available_parallelism().map_or(2, usize::from),
+            hash_queue: 64,
         }
     }
 }

@@ -141,6 +141,8 @@ pub enum Refusal {
     MissingPermission(Permission),
     OwnAccount,
     Outranked,
+    /// The role handed out carries a permission the actor does not hold.
+    RoleAboveActor(Permission),
 }
 
 impl fmt::Display for Refusal {
@@ -157,6 +159,11 @@ impl fmt::Display for Refusal {
             ),
             Refusal::Outranked => f.write_str(
                 "That is above your own role: ask someone with a more senior role.",
+            ),
+            Refusal::RoleAboveActor(p) => write!(
+                f,
+                "That role can do something yours cannot ({}): ask someone who holds every permission of the role.",
+                p.describe().to_lowercase()
             ),
         }
     }
@@ -186,6 +193,17 @@ pub fn may_act_on(actor: &Actor, permission: Permission, target: &Target) -> Res
         return Err(Refusal::Outranked);
     }
     Ok(())
+}
+
+/// May `actor` hand out a role with `role_permissions` (invite, change a
+/// role, create a customer's owner)? Only when they hold every permission of
+/// it themselves: a role is never a way to gain or give more than one has.
+/// Scope and seniority are [`may_act_on`]'s job and are checked as well.
+pub fn may_hand_out(actor: &Actor, role_permissions: &Permissions) -> Result<(), Refusal> {
+    match role_permissions.iter().find(|p| !actor.permissions.has(*p)) {
+        Some(missing) => Err(Refusal::RoleAboveActor(missing)),
+        None => Ok(()),
+    }
 }
 
 /// Grants last from one hour to seven days; a day unless said otherwise.
@@ -244,6 +262,29 @@ mod tests {
         for perm in Permission::ALL {
             assert_eq!(Permission::parse(perm.name()), Some(perm));
         }
+    }
+
+    #[test]
+    fn a_role_is_handed_out_only_by_someone_holding_all_its_permissions() {
+        let limited = Actor {
+            permissions: Permissions::parse("users.read users.manage"),
+            ..admin_of(3, 50)
+        };
+        let owner = Permissions::from_iter(Permission::ALL);
+        assert_eq!(
+            may_hand_out(&limited, &owner),
+            Err(Refusal::RoleAboveActor(Permission::UsersMfaReset))
+        );
+        assert_eq!(may_hand_out(&limited, &Permissions::parse("")), Ok(()));
+        assert_eq!(
+            may_hand_out(&limited, &Permissions::parse("users.read")),
+            Ok(())
+        );
+        let full = Actor {
+            permissions: owner.clone(),
+            ..admin_of(2, 80)
+        };
+        assert_eq!(may_hand_out(&full, &owner), Ok(()));
     }
 
     #[test]

@@ -9,6 +9,7 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
+use gatehouse_core::policy::Operation;
 use gatehouse_core::service::{audit_csv, parse_time_bound, UserPage};
 use gatehouse_core::store::{AuditEntry, AuditFilter, UserFilter, UserSummary};
 use gatehouse_core::{AuthError, Gatehouse};
@@ -16,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_sessions::Session;
 
-use crate::api::{require_fresh, ApiResult, Bearer, Body};
+use crate::api::{require_recent, ApiResult, Bearer, Body};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {
@@ -151,6 +152,7 @@ async fn invite(
     Body(b): Body<InviteBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
+    require_recent(gh, &bearer, Operation::InviteUser)?;
     let role = role_id(gh, bearer.user_id, b.org_id, &b.role).await?;
     let id = gh
         .admin_invite(bearer.user_id, role, &b.email, &b.name, &origin)
@@ -164,7 +166,7 @@ async fn disable_mfa(
     bearer: Bearer,
     Path(id): Path<i64>,
 ) -> ApiResult {
-    require_fresh(&s.gatehouse, &bearer).await?;
+    require_recent(&s.gatehouse, &bearer, Operation::DisableUserMfa)?;
     s.gatehouse
         .admin_disable_mfa(bearer.user_id, id, &origin)
         .await?;
@@ -184,7 +186,7 @@ async fn change_role(
     Body(b): Body<RoleBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    require_fresh(gh, &bearer).await?;
+    require_recent(gh, &bearer, Operation::ChangeUserRole)?;
     let target = gh.admin_user(bearer.user_id, id).await?;
     let role = role_id(gh, bearer.user_id, Some(target.org_id), &b.role).await?;
     gh.admin_change_role(bearer.user_id, id, role, &origin)
@@ -271,7 +273,7 @@ async fn create_role(
                 .ok_or_else(|| AuthError::Invalid(format!("Unknown permission “{name}”.")))?,
         );
     }
-    require_fresh(&s.gatehouse, &bearer).await?;
+    require_recent(&s.gatehouse, &bearer, Operation::CreateRole)?;
     let id = s
         .gatehouse
         .admin_create_role(
@@ -297,7 +299,7 @@ async fn patch_role(
     Path(id): Path<i64>,
     Body(b): Body<RolePatch>,
 ) -> ApiResult {
-    require_fresh(&s.gatehouse, &bearer).await?;
+    require_recent(&s.gatehouse, &bearer, Operation::SetRoleMfaRequired)?;
     let role = s
         .gatehouse
         .admin_set_mfa_required(bearer.user_id, id, b.mfa_required, &origin)
@@ -351,6 +353,7 @@ async fn create_customer(
     bearer: Bearer,
     Body(b): Body<CustomerBody>,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::CreateCustomer)?;
     let (org_id, user_id) = s
         .gatehouse
         .msp_create_customer(
@@ -382,7 +385,7 @@ async fn grant(
     Path(org_id): Path<i64>,
     Body(b): Body<GrantBody>,
 ) -> ApiResult {
-    require_fresh(&s.gatehouse, &bearer).await?;
+    require_recent(&s.gatehouse, &bearer, Operation::GrantResetPermission)?;
     let (id, expires_at) = s
         .gatehouse
         .msp_grant(
@@ -408,6 +411,7 @@ async fn revoke(
     bearer: Bearer,
     Path(id): Path<i64>,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RevokeResetPermission)?;
     s.gatehouse.msp_revoke(bearer.user_id, id, &origin).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
@@ -485,6 +489,7 @@ pub fn csv_response(entries: &[AuditEntry], filter: &AuditQuery) -> Response {
 
 async fn audit(
     State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
     bearer: Bearer,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
@@ -492,7 +497,7 @@ async fn audit(
     let gh = &s.gatehouse;
     match q.format.as_deref().unwrap_or("json") {
         "csv" => Ok(csv_response(
-            &gh.audit_export(bearer.user_id, &filter).await?,
+            &gh.audit_export(bearer.user_id, &filter, &origin).await?,
             &q,
         )),
         "json" => {
@@ -514,6 +519,7 @@ async fn audit(
 /// `GET /audit/export.csv` for the signed-in browser (the session cookie, not a token).
 pub async fn browser_export(
     State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
     session: Session,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
@@ -522,7 +528,7 @@ pub async fn browser_export(
     };
     let filter = q.filter()?;
     Ok(csv_response(
-        &s.gatehouse.audit_export(uid, &filter).await?,
+        &s.gatehouse.audit_export(uid, &filter, &origin).await?,
         &q,
     ))
 }

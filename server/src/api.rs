@@ -9,8 +9,9 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
+use gatehouse_core::policy::Operation;
 use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
-use gatehouse_core::{unix_now, AuthError, Gatehouse};
+use gatehouse_core::{AuthError, Gatehouse};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -67,13 +68,16 @@ impl IntoResponse for ApiError {
             AuthError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
             AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
             AuthError::GrantEnded => (StatusCode::FORBIDDEN, "grant_ended"),
+            AuthError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
             AuthError::Storage(e) => {
                 tracing::error!(error = %e, "storage error");
                 (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
             }
         };
         let mut response = error_response(status, code, &message);
-        if let AuthError::RateLimited { retry_after } = self.0 {
+        if let AuthError::RateLimited { retry_after } | AuthError::Overloaded { retry_after } =
+            self.0
+        {
             response
                 .headers_mut()
                 .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
@@ -270,8 +274,12 @@ async fn send(
         .into_response())
 }
 
-async fn logout(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
-    s.gatehouse.revoke_api_token(&bearer.token).await?;
+async fn logout(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+) -> ApiResult {
+    s.gatehouse.revoke_api_token(&bearer.token, &origin).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
@@ -280,13 +288,14 @@ struct SetupBody {
     mfa_token: Option<String>,
 }
 
-/// Adding a factor to an account that has one needs a token issued within the step-up window.
-pub async fn require_fresh(gh: &Gatehouse, bearer: &Bearer) -> Result<(), ApiError> {
-    let has_factors = !gh.profile(bearer.user_id).await?.factors.is_empty();
-    if has_factors && unix_now() - bearer.issued_at > gh.settings.step_up_seconds {
-        return Err(AuthError::StepUpRequired.into());
-    }
-    Ok(())
+/// Asks core whether the operation needs a more recent sign-in than the
+/// token's (tokens are issued by a completed sign-in).
+pub fn require_recent(
+    gh: &Gatehouse,
+    bearer: &Bearer,
+    operation: Operation,
+) -> Result<(), ApiError> {
+    Ok(gh.require_recent_sign_in(operation, bearer.issued_at)?)
 }
 
 async fn totp_setup(
@@ -303,7 +312,7 @@ async fn totp_setup(
     };
     let setup = match (bearer, body.mfa_token) {
         (Some(bearer), _) => {
-            require_fresh(&s.gatehouse, &bearer).await?;
+            require_recent(&s.gatehouse, &bearer, Operation::AddFactor)?;
             s.gatehouse.totp_setup(bearer.user_id).await?
         }
         (None, Some(token)) => s.gatehouse.totp_setup_for_attempt(&token).await?.0,
@@ -335,7 +344,7 @@ async fn totp_confirm(
 ) -> ApiResult {
     match (bearer, b.mfa_token) {
         (Some(bearer), _) => {
-            require_fresh(&s.gatehouse, &bearer).await?;
+            require_recent(&s.gatehouse, &bearer, Operation::AddFactor)?;
             let codes = s
                 .gatehouse
                 .totp_confirm_for_user(bearer.user_id, &b.code, &origin)
@@ -392,8 +401,9 @@ async fn recovery_codes(
     bearer: Bearer,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RegenerateRecoveryCodes)?;
     s.gatehouse
-        .check_password(bearer.user_id, &b.password)
+        .check_password(bearer.user_id, &b.password, &origin)
         .await?;
     let codes = s
         .gatehouse
@@ -408,8 +418,9 @@ async fn reset(
     bearer: Bearer,
     Body(b): Body<PasswordBody>,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::ResetOwnMfa)?;
     s.gatehouse
-        .check_password(bearer.user_id, &b.password)
+        .check_password(bearer.user_id, &b.password, &origin)
         .await?;
     s.gatehouse
         .reset_mfa(bearer.user_id, Some(bearer.user_id), &origin)

@@ -127,6 +127,33 @@ impl Config {
                 )
             })?,
         };
+        let defaults = Settings::default();
+        let hash_workers = match var("GATEHOUSE_HASH_WORKERS") {
+            None => defaults.hash_workers,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| (1..=256).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "GATEHOUSE_HASH_WORKERS",
+                        "must be a whole number from 1 to 256 (password hashes at once)",
+                    )
+                })?,
+        };
+        let hash_queue = match var("GATEHOUSE_HASH_QUEUE") {
+            None => defaults.hash_queue,
+            Some(v) => v
+                .parse::<usize>()
+                .ok()
+                .filter(|n| *n <= 100_000)
+                .ok_or_else(|| {
+                    bad(
+                    "GATEHOUSE_HASH_QUEUE",
+                    "must be a whole number up to 100000 (password checks waiting to be hashed)",
+                )
+                })?,
+        };
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -147,6 +174,8 @@ impl Config {
                 issuer: "Gatehouse".into(),
                 step_up_seconds,
                 code_resend_seconds,
+                hash_workers,
+                hash_queue,
             },
         })
     }

@@ -6,7 +6,7 @@
 
 use serde_json::json;
 
-use super::{account_key, blocking, normalize_email, valid_email, AuthError, Gatehouse, Result};
+use super::{account_key, normalize_email, valid_email, AuthError, Gatehouse, Result};
 use super::{Notice, ENROLL_TOKEN_TTL};
 use crate::audit::{self, Event, Origin};
 use crate::scope::{self, Actor, Permission, Permissions, Refusal, Target};
@@ -47,6 +47,13 @@ pub struct AuditPage {
     pub pages: i64,
 }
 
+/// The answer to an invitation: the user's id, and whether it was created
+/// (false: the address had an account; nothing was changed).
+struct Invited {
+    user_id: i64,
+    new: bool,
+}
+
 /// What My Account shows about a running reset grant.
 #[derive(Debug, Clone)]
 pub struct ResetPermission {
@@ -59,6 +66,12 @@ fn refused(refusal: Refusal, what: &'static str) -> AuthError {
         Refusal::OutOfScope => AuthError::NotFound(what),
         other => AuthError::Forbidden(other.to_string()),
     }
+}
+
+/// Handing out a role needs every permission of it (besides scope and seniority).
+fn may_hand_out(actor: &Actor, role: &RoleRow) -> Result<()> {
+    scope::may_hand_out(actor, &Permissions::parse(&role.permissions))
+        .map_err(|r| refused(r, "Role"))
 }
 
 fn pages(total: i64, per_page: i64) -> i64 {
@@ -342,6 +355,7 @@ impl Gatehouse {
         let role = self
             .target_role(&actor, role_id, Permission::UsersManage)
             .await?;
+        may_hand_out(&actor, &role)?;
         if role.org_id != user.org_id {
             return Err(AuthError::Invalid(format!(
                 "The role “{}” belongs to another organization than {}.",
@@ -460,42 +474,46 @@ impl Gatehouse {
         let role = self
             .target_role(&actor, role_id, Permission::UsersManage)
             .await?;
+        may_hand_out(&actor, &role)?;
         let org = self
             .target_org(&actor, role.org_id, Permission::UsersManage)
             .await?;
         let mut tx = self.db.begin().await?;
         let now = unix_now();
-        let id = self
-            .invite(&mut tx, &org, &role, email, name, origin, now)
+        let invited = self
+            .invite(&mut tx, &actor, &org, &role, email, name, origin, now)
             .await?;
-        audit::append(
-            &mut tx,
-            Event {
+        if invited.new {
+            let event = Event {
                 org_id: org.id,
                 actor_id: Some(actor.user_id),
-                subject_id: Some(id),
+                subject_id: Some(invited.user_id),
                 action: "user.invited",
                 details: json!({ "role": role.name }),
-            },
-            origin,
-            now,
-        )
-        .await?;
+            };
+            audit::append(&mut tx, event, origin, now).await?;
+        }
         tx.commit().await?;
-        Ok(id)
+        Ok(invited.user_id)
     }
 
+    /// Creates an invited user, or — when the address already has an account,
+    /// here or in another tenant — changes nothing and answers the same way
+    /// (with an id no one in the inviter's scope has), so an invitation never
+    /// tells who has an account elsewhere. That attempt is audited in the
+    /// platform's log, which the inviter's organization does not read.
     #[allow(clippy::too_many_arguments)]
     async fn invite(
         &self,
         c: &mut Conn,
+        actor: &Actor,
         org: &store::Org,
         role: &RoleRow,
         email: &str,
         name: &str,
         origin: &Origin,
         now: i64,
-    ) -> Result<i64> {
+    ) -> Result<Invited> {
         let email = normalize_email(email);
         if !valid_email(&email) {
             return Err(AuthError::Invalid(format!(
@@ -508,15 +526,22 @@ impl Gatehouse {
                 "Keep the name under 100 characters.".into(),
             ));
         }
+        if let Some(existing) = store::user_by_email(c, &email).await? {
+            let event = Event {
+                org_id: super::PLATFORM_ORG_ID,
+                actor_id: Some(actor.user_id),
+                subject_id: Some(existing.id),
+                action: "user.invitation_not_sent",
+                details: json!({ "reason": "address_in_use", "inviting_org_id": org.id }),
+            };
+            audit::append(c, event, origin, now).await?;
+            return Ok(Invited {
+                user_id: store::next_user_id(c).await?,
+                new: false,
+            });
+        }
         // An empty password hash never verifies: the account waits for its invitation.
-        let id = store::insert_user(c, org.id, role.id, &email, name, "", now)
-            .await
-            .map_err(|e| match e {
-                sqlx::Error::Database(db) if db.is_unique_violation() => {
-                    AuthError::Invalid(format!("A user with the email {email} already exists."))
-                }
-                e => AuthError::Storage(e),
-            })?;
+        let id = store::insert_user(c, org.id, role.id, &email, name, "", now).await?;
         let token = crypto::new_token();
         store::insert_invitation(
             c,
@@ -536,7 +561,10 @@ impl Gatehouse {
             &self.settings.public_url,
         );
         notify::enqueue_mail(c, &email, &mail, now).await?;
-        Ok(id)
+        Ok(Invited {
+            user_id: id,
+            new: true,
+        })
     }
 
     /// The email an invitation is for, while it can be used.
@@ -557,8 +585,15 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<()> {
         password::check_policy(new_password)?;
-        let owned = new_password.to_string();
-        let hash = blocking(move || password::hash(&owned)).await;
+        // Rate-limited per IP, and the link checked before any hashing: a
+        // made-up token costs nothing.
+        let mut c = self.conn().await?;
+        self.count_ip(&mut c, "invite", origin, unix_now()).await?;
+        drop(c);
+        if self.invitation_email(token).await?.is_none() {
+            return Err(AuthError::LinkInvalid);
+        }
+        let hash = self.hash_password(new_password).await?;
         let now = unix_now();
         let mut tx = self.db.begin().await?;
         let user_id = store::use_invitation(&mut tx, &crypto::token_hash(token), now)
@@ -766,25 +801,33 @@ impl Gatehouse {
             .into_iter()
             .find(|r| r.name == "owner")
             .ok_or(AuthError::NotFound("Role"))?;
-        let user_id = self
-            .invite(&mut tx, &org, &owner, admin_email, admin_name, origin, now)
+        may_hand_out(&actor, &owner)?;
+        let invited = self
+            .invite(
+                &mut tx,
+                &actor,
+                &org,
+                &owner,
+                admin_email,
+                admin_name,
+                origin,
+                now,
+            )
             .await?;
-        for (org, subject, action, details) in [
-            (
-                org_id,
-                None,
-                "org.created",
-                json!({ "kind": "company", "slug": slug, "parent_id": actor.org_id }),
-            ),
-            (
-                org_id,
-                Some(user_id),
-                "user.invited",
-                json!({ "role": "owner" }),
-            ),
-        ] {
+        let created = (
+            None,
+            "org.created",
+            json!({ "kind": "company", "slug": slug, "parent_id": actor.org_id }),
+        );
+        let owner_invited = (
+            Some(invited.user_id),
+            "user.invited",
+            json!({ "role": "owner" }),
+        );
+        let events = std::iter::once(created).chain(invited.new.then_some(owner_invited));
+        for (subject, action, details) in events {
             let event = Event {
-                org_id: org,
+                org_id,
                 actor_id: Some(actor.user_id),
                 subject_id: subject,
                 action,
@@ -792,6 +835,7 @@ impl Gatehouse {
             };
             audit::append(&mut tx, event, origin, now).await?;
         }
+        let user_id = invited.user_id;
         tx.commit().await?;
         Ok((org_id, user_id))
     }
@@ -998,10 +1042,12 @@ impl Gatehouse {
     }
 
     /// Every matching entry (up to [`AUDIT_EXPORT_LIMIT`]), newest first, for export.
+    /// Each export is itself audited: who took which part of the log.
     pub async fn audit_export(
         &self,
         actor_id: i64,
         filter: &AuditFilter,
+        origin: &Origin,
     ) -> Result<Vec<AuditEntry>> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::AuditRead).map_err(|r| refused(r, "Audit log"))?;
@@ -1013,6 +1059,22 @@ impl Gatehouse {
             0,
         )
         .await?;
+        let mut tx = self.db.begin().await?;
+        let event = Event {
+            org_id: actor.org_id,
+            actor_id: Some(actor.user_id),
+            subject_id: None,
+            action: "audit.exported",
+            details: json!({
+                "user": filter.user,
+                "action": filter.action,
+                "from": filter.from,
+                "to": filter.to,
+                "entries": entries.len(),
+            }),
+        };
+        audit::append(&mut tx, event, origin, unix_now()).await?;
+        tx.commit().await?;
         Ok(entries)
     }
 

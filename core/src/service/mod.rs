@@ -22,10 +22,12 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{self, Keys};
 use crate::db::Db;
+use crate::hashing::{self, Hasher};
 use crate::notify::{self, Notice};
 use crate::password::{self, PolicyError};
+use crate::policy::{self, Operation};
 use crate::recovery;
-use crate::store::{self, Conn, Factor, User};
+use crate::store::{self, Conn, Enrollment, Factor, User};
 use crate::totp::{self, TotpParams};
 use crate::{unix_now, Settings};
 
@@ -47,6 +49,9 @@ pub const PASSWORD_FIRST_DELAY: i64 = 60;
 pub const PASSWORD_MAX_DELAY: i64 = 24 * 3600;
 pub const IP_WINDOW: i64 = 5 * 60;
 pub const API_TOKEN_TTL: i64 = 12 * 3600;
+/// The platform organization (created by the first migration): its audit
+/// chain records what belongs to no tenant, such as sign-ins of unknown emails.
+pub const PLATFORM_ORG_ID: i64 = 1;
 
 #[derive(Debug, thiserror::Error)]
 pub enum AuthError {
@@ -82,6 +87,8 @@ pub enum AuthError {
     Forbidden(String),
     #[error("The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.")]
     GrantEnded,
+    #[error("Gatehouse is busy right now. Try again in {retry_after} seconds.")]
+    Overloaded { retry_after: i64 },
     #[error("The service is temporarily unavailable. Try again in a moment.")]
     Storage(#[from] sqlx::Error),
 }
@@ -199,6 +206,53 @@ pub struct Profile {
 
 type Result<T> = std::result::Result<T, AuthError>;
 
+/// Why a password is checked: the first stage of a sign-in, or a signed-in
+/// user confirming a change. Both count against the same per-account limit.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum PasswordCheck {
+    SignIn,
+    Recheck,
+}
+
+impl PasswordCheck {
+    fn name(self) -> &'static str {
+        match self {
+            Self::SignIn => "sign_in",
+            Self::Recheck => "recheck",
+        }
+    }
+
+    fn failure_action(self) -> &'static str {
+        match self {
+            Self::SignIn => "login.password_failed",
+            Self::Recheck => "password.recheck_failed",
+        }
+    }
+}
+
+/// A password check let through: its place in the hashing queue, the account
+/// (if any) and the consecutive failures counted with this one.
+struct ReservedPassword {
+    user: Option<User>,
+    failures: i64,
+    slot: hashing::Slot,
+}
+
+struct FailedPassword<'a> {
+    check: PasswordCheck,
+    user: Option<&'a User>,
+    failures: i64,
+}
+
+/// A second-factor check let through: the failures counted with this one, and
+/// whether this one locked the second factor should it be wrong.
+#[derive(Debug, Clone, Copy)]
+struct CodeCheck {
+    lock: store::LockState,
+    locks: bool,
+    hard: bool,
+}
+
 /// The services, cheap to clone (everything inside is shared).
 #[derive(Clone)]
 pub struct Gatehouse {
@@ -207,12 +261,7 @@ pub struct Gatehouse {
     pub settings: Arc<Settings>,
     totp: TotpParams,
     dummy_hash: Arc<str>,
-}
-
-async fn blocking<T: Send + 'static>(f: impl FnOnce() -> T + Send + 'static) -> T {
-    tokio::task::spawn_blocking(f)
-        .await
-        .expect("blocking task panicked")
+    hasher: Hasher,
 }
 
 fn six_digit_code() -> String {
@@ -284,14 +333,29 @@ pub fn password_delay(failures: i64) -> i64 {
 
 impl Gatehouse {
     pub async fn new(db: Db, keys: Keys, settings: Settings) -> Self {
-        let dummy = blocking(|| password::hash(&crypto::new_token())).await;
+        let hasher = Hasher::new(settings.hash_workers, settings.hash_queue);
+        let dummy = hasher
+            .hash(&crypto::new_token())
+            .await
+            .expect("an idle hasher has room");
         Self {
             db,
             keys,
             settings: Arc::new(settings),
             totp: TotpParams::default(),
             dummy_hash: dummy.into(),
+            hasher,
         }
+    }
+
+    /// Hashes a new password (bounded like every hash: 503 when the queue is full).
+    async fn hash_password(&self, password: &str) -> Result<String> {
+        self.hasher
+            .hash(password)
+            .await
+            .map_err(|_| AuthError::Overloaded {
+                retry_after: hashing::RETRY_AFTER_SECONDS,
+            })
     }
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
@@ -312,74 +376,53 @@ impl Gatehouse {
         password: &str,
         origin: &Origin,
     ) -> Result<PasswordOutcome> {
-        let now = unix_now();
         let email = normalize_email(email);
-        let acct_key = account_key(&email);
-        let mut c = self.conn().await?;
-
-        let (hits, window_start) =
-            store::count_in_window(&mut c, &format!("ip:{}", origin.ip), now, IP_WINDOW).await?;
-        if hits > self.settings.login_rate_per_ip {
-            return Err(AuthError::RateLimited {
-                retry_after: (window_start + IP_WINDOW - now).max(1),
-            });
-        }
-        let throttle = store::throttle(&mut c, &acct_key).await?;
-        if throttle.locked_until > now {
-            return Err(AuthError::RateLimited {
-                retry_after: throttle.locked_until - now,
-            });
-        }
-
-        let user = store::user_by_email(&mut c, &email).await?;
+        let reserved = self
+            .reserve_password_check(&email, PasswordCheck::SignIn, origin, unix_now())
+            .await?;
         // Unknown users, and invited ones without a password yet, meet the dummy hash.
-        let stored = user
+        let stored = reserved
+            .user
             .as_ref()
-            .map(|u| u.password_hash.clone())
+            .map(|u| u.password_hash.as_str())
             .filter(|hash| !hash.is_empty())
-            .unwrap_or_else(|| self.dummy_hash.to_string());
-        let password_owned = password.to_string();
-        let password_ok = blocking(move || password::verify(&password_owned, &stored)).await;
-        let user = match user {
+            .unwrap_or(&self.dummy_hash)
+            .to_string();
+        let password_ok = reserved.slot.verify(password, &stored).await;
+        let now = unix_now();
+        let mut tx = self.db.begin().await?;
+        let user = match reserved.user {
             Some(u) if password_ok && !u.disabled && !u.password_hash.is_empty() => u,
             user => {
-                let failures = store::throttle_fail(&mut c, &acct_key).await?;
-                let delay = password_delay(failures);
-                if delay > 0 {
-                    store::throttle_lock(&mut c, &acct_key, now + delay).await?;
-                }
-                let (org_id, subject) = user
-                    .as_ref()
-                    .map(|u| (u.org_id, Some(u.id)))
-                    .unwrap_or((1, None));
-                let mut tx = self.db.begin().await?;
-                audit::append(
-                    &mut tx,
-                    Event {
-                        org_id,
-                        actor_id: subject,
-                        subject_id: subject,
-                        action: "login.password_failed",
-                        details: json!({ "known_account": subject.is_some(), "consecutive_failures": failures }),
-                    },
-                    origin,
-                    now,
-                )
-                .await?;
+                let failed = FailedPassword {
+                    check: PasswordCheck::SignIn,
+                    user: user.as_ref(),
+                    failures: reserved.failures,
+                };
+                self.password_failed(&mut tx, failed, origin, now).await?;
                 tx.commit().await?;
                 return Err(AuthError::InvalidCredentials);
             }
         };
-        store::throttle_clear(&mut c, &acct_key).await?;
-        let factors = store::confirmed_factors(&mut c, user.id).await?;
-        drop(c);
+        store::throttle_clear(&mut tx, &account_key(&email)).await?;
+        let outcome = self.after_password(&mut tx, &user, origin, now).await?;
+        tx.commit().await?;
+        Ok(outcome)
+    }
 
-        if !factors.is_empty() {
-            let mut c = self.conn().await?;
-            if store::covering_grant(&mut c, user.id, now).await?.is_some() {
+    /// Where a right password leads: a code, a new authenticator, or signed in.
+    async fn after_password(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<PasswordOutcome> {
+        if !store::confirmed_factors(c, user.id).await?.is_empty() {
+            if store::covering_grant(c, user.id, now).await?.is_some() {
                 // A partner's grant lets the password through once, to set up a new authenticator.
                 let mfa_token = Self::new_attempt(
-                    &mut c,
+                    c,
                     user.id,
                     "enroll",
                     "reset_permission",
@@ -393,33 +436,154 @@ impl Gatehouse {
                 });
             }
             let mfa_token =
-                Self::new_attempt(&mut c, user.id, "mfa", "password", MFA_TOKEN_TTL, now).await?;
+                Self::new_attempt(c, user.id, "mfa", "password", MFA_TOKEN_TTL, now).await?;
             let mut methods = vec!["totp"];
-            if store::recovery_codes_left(&mut c, user.id).await? > 0 {
+            if store::recovery_codes_left(c, user.id).await? > 0 {
                 methods.push("recovery_code");
             }
             methods.extend(["email_otp", "email_link"]);
             return Ok(PasswordOutcome::MfaRequired { mfa_token, methods });
         }
         if user.role_mfa_required {
-            let mut c = self.conn().await?;
-            let mfa_token = Self::new_attempt(
-                &mut c,
-                user.id,
-                "enroll",
-                "mfa_required",
-                ENROLL_TOKEN_TTL,
-                now,
-            )
-            .await?;
+            let mfa_token =
+                Self::new_attempt(c, user.id, "enroll", "mfa_required", ENROLL_TOKEN_TTL, now)
+                    .await?;
             return Ok(PasswordOutcome::EnrollmentRequired {
                 mfa_token,
                 reason: "mfa_required",
             });
         }
-        self.complete_sign_in(&user, "password", origin, now)
-            .await?;
+        store::record_login(c, user.id, now).await?;
+        audit_own(
+            c,
+            user,
+            "login.succeeded",
+            json!({ "method": "password" }),
+            origin,
+            now,
+        )
+        .await?;
         Ok(PasswordOutcome::Authenticated { user_id: user.id })
+    }
+
+    /// Lets one password check through the limits, or refuses it (audited):
+    /// at sign-in the client IP's window first; then a place in the hashing
+    /// queue; then the account's attempt is reserved — counted as a failure,
+    /// and the delay started at the 10th, before argon2 runs — so concurrent
+    /// guesses cannot outrun the limit. Known and unknown accounts go through
+    /// the same steps. Nothing is held while the caller then hashes.
+    async fn reserve_password_check(
+        &self,
+        email: &str,
+        check: PasswordCheck,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<ReservedPassword> {
+        let key = account_key(email);
+        let slot = self.hasher.slot();
+        let mut tx = self.db.begin().await?;
+        let user = store::user_by_email(&mut tx, email).await?;
+        let (action, error) = 'refused: {
+            if check == PasswordCheck::SignIn {
+                if let Err(error) = self.count_ip(&mut tx, "ip", origin, now).await {
+                    break 'refused ("login.refused_ip_limit", error);
+                }
+            }
+            let Ok(slot) = slot else {
+                break 'refused (
+                    "login.refused_overloaded",
+                    AuthError::Overloaded {
+                        retry_after: hashing::RETRY_AFTER_SECONDS,
+                    },
+                );
+            };
+            match store::throttle_reserve(&mut tx, &key, now).await? {
+                Some(failures) => {
+                    let delay = password_delay(failures);
+                    if delay > 0 {
+                        store::throttle_lock(&mut tx, &key, now + delay).await?;
+                    }
+                    tx.commit().await?;
+                    return Ok(ReservedPassword {
+                        user,
+                        failures,
+                        slot,
+                    });
+                }
+                None => {
+                    let until = store::throttle(&mut tx, &key).await?.locked_until;
+                    break 'refused (
+                        "login.refused_password_delay",
+                        AuthError::RateLimited {
+                            retry_after: (until - now).max(1),
+                        },
+                    );
+                }
+            }
+        };
+        let (org_id, subject) = user
+            .as_ref()
+            .map(|u| (u.org_id, Some(u.id)))
+            .unwrap_or((PLATFORM_ORG_ID, None));
+        let event = Event {
+            org_id,
+            actor_id: subject,
+            subject_id: subject,
+            action,
+            details: json!({ "known_account": subject.is_some(), "stage": check.name() }),
+        };
+        audit::append(&mut tx, event, origin, now).await?;
+        tx.commit().await?;
+        Err(error)
+    }
+
+    /// Counts one request of the client IP in a fixed window (one per
+    /// `scope`); refused past the configured limit.
+    async fn count_ip(&self, c: &mut Conn, scope: &str, origin: &Origin, now: i64) -> Result<()> {
+        let key = format!("{scope}:{}", origin.ip);
+        let (hits, window_start) = store::count_in_window(c, &key, now, IP_WINDOW).await?;
+        if hits > self.settings.login_rate_per_ip {
+            return Err(AuthError::RateLimited {
+                retry_after: (window_start + IP_WINDOW - now).max(1),
+            });
+        }
+        Ok(())
+    }
+
+    /// Records a wrong password (already counted by its reservation), and the
+    /// delay it started, in the caller's transaction.
+    async fn password_failed(
+        &self,
+        c: &mut Conn,
+        failed: FailedPassword<'_>,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
+        let (org_id, subject) = failed
+            .user
+            .map(|u| (u.org_id, Some(u.id)))
+            .unwrap_or((PLATFORM_ORG_ID, None));
+        let delay = password_delay(failed.failures);
+        let details = json!({
+            "known_account": subject.is_some(),
+            "consecutive_failures": failed.failures,
+            "delay_seconds": delay,
+        });
+        let mut actions = vec![failed.check.failure_action()];
+        if delay > 0 {
+            actions.push("login.password_delayed");
+        }
+        for action in actions {
+            let event = Event {
+                org_id,
+                actor_id: subject,
+                subject_id: subject,
+                action,
+                details: details.clone(),
+            };
+            audit::append(c, event, origin, now).await?;
+        }
+        Ok(())
     }
 
     /// Starts a sign-in attempt and returns its bearer secret (the mfa_token).
@@ -441,28 +605,6 @@ impl Gatehouse {
         };
         store::insert_attempt(c, &attempt, now).await?;
         Ok(token)
-    }
-
-    async fn complete_sign_in(
-        &self,
-        user: &User,
-        method: &str,
-        origin: &Origin,
-        now: i64,
-    ) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        store::record_login(&mut tx, user.id, now).await?;
-        audit_own(
-            &mut tx,
-            user,
-            "login.succeeded",
-            json!({ "method": method }),
-            origin,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(())
     }
 
     /// A live attempt for `purpose`, with its user; the same error for every kind of dead one.
@@ -500,7 +642,9 @@ impl Gatehouse {
     ) -> Result<SignedIn> {
         let now = unix_now();
         let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
-        self.check_not_locked(&user, now)?;
+        let check = self
+            .reserve_code_check(&user, Some(attempt.id), method.name(), origin, now)
+            .await?;
         let proof = self.match_code(&user, method, code, now).await?;
         let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
@@ -509,7 +653,7 @@ impl Gatehouse {
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
             return self
-                .code_failed(&user, Some(attempt.id), method.name(), origin, now)
+                .code_failed(&user, check, method.name(), origin, now)
                 .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
@@ -543,6 +687,57 @@ impl Gatehouse {
             });
         }
         Ok(())
+    }
+
+    /// Lets one code check through the limits, or refuses it: the user's
+    /// second factor must not be locked (a refusal is audited), and the
+    /// attempt, if any, must have checks left. The check is counted as a
+    /// failure — and a lock set if it reaches a limit — before the code is
+    /// verified, in one transaction holding the user's row, so concurrent
+    /// wrong codes never get more checks than the limits allow. A right code
+    /// clears the count ([`store::clear_mfa_failures`]).
+    async fn reserve_code_check(
+        &self,
+        user: &User,
+        attempt_id: Option<i64>,
+        method: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<CodeCheck> {
+        let mut tx = self.db.begin().await?;
+        let Some(lock) = store::mfa_reserve_check(&mut tx, user.id, now, MFA_LOCK_WINDOW).await?
+        else {
+            let current = store::user_by_id(&mut tx, user.id)
+                .await?
+                .ok_or(AuthError::MfaTokenInvalid)?;
+            audit_own(
+                &mut tx,
+                &current,
+                "mfa.refused_locked",
+                json!({ "method": method, "admin_unlock_needed": current.mfa_admin_lock }),
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            self.check_not_locked(&current, now)?;
+            return Err(AuthError::RateLimited { retry_after: 1 });
+        };
+        if let Some(id) = attempt_id {
+            if !store::attempt_reserve_check(&mut tx, id, now, MAX_CODE_FAILURES_PER_ATTEMPT)
+                .await?
+            {
+                tx.rollback().await?;
+                return Err(AuthError::MfaTokenInvalid);
+            }
+        }
+        let hard = lock.consecutive >= MFA_HARD_LOCK_THRESHOLD;
+        let locks = hard || lock.recent_failures >= MFA_LOCK_THRESHOLD;
+        if locks {
+            store::lock_mfa(&mut tx, user.id, now + MFA_LOCK_SECONDS, hard).await?;
+        }
+        tx.commit().await?;
+        Ok(CodeCheck { lock, locks, hard })
     }
 
     /// Works out what the code proves, before any transaction (CPU only).
@@ -622,34 +817,22 @@ impl Gatehouse {
         Ok(Some(left))
     }
 
-    /// Records a wrong code: against the attempt (5 void it) and the user (lockout).
+    /// Records a wrong code, already counted against the attempt and the user
+    /// by its reservation; audited as the lock when it was the one that locked.
     async fn code_failed<T>(
         &self,
         user: &User,
-        attempt_id: Option<i64>,
+        check: CodeCheck,
         method: &str,
         origin: &Origin,
         now: i64,
     ) -> Result<T> {
         let mut tx = self.db.begin().await?;
-        let lock = store::record_mfa_failure(&mut tx, user.id, now, MFA_LOCK_WINDOW).await?;
-        if let Some(id) = attempt_id {
-            store::attempt_failed(&mut tx, id).await?;
-        }
-        let hard = lock.consecutive >= MFA_HARD_LOCK_THRESHOLD;
-        let locked = hard || lock.recent_failures >= MFA_LOCK_THRESHOLD;
-        if locked {
-            store::lock_mfa(&mut tx, user.id, now + MFA_LOCK_SECONDS, hard).await?;
-        }
-        audit::append(
+        audit_own(
             &mut tx,
-            Event {
-                org_id: user.org_id,
-                actor_id: Some(user.id),
-                subject_id: Some(user.id),
-                action: if locked { "mfa.locked" } else { "mfa.failed" },
-                details: json!({ "method": method, "recent_failures": lock.recent_failures, "consecutive_failures": lock.consecutive, "admin_unlock_needed": hard }),
-            },
+            user,
+            if check.locks { "mfa.locked" } else { "mfa.failed" },
+            json!({ "method": method, "recent_failures": check.lock.recent_failures, "consecutive_failures": check.lock.consecutive, "admin_unlock_needed": check.hard }),
             origin,
             now,
         )
@@ -660,13 +843,19 @@ impl Gatehouse {
 
     // ------------------------------------------------------------- enrollment
 
-    /// The authenticator being set up for this user: reuses a pending one so a
-    /// reload shows the same QR code, else starts a new one.
+    /// The authenticator a signed-in user is adding (My Profile, a bearer token).
     pub async fn totp_setup(&self, user_id: i64) -> Result<TotpSetup> {
         let user = self.user(user_id).await?;
+        self.pending_setup(&user, Enrollment::Account).await
+    }
+
+    /// The authenticator being set up by one attempt (or the account): reuses
+    /// its pending one so a reload shows the same QR code, else starts a new one.
+    async fn pending_setup(&self, user: &User, enrollment: Enrollment) -> Result<TotpSetup> {
+        let user_id = user.id;
         let mut c = self.conn().await?;
         let now = unix_now();
-        let existing = store::pending_factor(&mut c, user_id)
+        let existing = store::pending_factor(&mut c, user_id, enrollment)
             .await?
             .filter(|f| f.created_at > now - ENROLL_TOKEN_TTL)
             .and_then(|f| self.keys.open(&f.secret_sealed, &secret_context(user_id)));
@@ -681,7 +870,8 @@ impl Gatehouse {
                     format!("Authenticator app {}", count + 1)
                 };
                 let sealed = self.keys.seal(&secret, &secret_context(user_id));
-                store::insert_pending_factor(&mut c, user_id, &label, &sealed, now).await?;
+                store::insert_pending_factor(&mut c, user_id, enrollment, &label, &sealed, now)
+                    .await?;
                 secret
             }
         };
@@ -699,7 +889,10 @@ impl Gatehouse {
     /// The authenticator being set up during sign-in, and why (`mfa_required` or `recovery`).
     pub async fn totp_setup_for_attempt(&self, mfa_token: &str) -> Result<(TotpSetup, String)> {
         let (attempt, user) = self.live_attempt(mfa_token, "enroll", unix_now()).await?;
-        Ok((self.totp_setup(user.id).await?, attempt.reason))
+        let setup = self
+            .pending_setup(&user, Enrollment::Attempt(attempt.id))
+            .await?;
+        Ok((setup, attempt.reason))
     }
 
     /// Confirms the authenticator set up during sign-in; signs the user in and
@@ -712,12 +905,20 @@ impl Gatehouse {
     ) -> Result<(i64, Vec<String>)> {
         let now = unix_now();
         let (attempt, user) = self.live_attempt(mfa_token, "enroll", now).await?;
-        let (pending, step) = match self.match_pending(&user, code, now).await? {
-            Some(found) => found,
-            None => {
-                store::attempt_failed(&mut *self.conn().await?, attempt.id).await?;
-                return Err(AuthError::InvalidCode);
-            }
+        // A wrong code counts against the attempt; reserved first, like every check.
+        let reserved = store::attempt_reserve_check(
+            &mut *self.conn().await?,
+            attempt.id,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?;
+        if !reserved {
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        let enrollment = Enrollment::Attempt(attempt.id);
+        let Some((pending, step)) = self.match_pending(&user, enrollment, code, now).await? else {
+            return Err(AuthError::InvalidCode);
         };
         let cover = match attempt.reason.as_str() {
             "reset_permission" => Some(
@@ -729,6 +930,12 @@ impl Gatehouse {
         };
         let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        let first_factor = attempt.reason == "mfa_required";
+        if first_factor && !store::confirmed_factors(&mut tx, user.id).await?.is_empty() {
+            // Someone else finished setting up the first authenticator meanwhile.
+            tx.rollback().await?;
             return Err(AuthError::MfaTokenInvalid);
         }
         if let Some(cover) = &cover {
@@ -791,14 +998,14 @@ impl Gatehouse {
     ) -> Result<Option<Vec<String>>> {
         let now = unix_now();
         let user = self.user(user_id).await?;
-        let (pending, step) = match self.match_pending(&user, code, now).await? {
-            Some(found) => found,
-            None => return Err(AuthError::InvalidCode),
-        };
-        let had_factors = !store::confirmed_factors(&mut *self.conn().await?, user.id)
+        let Some((pending, step)) = self
+            .match_pending(&user, Enrollment::Account, code, now)
             .await?
-            .is_empty();
+        else {
+            return Err(AuthError::InvalidCode);
+        };
         let mut tx = self.db.begin().await?;
+        let had_factors = !store::confirmed_factors(&mut tx, user.id).await?.is_empty();
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, !had_factors, origin, now)
             .await?;
@@ -806,8 +1013,14 @@ impl Gatehouse {
         Ok(codes)
     }
 
-    async fn match_pending(&self, user: &User, code: &str, now: i64) -> Result<Option<(i64, i64)>> {
-        let pending = store::pending_factor(&mut *self.conn().await?, user.id)
+    async fn match_pending(
+        &self,
+        user: &User,
+        enrollment: Enrollment,
+        code: &str,
+        now: i64,
+    ) -> Result<Option<(i64, i64)>> {
+        let pending = store::pending_factor(&mut *self.conn().await?, user.id, enrollment)
             .await?
             .ok_or(AuthError::NoEnrollment)?;
         Ok(self.match_totp(user.id, std::slice::from_ref(&pending), code, now))
@@ -827,6 +1040,8 @@ impl Gatehouse {
         let label = store::confirm_factor(c, factor_id, step, now)
             .await?
             .ok_or(AuthError::NoEnrollment)?;
+        // Every other sign-in in progress ends: it began before this factor existed.
+        store::end_sign_in_attempts(c, user.id, now).await?;
         let notice = if new_codes {
             Notice::MfaTurnedOn
         } else {
@@ -893,13 +1108,15 @@ impl Gatehouse {
         let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
         self.check_not_locked(&user, now)?;
         let resend = self.settings.code_resend_seconds;
-        let last = store::oob_last_sent(&mut *self.conn().await?, attempt.id, kind.name()).await?;
+        let mut tx = self.db.begin().await?;
+        // Checked and written with the attempt's row held: two racing sends are one send.
+        store::lock_attempt(&mut tx, attempt.id).await?;
+        let last = store::oob_last_sent(&mut tx, attempt.id, kind.name()).await?;
         if let Some(last) = last.filter(|last| last + resend > now) {
             return Err(AuthError::RateLimited {
                 retry_after: last + resend - now,
             });
         }
-        let mut tx = self.db.begin().await?;
         let public_url = &self.settings.public_url;
         let mail = match kind {
             OobKind::EmailCode => {
@@ -942,19 +1159,24 @@ impl Gatehouse {
                 ))
             }
             OobKind::SmsCode => {
-                // Without a verified phone nothing is sent, and the answer is the same.
+                // Without a verified phone nothing is sent, but a code that no
+                // one knows is recorded all the same, so the answer — resend
+                // wait included — is the same with and without a phone.
+                let code = six_digit_code();
+                let hash = match &user.phone {
+                    Some(_) => self.oob_hash(attempt.id, kind, &code),
+                    None => crypto::token_hash(&crypto::new_token()),
+                };
+                store::oob_replace(
+                    &mut tx,
+                    attempt.id,
+                    kind.name(),
+                    &hash,
+                    now,
+                    now + OOB_CODE_TTL,
+                )
+                .await?;
                 if let Some(phone) = &user.phone {
-                    let code = six_digit_code();
-                    let hash = self.oob_hash(attempt.id, kind, &code);
-                    store::oob_replace(
-                        &mut tx,
-                        attempt.id,
-                        kind.name(),
-                        &hash,
-                        now,
-                        now + OOB_CODE_TTL,
-                    )
-                    .await?;
                     let text = format!("Gatehouse sign-in code: {code}. Valid 10 minutes, for the sign-in you started. Never share it.");
                     notify::enqueue_sms(&mut tx, phone, &text, now).await?;
                 }
@@ -989,7 +1211,9 @@ impl Gatehouse {
     ) -> Result<OobOutcome> {
         let now = unix_now();
         let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
-        self.check_not_locked(&user, now)?;
+        let check = self
+            .reserve_code_check(&user, Some(attempt.id), kind.name(), origin, now)
+            .await?;
         let hash = self.oob_hash(attempt.id, kind, &totp::normalize_code(code));
         let mut tx = self.db.begin().await?;
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
@@ -998,7 +1222,7 @@ impl Gatehouse {
         if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
             tx.rollback().await?;
             return self
-                .code_failed(&user, Some(attempt.id), kind.name(), origin, now)
+                .code_failed(&user, check, kind.name(), origin, now)
                 .await;
         }
         if kind == OobKind::SmsCode {
@@ -1107,15 +1331,34 @@ impl Gatehouse {
 
     // ------------------------------------------------------- signed-in changes
 
-    /// Checks a signed-in user's password (the API's step-up and the reset confirmation).
-    pub async fn check_password(&self, user_id: i64, password: &str) -> Result<()> {
+    /// Checks a signed-in user's password (step-up, the reset confirmation, new
+    /// recovery codes): the same per-account limit as the sign-in, and every
+    /// failure audited.
+    pub async fn check_password(
+        &self,
+        user_id: i64,
+        password: &str,
+        origin: &Origin,
+    ) -> Result<()> {
         let user = self.user(user_id).await?;
-        let password = password.to_string();
-        if blocking(move || password::verify(&password, &user.password_hash)).await {
-            Ok(())
+        let reserved = self
+            .reserve_password_check(&user.email, PasswordCheck::Recheck, origin, unix_now())
+            .await?;
+        let right = reserved.slot.verify(password, &user.password_hash).await;
+        let mut tx = self.db.begin().await?;
+        if right {
+            store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
         } else {
-            Err(AuthError::InvalidCredentials)
+            let failed = FailedPassword {
+                check: PasswordCheck::Recheck,
+                user: Some(&user),
+                failures: reserved.failures,
+            };
+            self.password_failed(&mut tx, failed, origin, unix_now())
+                .await?;
         }
+        tx.commit().await?;
+        right.then_some(()).ok_or(AuthError::InvalidCredentials)
     }
 
     /// Step-up for the browser: password, plus a code when the user has a factor.
@@ -1126,25 +1369,31 @@ impl Gatehouse {
         code: &str,
         origin: &Origin,
     ) -> Result<()> {
-        let now = unix_now();
         let user = self.user(user_id).await?;
-        self.check_password(user_id, password).await?;
+        self.check_password(user_id, password, origin).await?;
+        let now = unix_now();
         let factors = store::confirmed_factors(&mut *self.conn().await?, user_id).await?;
         if factors.is_empty() {
+            let mut tx = self.db.begin().await?;
+            let details = json!({ "method": "password" });
+            audit_own(&mut tx, &user, "login.step_up", details, origin, now).await?;
+            tx.commit().await?;
             return Ok(());
         }
-        self.check_not_locked(&user, now)?;
         let method = if recovery::normalize(code).is_some() {
             MfaMethod::RecoveryCode
         } else {
             MfaMethod::Totp
         };
+        let check = self
+            .reserve_code_check(&user, None, method.name(), origin, now)
+            .await?;
         let proof = self.match_code(&user, method, code, now).await?;
         let mut tx = self.db.begin().await?;
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
             return self
-                .code_failed(&user, None, method.name(), origin, now)
+                .code_failed(&user, check, method.name(), origin, now)
                 .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
@@ -1475,14 +1724,36 @@ impl Gatehouse {
         .await?)
     }
 
-    pub async fn revoke_api_token(&self, token: &str) -> Result<()> {
-        store::revoke_api_token(
-            &mut *self.conn().await?,
-            &crypto::token_hash(token),
-            unix_now(),
-        )
-        .await?;
+    /// Signs an API client out: its token ends, and the sign-out is audited.
+    pub async fn revoke_api_token(&self, token: &str, origin: &Origin) -> Result<()> {
+        let now = unix_now();
+        let mut tx = self.db.begin().await?;
+        if let Some(user_id) =
+            store::revoke_api_token(&mut tx, &crypto::token_hash(token), now).await?
+        {
+            if let Some(user) = store::user_by_id(&mut tx, user_id).await? {
+                let details = json!({ "via": "api" });
+                audit_own(&mut tx, &user, "logout", details, origin, now).await?;
+            }
+        }
+        tx.commit().await?;
         Ok(())
+    }
+
+    /// Refuses `operation` when the caller's last sign-in (`authenticated_at`:
+    /// the session's sign-in or step-up, the bearer token's issue) is too old.
+    /// The one place transports ask; the rule itself is [`policy`].
+    pub fn require_recent_sign_in(
+        &self,
+        operation: Operation,
+        authenticated_at: i64,
+    ) -> Result<()> {
+        policy::require_recent_sign_in(
+            operation,
+            authenticated_at,
+            unix_now(),
+            self.settings.step_up_seconds,
+        )
     }
 
     // -------------------------------------------------------- administration
@@ -1580,8 +1851,7 @@ impl Gatehouse {
             )));
         }
         drop(c);
-        let password = password.to_string();
-        let hash = blocking(move || password::hash(&password)).await;
+        let hash = self.hash_password(password).await?;
         let now = unix_now();
         let mut tx = self.db.begin().await?;
         let id = store::insert_user(&mut tx, org.id, role_id, &email, name, &hash, now)
@@ -1656,7 +1926,7 @@ impl Gatehouse {
     }
 
     async fn secret_of_pending(&self, user_id: i64) -> Result<Vec<u8>> {
-        let pending = store::pending_factor(&mut *self.conn().await?, user_id)
+        let pending = store::pending_factor(&mut *self.conn().await?, user_id, Enrollment::Account)
             .await?
             .ok_or(AuthError::NoEnrollment)?;
         self.keys
@@ -1674,8 +1944,7 @@ impl Gatehouse {
 
     pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
         password::check_policy(password)?;
-        let password = password.to_string();
-        let hash = blocking(move || password::hash(&password)).await;
+        let hash = self.hash_password(password).await?;
         sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
             .bind(hash)
             .bind(user_id)

@@ -190,6 +190,13 @@ pub async fn insert_user(
     .await
 }
 
+/// The id the next new user will probably get (an answer that reveals nothing).
+pub async fn next_user_id(c: &mut Conn) -> Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
+        .fetch_one(&mut *c)
+        .await
+}
+
 pub async fn record_login(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
     sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
         .bind(now)
@@ -235,36 +242,70 @@ pub async fn confirmed_factors(c: &mut Conn, user_id: i64) -> Result<Vec<Factor>
     .collect())
 }
 
-pub async fn pending_factor(c: &mut Conn, user_id: i64) -> Result<Option<Factor>> {
+/// Who an authenticator being set up belongs to: one sign-in attempt, or the
+/// signed-in account (My Profile, a bearer token). Two attempts of one user
+/// never see each other's secret.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Enrollment {
+    Attempt(i64),
+    Account,
+}
+
+impl Enrollment {
+    /// The `attempt_id` column's value (0 stands for the account).
+    fn attempt_id(self) -> i64 {
+        match self {
+            Self::Attempt(id) => id,
+            Self::Account => 0,
+        }
+    }
+}
+
+pub async fn pending_factor(
+    c: &mut Conn,
+    user_id: i64,
+    enrollment: Enrollment,
+) -> Result<Option<Factor>> {
     Ok(sqlx::query(
         "SELECT id, kind, label, secret_sealed, created_at, last_used_at FROM mfa_factors \
-         WHERE user_id = $1 AND confirmed_at IS NULL ORDER BY id DESC LIMIT 1",
+         WHERE user_id = $1 AND confirmed_at IS NULL AND COALESCE(attempt_id, 0) = $2 \
+         ORDER BY id DESC LIMIT 1",
     )
     .bind(user_id)
+    .bind(enrollment.attempt_id())
     .fetch_optional(&mut *c)
     .await?
     .map(factor_from_row))
 }
 
-/// Starts an enrollment, replacing any earlier one that was never confirmed.
+/// Starts an enrollment, replacing an earlier one of the same attempt (or account).
 pub async fn insert_pending_factor(
     c: &mut Conn,
     user_id: i64,
+    enrollment: Enrollment,
     label: &str,
     secret_sealed: &[u8],
     now: i64,
 ) -> Result<i64> {
-    sqlx::query("DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL")
-        .bind(user_id)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL AND COALESCE(attempt_id, 0) = $2",
+    )
+    .bind(user_id)
+    .bind(enrollment.attempt_id())
+    .execute(&mut *c)
+    .await?;
+    let attempt_id = match enrollment {
+        Enrollment::Attempt(id) => Some(id),
+        Enrollment::Account => None,
+    };
     sqlx::query_scalar(
-        "INSERT INTO mfa_factors (user_id, kind, label, secret_sealed, created_at) VALUES ($1, 'totp', $2, $3, $4) RETURNING id",
+        "INSERT INTO mfa_factors (user_id, kind, label, secret_sealed, created_at, attempt_id) VALUES ($1, 'totp', $2, $3, $4, $5) RETURNING id",
     )
     .bind(user_id)
     .bind(label)
     .bind(secret_sealed)
     .bind(now)
+    .bind(attempt_id)
     .fetch_one(&mut *c)
     .await
 }
@@ -437,17 +478,40 @@ pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<
     }))
 }
 
-/// Counts a wrong code against the attempt; returns the failures so far.
-pub async fn attempt_failed(c: &mut Conn, attempt_id: i64) -> Result<i64> {
-    sqlx::query_scalar(
-        "UPDATE login_attempts SET failures = failures + 1 WHERE id = $1 RETURNING failures",
+/// Reserves one code check of a live attempt, counted as a wrong code before
+/// the code is verified; false once `max_failures` checks were reserved, or
+/// the attempt ended. Concurrent checks therefore never exceed the limit.
+pub async fn attempt_reserve_check(
+    c: &mut Conn,
+    attempt_id: i64,
+    now: i64,
+    max_failures: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE login_attempts SET failures = failures + 1 \
+         WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 AND failures < $3",
     )
     .bind(attempt_id)
-    .fetch_one(&mut *c)
-    .await
+    .bind(now)
+    .bind(max_failures)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
 }
 
-/// Uses the attempt up; true for exactly one caller, and only while it is live.
+/// Holds the attempt's row until the transaction ends (PostgreSQL; SQLite's
+/// write transactions hold everything), so a check on it and the write that
+/// follows cannot interleave with another request's.
+pub async fn lock_attempt(c: &mut Conn, attempt_id: i64) -> Result<()> {
+    sqlx::query("UPDATE login_attempts SET failures = failures WHERE id = $1")
+        .bind(attempt_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Uses the attempt up; true for exactly one caller, and only while it is
+/// live (a check reserved with [`attempt_reserve_check`] counts as allowed).
 pub async fn consume_attempt(
     c: &mut Conn,
     attempt_id: i64,
@@ -455,7 +519,7 @@ pub async fn consume_attempt(
     max_failures: i64,
 ) -> Result<bool> {
     let done = sqlx::query(
-        "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures < $3",
+        "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures <= $3",
     )
     .bind(now)
     .bind(attempt_id)
@@ -465,25 +529,60 @@ pub async fn consume_attempt(
     Ok(done.rows_affected() == 1)
 }
 
+/// Ends every sign-in attempt of the user still in progress (their mfa_tokens
+/// and enrollment tokens stop working) and drops the authenticators those
+/// attempts were setting up.
+/// An attempt already consumed in this transaction (the one completing) keeps
+/// its authenticator.
+pub async fn end_sign_in_attempts(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL AND attempt_id IN \
+         (SELECT id FROM login_attempts WHERE user_id = $1 AND consumed_at IS NULL)",
+    )
+    .bind(user_id)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE login_attempts SET consumed_at = $2 WHERE user_id = $1 AND consumed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
 // -------------------------------------------------------- second-factor lockout
 
+/// The failures counted against a user's second factor, this one included.
+#[derive(Debug, Clone, Copy)]
 pub struct LockState {
     pub recent_failures: i64,
     pub consecutive: i64,
 }
 
-pub async fn record_mfa_failure(
+/// Reserves one second-factor check for the user, counted as a failure before
+/// the code is verified (a success clears the count): one conditional update
+/// of the user's row, which also holds that row until the transaction ends.
+/// None while the second factor is locked.
+pub async fn mfa_reserve_check(
     c: &mut Conn,
     user_id: i64,
     now: i64,
     window: i64,
-) -> Result<LockState> {
-    let consecutive: i64 = sqlx::query_scalar(
-        "UPDATE users SET mfa_consecutive_failures = mfa_consecutive_failures + 1 WHERE id = $1 RETURNING mfa_consecutive_failures",
+) -> Result<Option<LockState>> {
+    let consecutive: Option<i64> = sqlx::query_scalar(
+        "UPDATE users SET mfa_consecutive_failures = mfa_consecutive_failures + 1 \
+         WHERE id = $1 AND mfa_admin_lock = 0 AND mfa_locked_until <= $2 \
+         RETURNING mfa_consecutive_failures",
     )
     .bind(user_id)
-    .fetch_one(&mut *c)
+    .bind(now)
+    .fetch_optional(&mut *c)
     .await?;
+    let Some(consecutive) = consecutive else {
+        return Ok(None);
+    };
     sqlx::query("INSERT INTO mfa_failures (user_id, at) VALUES ($1, $2)")
         .bind(user_id)
         .bind(now)
@@ -499,10 +598,10 @@ pub async fn record_mfa_failure(
             .bind(user_id)
             .fetch_one(&mut *c)
             .await?;
-    Ok(LockState {
+    Ok(Some(LockState {
         recent_failures,
         consecutive,
-    })
+    }))
 }
 
 pub async fn lock_mfa(c: &mut Conn, user_id: i64, until: i64, admin_lock: bool) -> Result<()> {
@@ -515,9 +614,10 @@ pub async fn lock_mfa(c: &mut Conn, user_id: i64, until: i64, admin_lock: bool) 
     Ok(())
 }
 
+/// After a right code: the failures reserved so far, and any lock they set, go.
 pub async fn clear_mfa_failures(c: &mut Conn, user_id: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE users SET mfa_consecutive_failures = 0, mfa_locked_until = 0 WHERE id = $1",
+        "UPDATE users SET mfa_consecutive_failures = 0, mfa_locked_until = 0, mfa_admin_lock = 0 WHERE id = $1",
     )
     .bind(user_id)
     .execute(&mut *c)
@@ -554,14 +654,18 @@ pub async fn throttle(c: &mut Conn, key: &str) -> Result<Throttle> {
         .unwrap_or_default())
 }
 
-/// Counts one more consecutive failure for the key; returns the new count.
-pub async fn throttle_fail(c: &mut Conn, key: &str) -> Result<i64> {
+/// Reserves one password check for the key, counted as a failure before the
+/// password is verified (a success clears it): one statement that also holds
+/// the row until the transaction ends. The new count, or None while a delay runs.
+pub async fn throttle_reserve(c: &mut Conn, key: &str, now: i64) -> Result<Option<i64>> {
     sqlx::query_scalar(
         "INSERT INTO login_throttle (key, failures) VALUES ($1, 1) \
-         ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1 RETURNING failures",
+         ON CONFLICT (key) DO UPDATE SET failures = login_throttle.failures + 1 \
+         WHERE login_throttle.locked_until <= $2 RETURNING failures",
     )
     .bind(key)
-    .fetch_one(&mut *c)
+    .bind(now)
+    .fetch_optional(&mut *c)
     .await
 }
 
@@ -601,12 +705,14 @@ pub async fn count_in_window(c: &mut Conn, key: &str, now: i64, window: i64) -> 
 
 // --------------------------------------------------------- sessions and tokens
 
+/// Ends the user's sessions (but `keep_session`), API tokens and sign-in attempts in progress.
 pub async fn revoke_sessions_and_tokens(
     c: &mut Conn,
     user_id: i64,
     keep_session: Option<&str>,
     now: i64,
 ) -> Result<()> {
+    end_sign_in_attempts(c, user_id, now).await?;
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id)
         .bind(keep_session.unwrap_or(""))
@@ -654,15 +760,15 @@ pub async fn api_token_user(
     Ok(row.map(|r| (r.get(0), r.get(1))))
 }
 
-pub async fn revoke_api_token(c: &mut Conn, token_hash: &[u8], now: i64) -> Result<()> {
-    sqlx::query(
-        "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL",
+/// Ends one token; the user it belonged to, if it was live.
+pub async fn revoke_api_token(c: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<i64>> {
+    sqlx::query_scalar(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE token_hash = $2 AND revoked_at IS NULL RETURNING user_id",
     )
     .bind(now)
     .bind(token_hash)
-    .execute(&mut *c)
-    .await?;
-    Ok(())
+    .fetch_optional(&mut *c)
+    .await
 }
 
 /// The data and expiry of a live session.

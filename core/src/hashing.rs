@@ -1,0 +1,125 @@
+//! Password hashing, bounded. Argon2id costs ~19 MiB and tens of milliseconds
+//! of one core per call, so an unbounded number of them at once is how a
+//! flood of sign-ins takes the service down (memory, then every queue behind
+//! the blocking pool). Here a fixed set of threads hashes, at most `workers`
+//! at a time; at most `queue` more wait; past that a caller is refused at once
+//! and answers 503 with `Retry-After`.
+//!
+//! A caller first takes a [`Slot`] (a place in the queue), so it can be
+//! refused before it reserves anything else (an attempt against a throttle);
+//! then it hashes with the slot, holding no database connection while it waits.
+
+use std::sync::mpsc;
+use std::sync::{Arc, Mutex};
+
+use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
+
+use crate::password;
+
+type Job = Box<dyn FnOnce() + Send>;
+
+/// The hashing threads and the places in their queue.
+#[derive(Clone)]
+pub struct Hasher {
+    jobs: mpsc::Sender<Job>,
+    places: Arc<Semaphore>,
+}
+
+/// A place in the hashing queue, held from before the work is reserved until
+/// the hash is done.
+pub struct Slot {
+    hasher: Hasher,
+    _place: OwnedSemaphorePermit,
+}
+
+/// The queue is full: answer 503 and come back after `RETRY_AFTER_SECONDS`.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub struct Overloaded;
+
+pub const RETRY_AFTER_SECONDS: i64 = 2;
+
+impl Hasher {
+    /// `workers` threads (at least one) and `queue` waiting places beyond them.
+    pub fn new(workers: usize, queue: usize) -> Self {
+        let workers = workers.max(1);
+        let (jobs, inbox) = mpsc::channel::<Job>();
+        let inbox = Arc::new(Mutex::new(inbox));
+        for n in 0..workers {
+            let inbox = Arc::clone(&inbox);
+            std::thread::Builder::new()
+                .name(format!("gatehouse-hash-{n}"))
+                .spawn(move || loop {
+                    // The lock is held only while taking the next job.
+                    let job = inbox.lock().map(|inbox| inbox.recv());
+                    match job {
+                        Ok(Ok(job)) => job(),
+                        _ => return,
+                    }
+                })
+                .expect("start a hashing thread");
+        }
+        Self {
+            jobs,
+            places: Arc::new(Semaphore::new(workers + queue)),
+        }
+    }
+
+    /// A place in the queue, or [`Overloaded`] when every place is taken.
+    pub fn slot(&self) -> Result<Slot, Overloaded> {
+        let place = Arc::clone(&self.places)
+            .try_acquire_owned()
+            .map_err(|_| Overloaded)?;
+        Ok(Slot {
+            hasher: self.clone(),
+            _place: place,
+        })
+    }
+
+    /// Hashes with a place of its own (for callers with nothing to reserve first).
+    pub async fn hash(&self, password: &str) -> Result<String, Overloaded> {
+        Ok(self.slot()?.hash(password).await)
+    }
+}
+
+impl Slot {
+    async fn run<T: Send + 'static>(self, work: impl FnOnce() -> T + Send + 'static) -> T {
+        let (done, result) = oneshot::channel();
+        let job: Job = Box::new(move || {
+            let _ = done.send(work());
+        });
+        self.hasher
+            .jobs
+            .send(job)
+            .expect("the hashing threads live as long as the process");
+        result.await.expect("a hashing job always answers")
+    }
+
+    pub async fn hash(self, password: &str) -> String {
+        let password = password.to_string();
+        self.run(move || password::hash(&password)).await
+    }
+
+    pub async fn verify(self, password: &str, stored_hash: &str) -> bool {
+        let (password, stored_hash) = (password.to_string(), stored_hash.to_string());
+        self.run(move || password::verify(&password, &stored_hash))
+            .await
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[tokio::test]
+    async fn places_are_bounded_and_come_back() {
+        let hasher = Hasher::new(1, 1);
+        let first = hasher.slot().expect("the worker's place");
+        let second = hasher.slot().expect("the queue's place");
+        assert_eq!(hasher.slot().err(), Some(Overloaded));
+        drop(first);
+        let third = hasher.slot().expect("a freed place");
+        let hash = second.hash("correct horse battery").await;
+        assert!(third.verify("correct horse battery", &hash).await);
+        assert!(hasher.slot().is_ok(), "places return when the work is done");
+    }
+}
