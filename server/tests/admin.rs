@@ -1019,7 +1019,16 @@ fn invitations_create_users_only_within_scope(backend: Backend) {
         json!({ "email": w.acme_member.email, "role": "member" }),
         &w.acme_admin,
     );
-    assert_eq!(duplicate.status, 400, "{duplicate:?}");
+    // An address in use answers like a new one (it must not tell who has an
+    // account) and changes nothing.
+    assert_eq!(duplicate.status, 201, "{duplicate:?}");
+    assert_eq!(
+        w.server.number(&format!(
+            "SELECT COUNT(*) FROM users WHERE email = '{}'",
+            w.acme_member.email
+        )),
+        1
+    );
     assert_eq!(
         w.server.number(
             "SELECT COUNT(*) FROM users WHERE email IN ('x@globex.example', 'y@acme.example')"
