@@ -203,8 +203,48 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 impl Config {
     /// The development mailbox replaces SMTP only on a loopback deployment:
-    /// it shows everyone's mail to anyone who can reach it.
+    /// it shows everyone's mail to anyone who can reach it. Loopback means
+    /// both the public URL (plain http is only allowed there) and the address
+    /// the server listens on: `0.0.0.0` is reachable from the network whatever
+    /// the public URL says.
     pub fn mailbox_enabled(&self) -> bool {
-        self.smtp_url.is_none() && !self.settings.secure_cookies
+        self.smtp_url.is_none()
+            && !self.settings.secure_cookies
+            && self.site_addr.ip().is_loopback()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(site_addr: &str, secure: bool, smtp: Option<&str>) -> Config {
+        Config {
+            database_url: "sqlite://data/gatehouse.db".into(),
+            site_addr: site_addr.parse().unwrap(),
+            site_root: "target/site".into(),
+            trusted_proxies: Vec::new(),
+            settings: Settings {
+                secure_cookies: secure,
+                ..Settings::default()
+            },
+            smtp_url: smtp.map(str::to_string),
+            mail_from: "Gatehouse <gatehouse@localhost>".into(),
+            sms_webhook_url: None,
+        }
+    }
+
+    #[test]
+    fn the_mailbox_needs_a_loopback_listener_as_well_as_a_loopback_url() {
+        assert!(config("127.0.0.1:3000", false, None).mailbox_enabled());
+        assert!(config("[::1]:3000", false, None).mailbox_enabled());
+        assert!(
+            !config("0.0.0.0:3000", false, None).mailbox_enabled(),
+            "every interface, even with a loopback public URL"
+        );
+        assert!(!config("[::]:3000", false, None).mailbox_enabled());
+        assert!(!config("192.0.2.10:3000", false, None).mailbox_enabled());
+        assert!(!config("127.0.0.1:3000", true, None).mailbox_enabled());
+        assert!(!config("127.0.0.1:3000", false, Some("smtp://127.0.0.1:25")).mailbox_enabled());
     }
 }

@@ -16,6 +16,7 @@ on_both_databases!(
     mail_queued_during_an_outage_is_sent_after_a_restart,
     two_app_servers_never_send_a_message_twice,
     without_smtp_mail_is_kept_in_the_development_mailbox,
+    the_mailbox_stays_off_when_listening_on_every_interface,
     sms_codes_go_to_a_verified_phone_and_sign_in,
 );
 
@@ -200,6 +201,23 @@ fn without_smtp_mail_is_kept_in_the_development_mailbox(backend: Backend) {
         with_smtp.get("/dev/mailbox", None).status,
         404,
         "no mailbox when mail is really sent"
+    );
+}
+
+fn the_mailbox_stays_off_when_listening_on_every_interface(backend: Backend) {
+    let port = free_port();
+    let server = Server::start_with(
+        backend,
+        &[
+            ("LEPTOS_SITE_ADDR", &format!("0.0.0.0:{port}")),
+            ("GATEHOUSE_PUBLIC_URL", &format!("http://127.0.0.1:{port}")),
+        ],
+    );
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    assert_eq!(
+        server.get("/dev/mailbox", None).status,
+        404,
+        "reachable from the network, so no mailbox"
     );
 }
 
