@@ -18,6 +18,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub sms_webhook_url: Option<String>,
+    /// How long sent (or given-up) messages stay in the outbox.
+    pub outbox_retention_days: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -127,6 +129,19 @@ impl Config {
                 )
             })?,
         };
+        let outbox_retention_days = match var("GATEHOUSE_OUTBOX_RETENTION_DAYS") {
+            None => 7,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=36_500).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "GATEHOUSE_OUTBOX_RETENTION_DAYS",
+                        "must be a whole number of days (0 deletes sent messages within a minute)",
+                    )
+                })?,
+        };
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -137,6 +152,7 @@ impl Config {
             smtp_url: var("GATEHOUSE_SMTP_URL"),
             mail_from,
             sms_webhook_url: var("GATEHOUSE_SMS_WEBHOOK_URL"),
+            outbox_retention_days,
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             trusted_proxies,
@@ -231,6 +247,7 @@ mod tests {
             smtp_url: smtp.map(str::to_string),
             mail_from: "Gatehouse <gatehouse@localhost>".into(),
             sms_webhook_url: None,
+            outbox_retention_days: 7,
         }
     }
 

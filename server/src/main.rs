@@ -272,6 +272,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.smtp_url.as_deref(),
         &config.mail_from,
         config.sms_webhook_url.as_deref(),
+        config.outbox_retention_days * 86_400,
     )
     .map_err(|e| e.to_string())?;
     if config.mailbox_enabled() {
