@@ -196,10 +196,17 @@ async fn login(
         PasswordOutcome::Authenticated { user_id } => {
             authenticated(&s.gatehouse, user_id, Value::Null).await
         }
-        PasswordOutcome::MfaRequired { mfa_token, methods } => Ok(Json(
-            json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods }),
-        )
-        .into_response()),
+        PasswordOutcome::MfaRequired { mfa_token, methods } => {
+            // Only what an API client can finish: not a link that opens in a browser.
+            let methods: Vec<&str> = methods
+                .into_iter()
+                .filter(|m| !OobKind::parse(m).is_some_and(OobKind::browser_only))
+                .collect();
+            Ok(Json(
+                json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods }),
+            )
+            .into_response())
+        }
         PasswordOutcome::EnrollmentRequired { mfa_token, reason } => Ok(Json(
             json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": reason }),
         )
@@ -220,7 +227,7 @@ async fn mfa(
     Body(b): Body<MfaBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    if let Some(kind) = OobKind::parse(&b.method).filter(|k| *k != OobKind::EmailLink) {
+    if let Some(kind) = OobKind::parse(&b.method).filter(|k| !k.browser_only()) {
         return match gh.verify_oob_code(&b.mfa_token, kind, &b.code, &origin).await? {
             // Email is a recovery channel: it leads to setting up a new authenticator.
             OobOutcome::Recovery(mfa_token) => Ok(Json(
@@ -256,9 +263,14 @@ async fn send(
     Extension(origin): Extension<Origin>,
     Body(b): Body<SendBody>,
 ) -> ApiResult {
-    let kind = OobKind::parse(&b.method).ok_or_else(|| {
-        AuthError::Invalid("method must be \"email_link\", \"email_otp\" or \"sms_otp\"".into())
-    })?;
+    let kind = OobKind::parse(&b.method)
+        .filter(|k| !k.browser_only())
+        .ok_or_else(|| {
+            AuthError::Invalid(
+                "method must be \"email_otp\" or \"sms_otp\" (a sign-in link is for browsers)"
+                    .into(),
+            )
+        })?;
     let retry_after = s
         .gatehouse
         .send_challenge(&b.mfa_token, kind, &origin)
