@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1` for the mobile app and scripts. Same services
-//! as the browser; bearer tokens instead of cookies. Errors are
-//! `{"error": CODE, "message": TEXT}`.
+//! as the browser; bearer tokens instead of cookies. Errors — a malformed
+//! body, query string or path included — are `{"error": CODE, "message": TEXT}`.
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -31,6 +31,13 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::admin_api::routes())
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
+        })
+        .method_not_allowed_fallback(|| async {
+            error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This endpoint does not take that method.",
+            )
         })
 }
 
@@ -84,21 +91,89 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult = Result<Response, ApiError>;
 
-/// `Json` whose rejection is an API error body rather than plain text.
+/// An extractor's refusal as an API error: 413 for a body over the limit,
+/// else its own 4xx status, as `invalid_request`.
+pub fn rejected(status: StatusCode, text: &str) -> Response {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => error_response(status, "payload_too_large", text),
+        s if s.is_client_error() => {
+            error_response(StatusCode::BAD_REQUEST, "invalid_request", text)
+        }
+        s => error_response(s, "internal", text),
+    }
+}
+
+/// A character no text sent to Gatehouse may hold: a control character other
+/// than tab and line breaks. None belongs in an email, a name or a token, and
+/// PostgreSQL cannot even store NUL.
+pub fn forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn has_forbidden_char(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.chars().any(forbidden_char),
+        Value::Array(items) => items.iter().any(has_forbidden_char),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(name, v)| name.chars().any(forbidden_char) || has_forbidden_char(v)),
+        _ => false,
+    }
+}
+
+/// `Json` whose rejection is an API error body rather than plain text, and
+/// which refuses control characters in any string before a service sees them.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(error_response(
+        let Json(value) = Json::<Value>::from_request(req, state)
+            .await
+            .map_err(|r| rejected(r.status(), &r.body_text()))?;
+        if has_forbidden_char(&value) {
+            return Err(error_response(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &rejection.body_text(),
-            )),
+                "The body contains a control character.",
+            ));
         }
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        })
+    }
+}
+
+/// `Query` whose rejection is an API error body rather than plain text.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|r| rejected(r.status(), &r.body_text()))
+    }
+}
+
+/// `Path` whose rejection is an API error body rather than plain text.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|r| rejected(r.status(), &r.body_text()))
     }
 }
 
