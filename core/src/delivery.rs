@@ -10,6 +10,11 @@
 //!   recording it leaves the lease to expire and the message is sent again.
 //! - With no SMTP / SMS setting nothing is sent: messages stay in the outbox and
 //!   the development mailbox (`/dev/mailbox`) shows them.
+//! - A message keeps its body (links, codes) only until it is sent or given up;
+//!   the row itself (recipient, subject, times) is deleted after the retention
+//!   period, so a copy of the database redeems nothing.
+//! - The SMS webhook URL may carry credentials (`user:pass@`, a query string):
+//!   errors and logs name its host only.
 
 use std::time::Duration;
 
@@ -23,6 +28,8 @@ use crate::unix_now;
 const LEASE_SECONDS: i64 = 60;
 const FIRST_RETRY_SECONDS: i64 = 2;
 const MAX_RETRY_SECONDS: i64 = 300;
+/// How often a worker deletes the rows past their retention.
+const PURGE_EVERY_SECONDS: i64 = 60;
 
 /// Seconds to wait before attempt `attempts + 1`.
 pub fn backoff(attempts: i64) -> i64 {
@@ -49,14 +56,33 @@ pub struct DeliveryConfigError {
 #[derive(Clone)]
 pub struct Delivery {
     smtp: Option<(AsyncSmtpTransport<Tokio1Executor>, Mailbox)>,
-    sms_webhook: Option<String>,
+    sms_webhook: Option<SmsWebhook>,
+    retention_seconds: i64,
+}
+
+/// The webhook's URL, and the only part of it that may be shown: its host.
+#[derive(Clone)]
+struct SmsWebhook {
+    url: String,
+    host: String,
+}
+
+/// `host[:port]` of a URL: never its user, password, path or query.
+pub fn redacted_host(url: &url::Url) -> String {
+    match (url.host_str(), url.port()) {
+        (Some(host), Some(port)) => format!("{host}:{port}"),
+        (Some(host), None) => host.to_string(),
+        (None, _) => "(no host)".into(),
+    }
 }
 
 impl Delivery {
+    /// `retention_seconds`: how long a sent or failed message stays in the outbox.
     pub fn new(
         smtp_url: Option<&str>,
         mail_from: &str,
         sms_webhook: Option<&str>,
+        retention_seconds: i64,
     ) -> Result<Self, DeliveryConfigError> {
         let smtp = match smtp_url {
             None => None,
@@ -81,18 +107,26 @@ impl Delivery {
                 Some((transport, from))
             }
         };
-        if let Some(url) = sms_webhook {
-            url::Url::parse(url)
-                .ok()
-                .filter(|u| matches!(u.scheme(), "http" | "https"))
-                .ok_or(DeliveryConfigError {
-                    var: "GATEHOUSE_SMS_WEBHOOK_URL",
-                    problem: "must be an http:// or https:// URL".into(),
-                })?;
-        }
+        let sms_webhook = match sms_webhook {
+            None => None,
+            Some(url) => {
+                let parsed = url::Url::parse(url)
+                    .ok()
+                    .filter(|u| matches!(u.scheme(), "http" | "https"))
+                    .ok_or(DeliveryConfigError {
+                        var: "GATEHOUSE_SMS_WEBHOOK_URL",
+                        problem: "must be an http:// or https:// URL".into(),
+                    })?;
+                Some(SmsWebhook {
+                    url: url.to_string(),
+                    host: redacted_host(&parsed),
+                })
+            }
+        };
         Ok(Self {
             smtp,
-            sms_webhook: sms_webhook.map(str::to_string),
+            sms_webhook,
+            retention_seconds,
         })
     }
 
@@ -154,7 +188,7 @@ impl Delivery {
     }
 
     async fn send_sms(&self, m: &OutboxMessage) -> Result<(), DeliveryError> {
-        let url = self
+        let SmsWebhook { url, host } = self
             .sms_webhook
             .clone()
             .ok_or_else(|| DeliveryError::Temporary("no SMS webhook".into()))?;
@@ -167,14 +201,19 @@ impl Delivery {
                 Ok(_) => Ok(()),
                 Err(ureq::Error::Status(code, _)) if (400..500).contains(&code) && code != 429 => {
                     Err(DeliveryError::Permanent(format!(
-                        "SMS webhook refused the message: HTTP {code}"
+                        "SMS webhook {host} refused the message: HTTP {code}"
                     )))
                 }
                 Err(ureq::Error::Status(code, _)) => Err(DeliveryError::Temporary(format!(
-                    "SMS webhook answered HTTP {code}"
+                    "SMS webhook {host} answered HTTP {code}"
                 ))),
-                Err(e) => Err(DeliveryError::Temporary(format!(
-                    "SMS webhook unreachable: {e}"
+                // Not `Display` of the error: it starts with the full URL.
+                Err(ureq::Error::Transport(t)) => Err(DeliveryError::Temporary(format!(
+                    "SMS webhook {host} unreachable: {}{}",
+                    t.kind(),
+                    std::error::Error::source(&t)
+                        .map(|cause| format!(": {cause}"))
+                        .unwrap_or_default()
                 ))),
             }
         })
@@ -226,14 +265,31 @@ impl Delivery {
         }
     }
 
-    /// The background worker: drains the outbox every second, for ever.
+    /// Deletes the messages sent or given up more than the retention period ago.
+    pub async fn purge(&self, db: &Db, now: i64) -> Result<u64, sqlx::Error> {
+        store::outbox_purge(&mut *db.pool.acquire().await?, now - self.retention_seconds).await
+    }
+
+    /// The background worker: drains the outbox every second and purges it
+    /// every minute, for ever. With nothing configured nothing is ever sent,
+    /// so there is nothing to purge either: the mailbox keeps every message.
     pub async fn run(self, db: Db) {
         if self.is_mailbox_only() {
             return;
         }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
+        let mut next_purge = 0;
         loop {
             tick.tick().await;
+            let now = unix_now();
+            if now >= next_purge {
+                match self.purge(&db, now).await {
+                    Ok(_) => next_purge = now + PURGE_EVERY_SECONDS,
+                    Err(e) => {
+                        tracing::warn!(error = %e, "outbox worker: could not purge old messages")
+                    }
+                }
+            }
             if let Err(e) = self.drain(&db).await {
                 tracing::warn!(error = %e, "outbox worker: database unavailable, retrying");
             }
@@ -253,25 +309,85 @@ mod tests {
         assert_eq!(backoff(50), 300);
     }
 
+    const WEEK: i64 = 7 * 86_400;
+
     #[test]
     fn settings_are_checked() {
-        assert!(Delivery::new(None, "x", None).unwrap().is_mailbox_only());
+        assert!(Delivery::new(None, "x", None, WEEK)
+            .unwrap()
+            .is_mailbox_only());
         assert!(Delivery::new(
             Some("smtp://127.0.0.1:2525"),
             "Gatehouse <mfa@example.com>",
-            None
+            None,
+            WEEK
         )
         .is_ok());
         assert_eq!(
-            Delivery::new(Some("smtp://127.0.0.1:2525"), "not an address", None)
+            Delivery::new(Some("smtp://127.0.0.1:2525"), "not an address", None, WEEK)
                 .err()
                 .unwrap()
                 .var,
             "GATEHOUSE_MAIL_FROM"
         );
         assert_eq!(
-            Delivery::new(None, "x", Some("ftp://x")).err().unwrap().var,
+            Delivery::new(None, "x", Some("ftp://x"), WEEK)
+                .err()
+                .unwrap()
+                .var,
             "GATEHOUSE_SMS_WEBHOOK_URL"
         );
+    }
+
+    #[test]
+    fn the_sms_webhook_is_named_by_its_host_only() {
+        let delivery = Delivery::new(
+            None,
+            "x",
+            Some("https://user:s3cret@sms.example.com:8443/send?api_key=k3y#frag"),
+            WEEK,
+        )
+        .unwrap();
+        assert_eq!(delivery.sms_webhook.unwrap().host, "sms.example.com:8443");
+        let plain = url::Url::parse("http://sms.example.com/hook?token=t0k3n").unwrap();
+        assert_eq!(redacted_host(&plain), "sms.example.com");
+    }
+
+    #[tokio::test]
+    async fn an_unreachable_webhook_error_carries_no_credentials() {
+        let port = std::net::TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        let delivery = Delivery::new(
+            None,
+            "x",
+            Some(&format!(
+                "http://user:s3cret@127.0.0.1:{port}/send?api_key=k3y"
+            )),
+            WEEK,
+        )
+        .unwrap();
+        let message = OutboxMessage {
+            id: 1,
+            channel: "sms".into(),
+            recipient: "+447700900123".into(),
+            subject: String::new(),
+            body_text: "Your code is 123456".into(),
+            body_html: String::new(),
+            created_at: 0,
+            attempts: 1,
+            sent_at: None,
+            failed_at: None,
+            last_error: None,
+        };
+        let Err(DeliveryError::Temporary(error)) = delivery.send(&message).await else {
+            panic!("a closed port is a temporary failure");
+        };
+        assert!(error.contains(&format!("127.0.0.1:{port}")), "{error}");
+        for secret in ["user", "s3cret", "api_key", "k3y", "/send"] {
+            assert!(!error.contains(secret), "{secret} in {error}");
+        }
     }
 }

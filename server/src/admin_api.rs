@@ -3,7 +3,7 @@
 //! the caller to a service that checks scope; refusals are 403 `forbidden`,
 //! or 404 `not_found` where existence must not leak.
 
-use axum::extract::{Path, Query, State};
+use axum::extract::State;
 use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
@@ -17,7 +17,7 @@ use serde::Deserialize;
 use serde_json::{json, Value};
 use tower_sessions::Session;
 
-use crate::api::{require_recent, ApiResult, Bearer, Body};
+use crate::api::{require_recent, ApiResult, Bearer, Body, Path, Query};
 use crate::web::AppState;
 
 pub fn routes() -> Router<AppState> {

@@ -1,6 +1,6 @@
 //! The JSON API under `/api/v1` for the mobile app and scripts. Same services
-//! as the browser; bearer tokens instead of cookies. Errors are
-//! `{"error": CODE, "message": TEXT}`.
+//! as the browser; bearer tokens instead of cookies. Errors — a malformed
+//! body, query string or path included — are `{"error": CODE, "message": TEXT}`.
 
 use axum::extract::{FromRequest, FromRequestParts, Request, State};
 use axum::http::request::Parts;
@@ -32,6 +32,13 @@ pub fn routes() -> Router<AppState> {
         .merge(crate::admin_api::routes())
         .fallback(|| async {
             error_response(StatusCode::NOT_FOUND, "not_found", "No such API endpoint.")
+        })
+        .method_not_allowed_fallback(|| async {
+            error_response(
+                StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "This endpoint does not take that method.",
+            )
         })
 }
 
@@ -88,21 +95,89 @@ impl IntoResponse for ApiError {
 
 pub type ApiResult = Result<Response, ApiError>;
 
-/// `Json` whose rejection is an API error body rather than plain text.
+/// An extractor's refusal as an API error: 413 for a body over the limit,
+/// else its own 4xx status, as `invalid_request`.
+pub fn rejected(status: StatusCode, text: &str) -> Response {
+    match status {
+        StatusCode::PAYLOAD_TOO_LARGE => error_response(status, "payload_too_large", text),
+        s if s.is_client_error() => {
+            error_response(StatusCode::BAD_REQUEST, "invalid_request", text)
+        }
+        s => error_response(s, "internal", text),
+    }
+}
+
+/// A character no text sent to Gatehouse may hold: a control character other
+/// than tab and line breaks. None belongs in an email, a name or a token, and
+/// PostgreSQL cannot even store NUL.
+pub fn forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn has_forbidden_char(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.chars().any(forbidden_char),
+        Value::Array(items) => items.iter().any(has_forbidden_char),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(name, v)| name.chars().any(forbidden_char) || has_forbidden_char(v)),
+        _ => false,
+    }
+}
+
+/// `Json` whose rejection is an API error body rather than plain text, and
+/// which refuses control characters in any string before a service sees them.
 pub struct Body<T>(pub T);
 
 impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
     type Rejection = Response;
 
     async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
-        match Json::<T>::from_request(req, state).await {
-            Ok(Json(value)) => Ok(Self(value)),
-            Err(rejection) => Err(error_response(
+        let Json(value) = Json::<Value>::from_request(req, state)
+            .await
+            .map_err(|r| rejected(r.status(), &r.body_text()))?;
+        if has_forbidden_char(&value) {
+            return Err(error_response(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",
-                &rejection.body_text(),
-            )),
+                "The body contains a control character.",
+            ));
         }
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        })
+    }
+}
+
+/// `Query` whose rejection is an API error body rather than plain text.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|r| rejected(r.status(), &r.body_text()))
+    }
+}
+
+/// `Path` whose rejection is an API error body rather than plain text.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|r| rejected(r.status(), &r.body_text()))
     }
 }
 
@@ -200,10 +275,17 @@ async fn login(
         PasswordOutcome::Authenticated { user_id } => {
             authenticated(&s.gatehouse, user_id, Value::Null).await
         }
-        PasswordOutcome::MfaRequired { mfa_token, methods } => Ok(Json(
-            json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods }),
-        )
-        .into_response()),
+        PasswordOutcome::MfaRequired { mfa_token, methods } => {
+            // Only what an API client can finish: not a link that opens in a browser.
+            let methods: Vec<&str> = methods
+                .into_iter()
+                .filter(|m| !OobKind::parse(m).is_some_and(OobKind::browser_only))
+                .collect();
+            Ok(Json(
+                json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods }),
+            )
+            .into_response())
+        }
         PasswordOutcome::EnrollmentRequired { mfa_token, reason } => Ok(Json(
             json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": reason }),
         )
@@ -224,7 +306,7 @@ async fn mfa(
     Body(b): Body<MfaBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    if let Some(kind) = OobKind::parse(&b.method).filter(|k| *k != OobKind::EmailLink) {
+    if let Some(kind) = OobKind::parse(&b.method).filter(|k| !k.browser_only()) {
         return match gh.verify_oob_code(&b.mfa_token, kind, &b.code, &origin).await? {
             // Email is a recovery channel: it leads to setting up a new authenticator.
             OobOutcome::Recovery(mfa_token) => Ok(Json(
@@ -260,9 +342,14 @@ async fn send(
     Extension(origin): Extension<Origin>,
     Body(b): Body<SendBody>,
 ) -> ApiResult {
-    let kind = OobKind::parse(&b.method).ok_or_else(|| {
-        AuthError::Invalid("method must be \"email_link\", \"email_otp\" or \"sms_otp\"".into())
-    })?;
+    let kind = OobKind::parse(&b.method)
+        .filter(|k| !k.browser_only())
+        .ok_or_else(|| {
+            AuthError::Invalid(
+                "method must be \"email_otp\" or \"sms_otp\" (a sign-in link is for browsers)"
+                    .into(),
+            )
+        })?;
     let retry_after = s
         .gatehouse
         .send_challenge(&b.mfa_token, kind, &origin)

@@ -18,6 +18,8 @@ pub struct Config {
     pub smtp_url: Option<String>,
     pub mail_from: String,
     pub sms_webhook_url: Option<String>,
+    /// How long sent (or given-up) messages stay in the outbox.
+    pub outbox_retention_days: i64,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -154,6 +156,19 @@ impl Config {
                 )
                 })?,
         };
+        let outbox_retention_days = match var("GATEHOUSE_OUTBOX_RETENTION_DAYS") {
+            None => 7,
+            Some(v) => v
+                .parse::<i64>()
+                .ok()
+                .filter(|n| (0..=36_500).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "GATEHOUSE_OUTBOX_RETENTION_DAYS",
+                        "must be a whole number of days (0 deletes sent messages within a minute)",
+                    )
+                })?,
+        };
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -164,6 +179,7 @@ impl Config {
             smtp_url: var("GATEHOUSE_SMTP_URL"),
             mail_from,
             sms_webhook_url: var("GATEHOUSE_SMS_WEBHOOK_URL"),
+            outbox_retention_days,
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             trusted_proxies,
@@ -232,8 +248,49 @@ fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
 
 impl Config {
     /// The development mailbox replaces SMTP only on a loopback deployment:
-    /// it shows everyone's mail to anyone who can reach it.
+    /// it shows everyone's mail to anyone who can reach it. Loopback means
+    /// both the public URL (plain http is only allowed there) and the address
+    /// the server listens on: `0.0.0.0` is reachable from the network whatever
+    /// the public URL says.
     pub fn mailbox_enabled(&self) -> bool {
-        self.smtp_url.is_none() && !self.settings.secure_cookies
+        self.smtp_url.is_none()
+            && !self.settings.secure_cookies
+            && self.site_addr.ip().is_loopback()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn config(site_addr: &str, secure: bool, smtp: Option<&str>) -> Config {
+        Config {
+            database_url: "sqlite://data/gatehouse.db".into(),
+            site_addr: site_addr.parse().unwrap(),
+            site_root: "target/site".into(),
+            trusted_proxies: Vec::new(),
+            settings: Settings {
+                secure_cookies: secure,
+                ..Settings::default()
+            },
+            smtp_url: smtp.map(str::to_string),
+            mail_from: "Gatehouse <gatehouse@localhost>".into(),
+            sms_webhook_url: None,
+            outbox_retention_days: 7,
+        }
+    }
+
+    #[test]
+    fn the_mailbox_needs_a_loopback_listener_as_well_as_a_loopback_url() {
+        assert!(config("127.0.0.1:3000", false, None).mailbox_enabled());
+        assert!(config("[::1]:3000", false, None).mailbox_enabled());
+        assert!(
+            !config("0.0.0.0:3000", false, None).mailbox_enabled(),
+            "every interface, even with a loopback public URL"
+        );
+        assert!(!config("[::]:3000", false, None).mailbox_enabled());
+        assert!(!config("192.0.2.10:3000", false, None).mailbox_enabled());
+        assert!(!config("127.0.0.1:3000", true, None).mailbox_enabled());
+        assert!(!config("127.0.0.1:3000", false, Some("smtp://127.0.0.1:25")).mailbox_enabled());
     }
 }

@@ -1,6 +1,7 @@
 //! `/dev/mailbox`: the development mailbox. Exists only when no SMTP server is
-//! configured on a loopback (plain http) deployment, and says so: it shows every
-//! queued message, newest first, to anyone who can reach the server.
+//! configured on a loopback deployment (a plain http public URL on this machine,
+//! and a loopback listen address), and says so: it shows every queued message,
+//! newest first, to anyone who can reach the server.
 
 use axum::extract::State;
 use axum::http::{header, HeaderValue};

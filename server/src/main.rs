@@ -272,6 +272,7 @@ async fn serve(config: Config) -> Result<(), String> {
         config.smtp_url.as_deref(),
         &config.mail_from,
         config.sms_webhook_url.as_deref(),
+        config.outbox_retention_days * 86_400,
     )
     .map_err(|e| e.to_string())?;
     if config.mailbox_enabled() {
@@ -280,7 +281,7 @@ async fn serve(config: Config) -> Result<(), String> {
             config.settings.public_url
         );
     } else if config.smtp_url.is_none() {
-        tracing::warn!("no GATEHOUSE_SMTP_URL on a public deployment: email stays queued until one is configured");
+        tracing::warn!("no GATEHOUSE_SMTP_URL on a public deployment (public URL or listen address not loopback): email stays queued until one is configured");
     }
     tokio::spawn(delivery.run(gh.db.clone()));
     let cleaner = gh.clone();

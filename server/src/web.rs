@@ -1,12 +1,13 @@
 //! The HTTP server: pages, server functions, the JSON API, static files, and
-//! the layers every request passes (client address, CSRF/Origin check,
-//! security headers, sessions).
+//! the layers every request passes (client address, CSRF/Origin check, a
+//! 64 KiB body limit, no control characters in the query string or a server
+//! function's form, security headers, sessions).
 
 use std::net::{IpAddr, SocketAddr};
 use std::sync::Arc;
 
-use axum::body::Body;
-use axum::extract::{ConnectInfo, FromRef, Request, State};
+use axum::body::{Body, Bytes};
+use axum::extract::{ConnectInfo, DefaultBodyLimit, FromRef, FromRequest, Request, State};
 use axum::http::{header, HeaderValue, Method, StatusCode};
 use axum::middleware::{self, Next};
 use axum::response::{IntoResponse, Response};
@@ -111,7 +112,46 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
         ))
         .layer(sessions)
         .layer(middleware::from_fn_with_state(state.clone(), guard))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
         .with_state(state)
+}
+
+/// No request needs more than a few fields; a larger body is refused with 413.
+const BODY_LIMIT: usize = 64 * 1024;
+
+/// Form fields that may hold several lines (a `<textarea>`). Every other field
+/// is one line, as a browser's `<input>` sends it.
+const MULTI_LINE_FIELDS: &[&str] = &["reason"];
+
+/// True when a decoded name or value of an `application/x-www-form-urlencoded`
+/// text (a query string, a form body) holds a control character — a line
+/// break or tab only where `multi_line` allows one. Such values are refused
+/// before any handler sees them: they would otherwise reach a `Location`
+/// header (a token, `next`, `back`), which cannot carry them.
+pub fn has_control_char(form: &[u8], multi_line: &[&str]) -> bool {
+    url::form_urlencoded::parse(form).any(|(name, value)| {
+        let allowed = |c: char| matches!(c, '\t' | '\n' | '\r') && multi_line.contains(&&*name);
+        name.chars().any(char::is_control) || value.chars().any(|c| c.is_control() && !allowed(c))
+    })
+}
+
+fn bad_request(message: &str) -> Response {
+    api::error_response(StatusCode::BAD_REQUEST, "invalid_request", message)
+}
+
+/// A server function's arguments, checked before it runs: within
+/// [`BODY_LIMIT`] (else 413) and free of control characters (else 400). They
+/// are read as a URL-encoded form whatever the content type says, as server
+/// functions read them.
+async fn checked_server_fn_request(request: Request<Body>) -> Result<Request<Body>, Response> {
+    let (parts, body) = request.into_parts();
+    let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &())
+        .await
+        .map_err(|r| api::rejected(r.status(), &r.body_text()))?;
+    if has_control_char(&bytes, MULTI_LINE_FIELDS) {
+        return Err(bad_request("A form field contains a control character."));
+    }
+    Ok(Request::from_parts(parts, Body::from(bytes)))
 }
 
 async fn server_fn_handler(
@@ -207,7 +247,13 @@ async fn guard(State(state): State<AppState>, mut request: Request<Body>, next: 
         &guard.public_origin,
     );
     let path = request.uri().path().to_string();
-    let mut response = if refused {
+    let bad_query = request
+        .uri()
+        .query()
+        .is_some_and(|q| has_control_char(q.as_bytes(), &[]));
+    let mut response = if bad_query {
+        bad_request("A value in the query string contains a control character.")
+    } else if refused {
         tracing::warn!(%path, ip = %origin.ip, "cross-origin request refused");
         api::error_response(
             StatusCode::FORBIDDEN,
@@ -216,7 +262,15 @@ async fn guard(State(state): State<AppState>, mut request: Request<Body>, next: 
         )
     } else {
         request.extensions_mut().insert(origin);
-        next.run(request).await
+        let request = if path.starts_with("/sfn/") {
+            checked_server_fn_request(request).await
+        } else {
+            Ok(request)
+        };
+        match request {
+            Ok(request) => next.run(request).await,
+            Err(refusal) => refusal,
+        }
     };
     security_headers(&mut response, &path, guard.secure);
     response
@@ -268,6 +322,34 @@ fn security_headers(response: &mut Response, path: &str, secure: bool) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn control_characters_are_found_once_decoded() {
+        assert!(!has_control_char(b"token=abc&next=%2Fadmin%3Fq%3Da+b", &[]));
+        for bad in [
+            &b"token=abc%0A"[..],
+            b"next=/%09/evil.example",
+            b"email=a%00@example.com",
+            b"back=%0D%0ALocation:x",
+            b"x%7F=1",
+            b"token=%C2%85",
+        ] {
+            assert!(
+                has_control_char(bad, &[]),
+                "{}",
+                String::from_utf8_lossy(bad)
+            );
+        }
+        assert!(!has_control_char(
+            b"reason=line+one%0D%0Aline%09two",
+            &["reason"]
+        ));
+        assert!(
+            has_control_char(b"reason=nul%00", &["reason"]),
+            "only line breaks and tabs"
+        );
+        assert!(has_control_char(b"name=line+one%0D%0Atwo", &["reason"]));
+    }
 
     #[test]
     fn forwarded_for_counts_only_behind_a_trusted_proxy() {

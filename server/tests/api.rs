@@ -119,7 +119,7 @@ fn enrollment_at_sign_in_sets_up_totp_and_recovery_codes(backend: Backend) {
     assert_eq!(next.json["status"], "mfa_required");
     assert_eq!(
         next.json["methods"],
-        json!(["totp", "recovery_code", "email_otp", "email_link"])
+        json!(["totp", "recovery_code", "email_otp"])
     );
 }
 

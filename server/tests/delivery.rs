@@ -1,5 +1,6 @@
 //! Mail delivery through the outbox against a real SMTP server process
-//! (aiosmtpd), on SQLite and PostgreSQL: content, outage and restart, two workers.
+//! (aiosmtpd), on SQLite and PostgreSQL: content, outage and restart, two workers,
+//! what the outbox keeps once a message is sent.
 
 mod common;
 
@@ -16,7 +17,10 @@ on_both_databases!(
     mail_queued_during_an_outage_is_sent_after_a_restart,
     two_app_servers_never_send_a_message_twice,
     without_smtp_mail_is_kept_in_the_development_mailbox,
+    the_mailbox_stays_off_when_listening_on_every_interface,
     sms_codes_go_to_a_verified_phone_and_sign_in,
+    delivered_messages_lose_their_secrets_and_are_purged_after_the_retention,
+    sms_webhook_credentials_never_reach_the_outbox,
 );
 
 /// A receiving server run by a Python script of `tests/` (SMTP or SMS webhook)
@@ -203,6 +207,23 @@ fn without_smtp_mail_is_kept_in_the_development_mailbox(backend: Backend) {
     );
 }
 
+fn the_mailbox_stays_off_when_listening_on_every_interface(backend: Backend) {
+    let port = free_port();
+    let server = Server::start_with(
+        backend,
+        &[
+            ("LEPTOS_SITE_ADDR", &format!("0.0.0.0:{port}")),
+            ("GATEHOUSE_PUBLIC_URL", &format!("http://127.0.0.1:{port}")),
+        ],
+    );
+    assert_eq!(server.base, format!("http://127.0.0.1:{port}"));
+    assert_eq!(
+        server.get("/dev/mailbox", None).status,
+        404,
+        "reachable from the network, so no mailbox"
+    );
+}
+
 fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     let port = free_port();
     let sms = Sink::sms(port);
@@ -325,4 +346,145 @@ fn six_digits_in(text: &str) -> String {
         .map(|i| digits[i..i + 6].iter().collect::<String>())
         .find(|w| w.chars().all(|c| c.is_ascii_digit()))
         .expect("a 6-digit code")
+}
+
+/// Waits until the database answers `want` to a counting query.
+fn wait_for_count(server: &Server, query: &str, want: i64, within: Duration) -> i64 {
+    let deadline = Instant::now() + within;
+    loop {
+        let count = server.number(query);
+        if count == want || Instant::now() > deadline {
+            return count;
+        }
+        std::thread::sleep(Duration::from_millis(200));
+    }
+}
+
+fn delivered_messages_lose_their_secrets_and_are_purged_after_the_retention(backend: Backend) {
+    let port = free_port();
+    let sink = Sink::smtp(port);
+    let mut server = start_with_smtp(backend, port);
+    let (email, _, _, _) = server.enrolled_user();
+    // A code by the API, a sign-in link by the browser.
+    let token = server.mfa_token(&email);
+    let sent = server.post(
+        "/api/v1/auth/mfa/send",
+        json!({ "mfa_token": token, "method": "email_otp" }),
+        None,
+    );
+    assert_eq!(sent.status, 202, "{sent:?}");
+    let pending = password_stage(&server, &email);
+    form(
+        &server,
+        "/sfn/send_challenge",
+        Some(&pending),
+        &[("method", "email_link")],
+    );
+    let messages = sink.wait_for(3, Duration::from_secs(30));
+    assert_eq!(messages.len(), 3, "{messages:?}");
+    let coded = messages
+        .iter()
+        .find(|m| m.contains("Your sign-in code is "))
+        .expect("the code arrived");
+    let code = &coded.split("Your sign-in code is ").nth(1).unwrap()[..6];
+    assert!(
+        messages.iter().any(|m| m.contains("/login/link?token=")),
+        "the link arrived"
+    );
+
+    let all = format!("SELECT COUNT(*) FROM outbox WHERE recipient = '{email}'");
+    assert_eq!(
+        wait_for_count(
+            &server,
+            &format!("{all} AND sent_at IS NOT NULL"),
+            3,
+            Duration::from_secs(10)
+        ),
+        3
+    );
+    for secret in [code, "token="] {
+        assert_eq!(
+            server.number(&format!(
+                "{all} AND (body_text LIKE '%{secret}%' OR body_html LIKE '%{secret}%')"
+            )),
+            0,
+            "{secret} left the outbox"
+        );
+    }
+    assert_eq!(
+        server.number(&format!(
+            "{all} AND body_text = '(erased after delivery)' AND body_html = '(erased after delivery)' AND subject <> ''"
+        )),
+        3,
+        "the record stays: recipient, subject, times"
+    );
+
+    // Rows sent or given up past the retention (7 days) go; recent and queued ones stay.
+    let day = 86_400;
+    let now = now() as i64;
+    for (recipient, sent_at, failed_at, next_attempt_at) in [
+        ("old-sent@example.com", Some(now - 8 * day), None, 0),
+        ("old-failed@example.com", None, Some(now - 8 * day), 0),
+        ("recent@example.com", Some(now - 6 * day), None, 0),
+        ("queued@example.com", None, None, now + day),
+    ] {
+        let null = |t: Option<i64>| t.map_or("NULL".to_string(), |t| t.to_string());
+        server.sql_exec(&format!(
+            "INSERT INTO outbox (channel, recipient, subject, body_text, body_html, created_at, next_attempt_at, sent_at, failed_at) \
+             VALUES ('email', '{recipient}', 'Old', 'x', 'x', {created}, {next_attempt_at}, {}, {})",
+            null(sent_at),
+            null(failed_at),
+            created = now - 9 * day,
+        ));
+    }
+    server.restart(); // the worker purges when it starts, then every minute
+    assert_eq!(
+        wait_for_count(
+            &server,
+            "SELECT COUNT(*) FROM outbox WHERE recipient LIKE 'old-%'",
+            0,
+            Duration::from_secs(20)
+        ),
+        0,
+        "purged"
+    );
+    assert_eq!(
+        server.number(
+            "SELECT COUNT(*) FROM outbox WHERE recipient IN ('recent@example.com', 'queued@example.com')"
+        ),
+        2
+    );
+    assert_eq!(server.number(&all), 3, "this week's messages stay");
+}
+
+fn sms_webhook_credentials_never_reach_the_outbox(backend: Backend) {
+    let port = free_port(); // nothing listens there
+    let webhook = format!("http://gateway:s3cret@127.0.0.1:{port}/send?api_key=k3y");
+    let server = Server::start_with(backend, &[("GATEHOUSE_SMS_WEBHOOK_URL", &webhook)]);
+    server.sql_exec(&format!(
+        "INSERT INTO outbox (channel, recipient, subject, body_text, body_html, created_at, next_attempt_at) \
+         VALUES ('sms', '+447700900123', 'Text message', 'Your code is 123456', '', {}, 0)",
+        now()
+    ));
+    let failed = "SELECT COUNT(*) FROM outbox WHERE last_error IS NOT NULL";
+    assert_eq!(
+        wait_for_count(&server, failed, 1, Duration::from_secs(20)),
+        1
+    );
+    assert_eq!(
+        server.number(&format!(
+            "SELECT COUNT(*) FROM outbox WHERE last_error LIKE '%unreachable%' AND last_error LIKE '%127.0.0.1:{port}%'"
+        )),
+        1,
+        "the error names the host"
+    );
+    for secret in ["gateway", "s3cret", "api_key", "k3y", "/send"] {
+        assert_eq!(
+            server.number(&format!(
+                "SELECT COUNT(*) FROM outbox WHERE last_error LIKE '%{secret}%'"
+            )),
+            0,
+            "{secret} in the stored error"
+        );
+    }
 }

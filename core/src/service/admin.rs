@@ -78,6 +78,20 @@ fn pages(total: i64, per_page: i64) -> i64 {
     ((total + per_page - 1) / per_page).max(1)
 }
 
+/// The highest page a list serves: far beyond any real list, and low enough
+/// that its offset cannot overflow (PostgreSQL refuses a negative one).
+const MAX_PAGE: i64 = 1_000_000;
+
+/// A requested page number: below 1 means the first, above [`MAX_PAGE`] is refused.
+fn page_number(page: i64) -> Result<i64> {
+    if page > MAX_PAGE {
+        return Err(AuthError::Invalid(format!(
+            "page must be between 1 and {MAX_PAGE}."
+        )));
+    }
+    Ok(page.max(1))
+}
+
 /// `2026-11-23` (midnight UTC) or Unix seconds. `end` moves a date to the next
 /// midnight, so "to 2026-11-23" includes that whole day.
 pub fn parse_time_bound(text: &str, end: bool) -> Option<i64> {
@@ -276,7 +290,7 @@ impl Gatehouse {
     ) -> Result<UserPage> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "User"))?;
-        let page = page.max(1);
+        let page = page_number(page)?;
         let (users, total) = store::list_users(
             &mut *self.conn().await?,
             actor.org_id,
@@ -1024,7 +1038,7 @@ impl Gatehouse {
     ) -> Result<AuditPage> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::AuditRead).map_err(|r| refused(r, "Audit log"))?;
-        let page = page.max(1);
+        let page = page_number(page)?;
         let (entries, total) = store::audit_entries(
             &mut *self.conn().await?,
             actor.org_id,
@@ -1132,6 +1146,17 @@ mod tests {
         assert_eq!(slug_from_name("  Ünïcode & Co "), "n-code-co");
         assert!(valid_slug(&slug_from_name("Globex")));
         assert!(!valid_slug("x"));
+    }
+
+    #[test]
+    fn page_numbers_start_at_one_and_stop_before_the_offset_overflows() {
+        assert_eq!(page_number(-5).unwrap(), 1);
+        assert_eq!(page_number(0).unwrap(), 1);
+        assert_eq!(page_number(MAX_PAGE).unwrap(), MAX_PAGE);
+        assert!(matches!(page_number(i64::MAX), Err(AuthError::Invalid(_))));
+        assert!((MAX_PAGE - 1)
+            .checked_mul(AUDIT_PER_PAGE.max(USERS_PER_PAGE))
+            .is_some());
     }
 
     #[test]

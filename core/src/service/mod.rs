@@ -148,6 +148,12 @@ impl OobKind {
             Self::SmsCode => "sms_otp",
         }
     }
+
+    /// Only a browser can finish it: a sign-in link completes in the browser
+    /// session that asked for it, so the JSON API neither offers nor sends it.
+    pub fn browser_only(self) -> bool {
+        self == Self::EmailLink
+    }
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -1011,12 +1011,18 @@ pub async fn outbox_claim(c: &mut Conn, now: i64, lease: i64) -> Result<Option<O
         .map(outbox_from_row))
 }
 
+/// What a message's body becomes once it is sent or given up: its links and
+/// codes must not outlive their delivery in a copy of the database.
+pub const ERASED_BODY: &str = "(erased after delivery)";
+
 pub async fn outbox_sent(c: &mut Conn, id: i64, now: i64) -> Result<()> {
     sqlx::query(
-        "UPDATE outbox SET sent_at = $1, claimed_until = 0, last_error = NULL WHERE id = $2",
+        "UPDATE outbox SET sent_at = $1, claimed_until = 0, last_error = NULL, \
+         body_text = $3, body_html = $3 WHERE id = $2",
     )
     .bind(now)
     .bind(id)
+    .bind(ERASED_BODY)
     .execute(&mut *c)
     .await?;
     Ok(())
@@ -1041,14 +1047,27 @@ pub async fn outbox_retry_later(
 
 pub async fn outbox_failed(c: &mut Conn, id: i64, now: i64, error: &str) -> Result<()> {
     sqlx::query(
-        "UPDATE outbox SET failed_at = $1, claimed_until = 0, last_error = $2 WHERE id = $3",
+        "UPDATE outbox SET failed_at = $1, claimed_until = 0, last_error = $2, \
+         body_text = $4, body_html = $4 WHERE id = $3",
     )
     .bind(now)
     .bind(error)
     .bind(id)
+    .bind(ERASED_BODY)
     .execute(&mut *c)
     .await?;
     Ok(())
+}
+
+/// Deletes the messages sent or given up before `before`; queued ones stay.
+pub async fn outbox_purge(c: &mut Conn, before: i64) -> Result<u64> {
+    Ok(
+        sqlx::query("DELETE FROM outbox WHERE sent_at < $1 OR failed_at < $1")
+            .bind(before)
+            .execute(&mut *c)
+            .await?
+            .rows_affected(),
+    )
 }
 
 pub async fn outbox_recent(c: &mut Conn, limit: i64) -> Result<Vec<OutboxMessage>> {

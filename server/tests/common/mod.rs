@@ -117,7 +117,6 @@ impl Server {
             }
         };
         let port = free_port();
-        let base = format!("http://127.0.0.1:{port}");
         let mut env: Vec<(String, String)> = vec![
             ("GATEHOUSE_DATABASE_URL".into(), db_url.clone()),
             ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
@@ -132,6 +131,13 @@ impl Server {
             env.retain(|(key, _)| key != k);
             env.push((k.to_string(), v.to_string()));
         }
+        // A test may choose the listen address (0.0.0.0…); requests still go to this machine.
+        let port = env
+            .iter()
+            .find(|(k, _)| k == "LEPTOS_SITE_ADDR")
+            .and_then(|(_, v)| v.parse::<std::net::SocketAddr>().ok())
+            .map_or(port, |a| a.port());
+        let base = format!("http://127.0.0.1:{port}");
         let child = Self::spawn(&env);
         let server = Self {
             base,
