@@ -119,7 +119,25 @@ enum AuditCommand {
     Verify,
 }
 
+/// Argon2 takes ~19 MiB per hash. After the first such block is freed, glibc
+/// raises its mmap threshold and serves the next ones from its heaps, where
+/// fragmentation kept ~240 MB resident after a 60-second sign-in flood. A fixed
+/// threshold keeps every large block mapped on its own and returned to the
+/// system when freed (65 MB peak, 46 MB after, on the same flood).
+#[cfg(all(target_os = "linux", target_env = "gnu"))]
+fn return_large_blocks_to_the_system() {
+    // SAFETY: mallopt only tunes the allocator; it is called once, before any
+    // other thread exists.
+    unsafe {
+        libc::mallopt(libc::M_MMAP_THRESHOLD, 1 << 20);
+    }
+}
+
+#[cfg(not(all(target_os = "linux", target_env = "gnu")))]
+fn return_large_blocks_to_the_system() {}
+
 fn main() -> ExitCode {
+    return_large_blocks_to_the_system();
     tracing_subscriber::fmt()
         .with_env_filter(
             tracing_subscriber::EnvFilter::try_from_default_env()
