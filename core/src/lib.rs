@@ -11,6 +11,7 @@ pub mod demo;
 pub mod notify;
 pub mod password;
 pub mod recovery;
+pub mod return_path;
 pub mod scope;
 pub mod service;
 pub mod session_store;
