@@ -279,9 +279,15 @@ pub async fn admin_user_action(
         let s = session().await?;
         let gh = gatehouse();
         let origin = origin();
-        // Taking protection away, or handing out power, needs a recent sign-in.
+        // Taking protection away, or handing out power, needs a recent sign-in;
+        // after it, the same dialog opens again.
         let uid = if matches!(action.as_str(), "disable_mfa" | "change_role") {
-            require_recent_auth(&s, &back).await?
+            let dialog = with_param(
+                &with_param(&back, "confirm", &action),
+                "user",
+                &user_id.to_string(),
+            );
+            require_recent_auth(&s, &dialog).await?
         } else {
             require_user(&s).await?
         };
@@ -307,7 +313,7 @@ pub async fn admin_user_action(
 /// `/admin…` paths only, without a confirmation or a previous message.
 #[cfg(feature = "ssr")]
 fn safe_admin_path(back: &str) -> String {
-    let back = safe_next(back);
+    let back = gatehouse_core::return_path::or_home(back);
     let (path, query) = back.split_once('?').unwrap_or((back, ""));
     if path != "/admin" {
         return "/admin".into();
@@ -381,11 +387,18 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
     })
 }
 
+/// The "MFA required" switch; turning it off is confirmed in the dialog of
+/// `/admin/roles?confirm=mfa_off&role=ID`.
 #[server(prefix = "/sfn", endpoint = "set_mfa_required")]
 pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppError> {
+    let page = if required {
+        "/admin/roles".to_string()
+    } else {
+        format!("/admin/roles?confirm=mfa_off&role={role_id}")
+    };
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/admin/roles").await?;
+        let uid = require_recent_auth(&s, &page).await?;
         gatehouse()
             .admin_set_mfa_required(uid, role_id, required, &origin())
             .await?;
@@ -397,7 +410,7 @@ pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppErr
         Ok(())
     }
     .await;
-    back_on_error("/admin/roles", result)
+    back_on_error(&page, result)
 }
 
 #[server(prefix = "/sfn", endpoint = "create_role")]

@@ -69,6 +69,7 @@ pub struct CodesView {
 pub mod ssr {
     //! Session handling shared by the server functions.
     use gatehouse_core::audit::Origin;
+    use gatehouse_core::return_path;
     use gatehouse_core::session_store::{id_hash, USER_KEY};
     use gatehouse_core::{unix_now, Gatehouse};
     use leptos::prelude::*;
@@ -160,7 +161,7 @@ pub mod ssr {
             | "mfa_token_invalid"
             | "invalid_password"
             | "not_signed_in" => S::UNAUTHORIZED,
-            "step_up_required" | "forbidden" | "grant_ended" => S::FORBIDDEN,
+            "step_up_required" | "forbidden" | "last_factor" | "grant_ended" => S::FORBIDDEN,
             "not_found" => S::NOT_FOUND,
             _ => S::BAD_REQUEST,
         }
@@ -191,30 +192,50 @@ pub mod ssr {
         Ok(Some(uid))
     }
 
-    /// The signed-in user, or a redirect to the sign-in page.
+    /// Sends a plain form post or a page load on to `target`. A call from the
+    /// page's script answers `status` instead of 500: its client does not follow
+    /// a redirect that comes with an error (the page acts on the error code).
+    fn refuse_towards(target: &str, status: http::StatusCode) {
+        leptos_axum::redirect(target);
+        if !accepts_html() {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(status);
+            }
+        }
+    }
+
+    /// The signed-in user, or a redirect to the sign-in page (401 for the page's script).
     pub async fn require_user(s: &Session) -> Result<i64, AppError> {
         match current_user(s).await? {
             Some(uid) => Ok(uid),
             None => {
-                leptos_axum::redirect("/login");
+                refuse_towards("/login", http::StatusCode::UNAUTHORIZED);
                 Err(AppError::new("not_signed_in", "Sign in to continue."))
             }
         }
     }
 
-    /// Changing factors needs a sign-in or step-up within the last 5 minutes.
+    /// Changing factors needs a sign-in or step-up within the step-up window
+    /// (5 minutes by default). The refusal is 403 `step_up_required`. A plain
+    /// form post or page load is sent on to `/confirm-identity?next=…`, where
+    /// `next` is the page to come back to with its dialog open (`?confirm=…`);
+    /// a script call cannot follow a redirect that comes with an error, so the
+    /// page's script goes there itself (`components::error_signal`).
     pub async fn require_recent_auth(s: &Session, next: &str) -> Result<i64, AppError> {
         let uid = require_user(s).await?;
         let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
-        if unix_now() - auth_at > gatehouse().settings.step_up_seconds {
-            let next = crate::components::url_encode(next);
-            leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
-            return Err(AppError::new(
-                "step_up_required",
-                "Confirm it is you to make this change.",
-            ));
+        if unix_now() - auth_at <= gatehouse().settings.step_up_seconds {
+            return Ok(uid);
         }
-        Ok(uid)
+        let next = crate::components::url_encode(return_path::or_home(next));
+        refuse_towards(
+            &format!("/confirm-identity?next={next}"),
+            http::StatusCode::FORBIDDEN,
+        );
+        Err(AppError::new(
+            "step_up_required",
+            "Confirm it is you to make this change.",
+        ))
     }
 
     /// A full sign-in: new session id, the user, the times that limit it.
@@ -293,15 +314,6 @@ pub mod ssr {
         put(s, PENDING_ENROLL, recovery_token).await?;
         leptos_axum::redirect("/enroll");
         Ok(())
-    }
-
-    /// Only same-site paths: an attacker's `next` must not send users elsewhere.
-    pub fn safe_next(next: &str) -> &str {
-        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-            next
-        } else {
-            "/"
-        }
     }
 }
 
@@ -602,11 +614,13 @@ pub async fn acknowledge_codes(saved: Option<String>) -> Result<(), AppError> {
     back_on_error("/recovery-codes", result)
 }
 
+/// "Generate new codes", confirmed in the dialog of `/profile?confirm=regenerate_codes`.
 #[server(prefix = "/sfn", endpoint = "regenerate_codes")]
 pub async fn regenerate_codes() -> Result<(), AppError> {
+    let page = "/profile?confirm=regenerate_codes";
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, page).await?;
         let codes = gatehouse()
             .regenerate_recovery_codes(uid, &origin())
             .await?;
@@ -615,7 +629,7 @@ pub async fn regenerate_codes() -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    back_on_error("/profile", result)
+    back_on_error(page, result)
 }
 
 // ----------------------------------------------------------------- profile
@@ -657,7 +671,7 @@ pub async fn add_factor() -> Result<(), AppError> {
         let s = session().await?;
         let uid = require_user(&s).await?;
         if ssr::me(uid).await?.mfa_on {
-            require_recent_auth(&s, "/enroll").await?;
+            require_recent_auth(&s, "/profile").await?;
         }
         leptos_axum::redirect("/enroll");
         Ok(())
@@ -666,20 +680,27 @@ pub async fn add_factor() -> Result<(), AppError> {
     back_on_error("/profile", result)
 }
 
+/// "Remove", confirmed in the dialog of `/profile?confirm=remove_factor&factor=ID`.
 #[server(prefix = "/sfn", endpoint = "remove_factor")]
 pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
+    let page = format!("/profile?confirm=remove_factor&factor={factor_id}");
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, "/profile").await?;
+        let uid = require_recent_auth(&s, &page).await?;
         gatehouse()
             .remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin())
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // The only refusal: the last authenticator of a role that requires MFA.
+                gatehouse_core::AuthError::Forbidden(why) => AppError::new("last_factor", why),
+                e => e.into(),
+            })?;
         s.cycle_id().await.map_err(internal)?;
         leptos_axum::redirect("/profile?notice=factor_removed");
         Ok(())
     }
     .await;
-    back_on_error("/profile", result)
+    back_on_error(&page, result)
 }
 
 #[server(prefix = "/sfn", endpoint = "reset_mfa")]
@@ -706,9 +727,11 @@ pub async fn confirm_identity(
     code: Option<String>,
     next: String,
 ) -> Result<(), AppError> {
+    use gatehouse_core::return_path;
+    let next = return_path::or_home(&next);
     let page = format!(
         "/confirm-identity?next={}",
-        crate::components::url_encode(safe_next(&next))
+        crate::components::url_encode(next)
     );
     let result = async {
         let s = session().await?;
@@ -723,7 +746,7 @@ pub async fn confirm_identity(
             .await?;
         s.cycle_id().await.map_err(internal)?;
         put(&s, AUTH_AT, gatehouse_core::unix_now()).await?;
-        leptos_axum::redirect(safe_next(&next));
+        leptos_axum::redirect(next);
         Ok(())
     }
     .await;
