@@ -463,7 +463,7 @@ fn RolesScreen(
         <AdminNav current="/admin/roles"/>
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">"User roles"</h1>
-            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off is allowed and recorded in the audit log.", view.organization)}</p>
+            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off asks first and is recorded in the audit log.", view.organization)}</p>
             <Notice/>
             <ErrorBox message=error_signal(set)/>
             {dialog}
