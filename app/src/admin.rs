@@ -279,11 +279,22 @@ pub async fn admin_user_action(
         let s = session().await?;
         let gh = gatehouse();
         let origin = origin();
-        // Taking protection away, or handing out power, needs a recent sign-in.
-        let uid = match action.as_str() {
-            "disable_mfa" => require_recent_auth(&s, Operation::DisableUserMfa, &back).await?,
-            "change_role" => require_recent_auth(&s, Operation::ChangeUserRole, &back).await?,
-            _ => require_user(&s).await?,
+        // Taking protection away, or handing out power, needs a recent sign-in;
+        // after it, the same dialog opens again.
+        let operation = match action.as_str() {
+            "disable_mfa" => Some(Operation::DisableUserMfa),
+            "change_role" => Some(Operation::ChangeUserRole),
+            _ => None,
+        };
+        let uid = if let Some(operation) = operation {
+            let dialog = with_param(
+                &with_param(&back, "confirm", &action),
+                "user",
+                &user_id.to_string(),
+            );
+            require_recent_auth(&s, operation, &dialog).await?
+        } else {
+            require_user(&s).await?
         };
         match action.as_str() {
             "disable_mfa" => gh.admin_disable_mfa(uid, user_id, &origin).await?,
@@ -307,7 +318,7 @@ pub async fn admin_user_action(
 /// `/admin…` paths only, without a confirmation or a previous message.
 #[cfg(feature = "ssr")]
 fn safe_admin_path(back: &str) -> String {
-    let back = safe_next(back);
+    let back = gatehouse_core::return_path::or_home(back);
     let (path, query) = back.split_once('?').unwrap_or((back, ""));
     if path != "/admin" {
         return "/admin".into();
@@ -381,11 +392,18 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
     })
 }
 
+/// The "MFA required" switch; turning it off is confirmed in the dialog of
+/// `/admin/roles?confirm=mfa_off&role=ID`.
 #[server(prefix = "/sfn", endpoint = "set_mfa_required")]
 pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppError> {
+    let page = if required {
+        "/admin/roles".to_string()
+    } else {
+        format!("/admin/roles?confirm=mfa_off&role={role_id}")
+    };
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, Operation::SetRoleMfaRequired, "/admin/roles").await?;
+        let uid = require_recent_auth(&s, Operation::SetRoleMfaRequired, &page).await?;
         gatehouse()
             .admin_set_mfa_required(uid, role_id, required, &origin())
             .await?;
@@ -397,7 +415,7 @@ pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppErr
         Ok(())
     }
     .await;
-    back_on_error("/admin/roles", result)
+    back_on_error(&page, result)
 }
 
 #[server(prefix = "/sfn", endpoint = "create_role")]

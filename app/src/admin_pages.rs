@@ -435,14 +435,38 @@ fn RolesScreen(
     set: ServerAction<SetMfaRequired>,
     create: ServerAction<CreateRole>,
 ) -> impl IntoView {
+    let confirm = param("confirm");
+    let target = param_i64("role");
+    let roles = view.roles.clone();
+    let dialog = move || {
+        let role = roles
+            .iter()
+            .find(|r| r.mfa_required && Some(r.id) == target.get())?
+            .clone();
+        (confirm.get() == "mfa_off").then(|| {
+            view! {
+                <Dialog
+                    title=format!("Turn off MFA required for {}?", role.name)
+                    text="Members can then sign in with a password only, and members may remove their last authenticator. Those who keep an authenticator still use it. The change is recorded in the audit log.".to_string()
+                >
+                    <ActionForm action=set>
+                        <input type="hidden" name="role_id" value=role.id.to_string()/>
+                        <input type="hidden" name="required" value="false"/>
+                        <DialogActions pending=set.pending() cancel="/admin/roles".to_string() danger=true/>
+                    </ActionForm>
+                </Dialog>
+            }
+        })
+    };
     view! {
         <SignedInHeader me=view.me.clone()/>
         <AdminNav current="/admin/roles"/>
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">"User roles"</h1>
-            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off is allowed and recorded in the audit log.", view.organization)}</p>
+            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off asks first and is recorded in the audit log.", view.organization)}</p>
             <Notice/>
             <ErrorBox message=error_signal(set)/>
+            {dialog}
             <div class="table-scroll">
                 <table class="data">
                     <caption class="visually-hidden">"Roles"</caption>
@@ -460,15 +484,24 @@ fn RolesScreen(
                                 </td>
                                 <td data-label="Members">{r.members}</td>
                                 <td>
-                                    <ActionForm action=set>
-                                        <input type="hidden" name="role_id" value=r.id.to_string()/>
-                                        <input type="hidden" name="required" value=(!r.mfa_required).to_string()/>
-                                        <button type="submit" class="switch" role="switch" aria-checked=r.mfa_required.to_string()
-                                            aria-describedby=format!("role-{}-state", r.id) disabled=move || set.pending().get()>
-                                            "MFA required"
-                                        </button>
-                                        <span class="switch-state" id=format!("role-{}-state", r.id)>{if r.mfa_required { "On" } else { "Off" }}</span>
-                                    </ActionForm>
+                                    {if r.mfa_required {
+                                        // Off needs a confirmation: a GET, so it works without JavaScript.
+                                        view! {
+                                            <Form method="GET" action="/admin/roles">
+                                                <input type="hidden" name="confirm" value="mfa_off"/>
+                                                <input type="hidden" name="role" value=r.id.to_string()/>
+                                                <MfaSwitch role=r.id on=true pending=set.pending()/>
+                                            </Form>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=set>
+                                                <input type="hidden" name="role_id" value=r.id.to_string()/>
+                                                <input type="hidden" name="required" value="true"/>
+                                                <MfaSwitch role=r.id on=false pending=set.pending()/>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }}
                                 </td>
                             </tr>
                         }).collect_view()}
@@ -504,6 +537,18 @@ fn RolesScreen(
                 <Submit label="Add role" pending=create.pending() class="secondary"/>
             </ActionForm>
         </section>
+    }
+}
+
+/// The "MFA required" switch of one role, with its state spelled out.
+#[component]
+fn MfaSwitch(role: i64, on: bool, pending: Memo<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" class="switch" role="switch" aria-checked=on.to_string()
+            aria-describedby=format!("role-{role}-state") disabled=move || pending.get()>
+            "MFA required"
+        </button>
+        <span class="switch-state" id=format!("role-{role}-state")>{if on { "On" } else { "Off" }}</span>
     }
 }
 

@@ -70,6 +70,7 @@ pub mod ssr {
     //! Session handling shared by the server functions.
     use gatehouse_core::audit::Origin;
     pub use gatehouse_core::policy::Operation;
+    use gatehouse_core::return_path;
     use gatehouse_core::session_store::{id_hash, USER_KEY};
     pub use gatehouse_core::AuthError;
     use gatehouse_core::{unix_now, Gatehouse};
@@ -162,7 +163,7 @@ pub mod ssr {
             | "mfa_token_invalid"
             | "invalid_password"
             | "not_signed_in" => S::UNAUTHORIZED,
-            "step_up_required" | "forbidden" | "grant_ended" => S::FORBIDDEN,
+            "step_up_required" | "forbidden" | "last_factor" | "grant_ended" => S::FORBIDDEN,
             "not_found" => S::NOT_FOUND,
             _ => S::BAD_REQUEST,
         }
@@ -193,20 +194,36 @@ pub mod ssr {
         Ok(Some(uid))
     }
 
-    /// The signed-in user, or a redirect to the sign-in page.
+    /// Sends a plain form post or a page load on to `target`. A call from the
+    /// page's script answers `status` instead of 500: its client does not follow
+    /// a redirect that comes with an error (the page acts on the error code).
+    fn refuse_towards(target: &str, status: http::StatusCode) {
+        leptos_axum::redirect(target);
+        if !accepts_html() {
+            if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+                response.set_status(status);
+            }
+        }
+    }
+
+    /// The signed-in user, or a redirect to the sign-in page (401 for the page's script).
     pub async fn require_user(s: &Session) -> Result<i64, AppError> {
         match current_user(s).await? {
             Some(uid) => Ok(uid),
             None => {
-                leptos_axum::redirect("/login");
+                refuse_towards("/login", http::StatusCode::UNAUTHORIZED);
                 Err(AppError::new("not_signed_in", "Sign in to continue."))
             }
         }
     }
 
     /// The signed-in user, if their sign-in (or step-up) is recent enough for
-    /// `operation` (core decides which operations need it); else a redirect to
-    /// confirm it is them, coming back to `next`.
+    /// `operation` (core decides which operations need it). Otherwise the
+    /// refusal is 403 `step_up_required`: a plain form post or page load is
+    /// sent on to `/confirm-identity?next=…`, where `next` is the page to come
+    /// back to with its dialog open (`?confirm=…`); a script call cannot follow
+    /// a redirect that comes with an error, so the page's script goes there
+    /// itself (`components::error_signal`).
     pub async fn require_recent_auth(
         s: &Session,
         operation: Operation,
@@ -216,16 +233,19 @@ pub mod ssr {
         let auth_at = get::<i64>(s, AUTH_AT).await?.unwrap_or(0);
         if gatehouse()
             .require_recent_sign_in(operation, auth_at)
-            .is_err()
+            .is_ok()
         {
-            let next = crate::components::url_encode(next);
-            leptos_axum::redirect(&format!("/confirm-identity?next={next}"));
-            return Err(AppError::new(
-                "step_up_required",
-                "Confirm it is you to make this change.",
-            ));
+            return Ok(uid);
         }
-        Ok(uid)
+        let next = crate::components::url_encode(return_path::or_home(next));
+        refuse_towards(
+            &format!("/confirm-identity?next={next}"),
+            http::StatusCode::FORBIDDEN,
+        );
+        Err(AppError::new(
+            "step_up_required",
+            "Confirm it is you to make this change.",
+        ))
     }
 
     /// A full sign-in: new session id, the user, the times that limit it.
@@ -304,15 +324,6 @@ pub mod ssr {
         put(s, PENDING_ENROLL, recovery_token).await?;
         leptos_axum::redirect("/enroll");
         Ok(())
-    }
-
-    /// Only same-site paths: an attacker's `next` must not send users elsewhere.
-    pub fn safe_next(next: &str) -> &str {
-        if next.starts_with('/') && !next.starts_with("//") && !next.contains('\\') {
-            next
-        } else {
-            "/"
-        }
     }
 }
 
@@ -608,11 +619,13 @@ pub async fn acknowledge_codes(saved: Option<String>) -> Result<(), AppError> {
     back_on_error("/recovery-codes", result)
 }
 
+/// "Generate new codes", confirmed in the dialog of `/profile?confirm=regenerate_codes`.
 #[server(prefix = "/sfn", endpoint = "regenerate_codes")]
 pub async fn regenerate_codes() -> Result<(), AppError> {
+    let page = "/profile?confirm=regenerate_codes";
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, Operation::RegenerateRecoveryCodes, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::RegenerateRecoveryCodes, page).await?;
         let codes = gatehouse()
             .regenerate_recovery_codes(uid, &origin())
             .await?;
@@ -621,7 +634,7 @@ pub async fn regenerate_codes() -> Result<(), AppError> {
         Ok(())
     }
     .await;
-    back_on_error("/profile", result)
+    back_on_error(page, result)
 }
 
 // ----------------------------------------------------------------- profile
@@ -661,7 +674,7 @@ pub async fn profile() -> Result<ProfileView, AppError> {
 pub async fn add_factor() -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
-        require_recent_auth(&s, Operation::AddFactor, "/enroll").await?;
+        require_recent_auth(&s, Operation::AddFactor, "/profile").await?;
         leptos_axum::redirect("/enroll");
         Ok(())
     }
@@ -669,20 +682,27 @@ pub async fn add_factor() -> Result<(), AppError> {
     back_on_error("/profile", result)
 }
 
+/// "Remove", confirmed in the dialog of `/profile?confirm=remove_factor&factor=ID`.
 #[server(prefix = "/sfn", endpoint = "remove_factor")]
 pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
+    let page = format!("/profile?confirm=remove_factor&factor={factor_id}");
     let result = async {
         let s = session().await?;
-        let uid = require_recent_auth(&s, Operation::RemoveFactor, "/profile").await?;
+        let uid = require_recent_auth(&s, Operation::RemoveFactor, &page).await?;
         gatehouse()
             .remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin())
-            .await?;
+            .await
+            .map_err(|e| match e {
+                // The only refusal: the last authenticator of a role that requires MFA.
+                gatehouse_core::AuthError::Forbidden(why) => AppError::new("last_factor", why),
+                e => e.into(),
+            })?;
         s.cycle_id().await.map_err(internal)?;
         leptos_axum::redirect("/profile?notice=factor_removed");
         Ok(())
     }
     .await;
-    back_on_error("/profile", result)
+    back_on_error(&page, result)
 }
 
 #[server(prefix = "/sfn", endpoint = "reset_mfa")]
@@ -714,9 +734,11 @@ pub async fn confirm_identity(
     code: Option<String>,
     next: String,
 ) -> Result<(), AppError> {
+    use gatehouse_core::return_path;
+    let next = return_path::or_home(&next);
     let page = format!(
         "/confirm-identity?next={}",
-        crate::components::url_encode(safe_next(&next))
+        crate::components::url_encode(next)
     );
     let result = async {
         let s = session().await?;
@@ -731,7 +753,7 @@ pub async fn confirm_identity(
             .await?;
         s.cycle_id().await.map_err(internal)?;
         put(&s, AUTH_AT, gatehouse_core::unix_now()).await?;
-        leptos_axum::redirect(safe_next(&next));
+        leptos_axum::redirect(next);
         Ok(())
     }
     .await;

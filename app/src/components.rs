@@ -1,7 +1,7 @@
 //! Pieces every page uses: the frame, the signed-in header, form feedback.
 
 use leptos::prelude::*;
-use leptos_router::hooks::use_query_map;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 use server_fn::ServerFn;
 
 use crate::api::{Logout, Me};
@@ -36,6 +36,7 @@ pub fn message_for(code: &str) -> &'static str {
         "link_invalid" => "This sign-in link has expired or was already used. Sign in again and ask for a new one.",
         "link_other_browser" => "Open this link in the browser where you started signing in, or sign in again here and ask for a new link.",
         "forbidden" => "Your role does not allow that change.",
+        "last_factor" => "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.",
         "not_found" => "That was not found. It may have been removed, or it is outside your organization.",
         "grant_ended" => "The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.",
         "no_users_chosen" => "Choose at least one person, or grant it to the whole company.",
@@ -75,10 +76,36 @@ fn notice_for(code: &str) -> &'static str {
 }
 
 /// The error to show: the action's, or the one a no-JavaScript post put in the URL.
+///
+/// A refusal for want of a recent sign-in (`step_up_required`) also takes the
+/// browser to `/confirm-identity`, which brings it back to this page as it is
+/// now — with its dialog (`?confirm=…`) open. A form post without JavaScript is
+/// redirected there by the server instead.
 pub fn error_signal<S>(action: ServerAction<S>) -> Signal<Option<String>>
 where
     S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
+    let navigate = use_navigate();
+    let location = use_location();
+    // Only a refusal that arrives while this form is shown: a page drawn again
+    // afterwards must not send the browser off a second time.
+    let seen = action.version().get_untracked();
+    Effect::new(move || {
+        let answered = action.version().get() > seen;
+        let step_up = action
+            .value()
+            .with(|v| matches!(v, Some(Err(e)) if e.code == "step_up_required"));
+        if answered && step_up {
+            let here = without_messages(
+                &location.pathname.get_untracked(),
+                &location.search.get_untracked(),
+            );
+            navigate(
+                &format!("/confirm-identity?next={}", url_encode(&here)),
+                Default::default(),
+            );
+        }
+    });
     let query = use_query_map();
     let endpoint = S::PATH.rsplit('/').next().unwrap_or_default();
     Signal::derive(move || match action.value().get() {
@@ -95,6 +122,27 @@ where
     })
 }
 
+/// `path?search` without the one-time `notice`, `error` and `form` parameters
+/// (and the empty `=` a script-driven GET form can leave).
+pub fn without_messages(path: &str, search: &str) -> String {
+    let kept: Vec<&str> = search
+        .trim_start_matches('?')
+        .split('&')
+        .filter(|p| {
+            !p.is_empty()
+                && !p.starts_with('=')
+                && !["notice=", "error=", "form="]
+                    .iter()
+                    .any(|k| p.starts_with(k))
+        })
+        .collect();
+    if kept.is_empty() {
+        path.to_string()
+    } else {
+        format!("{path}?{}", kept.join("&"))
+    }
+}
+
 /// Focuses an input when it appears. `autofocus` only works on a full page
 /// load; after client-side navigation keyboard and screen-reader users would
 /// otherwise be left at the top of the page.
@@ -106,9 +154,44 @@ where
 {
     Effect::new(move || {
         if let Some(element) = node.get() {
-            let _ = element.as_ref().focus();
+            // A page drawn under Suspense (say, back from "Confirm it's you") may
+            // not be in the document yet: focus once the browser has placed it.
+            request_animation_frame(move || {
+                let _ = element.as_ref().focus();
+            });
         }
     });
+}
+
+/// A confirmation that is part of the page (`?confirm=…` in its URL), so it
+/// works before hydration and without JavaScript: what will happen, then the
+/// form that does it (`children`, ending with [`DialogActions`]).
+#[component]
+pub fn Dialog(title: String, text: String, children: Children) -> impl IntoView {
+    view! {
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+            <h2 id="dialog-title">{title}</h2>
+            <p id="dialog-text">{text}</p>
+            {children()}
+        </section>
+    }
+}
+
+/// Confirm and Cancel of a [`Dialog`]; focus moves to Confirm when it opens.
+#[component]
+pub fn DialogActions(
+    pending: Memo<bool>,
+    cancel: String,
+    #[prop(optional)] danger: bool,
+) -> impl IntoView {
+    let confirm = NodeRef::<leptos::html::Button>::new();
+    focus_on_mount(confirm);
+    view! {
+        <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm
+            disabled=move || pending.get()>"Confirm"</button>
+        " "<a href=cancel>"Cancel"</a>
+        <span class="progress" aria-live="polite">{move || pending.get().then_some("Working…")}</span>
+    }
 }
 
 #[component]
@@ -216,7 +299,24 @@ pub fn LoadError(error: AppError) -> impl IntoView {
 
 #[cfg(test)]
 mod tests {
-    use super::url_encode;
+    use super::{url_encode, without_messages};
+
+    #[test]
+    fn the_page_to_come_back_to_keeps_its_dialog_but_not_its_messages() {
+        assert_eq!(
+            without_messages("/admin", "?q=ada&confirm=disable_mfa&user=7&notice=x"),
+            "/admin?q=ada&confirm=disable_mfa&user=7"
+        );
+        assert_eq!(
+            without_messages("/profile", "error=forbidden&form=remove_factor"),
+            "/profile"
+        );
+        assert_eq!(without_messages("/profile", ""), "/profile");
+        assert_eq!(
+            without_messages("/msp/customers", "?grant=7&="),
+            "/msp/customers?grant=7"
+        );
+    }
 
     #[test]
     fn query_values_keep_their_own_query_intact() {

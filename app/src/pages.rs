@@ -438,10 +438,30 @@ fn ProfileView(
     add: ServerAction<AddFactor>,
 ) -> impl IntoView {
     let me = view.me.clone();
-    let remove_error = error_signal(remove);
-    let regenerate_error = error_signal(regenerate);
     let add_error = error_signal(add);
     let low = me.mfa_on && me.recovery_codes_left <= gatehouse_low_watermark();
+    let query = use_query_map();
+    let confirm = Memo::new(move |_| query.read().get("confirm").unwrap_or_default());
+    let factor = Memo::new(move |_| {
+        query
+            .read()
+            .get("factor")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    let factors = view.factors.clone();
+    let mfa_required = view.mfa_required;
+    let remove_dialog = move || {
+        if confirm.get() != "remove_factor" {
+            return None;
+        }
+        let f = factors.iter().find(|f| Some(f.id) == factor.get())?.clone();
+        let last = factors.len() == 1;
+        Some(view! { <RemoveFactorDialog factor=f last mfa_required action=remove/> })
+    };
+    let regenerate_dialog = move || {
+        (confirm.get() == "regenerate_codes")
+            .then(|| view! { <RegenerateCodesDialog action=regenerate/> })
+    };
     view! {
         <SignedInHeader me=me.clone()/>
         <section class="card" aria-labelledby="page-title">
@@ -459,7 +479,7 @@ fn ProfileView(
             {(view.mfa_required && !me.mfa_on).then(|| view! {
                 <p class="alert warning">"Your role requires two-step verification. You will be asked to set it up at your next sign-in."</p>
             })}
-            <ErrorBox message=remove_error/>
+            {remove_dialog}
             {if view.factors.is_empty() {
                 view! { <p>"Two-step verification is off. Add an authenticator app to protect your account."</p> }.into_any()
             } else {
@@ -476,10 +496,11 @@ fn ProfileView(
                                         <td>{f.added}</td>
                                         <td>{f.last_used.unwrap_or_else(|| "Never".into())}</td>
                                         <td>
-                                            <ActionForm action=remove>
-                                                <input type="hidden" name="factor_id" value=f.id.to_string()/>
+                                            <Form method="GET" action="/profile">
+                                                <input type="hidden" name="confirm" value="remove_factor"/>
+                                                <input type="hidden" name="factor" value=f.id.to_string()/>
                                                 <button type="submit" class="button danger small" aria-label=name>"Remove"</button>
-                                            </ActionForm>
+                                            </Form>
                                         </td>
                                     </tr>
                                 }
@@ -502,16 +523,69 @@ fn ProfileView(
                     {low.then_some(" Generate new codes soon.")}
                 </p>
                 <p class="hint">"Generating new codes makes every old code stop working."</p>
-                <ErrorBox message=regenerate_error/>
-                <ActionForm action=regenerate>
-                    <Submit label="Generate new codes" pending=regenerate.pending() class="secondary"/>
-                </ActionForm>
+                {regenerate_dialog}
+                <Form method="GET" action="/profile">
+                    <input type="hidden" name="confirm" value="regenerate_codes"/>
+                    <button type="submit" class="button secondary">"Generate new codes"</button>
+                </Form>
             </section>
         })}
 
         <PhoneSection phone=view.phone pending=view.pending_phone/>
 
         <ResetSection/>
+    }
+}
+
+/// "Remove" of one authenticator: says what happens, or why the last one of
+/// a role that requires MFA stays (the service refuses it too).
+#[component]
+fn RemoveFactorDialog(
+    factor: FactorView,
+    last: bool,
+    mfa_required: bool,
+    action: ServerAction<RemoveFactor>,
+) -> impl IntoView {
+    let title = format!("Remove “{}”?", factor.label);
+    if last && mfa_required {
+        let close = NodeRef::<leptos::html::A>::new();
+        focus_on_mount(close);
+        return view! {
+            <Dialog title text=message_for("last_factor").to_string()>
+                <a href="/profile" class="button secondary" node_ref=close>"Close"</a>
+            </Dialog>
+        }
+        .into_any();
+    }
+    let text = if last {
+        "It is your only authenticator: two-step verification turns off and your recovery codes stop working. Your other sessions will be signed out."
+    } else {
+        "It stops working for signing in. Your other sessions will be signed out, and apps must sign in again."
+    };
+    view! {
+        <Dialog title text=text.to_string()>
+            <ErrorBox message=error_signal(action)/>
+            <ActionForm action=action>
+                <input type="hidden" name="factor_id" value=factor.id.to_string()/>
+                <DialogActions pending=action.pending() cancel="/profile".to_string() danger=true/>
+            </ActionForm>
+        </Dialog>
+    }
+    .into_any()
+}
+
+#[component]
+fn RegenerateCodesDialog(action: ServerAction<RegenerateCodes>) -> impl IntoView {
+    view! {
+        <Dialog
+            title="Generate new recovery codes?".to_string()
+            text="Your current codes stop working. You will see the new codes once: save them before you continue.".to_string()
+        >
+            <ErrorBox message=error_signal(action)/>
+            <ActionForm action=action>
+                <DialogActions pending=action.pending() cancel="/profile".to_string()/>
+            </ActionForm>
+        </Dialog>
     }
 }
 

@@ -13,6 +13,7 @@ pub mod notify;
 pub mod password;
 pub mod policy;
 pub mod recovery;
+pub mod return_path;
 pub mod scope;
 pub mod service;
 pub mod session_store;

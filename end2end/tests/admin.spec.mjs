@@ -120,7 +120,7 @@ test('a company admin disables a user\'s MFA and the user enrolls again; the aud
   await saveCodesAndContinue(page);
 });
 
-test('turning "MFA required" on for members sends them to enrollment; a custom role is added', async ({ page, request }) => {
+test('turning "MFA required" on for members sends them to enrollment, off asks first; a custom role is added', async ({ page, request }) => {
   const company = createOrg('company', 'Tailspin');
   const admin = await enrolled(request, createUserIn(company, 'admin'));
   const member = createUserIn(company, 'member');
@@ -135,6 +135,20 @@ test('turning "MFA required" on for members sends them to enrollment; a custom r
   await toggle.click();
   await expect(page.getByText('MFA is now required for that role')).toBeVisible();
   await expect(memberRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'true');
+
+  // Turning it off asks first and says what follows; Cancel keeps it on.
+  const adminRow = page.getByRole('row').filter({ hasText: /^admin/ });
+  await adminRow.getByRole('switch', { name: 'MFA required' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Turn off MFA required for admin?' });
+  await expect(dialog).toContainText('Members can then sign in with a password only');
+  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
+  await dialog.getByRole('link', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(adminRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'true');
+  await adminRow.getByRole('switch', { name: 'MFA required' }).click();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('MFA is no longer required for that role.')).toBeVisible();
+  await expect(adminRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'false');
 
   await page.getByLabel('Role name').fill('Helpdesk');
   await page.getByRole('checkbox', { name: 'See users' }).check();

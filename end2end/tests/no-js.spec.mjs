@@ -47,3 +47,41 @@ test('an MSP grants a reset to chosen people and a company admin disables MFA, w
   await expect(page.getByText('Multi-factor authentication was disabled for that user.')).toBeVisible();
   await expect(page.getByRole('row').filter({ hasText: colleague.email })).toContainText('Off');
 });
+
+test('removing an authenticator, new recovery codes and "MFA required" off ask first, without JavaScript', async ({ page, request }) => {
+  const company = createOrg('company', 'Plain Confirm');
+  const admin = await enrolled(request, createUserIn(company, 'admin'));
+  await signInWithCode(page, admin);
+
+  await page.goto('/profile');
+  await page.getByRole('button', { name: 'Generate new codes' }).click();
+  const codes = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
+  await expect(codes).toContainText('Your current codes stop working.');
+  await codes.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
+  await page.getByRole('button', { name: 'Continue' }).click();
+
+  // The admin role requires MFA: the only authenticator stays.
+  await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
+  const last = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
+  await expect(last).toContainText('Add another authenticator first, or ask an administrator.');
+  await expect(last.getByRole('button', { name: 'Confirm' })).toHaveCount(0);
+
+  await page.goto('/admin/roles');
+  const adminRow = page.getByRole('row').filter({ hasText: /^admin/ });
+  await adminRow.getByRole('switch', { name: 'MFA required' }).click();
+  const off = page.getByRole('dialog', { name: 'Turn off MFA required for admin?' });
+  await expect(off).toContainText('Members can then sign in with a password only');
+  await off.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('MFA is no longer required for that role.')).toBeVisible();
+
+  // Now the last authenticator may go, after saying what that means.
+  await page.goto('/profile');
+  await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
+  const remove = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
+  await expect(remove).toContainText('two-step verification turns off');
+  await remove.getByRole('button', { name: 'Confirm' }).click();
+  await expect(page.getByText('The authenticator was removed.')).toBeVisible();
+  await expect(page.getByText('Two-step verification is off.')).toBeVisible();
+});

@@ -62,7 +62,16 @@ test('regenerates recovery codes; the old ones stop working', async ({ page, req
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.getByRole('link', { name: 'My Profile' }).click();
   await hydrated(page);
+  // A confirmation says what happens; Cancel changes nothing.
   await page.getByRole('button', { name: 'Generate new codes' }).click();
+  const dialog = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
+  await expect(dialog).toContainText('Your current codes stop working.');
+  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
+  await dialog.getByRole('link', { name: 'Cancel' }).click();
+  await expect(dialog).toHaveCount(0);
+  await expect(page.getByText('10 of 10 recovery codes left.')).toBeVisible();
+  await page.getByRole('button', { name: 'Generate new codes' }).click();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   const newCodes = await codesOnPage(page);
   expect(newCodes).toHaveLength(10);
@@ -130,9 +139,23 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   const rows = page.getByRole('table').getByRole('row');
   await expect(rows).toHaveCount(3);
   await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
+  const dialog = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
+  await expect(dialog).toContainText('Your other sessions will be signed out');
+  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Confirm' }).click();
   await expect(page.getByText('The authenticator was removed.')).toBeVisible();
   await expect(rows).toHaveCount(2);
   await expect(page.getByRole('cell', { name: 'Authenticator app 2', exact: true })).toBeVisible();
+
+  // The owner's role requires MFA: the last authenticator stays, and the dialog says what to do.
+  await page.getByRole('button', { name: 'Remove Authenticator app 2', exact: true }).click();
+  const last = page.getByRole('dialog', { name: 'Remove “Authenticator app 2”?' });
+  await expect(last).toContainText('Add another authenticator first, or ask an administrator.');
+  await expect(last.getByRole('button', { name: 'Confirm' })).toHaveCount(0);
+  await expect(last.getByRole('link', { name: 'Close' })).toBeFocused();
+  await last.getByRole('link', { name: 'Close' }).click();
+  await expect(last).toHaveCount(0);
+  await expect(rows).toHaveCount(2);
 
   // The account now has only the new device, and it signs in.
   const login = await (await request.post('/api/v1/auth/login', { data: { email, password: PASSWORD } })).json();

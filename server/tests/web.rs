@@ -283,9 +283,10 @@ fn changing_factors_needs_a_recent_sign_in(backend: Backend) {
     std::thread::sleep(std::time::Duration::from_millis(2100));
 
     let stale = form(&server, "/sfn/regenerate_codes", Some(&session), &[]);
+    // Back to the dialog of "Generate new codes" once confirmed.
     assert_eq!(
         stale.header("location"),
-        Some("/confirm-identity?next=/profile")
+        Some("/confirm-identity?next=/profile%3Fconfirm%3Dregenerate_codes")
     );
     assert!(
         page(&server, "/confirm-identity?next=/profile", Some(&session))

@@ -1441,7 +1441,8 @@ impl Gatehouse {
     }
 
     /// Removes one factor; other sessions and every API token end. Removing the
-    /// last factor also removes the recovery codes (MFA is then off).
+    /// last factor also removes the recovery codes (MFA is then off) — refused
+    /// when the user's role requires MFA.
     pub async fn remove_factor(
         &self,
         user_id: i64,
@@ -1450,12 +1451,27 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<()> {
         let now = unix_now();
-        let user = self.user(user_id).await?;
         let mut tx = self.db.begin().await?;
+        // Lock the user's row first, so two removals at once cannot each leave
+        // the other's factor as the "remaining" one (PostgreSQL; SQLite's
+        // transaction already holds the write lock), and read the role under it.
+        sqlx::query("UPDATE users SET id = id WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let user = store::user_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AuthError::NotFound("User"))?;
         let label = store::delete_factor(&mut tx, user_id, factor_id)
             .await?
             .ok_or(AuthError::NotFound("Factor"))?;
         let remaining = store::confirmed_factors(&mut tx, user_id).await?.len();
+        if remaining == 0 && user.role_mfa_required {
+            tx.rollback().await?;
+            return Err(AuthError::Forbidden(
+                "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.".into(),
+            ));
+        }
         if remaining == 0 {
             store::delete_all_mfa(&mut tx, user_id).await?;
         }
