@@ -142,7 +142,7 @@ fn confirming_identity_never_leaves_the_site(backend: Backend) {
         &[
             ("password", PASSWORD),
             ("code", "000000"),
-            ("next", "/\t/evil.example"),
+            ("next", "/%09/evil.example"),
         ],
     );
     assert_eq!(
