@@ -164,7 +164,7 @@ test('Grant after the window: confirm, back to the open grant dialog, then grant
 test('confirming with a return path that leaves the site ends on this site', async ({ page, request, baseURL }) => {
   const user = await enrolled(request, createUser('owner'));
   await signInWithRecoveryCode(page, user);
-  await page.goto('/confirm-identity?next=/%09/evil.example');
+  await page.goto('/confirm-identity?next=/%5Cevil.example');
   await hydrated(page);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(user.secret, 1));
