@@ -216,22 +216,11 @@ pub async fn admin_users(
     org: Option<i64>,
     page: i64,
 ) -> Result<UsersView, AppError> {
-    use gatehouse_core::store::UserFilter;
+    use gatehouse_core::rules::filters::UserFilter;
     let s = session().await?;
     let uid = require_user(&s).await?;
     let gh = gatehouse();
-    let filter = UserFilter {
-        query: q,
-        mfa_on: match mfa.as_str() {
-            "on" => Some(true),
-            "off" => Some(false),
-            _ => None,
-        },
-        locked: (locked == "yes").then_some(true),
-        role_id: role,
-        org_id: org,
-        user_id: None,
-    };
+    let filter = UserFilter::from_params(&q, &mfa, &locked, role, org);
     let result = gh.admin_users(uid, &filter, page).await?;
     let orgs = gh
         .admin_role_choices(uid)
@@ -299,14 +288,15 @@ pub async fn admin_user_action(
         match action.as_str() {
             "disable_mfa" => gh.admin_disable_mfa(uid, user_id, &origin).await?,
             "change_role" => {
-                let role = role_id.ok_or_else(|| AppError::new("invalid", "Choose a role."))?;
+                let role =
+                    role_id.ok_or_else(|| AppError::new("invalid_request", "Choose a role."))?;
                 gh.admin_change_role(uid, user_id, role, &origin).await?
             }
             "unlock" => gh.admin_unlock(uid, user_id, &origin).await?,
             "sign_out" => gh.admin_sign_out_everywhere(uid, user_id, &origin).await?,
             "deactivate" => gh.admin_set_active(uid, user_id, false, &origin).await?,
             "reactivate" => gh.admin_set_active(uid, user_id, true, &origin).await?,
-            _ => return Err(AppError::new("invalid", "Unknown action.")),
+            _ => return Err(AppError::new("invalid_request", "Unknown action.")),
         }
         leptos_axum::redirect(&with_param(&back, "notice", &format!("admin_{action}")));
         Ok(())
@@ -318,7 +308,7 @@ pub async fn admin_user_action(
 /// `/admin…` paths only, without a confirmation or a previous message.
 #[cfg(feature = "ssr")]
 fn safe_admin_path(back: &str) -> String {
-    let back = gatehouse_core::return_path::or_home(back);
+    let back = gatehouse_core::rules::return_path::or_home(back);
     let (path, query) = back.split_once('?').unwrap_or((back, ""));
     if path != "/admin" {
         return "/admin".into();
@@ -364,7 +354,7 @@ pub async fn invite_user(email: String, name: String, role_id: i64) -> Result<()
 
 #[server(prefix = "/sfn", endpoint = "admin_roles")]
 pub async fn admin_roles() -> Result<RolesView, AppError> {
-    use gatehouse_core::scope::{Permission, Permissions};
+    use gatehouse_core::rules::scope::{Permission, Permissions};
     let s = session().await?;
     let uid = require_user(&s).await?;
     let (org, roles) = gatehouse().admin_roles(uid, None).await?;
@@ -424,15 +414,11 @@ pub async fn create_role(
     permissions: Option<Vec<String>>,
     mfa_required: Option<String>,
 ) -> Result<(), AppError> {
-    use gatehouse_core::scope::{Permission, Permissions};
+    use gatehouse_core::rules::filters::permissions_from_names;
     let result = async {
         let s = session().await?;
         let uid = require_recent_auth(&s, Operation::CreateRole, "/admin/roles").await?;
-        let chosen: Permissions = permissions
-            .unwrap_or_default()
-            .iter()
-            .filter_map(|p| Permission::parse(p))
-            .collect();
+        let chosen = permissions_from_names(&permissions.unwrap_or_default())?;
         gatehouse()
             .admin_create_role(uid, &name, &chosen, mfa_required.is_some(), &origin())
             .await?;
@@ -447,7 +433,7 @@ pub async fn create_role(
 
 #[server(prefix = "/sfn", endpoint = "msp_customers")]
 pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppError> {
-    use gatehouse_core::store::UserFilter;
+    use gatehouse_core::rules::filters::UserFilter;
     let s = session().await?;
     let uid = require_user(&s).await?;
     let gh = gatehouse();
@@ -571,28 +557,11 @@ pub async fn audit_log(
     to: String,
     page: i64,
 ) -> Result<AuditView, AppError> {
-    use gatehouse_core::service::parse_time_bound;
-    use gatehouse_core::store::AuditFilter;
+    use gatehouse_core::rules::filters::AuditFilter;
     let s = session().await?;
     let uid = require_user(&s).await?;
     let gh = gatehouse();
-    let bound = |text: &str, end: bool| -> Result<Option<i64>, AppError> {
-        if text.trim().is_empty() {
-            return Ok(None);
-        }
-        parse_time_bound(text, end).map(Some).ok_or_else(|| {
-            AppError::new(
-                "invalid",
-                format!("“{text}” is not a date: use YYYY-MM-DD."),
-            )
-        })
-    };
-    let filter = AuditFilter {
-        user,
-        action,
-        from: bound(&from, false)?,
-        to: bound(&to, true)?,
-    };
+    let filter = AuditFilter::from_params(&user, &action, &from, &to)?;
     let result = gh.audit_page(uid, &filter, page).await?;
     Ok(AuditView {
         me: me(uid).await?,

@@ -69,8 +69,8 @@ pub struct CodesView {
 pub mod ssr {
     //! Session handling shared by the server functions.
     use gatehouse_core::audit::Origin;
-    pub use gatehouse_core::policy::Operation;
-    use gatehouse_core::return_path;
+    pub use gatehouse_core::rules::policy::Operation;
+    use gatehouse_core::rules::return_path;
     use gatehouse_core::session_store::{id_hash, USER_KEY};
     pub use gatehouse_core::AuthError;
     use gatehouse_core::{unix_now, Gatehouse};
@@ -153,20 +153,9 @@ pub mod ssr {
     }
 
     fn status_of(code: &str) -> http::StatusCode {
-        use http::StatusCode as S;
-        match code {
-            "rate_limited" => S::TOO_MANY_REQUESTS,
-            "internal" => S::INTERNAL_SERVER_ERROR,
-            "unavailable" => S::SERVICE_UNAVAILABLE,
-            "invalid_credentials"
-            | "invalid_code"
-            | "mfa_token_invalid"
-            | "invalid_password"
-            | "not_signed_in" => S::UNAUTHORIZED,
-            "step_up_required" | "forbidden" | "last_factor" | "grant_ended" => S::FORBIDDEN,
-            "not_found" => S::NOT_FOUND,
-            _ => S::BAD_REQUEST,
-        }
+        gatehouse_core::ErrorCode::parse(code)
+            .and_then(|c| http::StatusCode::from_u16(c.http_status()).ok())
+            .unwrap_or(http::StatusCode::BAD_REQUEST)
     }
 
     pub async fn get<T: serde::de::DeserializeOwned>(
@@ -285,7 +274,7 @@ pub mod ssr {
     }
 
     pub async fn me(uid: i64) -> Result<Me, AppError> {
-        use gatehouse_core::scope::Permission;
+        use gatehouse_core::rules::scope::Permission;
         let gh = gatehouse();
         let p = gh.profile(uid).await?;
         let actor = gh.actor(uid).await?;
@@ -370,7 +359,7 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 /// Second factor at sign-in: `method` is `totp` or `recovery_code`.
 #[server(prefix = "/sfn", endpoint = "verify_code")]
 pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
-    use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome};
+    use gatehouse_core::service::CodeOutcome;
     let page = match method.as_str() {
         "recovery_code" => "/login/recovery",
         "email_otp" => "/login/code?method=email_otp",
@@ -381,23 +370,18 @@ pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
         let s = session().await?;
         let token = pending_mfa(&s).await?;
         let gh = gatehouse();
-        if let Some(kind) = OobKind::parse(&method).filter(|k| *k != OobKind::EmailLink) {
-            return match gh.verify_oob_code(&token, kind, &code, &origin()).await? {
-                OobOutcome::Recovery(recovery_token) => begin_recovery(&s, recovery_token).await,
-                OobOutcome::SignedIn(user_id) => {
-                    establish(&s, user_id).await?;
-                    leptos_axum::redirect("/");
-                    Ok(())
+        match gh
+            .verify_second_factor(&token, &method, &code, &origin())
+            .await?
+        {
+            CodeOutcome::Recovery(recovery_token) => begin_recovery(&s, recovery_token).await?,
+            CodeOutcome::SignedIn(signed_in) => {
+                establish(&s, signed_in.user_id).await?;
+                match signed_in.recovery_codes_left {
+                    Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
+                    None => leptos_axum::redirect("/"),
                 }
-            };
-        }
-        let method =
-            MfaMethod::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
-        let signed_in = gh.verify_mfa(&token, method, &code, &origin()).await?;
-        establish(&s, signed_in.user_id).await?;
-        match signed_in.recovery_codes_left {
-            Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
-            None => leptos_axum::redirect("/"),
+            }
         }
         Ok(())
     }
@@ -427,8 +411,8 @@ pub async fn send_challenge(method: String) -> Result<(), AppError> {
     let result = async {
         let s = session().await?;
         let token = pending_mfa(&s).await?;
-        let kind =
-            OobKind::parse(&method).ok_or_else(|| AppError::new("invalid", "Unknown method."))?;
+        let kind = OobKind::parse(&method)
+            .ok_or_else(|| AppError::new("invalid_request", "Unknown method."))?;
         gatehouse().send_challenge(&token, kind, &origin()).await?;
         leptos_axum::redirect(&match kind {
             OobKind::EmailLink => "/login/other?notice=link_sent".to_string(),
@@ -588,7 +572,7 @@ pub async fn fresh_codes() -> Result<CodesView, AppError> {
         ));
     };
     let me = ssr::me(uid).await?;
-    let text = gatehouse_core::recovery::download_text(&codes, &me.email);
+    let text = gatehouse_core::rules::recovery::download_text(&codes, &me.email);
     let download_href = format!(
         "data:text/plain;charset=utf-8;base64,{}",
         gatehouse_core::crypto::base64_encode(text.as_bytes())
@@ -691,12 +675,7 @@ pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
         let uid = require_recent_auth(&s, Operation::RemoveFactor, &page).await?;
         gatehouse()
             .remove_factor(uid, factor_id, session_key(&s).as_deref(), &origin())
-            .await
-            .map_err(|e| match e {
-                // The only refusal: the last authenticator of a role that requires MFA.
-                gatehouse_core::AuthError::Forbidden(why) => AppError::new("last_factor", why),
-                e => e.into(),
-            })?;
+            .await?;
         s.cycle_id().await.map_err(internal)?;
         leptos_axum::redirect("/profile?notice=factor_removed");
         Ok(())
@@ -711,14 +690,7 @@ pub async fn reset_mfa(password: String) -> Result<(), AppError> {
         let s = session().await?;
         let uid = require_recent_auth(&s, Operation::ResetOwnMfa, "/profile?reset=1").await?;
         let gh = gatehouse();
-        gh.check_password(uid, &password, &origin())
-            .await
-            .map_err(|e| match e {
-                AuthError::InvalidCredentials => {
-                    AppError::new("invalid_password", "That password is not correct.")
-                }
-                e => e.into(),
-            })?;
+        gh.check_password(uid, &password, &origin()).await?;
         gh.reset_mfa(uid, Some(uid), &origin()).await?;
         s.flush().await.map_err(internal)?;
         leptos_axum::redirect("/login?notice=mfa_reset");
@@ -734,7 +706,7 @@ pub async fn confirm_identity(
     code: Option<String>,
     next: String,
 ) -> Result<(), AppError> {
-    use gatehouse_core::return_path;
+    use gatehouse_core::rules::return_path;
     let next = return_path::or_home(&next);
     let page = format!(
         "/confirm-identity?next={}",

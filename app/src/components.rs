@@ -19,30 +19,37 @@ pub fn url_encode(text: &str) -> String {
         .collect()
 }
 
-/// Messages for error codes carried in the URL after a form post without JavaScript.
+/// What each error code tells the person at the screen: every code of
+/// `gatehouse_core::ErrorCode` (a test checks), and the two this app adds.
+const ERROR_MESSAGES: &[(&str, &str)] = &[
+    ("invalid_credentials", "The email or password is not correct."),
+    ("invalid_password", "That password is not correct."),
+    ("rate_limited", "Too many attempts. Wait a few minutes, then try again."),
+    ("invalid_code", "That code is not correct. Check it and try again."),
+    ("mfa_token_invalid", "This sign-in has expired or was used up. Sign in again."),
+    ("link_invalid", "This sign-in link has expired or was already used. Sign in again and ask for a new one."),
+    ("link_other_browser", "Open this link in the browser where you started signing in, or sign in again here and ask for a new link."),
+    ("step_up_required", "Confirm it is you to make this change."),
+    ("no_enrollment", "Start the authenticator setup again."),
+    ("invalid_request", "Check what you entered and try again."),
+    ("not_signed_in", "Sign in to continue."),
+    ("unauthorized", "Sign in to continue."),
+    ("not_found", "That was not found. It may have been removed, or it is outside your organization."),
+    ("forbidden", "Your role does not allow that change."),
+    ("last_factor", "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator."),
+    ("grant_ended", "The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator."),
+    ("unavailable", "Gatehouse is busy right now. Wait a moment, then try again."),
+    ("internal", "Something went wrong on our side. Try again in a moment."),
+    ("not_saved", "Tick “I have saved my recovery codes” first: you will not see these codes again."),
+    ("no_users_chosen", "Choose at least one person, or grant it to the whole company."),
+];
+
+/// The message for an error code carried in the URL after a form post without JavaScript.
 pub fn message_for(code: &str) -> &'static str {
-    match code {
-        "invalid_credentials" => "The email or password is not correct.",
-        "rate_limited" => "Too many attempts. Wait a few minutes, then try again.",
-        "invalid_code" => "That code is not correct. Check it and try again.",
-        "mfa_token_invalid" => "This sign-in has expired or was used up. Sign in again.",
-        "invalid_password" => "That password is not correct.",
-        "not_saved" => {
-            "Tick “I have saved my recovery codes” first: you will not see these codes again."
-        }
-        "step_up_required" => "Confirm it is you to make this change.",
-        "no_enrollment" => "Start the authenticator setup again.",
-        "not_signed_in" => "Sign in to continue.",
-        "link_invalid" => "This sign-in link has expired or was already used. Sign in again and ask for a new one.",
-        "link_other_browser" => "Open this link in the browser where you started signing in, or sign in again here and ask for a new link.",
-        "forbidden" => "Your role does not allow that change.",
-        "last_factor" => "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.",
-        "not_found" => "That was not found. It may have been removed, or it is outside your organization.",
-        "grant_ended" => "The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.",
-        "no_users_chosen" => "Choose at least one person, or grant it to the whole company.",
-        "invalid" => "Check what you entered and try again.",
-        _ => "Something went wrong. Try again.",
-    }
+    ERROR_MESSAGES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or("Something went wrong. Try again.", |(_, message)| message)
 }
 
 fn notice_for(code: &str) -> &'static str {
@@ -325,5 +332,23 @@ mod tests {
             "/admin%3Fq%3Da%20b%26page%3D2"
         );
         assert_eq!(url_encode("2026-11-23"), "2026-11-23");
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_has_a_message() {
+        for code in gatehouse_core::ErrorCode::ALL {
+            assert!(
+                ERROR_MESSAGES
+                    .iter()
+                    .any(|(known, _)| *known == code.as_str()),
+                "no message for {}",
+                code.as_str()
+            );
+        }
     }
 }

@@ -39,26 +39,9 @@ impl FromServerFnError for AppError {
 #[cfg(feature = "ssr")]
 impl From<gatehouse_core::AuthError> for AppError {
     fn from(e: gatehouse_core::AuthError) -> Self {
-        use gatehouse_core::AuthError as E;
-        let code = match &e {
-            E::InvalidCredentials => "invalid_credentials",
-            E::RateLimited { .. } | E::AdminLocked => "rate_limited",
-            E::InvalidCode => "invalid_code",
-            E::MfaTokenInvalid => "mfa_token_invalid",
-            E::StepUpRequired => "step_up_required",
-            E::LinkInvalid => "link_invalid",
-            E::LinkOtherBrowser => "link_other_browser",
-            E::NoEnrollment => "no_enrollment",
-            E::Policy(_) | E::Invalid(_) => "invalid",
-            E::NotFound(_) => "not_found",
-            E::Forbidden(_) => "forbidden",
-            E::GrantEnded => "grant_ended",
-            E::Overloaded { .. } => "unavailable",
-            E::Storage(err) => {
-                tracing::error!(error = %err, "storage error");
-                "unavailable"
-            }
-        };
-        Self::new(code, e.to_string())
+        if let gatehouse_core::AuthError::Storage(err) = &e {
+            tracing::error!(error = %err, "storage error");
+        }
+        Self::new(e.code().as_str(), e.to_string())
     }
 }

@@ -405,7 +405,7 @@ fn HomeView(me: Me, codes_left: Option<i64>) -> impl IntoView {
     }
 }
 
-/// Warn at or below this many recovery codes (mirrors `gatehouse_core::recovery::LOW_WATERMARK`,
+/// Warn at or below this many recovery codes (mirrors `gatehouse_core::rules::recovery::LOW_WATERMARK`,
 /// which the browser bundle cannot depend on).
 fn gatehouse_low_watermark() -> i64 {
     3

@@ -6,7 +6,8 @@
 
 use criterion::{criterion_group, criterion_main, Criterion};
 use gatehouse_core::db::Db;
-use gatehouse_core::store::{self, UserFilter};
+use gatehouse_core::rules::filters::UserFilter;
+use gatehouse_core::store;
 
 const USERS: i64 = 100_000;
 const PAGE: i64 = 50;

@@ -5,9 +5,9 @@
 use std::fmt::Write;
 
 use crate::audit::Origin;
-use crate::recovery;
+use crate::rules::recovery;
+use crate::rules::totp;
 use crate::service::{AuthError, Gatehouse};
-use crate::totp;
 
 struct DemoUser {
     org: &'static str,

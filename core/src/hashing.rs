@@ -14,7 +14,7 @@ use std::sync::{Arc, Mutex};
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
-use crate::password;
+use crate::rules::password;
 
 type Job = Box<dyn FnOnce() + Send>;
 

@@ -8,19 +8,16 @@ pub mod crypto;
 pub mod db;
 pub mod delivery;
 pub mod demo;
+pub mod error;
 pub mod hashing;
 pub mod notify;
-pub mod password;
-pub mod policy;
-pub mod recovery;
-pub mod return_path;
-pub mod scope;
+pub mod rules;
 pub mod service;
 pub mod session_store;
 pub mod store;
-pub mod totp;
 
-pub use service::{AuthError, Gatehouse};
+pub use error::{AuthError, ErrorCode};
+pub use service::Gatehouse;
 
 /// Settings the services need (the server parses them from the environment).
 #[derive(Debug, Clone)]

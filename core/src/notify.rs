@@ -106,7 +106,7 @@ impl Notice {
             }
             Notice::RecoveryCodeUsed { codes_left } => format!(
                 "A recovery code was used to sign in to your account. {codes_left} unused recovery codes are left{}.",
-                if *codes_left <= crate::recovery::LOW_WATERMARK { ": generate new ones soon from My Profile" } else { "" }
+                if *codes_left <= crate::rules::recovery::LOW_WATERMARK { ": generate new ones soon from My Profile" } else { "" }
             ),
             Notice::MfaReset { by_self: true } => {
                 "You reset your two-step verification: every authenticator and recovery code was removed and every session was signed out.".into()

@@ -9,9 +9,10 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{delete, get, patch, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
-use gatehouse_core::policy::Operation;
-use gatehouse_core::service::{audit_csv, parse_time_bound, UserPage};
-use gatehouse_core::store::{AuditEntry, AuditFilter, UserFilter, UserSummary};
+use gatehouse_core::rules::filters::{permissions_from_names, AuditFilter, UserFilter};
+use gatehouse_core::rules::policy::Operation;
+use gatehouse_core::service::{audit_csv, UserPage};
+use gatehouse_core::store::{AuditEntry, UserSummary};
 use gatehouse_core::{AuthError, Gatehouse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -53,22 +54,13 @@ pub struct UserQuery {
 
 impl UserQuery {
     pub fn filter(&self) -> UserFilter {
-        UserFilter {
-            query: self.q.clone(),
-            mfa_on: match self.mfa.as_deref() {
-                Some("on") => Some(true),
-                Some("off") => Some(false),
-                _ => None,
-            },
-            locked: match self.locked.as_deref() {
-                Some("true") | Some("yes") => Some(true),
-                Some("false") | Some("no") => Some(false),
-                _ => None,
-            },
-            role_id: self.role,
-            org_id: self.org,
-            user_id: None,
-        }
+        UserFilter::from_params(
+            &self.q,
+            self.mfa.as_deref().unwrap_or_default(),
+            self.locked.as_deref().unwrap_or_default(),
+            self.role,
+            self.org,
+        )
     }
 }
 
@@ -134,14 +126,7 @@ async fn role_id(
 ) -> Result<i64, AuthError> {
     match role {
         RoleRef::Id(id) => Ok(*id),
-        RoleRef::Name(name) => gh
-            .admin_roles(actor, org_id)
-            .await?
-            .1
-            .into_iter()
-            .find(|r| r.name == *name)
-            .map(|r| r.id)
-            .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there."))),
+        RoleRef::Name(name) => gh.admin_role_named(actor, org_id, name).await,
     }
 }
 
@@ -232,7 +217,7 @@ fn role_json(r: &gatehouse_core::store::RoleRow) -> Value {
         "name": r.name,
         "builtin": r.builtin,
         "mfa_required": r.mfa_required,
-        "permissions": gatehouse_core::scope::Permissions::parse(&r.permissions).names(),
+        "permissions": gatehouse_core::rules::scope::Permissions::parse(&r.permissions).names(),
         "members": r.members,
     })
 }
@@ -265,24 +250,11 @@ async fn create_role(
     bearer: Bearer,
     Body(b): Body<NewRoleBody>,
 ) -> ApiResult {
-    use gatehouse_core::scope::{Permission, Permissions};
-    let mut chosen = Vec::with_capacity(b.permissions.len());
-    for name in &b.permissions {
-        chosen.push(
-            Permission::parse(name)
-                .ok_or_else(|| AuthError::Invalid(format!("Unknown permission “{name}”.")))?,
-        );
-    }
+    let chosen = permissions_from_names(&b.permissions)?;
     require_recent(&s.gatehouse, &bearer, Operation::CreateRole)?;
     let id = s
         .gatehouse
-        .admin_create_role(
-            bearer.user_id,
-            &b.name,
-            &Permissions::from_iter(chosen),
-            b.mfa_required,
-            &origin,
-        )
+        .admin_create_role(bearer.user_id, &b.name, &chosen, b.mfa_required, &origin)
         .await?;
     Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
 }
@@ -392,7 +364,7 @@ async fn grant(
             bearer.user_id,
             org_id,
             b.duration_minutes
-                .unwrap_or(gatehouse_core::scope::GRANT_DEFAULT_MINUTES),
+                .unwrap_or(gatehouse_core::rules::scope::GRANT_DEFAULT_MINUTES),
             &b.reason,
             b.user_ids.as_deref().unwrap_or_default(),
             &origin,
@@ -430,22 +402,8 @@ pub struct AuditQuery {
 
 impl AuditQuery {
     pub fn filter(&self) -> Result<AuditFilter, AuthError> {
-        let bound = |text: &Option<String>, end: bool| -> Result<Option<i64>, AuthError> {
-            match text.as_deref().map(str::trim).filter(|t| !t.is_empty()) {
-                None => Ok(None),
-                Some(t) => parse_time_bound(t, end).map(Some).ok_or_else(|| {
-                    AuthError::Invalid(format!(
-                        "“{t}” is not a date: use YYYY-MM-DD (UTC) or Unix seconds."
-                    ))
-                }),
-            }
-        };
-        Ok(AuditFilter {
-            user: self.user.clone(),
-            action: self.action.clone(),
-            from: bound(&self.from, false)?,
-            to: bound(&self.to, true)?,
-        })
+        let text = |t: &Option<String>| t.clone().unwrap_or_default();
+        AuditFilter::from_params(&self.user, &self.action, &text(&self.from), &text(&self.to))
     }
 }
 

@@ -9,8 +9,8 @@ use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
-use gatehouse_core::policy::Operation;
-use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
+use gatehouse_core::rules::policy::Operation;
+use gatehouse_core::service::{CodeOutcome, OobKind, PasswordOutcome};
 use gatehouse_core::{AuthError, Gatehouse};
 use serde::de::DeserializeOwned;
 use serde::Deserialize;
@@ -56,38 +56,17 @@ impl From<AuthError> for ApiError {
 
 impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
-        let message = self.0.to_string();
-        let (status, code) = match &self.0 {
-            AuthError::InvalidCredentials => (StatusCode::UNAUTHORIZED, "invalid_credentials"),
-            AuthError::RateLimited { .. } | AuthError::AdminLocked => {
-                (StatusCode::TOO_MANY_REQUESTS, "rate_limited")
-            }
-            AuthError::InvalidCode => (StatusCode::UNAUTHORIZED, "invalid_code"),
-            AuthError::MfaTokenInvalid => (StatusCode::UNAUTHORIZED, "mfa_token_invalid"),
-            AuthError::StepUpRequired => (StatusCode::FORBIDDEN, "step_up_required"),
-            AuthError::LinkInvalid | AuthError::LinkOtherBrowser => {
-                (StatusCode::UNAUTHORIZED, "link_invalid")
-            }
-            AuthError::NoEnrollment => (StatusCode::CONFLICT, "no_enrollment"),
-            AuthError::Policy(_) | AuthError::Invalid(_) => {
-                (StatusCode::BAD_REQUEST, "invalid_request")
-            }
-            AuthError::NotFound(_) => (StatusCode::NOT_FOUND, "not_found"),
-            AuthError::Forbidden(_) => (StatusCode::FORBIDDEN, "forbidden"),
-            AuthError::GrantEnded => (StatusCode::FORBIDDEN, "grant_ended"),
-            AuthError::Overloaded { .. } => (StatusCode::SERVICE_UNAVAILABLE, "unavailable"),
-            AuthError::Storage(e) => {
-                tracing::error!(error = %e, "storage error");
-                (StatusCode::SERVICE_UNAVAILABLE, "unavailable")
-            }
-        };
-        let mut response = error_response(status, code, &message);
-        if let AuthError::RateLimited { retry_after } | AuthError::Overloaded { retry_after } =
-            self.0
-        {
+        if let AuthError::Storage(e) = &self.0 {
+            tracing::error!(error = %e, "storage error");
+        }
+        let code = self.0.code();
+        let status =
+            StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+        let mut response = error_response(status, code.as_str(), &self.0.to_string());
+        if let Some(seconds) = self.0.retry_after() {
             response
                 .headers_mut()
-                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after.max(1)));
+                .insert(header::RETRY_AFTER, HeaderValue::from(seconds));
         }
         response
     }
@@ -306,29 +285,23 @@ async fn mfa(
     Body(b): Body<MfaBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    if let Some(kind) = OobKind::parse(&b.method).filter(|k| !k.browser_only()) {
-        return match gh.verify_oob_code(&b.mfa_token, kind, &b.code, &origin).await? {
-            // Email is a recovery channel: it leads to setting up a new authenticator.
-            OobOutcome::Recovery(mfa_token) => Ok(Json(
-                json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": "recovery" }),
-            )
-            .into_response()),
-            OobOutcome::SignedIn(user_id) => authenticated(gh, user_id, Value::Null).await,
-        };
-    }
-    let method = MfaMethod::parse(&b.method).ok_or_else(|| {
-        AuthError::Invalid(
-            "method must be \"totp\", \"recovery_code\", \"email_otp\" or \"sms_otp\"".into(),
+    match gh
+        .verify_second_factor(&b.mfa_token, &b.method, &b.code, &origin)
+        .await?
+    {
+        // Email is a recovery channel: it leads to setting up a new authenticator.
+        CodeOutcome::Recovery(mfa_token) => Ok(Json(
+            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": "recovery" }),
         )
-    })?;
-    let signed_in = gh
-        .verify_mfa(&b.mfa_token, method, &b.code, &origin)
-        .await?;
-    let extra = match signed_in.recovery_codes_left {
-        Some(left) => json!({ "recovery_codes_left": left }),
-        None => Value::Null,
-    };
-    authenticated(gh, signed_in.user_id, extra).await
+        .into_response()),
+        CodeOutcome::SignedIn(signed_in) => {
+            let extra = match signed_in.recovery_codes_left {
+                Some(left) => json!({ "recovery_codes_left": left }),
+                None => Value::Null,
+            };
+            authenticated(gh, signed_in.user_id, extra).await
+        }
+    }
 }
 
 #[derive(Deserialize)]

@@ -9,11 +9,11 @@ use serde_json::json;
 use super::{account_key, normalize_email, valid_email, AuthError, Gatehouse, Result};
 use super::{Notice, ENROLL_TOKEN_TTL};
 use crate::audit::{self, Event, Origin};
-use crate::scope::{self, Actor, Permission, Permissions, Refusal, Target};
-use crate::store::{
-    self, AuditEntry, AuditFilter, Conn, Customer, Grant, RoleRow, UserFilter, UserSummary,
-};
-use crate::{crypto, notify, password, unix_now};
+use crate::rules::filters::{AuditFilter, UserFilter};
+use crate::rules::password;
+use crate::rules::scope::{self, Actor, Permission, Permissions, Refusal, Target};
+use crate::store::{self, AuditEntry, Conn, Customer, Grant, RoleRow, UserSummary};
+use crate::{crypto, notify, unix_now};
 
 pub const USERS_PER_PAGE: i64 = 50;
 pub const AUDIT_PER_PAGE: i64 = 100;
@@ -90,19 +90,6 @@ fn page_number(page: i64) -> Result<i64> {
         )));
     }
     Ok(page.max(1))
-}
-
-/// `2026-11-23` (midnight UTC) or Unix seconds. `end` moves a date to the next
-/// midnight, so "to 2026-11-23" includes that whole day.
-pub fn parse_time_bound(text: &str, end: bool) -> Option<i64> {
-    let text = text.trim();
-    if let Ok(seconds) = text.parse::<i64>() {
-        return Some(seconds);
-    }
-    let format = time::macros::format_description!("[year]-[month]-[day]");
-    let date = time::Date::parse(text, &format).ok()?;
-    let date = if end { date.next_day()? } else { date };
-    Some(date.midnight().assume_utc().unix_timestamp())
 }
 
 /// A CSV cell that a spreadsheet will not run as a formula.
@@ -650,6 +637,22 @@ impl Gatehouse {
         Ok((org, roles))
     }
 
+    /// A role of an organization in the actor's subtree (their own by
+    /// default), by its name: the API lets callers name roles.
+    pub async fn admin_role_named(
+        &self,
+        actor_id: i64,
+        org_id: Option<i64>,
+        name: &str,
+    ) -> Result<i64> {
+        let (_, roles) = self.admin_roles(actor_id, org_id).await?;
+        roles
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.id)
+            .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there.")))
+    }
+
     /// Turns "MFA required" on or off for a role. Turning it on sends members
     /// without a factor to enrollment at their next sign-in.
     pub async fn admin_set_mfa_required(
@@ -1102,18 +1105,6 @@ impl Gatehouse {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn time_bounds_take_dates_and_unix_seconds() {
-        assert_eq!(parse_time_bound("2026-11-23", false), Some(1_795_392_000));
-        assert_eq!(
-            parse_time_bound("2026-11-23", true),
-            Some(1_795_392_000 + 86_400)
-        );
-        assert_eq!(parse_time_bound(" 1700000000 ", false), Some(1_700_000_000));
-        assert_eq!(parse_time_bound("23/11/2026", false), None);
-        assert_eq!(parse_time_bound("", false), None);
-    }
 
     #[test]
     fn csv_cells_cannot_become_formulas_and_commas_are_quoted() {

@@ -22,13 +22,14 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::crypto::{self, Keys};
 use crate::db::Db;
+pub use crate::error::{AuthError, ErrorCode, Result};
 use crate::hashing::{self, Hasher};
 use crate::notify::{self, Notice};
-use crate::password::{self, PolicyError};
-use crate::policy::{self, Operation};
-use crate::recovery;
+use crate::rules::password;
+use crate::rules::policy::{self, Operation};
+use crate::rules::recovery;
+use crate::rules::totp::{self, TotpParams};
 use crate::store::{self, Conn, Enrollment, Factor, User};
-use crate::totp::{self, TotpParams};
 use crate::{unix_now, Settings};
 
 mod admin;
@@ -52,46 +53,6 @@ pub const API_TOKEN_TTL: i64 = 12 * 3600;
 /// The platform organization (created by the first migration): its audit
 /// chain records what belongs to no tenant, such as sign-ins of unknown emails.
 pub const PLATFORM_ORG_ID: i64 = 1;
-
-#[derive(Debug, thiserror::Error)]
-pub enum AuthError {
-    #[error("The email or password is not correct.")]
-    InvalidCredentials,
-    #[error("Too many attempts. Try again in {retry_after} seconds.")]
-    RateLimited { retry_after: i64 },
-    #[error("That code is not correct. Check it and try again.")]
-    InvalidCode,
-    #[error("This sign-in has expired or was used up. Sign in again.")]
-    MfaTokenInvalid,
-    #[error(
-        "Too many wrong codes: the second factor is locked. Ask an administrator to unlock it."
-    )]
-    AdminLocked,
-    #[error(
-        "This sign-in link has expired or was already used. Sign in again and ask for a new one."
-    )]
-    LinkInvalid,
-    #[error("Open this link in the browser where you started signing in, or sign in again here and ask for a new link.")]
-    LinkOtherBrowser,
-    #[error("Confirm it is you: sign in again to make this change.")]
-    StepUpRequired,
-    #[error("Start the authenticator setup again: there is no setup in progress.")]
-    NoEnrollment,
-    #[error("{0}")]
-    Policy(#[from] PolicyError),
-    #[error("{0}")]
-    Invalid(String),
-    #[error("{0} not found.")]
-    NotFound(&'static str),
-    #[error("{0}")]
-    Forbidden(String),
-    #[error("The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.")]
-    GrantEnded,
-    #[error("Gatehouse is busy right now. Try again in {retry_after} seconds.")]
-    Overloaded { retry_after: i64 },
-    #[error("The service is temporarily unavailable. Try again in a moment.")]
-    Storage(#[from] sqlx::Error),
-}
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum MfaMethod {
@@ -122,6 +83,15 @@ pub enum OobOutcome {
     Recovery(String),
     /// SMS to a verified phone: signed in.
     SignedIn(i64),
+}
+
+/// Where a correct code at the second stage leads, whatever its method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeOutcome {
+    SignedIn(SignedIn),
+    /// An emailed code: a recovery attempt (its mfa_token) that can only set
+    /// up a new authenticator.
+    Recovery(String),
 }
 
 /// Out-of-band ways back in: a code or link sent by email, a code by SMS.
@@ -171,7 +141,7 @@ pub enum PasswordOutcome {
     },
 }
 
-#[derive(Debug, Clone)]
+#[derive(Debug, Clone, PartialEq, Eq)]
 pub struct SignedIn {
     pub user_id: i64,
     pub recovery_codes_left: Option<i64>,
@@ -209,8 +179,6 @@ pub struct Profile {
     /// A number waiting for its verification code, masked.
     pub pending_phone: Option<String>,
 }
-
-type Result<T> = std::result::Result<T, AuthError>;
 
 /// Why a password is checked: the first stage of a sign-in, or a signed-in
 /// user confirming a change. Both count against the same per-account limit.
@@ -1205,6 +1173,37 @@ impl Gatehouse {
         Ok(resend)
     }
 
+    /// The second stage for any code a person types: `totp`,
+    /// `recovery_code`, `email_otp` or `sms_otp`. A sign-in link is not a
+    /// code: it has its own way in ([`Gatehouse::complete_link`]).
+    pub async fn verify_second_factor(
+        &self,
+        mfa_token: &str,
+        method: &str,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<CodeOutcome> {
+        if let Some(kind) = OobKind::parse(method).filter(|k| !k.browser_only()) {
+            return Ok(
+                match self.verify_oob_code(mfa_token, kind, code, origin).await? {
+                    OobOutcome::Recovery(token) => CodeOutcome::Recovery(token),
+                    OobOutcome::SignedIn(user_id) => CodeOutcome::SignedIn(SignedIn {
+                        user_id,
+                        recovery_codes_left: None,
+                    }),
+                },
+            );
+        }
+        let method = MfaMethod::parse(method).ok_or_else(|| {
+            AuthError::Invalid(
+                "method must be \"totp\", \"recovery_code\", \"email_otp\" or \"sms_otp\"".into(),
+            )
+        })?;
+        Ok(CodeOutcome::SignedIn(
+            self.verify_mfa(mfa_token, method, code, origin).await?,
+        ))
+    }
+
     /// Checks an emailed (or texted) code. Email is a recovery channel, not a
     /// second factor: success yields a recovery attempt whose only use is to
     /// set up a new authenticator; its mfa_token is returned.
@@ -1364,7 +1363,7 @@ impl Gatehouse {
                 .await?;
         }
         tx.commit().await?;
-        right.then_some(()).ok_or(AuthError::InvalidCredentials)
+        right.then_some(()).ok_or(AuthError::WrongPassword)
     }
 
     /// Step-up for the browser: password, plus a code when the user has a factor.
@@ -1468,9 +1467,7 @@ impl Gatehouse {
         let remaining = store::confirmed_factors(&mut tx, user_id).await?.len();
         if remaining == 0 && user.role_mfa_required {
             tx.rollback().await?;
-            return Err(AuthError::Forbidden(
-                "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.".into(),
-            ));
+            return Err(AuthError::LastFactor);
         }
         if remaining == 0 {
             store::delete_all_mfa(&mut tx, user_id).await?;

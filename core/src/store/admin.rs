@@ -8,7 +8,8 @@ use sqlx::query::Query;
 use sqlx::{Any, Row};
 
 use super::{org_from_row, Conn, Org, Result, ORG_COLUMNS};
-use crate::scope::{Actor, Permissions};
+use crate::rules::filters::{AuditFilter, UserFilter};
+use crate::rules::scope::{Actor, Permissions};
 
 /// The organizations at and below `$1`. (PostgreSQL needs the cast to type `$1`.)
 const SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS BIGINT) \
@@ -141,17 +142,6 @@ pub async fn actor_facts(c: &mut Conn, user_id: i64) -> Result<Option<Actor>> {
         seniority: r.get(3),
         permissions: Permissions::parse(&r.get::<String, _>(4)),
     }))
-}
-
-#[derive(Debug, Clone, Default)]
-pub struct UserFilter {
-    /// Part of the email or name.
-    pub query: String,
-    pub mfa_on: Option<bool>,
-    pub locked: Option<bool>,
-    pub role_id: Option<i64>,
-    pub org_id: Option<i64>,
-    pub user_id: Option<i64>,
 }
 
 /// A user as the administration screens show them.
@@ -664,17 +654,6 @@ pub async fn set_password_hash(c: &mut Conn, user_id: i64, hash: &str) -> Result
 }
 
 // ----------------------------------------------------------------- audit log
-
-#[derive(Debug, Clone, Default)]
-pub struct AuditFilter {
-    /// Part of the actor's or subject's email.
-    pub user: String,
-    pub action: String,
-    /// Unix seconds, inclusive.
-    pub from: Option<i64>,
-    /// Unix seconds, exclusive.
-    pub to: Option<i64>,
-}
 
 #[derive(Debug, Clone)]
 pub struct AuditEntry {

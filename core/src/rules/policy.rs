@@ -5,7 +5,7 @@
 //! without an authenticator: a stale session or token of someone who never set
 //! one up is exactly what an attacker who found it would hold.
 
-use crate::service::AuthError;
+use crate::error::AuthError;
 
 /// Everything that changes how an account signs in, or hands power to others.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

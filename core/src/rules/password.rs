@@ -19,7 +19,7 @@ pub const MIN_CHARS: usize = 8;
 pub const MAX_CHARS: usize = 128;
 
 static COMMON: LazyLock<HashSet<&'static str>> = LazyLock::new(|| {
-    include_str!("../data/common-passwords.txt")
+    include_str!("../../data/common-passwords.txt")
         .lines()
         .map(str::trim)
         .filter(|l| !l.is_empty())

@@ -1,0 +1,218 @@
+//! The one error of Gatehouse's services, and its stable code.
+//!
+//! Every refusal a person or a program can see is an [`AuthError`]. Its
+//! [`ErrorCode`] is what the browser's error boxes, the redirect's `?error=`
+//! and the JSON API's `"error"` carry, and it decides the HTTP status, so the
+//! transports translate without deciding anything. The message (`Display`) is
+//! written for the person at the screen; a storage error's cause is logged,
+//! never shown.
+
+use crate::rules::password::PolicyError;
+
+#[derive(Debug, thiserror::Error)]
+pub enum AuthError {
+    #[error("The email or password is not correct.")]
+    InvalidCredentials,
+    /// A signed-in user re-typed their password wrongly (reset, new codes).
+    #[error("That password is not correct.")]
+    WrongPassword,
+    #[error("Too many attempts. Try again in {retry_after} seconds.")]
+    RateLimited { retry_after: i64 },
+    #[error("That code is not correct. Check it and try again.")]
+    InvalidCode,
+    #[error("This sign-in has expired or was used up. Sign in again.")]
+    MfaTokenInvalid,
+    #[error(
+        "Too many wrong codes: the second factor is locked. Ask an administrator to unlock it."
+    )]
+    AdminLocked,
+    #[error(
+        "This sign-in link has expired or was already used. Sign in again and ask for a new one."
+    )]
+    LinkInvalid,
+    #[error("Open this link in the browser where you started signing in, or sign in again here and ask for a new link.")]
+    LinkOtherBrowser,
+    #[error("Confirm it is you: sign in again to make this change.")]
+    StepUpRequired,
+    #[error("Start the authenticator setup again: there is no setup in progress.")]
+    NoEnrollment,
+    #[error("{0}")]
+    Policy(#[from] PolicyError),
+    #[error("{0}")]
+    Invalid(String),
+    #[error("{0} not found.")]
+    NotFound(&'static str),
+    #[error("{0}")]
+    Forbidden(String),
+    #[error("Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.")]
+    LastFactor,
+    #[error("The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.")]
+    GrantEnded,
+    #[error("Gatehouse is busy right now. Try again in {retry_after} seconds.")]
+    Overloaded { retry_after: i64 },
+    #[error("The service is temporarily unavailable. Try again in a moment.")]
+    Storage(#[from] sqlx::Error),
+}
+
+pub type Result<T, E = AuthError> = std::result::Result<T, E>;
+
+impl AuthError {
+    pub fn code(&self) -> ErrorCode {
+        use ErrorCode as C;
+        match self {
+            Self::InvalidCredentials => C::InvalidCredentials,
+            Self::WrongPassword => C::InvalidPassword,
+            // A hard lock answers like a rate limit: the caller learns nothing more.
+            Self::RateLimited { .. } | Self::AdminLocked => C::RateLimited,
+            Self::InvalidCode => C::InvalidCode,
+            Self::MfaTokenInvalid => C::MfaTokenInvalid,
+            Self::LinkInvalid => C::LinkInvalid,
+            Self::LinkOtherBrowser => C::LinkOtherBrowser,
+            Self::StepUpRequired => C::StepUpRequired,
+            Self::NoEnrollment => C::NoEnrollment,
+            Self::Policy(_) | Self::Invalid(_) => C::InvalidRequest,
+            Self::NotFound(_) => C::NotFound,
+            Self::Forbidden(_) => C::Forbidden,
+            Self::LastFactor => C::LastFactor,
+            Self::GrantEnded => C::GrantEnded,
+            Self::Overloaded { .. } | Self::Storage(_) => C::Unavailable,
+        }
+    }
+
+    /// Seconds to wait before trying again, for a `Retry-After` header.
+    pub fn retry_after(&self) -> Option<i64> {
+        match self {
+            Self::RateLimited { retry_after } | Self::Overloaded { retry_after } => {
+                Some((*retry_after).max(1))
+            }
+            _ => None,
+        }
+    }
+}
+
+/// What went wrong, as the transports name it: the `error` of the JSON API,
+/// the `?error=` of a page, the key of the browser's message table.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
+pub enum ErrorCode {
+    InvalidCredentials,
+    InvalidPassword,
+    RateLimited,
+    InvalidCode,
+    MfaTokenInvalid,
+    LinkInvalid,
+    LinkOtherBrowser,
+    StepUpRequired,
+    NoEnrollment,
+    InvalidRequest,
+    NotSignedIn,
+    Unauthorized,
+    NotFound,
+    Forbidden,
+    LastFactor,
+    GrantEnded,
+    Unavailable,
+    Internal,
+}
+
+impl ErrorCode {
+    pub const ALL: [Self; 18] = [
+        Self::InvalidCredentials,
+        Self::InvalidPassword,
+        Self::RateLimited,
+        Self::InvalidCode,
+        Self::MfaTokenInvalid,
+        Self::LinkInvalid,
+        Self::LinkOtherBrowser,
+        Self::StepUpRequired,
+        Self::NoEnrollment,
+        Self::InvalidRequest,
+        Self::NotSignedIn,
+        Self::Unauthorized,
+        Self::NotFound,
+        Self::Forbidden,
+        Self::LastFactor,
+        Self::GrantEnded,
+        Self::Unavailable,
+        Self::Internal,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::InvalidCredentials => "invalid_credentials",
+            Self::InvalidPassword => "invalid_password",
+            Self::RateLimited => "rate_limited",
+            Self::InvalidCode => "invalid_code",
+            Self::MfaTokenInvalid => "mfa_token_invalid",
+            Self::LinkInvalid => "link_invalid",
+            Self::LinkOtherBrowser => "link_other_browser",
+            Self::StepUpRequired => "step_up_required",
+            Self::NoEnrollment => "no_enrollment",
+            Self::InvalidRequest => "invalid_request",
+            Self::NotSignedIn => "not_signed_in",
+            Self::Unauthorized => "unauthorized",
+            Self::NotFound => "not_found",
+            Self::Forbidden => "forbidden",
+            Self::LastFactor => "last_factor",
+            Self::GrantEnded => "grant_ended",
+            Self::Unavailable => "unavailable",
+            Self::Internal => "internal",
+        }
+    }
+
+    pub fn parse(code: &str) -> Option<Self> {
+        Self::ALL.into_iter().find(|c| c.as_str() == code)
+    }
+
+    /// The HTTP status of a response carrying this code.
+    pub fn http_status(self) -> u16 {
+        match self {
+            Self::InvalidRequest => 400,
+            Self::InvalidCredentials
+            | Self::InvalidPassword
+            | Self::InvalidCode
+            | Self::MfaTokenInvalid
+            | Self::LinkInvalid
+            | Self::LinkOtherBrowser
+            | Self::NotSignedIn
+            | Self::Unauthorized => 401,
+            Self::StepUpRequired | Self::Forbidden | Self::LastFactor | Self::GrantEnded => 403,
+            Self::NotFound => 404,
+            Self::NoEnrollment => 409,
+            Self::RateLimited => 429,
+            Self::Internal => 500,
+            Self::Unavailable => 503,
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_code_has_one_name_that_parses_back() {
+        let mut names: Vec<_> = ErrorCode::ALL.iter().map(|c| c.as_str()).collect();
+        for code in ErrorCode::ALL {
+            assert_eq!(ErrorCode::parse(code.as_str()), Some(code));
+        }
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), ErrorCode::ALL.len());
+    }
+
+    #[test]
+    fn refusals_map_to_their_status() {
+        let status = |e: AuthError| e.code().http_status();
+        assert_eq!(status(AuthError::InvalidCredentials), 401);
+        assert_eq!(status(AuthError::AdminLocked), 429);
+        assert_eq!(status(AuthError::Invalid("x".into())), 400);
+        assert_eq!(status(AuthError::NoEnrollment), 409);
+        assert_eq!(status(AuthError::LastFactor), 403);
+        assert_eq!(status(AuthError::Overloaded { retry_after: 2 }), 503);
+        assert_eq!(
+            AuthError::RateLimited { retry_after: 0 }.retry_after(),
+            Some(1)
+        );
+        assert_eq!(AuthError::InvalidCode.retry_after(), None);
+    }
+}

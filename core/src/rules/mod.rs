@@ -1,0 +1,11 @@
+//! Pure rules: functions and types that decide, taking `now` as a parameter
+//! where time matters. Nothing here touches the database or reads the clock,
+//! so every rule is tested with plain unit tests.
+
+pub mod filters;
+pub mod password;
+pub mod policy;
+pub mod recovery;
+pub mod return_path;
+pub mod scope;
+pub mod totp;
