@@ -6,7 +6,7 @@ use std::fmt::Write;
 
 use crate::audit::Origin;
 use crate::rules::recovery;
-use crate::rules::totp;
+use crate::rules::totp::TotpParams;
 use crate::service::{AuthError, Gatehouse};
 
 struct DemoUser {
@@ -107,18 +107,31 @@ pub async fn load(gh: &Gatehouse) -> Result<String, AuthError> {
         )
         .expect("writing to a String");
         if user.with_authenticator {
-            let (secret, codes) = gh.enroll_totp_directly(id).await?;
-            writeln!(
-                out,
-                "  {:<26} authenticator key {}",
-                "",
-                totp::secret_for_display(&secret)
-            )
-            .expect("writing to a String");
+            let (key, codes) = enroll_authenticator(gh, id).await?;
+            writeln!(out, "  {:<26} authenticator key {}", "", key).expect("writing to a String");
             writeln!(out, "  {:<26} recovery codes {}", "", codes.join(" "))
                 .expect("writing to a String");
         }
     }
     out.push_str("\nPasswords change every time `gatehouse demo` runs.");
     Ok(out)
+}
+
+/// Sets up an authenticator for a demo user the way a person would: start
+/// the setup, compute the current code from its key, confirm it. Returns the
+/// key as people type it and the recovery codes.
+async fn enroll_authenticator(
+    gh: &Gatehouse,
+    user_id: i64,
+) -> Result<(String, Vec<String>), AuthError> {
+    let setup = gh.totp_setup(user_id).await?;
+    let secret = totp_rs::Secret::Encoded(setup.secret.clone())
+        .to_bytes()
+        .expect("totp_setup hands out valid base32");
+    let code = TotpParams::default().generate(&secret, gh.now() as u64);
+    let codes = gh
+        .totp_confirm_for_user(user_id, &code, &Origin::command_line())
+        .await?
+        .unwrap_or_default();
+    Ok((setup.secret_display, codes))
 }

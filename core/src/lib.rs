@@ -4,6 +4,7 @@
 //! the web app and the JSON API are thin layers over [`service::Gatehouse`].
 
 pub mod audit;
+pub mod clock;
 pub mod crypto;
 pub mod db;
 pub mod delivery;

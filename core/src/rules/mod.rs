@@ -2,7 +2,9 @@
 //! where time matters. Nothing here touches the database or reads the clock,
 //! so every rule is tested with plain unit tests.
 
+pub mod contact;
 pub mod filters;
+pub mod lockout;
 pub mod password;
 pub mod policy;
 pub mod recovery;

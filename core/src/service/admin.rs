@@ -6,14 +6,17 @@
 
 use serde_json::json;
 
-use super::{account_key, normalize_email, valid_email, AuthError, Gatehouse, Result};
-use super::{Notice, ENROLL_TOKEN_TTL};
+use super::enrollment::ENROLL_TOKEN_TTL;
+use super::sign_in::PLATFORM_ORG_ID;
+use super::{audit_own, Gatehouse, Notice};
 use crate::audit::{self, Event, Origin};
+use crate::error::{AuthError, Result};
+use crate::rules::contact::{account_key, normalize_email, valid_email};
 use crate::rules::filters::{AuditFilter, UserFilter};
 use crate::rules::password;
 use crate::rules::scope::{self, Actor, Permission, Permissions, Refusal, Target};
 use crate::store::{self, AuditEntry, Conn, Customer, Grant, RoleRow, UserSummary};
-use crate::{crypto, notify, unix_now};
+use crate::{crypto, notify};
 
 pub const USERS_PER_PAGE: i64 = 50;
 pub const AUDIT_PER_PAGE: i64 = 100;
@@ -189,7 +192,7 @@ impl Gatehouse {
         };
         let mut c = self.conn().await?;
         let (mut found, _) =
-            store::list_users(&mut c, actor.org_id, &filter, unix_now(), 1, 0).await?;
+            store::list_users(&mut c, actor.org_id, &filter, self.now(), 1, 0).await?;
         found.pop().ok_or(AuthError::NotFound("User"))
     }
 
@@ -282,7 +285,7 @@ impl Gatehouse {
             &mut *self.conn().await?,
             actor.org_id,
             filter,
-            unix_now(),
+            self.now(),
             USERS_PER_PAGE,
             (page - 1) * USERS_PER_PAGE,
         )
@@ -366,7 +369,7 @@ impl Gatehouse {
         if role.id == user.role_id {
             return Ok(());
         }
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         store::set_user_role(&mut tx, user.id, role.id).await?;
         let change = AdminChange {
@@ -388,7 +391,7 @@ impl Gatehouse {
         let user = self
             .target_user(&actor, user_id, Permission::UsersManage)
             .await?;
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         store::unlock_mfa(&mut tx, user.id).await?;
         store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
@@ -413,7 +416,7 @@ impl Gatehouse {
         let user = self
             .target_user(&actor, user_id, Permission::UsersManage)
             .await?;
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
         let change = AdminChange {
@@ -442,7 +445,7 @@ impl Gatehouse {
         if user.disabled != active {
             return Ok(());
         }
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         store::set_user_disabled(&mut tx, user.id, (!active).then_some(now)).await?;
         store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
@@ -480,7 +483,7 @@ impl Gatehouse {
             .target_org(&actor, role.org_id, Permission::UsersManage)
             .await?;
         let mut tx = self.db.begin().await?;
-        let now = unix_now();
+        let now = self.now();
         let invited = self
             .invite(&mut tx, &actor, &org, &role, email, name, origin, now)
             .await?;
@@ -529,7 +532,7 @@ impl Gatehouse {
         }
         if let Some(existing) = store::user_by_email(c, &email).await? {
             let event = Event {
-                org_id: super::PLATFORM_ORG_ID,
+                org_id: PLATFORM_ORG_ID,
                 actor_id: Some(actor.user_id),
                 subject_id: Some(existing.id),
                 action: "user.invitation_not_sent",
@@ -573,7 +576,7 @@ impl Gatehouse {
         Ok(store::invitation_email(
             &mut *self.conn().await?,
             &crypto::token_hash(token),
-            unix_now(),
+            self.now(),
         )
         .await?)
     }
@@ -589,13 +592,13 @@ impl Gatehouse {
         // Rate-limited per IP, and the link checked before any hashing: a
         // made-up token costs nothing.
         let mut c = self.conn().await?;
-        self.count_ip(&mut c, "invite", origin, unix_now()).await?;
+        self.count_ip(&mut c, "invite", origin, self.now()).await?;
         drop(c);
         if self.invitation_email(token).await?.is_none() {
             return Err(AuthError::LinkInvalid);
         }
         let hash = self.hash_password(new_password).await?;
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let user_id = store::use_invitation(&mut tx, &crypto::token_hash(token), now)
             .await?
@@ -604,7 +607,7 @@ impl Gatehouse {
         let user = store::user_by_id(&mut tx, user_id)
             .await?
             .ok_or(AuthError::LinkInvalid)?;
-        super::audit_own(
+        audit_own(
             &mut tx,
             &user,
             "user.invitation_accepted",
@@ -667,7 +670,7 @@ impl Gatehouse {
             .target_role(&actor, role_id, Permission::RolesManage)
             .await?;
         if role.mfa_required != required {
-            let now = unix_now();
+            let now = self.now();
             let mut tx = self.db.begin().await?;
             store::set_role_mfa_required(&mut tx, role.id, required).await?;
             audit::append(
@@ -712,7 +715,7 @@ impl Gatehouse {
         if !permissions.is_subset_of(&actor.permissions) {
             return Err(AuthError::Forbidden(Refusal::Outranked.to_string()));
         }
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let role = store::NewRole {
             org_id: actor.org_id,
@@ -765,7 +768,7 @@ impl Gatehouse {
         Self::require_partner(&actor, Permission::CustomersManage)?;
         let mut c = self.conn().await?;
         let customers = store::customers(&mut c, actor.org_id).await?;
-        let grants = store::active_grants(&mut c, actor.org_id, unix_now()).await?;
+        let grants = store::active_grants(&mut c, actor.org_id, self.now()).await?;
         Ok((customers, grants))
     }
 
@@ -774,7 +777,7 @@ impl Gatehouse {
     pub async fn visible_grants(&self, actor_id: i64) -> Result<Vec<Grant>> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "Grant"))?;
-        Ok(store::active_grants(&mut *self.conn().await?, actor.org_id, unix_now()).await?)
+        Ok(store::active_grants(&mut *self.conn().await?, actor.org_id, self.now()).await?)
     }
 
     /// Creates a customer company under the partner, with its first owner invited by email.
@@ -800,7 +803,7 @@ impl Gatehouse {
                 "Use letters or digits in the company name.".into(),
             ));
         }
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let mut slug = base.clone();
         let mut n = 2;
@@ -890,7 +893,7 @@ impl Gatehouse {
             }
         }
         drop(c);
-        let now = unix_now();
+        let now = self.now();
         let expires_at = now + duration_minutes * 60;
         let mut tx = self.db.begin().await?;
         let grant = store::NewGrant {
@@ -950,7 +953,7 @@ impl Gatehouse {
                 AuthError::NotFound(_) => AuthError::NotFound("Grant"),
                 e => e,
             })?;
-        let now = unix_now();
+        let now = self.now();
         let mut tx = self.db.begin().await?;
         let running = store::active_grants(&mut tx, org_id, now)
             .await?
@@ -992,7 +995,7 @@ impl Gatehouse {
     /// The running grant that lets this user reset MFA, if any.
     pub async fn reset_permission(&self, user_id: i64) -> Result<Option<ResetPermission>> {
         Ok(
-            store::covering_grant(&mut *self.conn().await?, user_id, unix_now())
+            store::covering_grant(&mut *self.conn().await?, user_id, self.now())
                 .await?
                 .map(|cover| ResetPermission {
                     partner: cover.granted_by_org,
@@ -1006,7 +1009,7 @@ impl Gatehouse {
         &self,
         mfa_token: &str,
     ) -> Result<(i64, Option<ResetPermission>)> {
-        let (attempt, user) = self.live_attempt(mfa_token, "enroll", unix_now()).await?;
+        let (attempt, user) = self.live_attempt(mfa_token, "enroll", self.now()).await?;
         if attempt.reason != "reset_permission" {
             return Err(AuthError::MfaTokenInvalid);
         }
@@ -1026,7 +1029,7 @@ impl Gatehouse {
             "enroll",
             "reset_permission",
             ENROLL_TOKEN_TTL,
-            unix_now(),
+            self.now(),
         )
         .await
     }
@@ -1090,7 +1093,7 @@ impl Gatehouse {
                 "entries": entries.len(),
             }),
         };
-        audit::append(&mut tx, event, origin, unix_now()).await?;
+        audit::append(&mut tx, event, origin, self.now()).await?;
         tx.commit().await?;
         Ok(entries)
     }

@@ -1,0 +1,283 @@
+//! A signed-in user's own account: their profile, confirming it is them
+//! (step-up), new recovery codes, removing an authenticator, resetting MFA.
+
+use serde_json::json;
+
+use crate::audit::{self, Event, Origin};
+use crate::error::{AuthError, Result};
+use crate::notify::Notice;
+use crate::rules::contact::{account_key, mask_phone};
+use crate::rules::policy::{self, Operation};
+use crate::rules::recovery;
+use crate::store::{self};
+
+use super::second_factor::MfaMethod;
+use super::sign_in::{FailedPassword, PasswordCheck};
+use super::{audit_own, Gatehouse};
+
+#[derive(Debug, Clone)]
+pub struct FactorInfo {
+    pub id: i64,
+    pub kind: String,
+    pub label: String,
+    pub created_at: i64,
+    pub last_used_at: Option<i64>,
+}
+
+#[derive(Debug, Clone)]
+pub struct Profile {
+    pub user_id: i64,
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role: String,
+    pub mfa_required: bool,
+    pub factors: Vec<FactorInfo>,
+    pub recovery_codes_left: i64,
+    /// The verified phone, masked.
+    pub phone: Option<String>,
+    /// A number waiting for its verification code, masked.
+    pub pending_phone: Option<String>,
+}
+
+impl Gatehouse {
+    /// Checks a signed-in user's password (step-up, the reset confirmation, new
+    /// recovery codes): the same per-account limit as the sign-in, and every
+    /// failure audited.
+    pub async fn check_password(
+        &self,
+        user_id: i64,
+        password: &str,
+        origin: &Origin,
+    ) -> Result<()> {
+        let user = self.user(user_id).await?;
+        let reserved = self
+            .reserve_password_check(&user.email, PasswordCheck::Recheck, origin, self.now())
+            .await?;
+        let right = reserved.slot.verify(password, &user.password_hash).await;
+        let mut tx = self.db.begin().await?;
+        if right {
+            store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
+        } else {
+            let failed = FailedPassword {
+                check: PasswordCheck::Recheck,
+                user: Some(&user),
+                failures: reserved.failures,
+            };
+            self.password_failed(&mut tx, failed, origin, self.now())
+                .await?;
+        }
+        tx.commit().await?;
+        right.then_some(()).ok_or(AuthError::WrongPassword)
+    }
+
+    /// Step-up for the browser: password, plus a code when the user has a factor.
+    pub async fn step_up(
+        &self,
+        user_id: i64,
+        password: &str,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<()> {
+        let user = self.user(user_id).await?;
+        self.check_password(user_id, password, origin).await?;
+        let now = self.now();
+        let factors = store::confirmed_factors(&mut *self.conn().await?, user_id).await?;
+        if factors.is_empty() {
+            let mut tx = self.db.begin().await?;
+            let details = json!({ "method": "password" });
+            audit_own(&mut tx, &user, "login.step_up", details, origin, now).await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        let method = if recovery::normalize(code).is_some() {
+            MfaMethod::RecoveryCode
+        } else {
+            MfaMethod::Totp
+        };
+        let check = self
+            .reserve_code_check(&user, None, method.name(), origin, now)
+            .await?;
+        let proof = self.match_code(&user, method, code, now).await?;
+        let mut tx = self.db.begin().await?;
+        if !self.use_proof(&mut tx, user.id, &proof, now).await? {
+            tx.rollback().await?;
+            return self
+                .code_failed(&user, check, method.name(), origin, now)
+                .await;
+        }
+        store::clear_mfa_failures(&mut tx, user.id).await?;
+        self.audit_code_use(&mut tx, &user, method, origin, now)
+            .await?;
+        audit_own(
+            &mut tx,
+            &user,
+            "login.step_up",
+            json!({ "method": method.name() }),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn regenerate_recovery_codes(
+        &self,
+        user_id: i64,
+        origin: &Origin,
+    ) -> Result<Vec<String>> {
+        let now = self.now();
+        let user = self.user(user_id).await?;
+        let mut tx = self.db.begin().await?;
+        // Write first (the replace), then check: SQLite takes its lock up front.
+        let codes = self.replace_codes(&mut tx, &user, origin, now).await?;
+        if store::confirmed_factors(&mut tx, user_id).await?.is_empty() {
+            tx.rollback().await?;
+            return Err(AuthError::Invalid(
+                "Turn on multi-factor authentication first.".into(),
+            ));
+        }
+        self.notify(&mut tx, &user, &Notice::RecoveryCodesGenerated, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    /// Removes one factor; other sessions and every API token end. Removing the
+    /// last factor also removes the recovery codes (MFA is then off) — refused
+    /// when the user's role requires MFA.
+    pub async fn remove_factor(
+        &self,
+        user_id: i64,
+        factor_id: i64,
+        keep_session: Option<&str>,
+        origin: &Origin,
+    ) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        // Lock the user's row first, so two removals at once cannot each leave
+        // the other's factor as the "remaining" one (PostgreSQL; SQLite's
+        // transaction already holds the write lock), and read the role under it.
+        sqlx::query("UPDATE users SET id = id WHERE id = $1")
+            .bind(user_id)
+            .execute(&mut *tx)
+            .await?;
+        let user = store::user_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AuthError::NotFound("User"))?;
+        let label = store::delete_factor(&mut tx, user_id, factor_id)
+            .await?
+            .ok_or(AuthError::NotFound("Factor"))?;
+        let remaining = store::confirmed_factors(&mut tx, user_id).await?.len();
+        if remaining == 0 && user.role_mfa_required {
+            tx.rollback().await?;
+            return Err(AuthError::LastFactor);
+        }
+        if remaining == 0 {
+            store::delete_all_mfa(&mut tx, user_id).await?;
+        }
+        store::revoke_sessions_and_tokens(&mut tx, user_id, keep_session, now).await?;
+        let notice = Notice::FactorRemoved {
+            label: label.clone(),
+            factors_left: remaining,
+        };
+        self.notify(&mut tx, &user, &notice, origin, now).await?;
+        audit_own(
+            &mut tx,
+            &user,
+            "mfa.factor_removed",
+            json!({ "factor_id": factor_id, "label": label, "factors_left": remaining }),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Removes every factor and recovery code and ends every session and token.
+    pub async fn reset_mfa(
+        &self,
+        user_id: i64,
+        actor_id: Option<i64>,
+        origin: &Origin,
+    ) -> Result<()> {
+        let now = self.now();
+        let user = self.user(user_id).await?;
+        let mut tx = self.db.begin().await?;
+        store::delete_all_mfa(&mut tx, user_id).await?;
+        store::clear_mfa_failures(&mut tx, user_id).await?;
+        store::revoke_sessions_and_tokens(&mut tx, user_id, None, now).await?;
+        self.notify(
+            &mut tx,
+            &user,
+            &Notice::MfaReset {
+                by_self: actor_id == Some(user_id),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: user.org_id,
+                actor_id,
+                subject_id: Some(user.id),
+                action: "mfa.reset",
+                details: json!({ "by": if actor_id == Some(user_id) { "self" } else { "admin" } }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn profile(&self, user_id: i64) -> Result<Profile> {
+        let user = self.user(user_id).await?;
+        let mut c = self.conn().await?;
+        let factors = store::confirmed_factors(&mut c, user_id).await?;
+        let left = store::recovery_codes_left(&mut c, user_id).await?;
+        let pending_phone = store::pending_phone(&mut c, user_id, self.now()).await?;
+        Ok(Profile {
+            phone: user.phone.as_deref().map(mask_phone),
+            pending_phone: pending_phone.as_deref().map(mask_phone),
+            user_id,
+            email: user.email,
+            name: user.name,
+            organization: user.org_name,
+            role: user.role,
+            mfa_required: user.role_mfa_required,
+            factors: factors
+                .into_iter()
+                .map(|f| FactorInfo {
+                    id: f.id,
+                    kind: f.kind,
+                    label: f.label,
+                    created_at: f.created_at,
+                    last_used_at: f.last_used_at,
+                })
+                .collect(),
+            recovery_codes_left: left,
+        })
+    }
+
+    /// Refuses `operation` when the caller's last sign-in (`authenticated_at`:
+    /// the session's sign-in or step-up, the bearer token's issue) is too old.
+    /// The one place transports ask; the rule itself is [`policy`].
+    pub fn require_recent_sign_in(
+        &self,
+        operation: Operation,
+        authenticated_at: i64,
+    ) -> Result<()> {
+        policy::require_recent_sign_in(
+            operation,
+            authenticated_at,
+            self.now(),
+            self.settings.step_up_seconds,
+        )
+    }
+}

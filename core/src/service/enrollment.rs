@@ -1,0 +1,278 @@
+//! Setting up an authenticator app: at sign-in (an enrollment attempt, its
+//! secret bound to that attempt) or from My Profile (bound to the account).
+//! Confirming activates the factor, hands out recovery codes the first time
+//! and ends the user's other sign-in attempts.
+
+use serde_json::json;
+
+use crate::audit::Origin;
+use crate::error::{AuthError, Result};
+use crate::notify::Notice;
+use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
+use crate::rules::recovery;
+use crate::rules::totp;
+use crate::store::{self, Conn, Enrollment, User};
+
+use super::{audit_own, secret_context, Gatehouse};
+
+/// Setting up an authenticator (scan, type a code) takes longer than typing one.
+pub const ENROLL_TOKEN_TTL: i64 = 15 * 60;
+
+#[derive(Debug, Clone)]
+pub struct TotpSetup {
+    pub secret: String,
+    pub secret_display: String,
+    pub otpauth_uri: String,
+    pub qr_svg: String,
+}
+
+impl Gatehouse {
+    /// The authenticator a signed-in user is adding (My Profile, a bearer token).
+    pub async fn totp_setup(&self, user_id: i64) -> Result<TotpSetup> {
+        let user = self.user(user_id).await?;
+        self.pending_setup(&user, Enrollment::Account).await
+    }
+
+    /// The authenticator being set up by one attempt (or the account): reuses
+    /// its pending one so a reload shows the same QR code, else starts a new one.
+    pub(crate) async fn pending_setup(
+        &self,
+        user: &User,
+        enrollment: Enrollment,
+    ) -> Result<TotpSetup> {
+        let user_id = user.id;
+        let mut c = self.conn().await?;
+        let now = self.now();
+        let existing = store::pending_factor(&mut c, user_id, enrollment)
+            .await?
+            .filter(|f| f.created_at > now - ENROLL_TOKEN_TTL)
+            .and_then(|f| self.keys.open(&f.secret_sealed, &secret_context(user_id)));
+        let secret = match existing {
+            Some(secret) => secret,
+            None => {
+                let secret = totp::new_secret().to_vec();
+                let count = store::confirmed_factors(&mut c, user_id).await?.len();
+                let label = if count == 0 {
+                    "Authenticator app".to_string()
+                } else {
+                    format!("Authenticator app {}", count + 1)
+                };
+                let sealed = self.keys.seal(&secret, &secret_context(user_id));
+                store::insert_pending_factor(&mut c, user_id, enrollment, &label, &sealed, now)
+                    .await?;
+                secret
+            }
+        };
+        let otpauth_uri = self
+            .totp
+            .otpauth_uri(&self.settings.issuer, &user.email, &secret);
+        Ok(TotpSetup {
+            secret: totp::secret_base32(&secret),
+            secret_display: totp::secret_for_display(&secret),
+            qr_svg: totp::qr_svg(&otpauth_uri),
+            otpauth_uri,
+        })
+    }
+
+    /// The authenticator being set up during sign-in, and why (`mfa_required` or `recovery`).
+    pub async fn totp_setup_for_attempt(&self, mfa_token: &str) -> Result<(TotpSetup, String)> {
+        let (attempt, user) = self.live_attempt(mfa_token, "enroll", self.now()).await?;
+        let setup = self
+            .pending_setup(&user, Enrollment::Attempt(attempt.id))
+            .await?;
+        Ok((setup, attempt.reason))
+    }
+
+    /// Confirms the authenticator set up during sign-in; signs the user in and
+    /// returns their first recovery codes.
+    pub async fn totp_confirm_for_attempt(
+        &self,
+        mfa_token: &str,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<(i64, Vec<String>)> {
+        let now = self.now();
+        let (attempt, user) = self.live_attempt(mfa_token, "enroll", now).await?;
+        // A wrong code counts against the attempt; reserved first, like every check.
+        let reserved = store::attempt_reserve_check(
+            &mut *self.conn().await?,
+            attempt.id,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?;
+        if !reserved {
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        let enrollment = Enrollment::Attempt(attempt.id);
+        let Some((pending, step)) = self.match_pending(&user, enrollment, code, now).await? else {
+            return Err(AuthError::InvalidCode);
+        };
+        let cover = match attempt.reason.as_str() {
+            "reset_permission" => Some(
+                store::covering_grant(&mut *self.conn().await?, user.id, now)
+                    .await?
+                    .ok_or(AuthError::GrantEnded)?,
+            ),
+            _ => None,
+        };
+        let mut tx = self.db.begin().await?;
+        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        let first_factor = attempt.reason == "mfa_required";
+        if first_factor && !store::confirmed_factors(&mut tx, user.id).await?.is_empty() {
+            // Someone else finished setting up the first authenticator meanwhile.
+            tx.rollback().await?;
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        if let Some(cover) = &cover {
+            // Used once per user, checked again inside the transaction: a
+            // revocation or a second tab racing this one wins or loses whole.
+            if !store::use_grant(&mut tx, cover, user.id, now).await? {
+                tx.rollback().await?;
+                return Err(AuthError::GrantEnded);
+            }
+            self.notify(
+                &mut tx,
+                &user,
+                &Notice::ResetWithPermission {
+                    partner: cover.granted_by_org.clone(),
+                },
+                origin,
+                now,
+            )
+            .await?;
+            audit_own(
+                &mut tx,
+                &user,
+                "grant.used",
+                json!({ "grant_id": cover.grant_id }),
+                origin,
+                now,
+            )
+            .await?;
+        }
+        if attempt.reason == "recovery" || cover.is_some() {
+            // The old device is lost (or being replaced): it goes, with every session.
+            store::delete_confirmed_factors(&mut tx, user.id).await?;
+            store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
+            store::unlock_mfa(&mut tx, user.id).await?;
+        }
+        let codes = self
+            .activate_factor(&mut tx, &user, pending, step, true, origin, now)
+            .await?;
+        store::record_login(&mut tx, user.id, now).await?;
+        audit_own(
+            &mut tx,
+            &user,
+            "login.succeeded",
+            json!({ "method": "enrollment" }),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok((user.id, codes.unwrap_or_default()))
+    }
+
+    /// Confirms an authenticator added by a signed-in user. Returns recovery
+    /// codes when this is their first factor (MFA turned on).
+    pub async fn totp_confirm_for_user(
+        &self,
+        user_id: i64,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<Option<Vec<String>>> {
+        let now = self.now();
+        let user = self.user(user_id).await?;
+        let Some((pending, step)) = self
+            .match_pending(&user, Enrollment::Account, code, now)
+            .await?
+        else {
+            return Err(AuthError::InvalidCode);
+        };
+        let mut tx = self.db.begin().await?;
+        let had_factors = !store::confirmed_factors(&mut tx, user.id).await?.is_empty();
+        let codes = self
+            .activate_factor(&mut tx, &user, pending, step, !had_factors, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(codes)
+    }
+
+    pub(crate) async fn match_pending(
+        &self,
+        user: &User,
+        enrollment: Enrollment,
+        code: &str,
+        now: i64,
+    ) -> Result<Option<(i64, i64)>> {
+        let pending = store::pending_factor(&mut *self.conn().await?, user.id, enrollment)
+            .await?
+            .ok_or(AuthError::NoEnrollment)?;
+        Ok(self.match_totp(user.id, std::slice::from_ref(&pending), code, now))
+    }
+
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn activate_factor(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        factor_id: i64,
+        step: i64,
+        new_codes: bool,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<Vec<String>>> {
+        let label = store::confirm_factor(c, factor_id, step, now)
+            .await?
+            .ok_or(AuthError::NoEnrollment)?;
+        // Every other sign-in in progress ends: it began before this factor existed.
+        store::end_sign_in_attempts(c, user.id, now).await?;
+        let notice = if new_codes {
+            Notice::MfaTurnedOn
+        } else {
+            Notice::FactorAdded { label }
+        };
+        self.notify(c, user, &notice, origin, now).await?;
+        audit_own(
+            c,
+            user,
+            "mfa.factor_added",
+            json!({ "kind": "totp", "factor_id": factor_id }),
+            origin,
+            now,
+        )
+        .await?;
+        if !new_codes {
+            return Ok(None);
+        }
+        Ok(Some(self.replace_codes(c, user, origin, now).await?))
+    }
+
+    pub(crate) async fn replace_codes(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Vec<String>> {
+        let codes = recovery::generate_set();
+        let hashes: Vec<Vec<u8>> = codes
+            .iter()
+            .filter_map(|code| recovery::hash(&self.keys, code))
+            .collect();
+        store::replace_recovery_codes(c, user.id, &hashes, now).await?;
+        audit_own(
+            c,
+            user,
+            "mfa.recovery_codes_generated",
+            json!({ "count": codes.len() }),
+            origin,
+            now,
+        )
+        .await?;
+        Ok(codes)
+    }
+}

@@ -1,0 +1,197 @@
+//! What the command line does for an operator: organizations, users, the
+//! MFA requirement of a role, passwords, and the cleanup of expired rows.
+
+use serde_json::json;
+
+use crate::audit::{self, Event, Origin};
+use crate::error::{AuthError, Result};
+use crate::rules::contact::{normalize_email, valid_email};
+use crate::rules::password;
+use crate::store::{self};
+
+use super::Gatehouse;
+
+impl Gatehouse {
+    /// The newest messages of the outbox, for the development mailbox.
+    pub async fn recent_messages(&self, limit: i64) -> Result<Vec<store::OutboxMessage>> {
+        Ok(store::outbox_recent(&mut *self.conn().await?, limit).await?)
+    }
+
+    pub async fn create_org(
+        &self,
+        kind: &str,
+        slug: &str,
+        name: &str,
+        parent: Option<&str>,
+    ) -> Result<i64> {
+        if !matches!(kind, "partner" | "company") {
+            return Err(AuthError::Invalid(
+                "--kind must be partner or company".into(),
+            ));
+        }
+        if slug.len() < 2
+            || slug.len() > 40
+            || !slug
+                .chars()
+                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
+        {
+            return Err(AuthError::Invalid(
+                "--slug must be 2-40 characters of a-z, 0-9 and -".into(),
+            ));
+        }
+        if name.trim().is_empty() {
+            return Err(AuthError::Invalid("--name must not be empty".into()));
+        }
+        let mut tx = self.db.begin().await?;
+        let parent_slug = parent.unwrap_or("platform");
+        let parent = store::org_by_slug(&mut tx, parent_slug)
+            .await?
+            .ok_or_else(|| AuthError::Invalid(format!("unknown organization {parent_slug:?}")))?;
+        let expected_parent = if kind == "partner" {
+            "platform"
+        } else {
+            "partner"
+        };
+        if parent.kind != expected_parent && !(kind == "company" && parent.kind == "platform") {
+            return Err(AuthError::Invalid(format!(
+                "a {kind} belongs to a {expected_parent}, and {parent_slug:?} is a {}",
+                parent.kind
+            )));
+        }
+        if store::org_by_slug(&mut tx, slug).await?.is_some() {
+            return Err(AuthError::Invalid(format!(
+                "an organization with slug {slug:?} already exists"
+            )));
+        }
+        let now = self.now();
+        let id = store::insert_org(&mut tx, kind, slug, name.trim(), Some(parent.id), now).await?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: id,
+                actor_id: None,
+                subject_id: None,
+                action: "org.created",
+                details: json!({ "kind": kind, "slug": slug, "parent": parent_slug }),
+            },
+            &Origin::command_line(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn create_user(
+        &self,
+        org_slug: &str,
+        email: &str,
+        role: &str,
+        name: &str,
+        password: &str,
+    ) -> Result<i64> {
+        let email = normalize_email(email);
+        if !valid_email(&email) {
+            return Err(AuthError::Invalid(format!(
+                "{email:?} is not a valid email address"
+            )));
+        }
+        password::check_policy(password)?;
+        let mut c = self.conn().await?;
+        let org = store::org_by_slug(&mut c, org_slug)
+            .await?
+            .ok_or_else(|| AuthError::Invalid(format!("unknown organization {org_slug:?}")))?;
+        let role_id = store::role_id(&mut c, org.id, role).await?.ok_or_else(|| {
+            AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}"))
+        })?;
+        if store::user_by_email(&mut c, &email).await?.is_some() {
+            return Err(AuthError::Invalid(format!(
+                "a user with email {email} already exists"
+            )));
+        }
+        drop(c);
+        let hash = self.hash_password(password).await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let id = store::insert_user(&mut tx, org.id, role_id, &email, name, &hash, now)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    AuthError::Invalid(format!("a user with email {email} already exists"))
+                }
+                e => AuthError::Storage(e),
+            })?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: org.id,
+                actor_id: None,
+                subject_id: Some(id),
+                action: "user.created",
+                details: json!({ "role": role }),
+            },
+            &Origin::command_line(),
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+
+    pub async fn set_role_mfa_required(
+        &self,
+        org_slug: &str,
+        role: &str,
+        required: bool,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let org = store::org_by_slug(&mut tx, org_slug)
+            .await?
+            .ok_or_else(|| AuthError::Invalid(format!("unknown organization {org_slug:?}")))?;
+        let role_id = store::role_id(&mut tx, org.id, role)
+            .await?
+            .ok_or_else(|| {
+                AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}"))
+            })?;
+        store::set_role_mfa_required(&mut tx, role_id, required).await?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: org.id,
+                actor_id: None,
+                subject_id: None,
+                action: "role.mfa_required_changed",
+                details: json!({ "role": role, "mfa_required": required }),
+            },
+            &Origin::command_line(),
+            self.now(),
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn user_id_by_email(&self, email: &str) -> Result<Option<i64>> {
+        Ok(
+            store::user_by_email(&mut *self.conn().await?, &normalize_email(email))
+                .await?
+                .map(|u| u.id),
+        )
+    }
+
+    pub async fn set_password(&self, user_id: i64, password: &str) -> Result<()> {
+        password::check_policy(password)?;
+        let hash = self.hash_password(password).await?;
+        sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+            .bind(hash)
+            .bind(user_id)
+            .execute(&self.db.pool)
+            .await?;
+        Ok(())
+    }
+
+    pub async fn delete_expired(&self) -> Result<()> {
+        store::delete_expired(&mut *self.conn().await?, self.now()).await?;
+        Ok(())
+    }
+}

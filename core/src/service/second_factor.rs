@@ -1,0 +1,329 @@
+//! The second stage of a sign-in with a code from an authenticator or a
+//! recovery code: the `mfa_token` is good for 5 minutes and 5 wrong codes;
+//! per user, 5 failures in 5 minutes lock the second factor for 5 minutes and
+//! 100 consecutive failures until an admin unlocks it. A success consumes the
+//! attempt and the code in one transaction, so each is used once even when
+//! requests race.
+
+use serde_json::json;
+
+use crate::audit::Origin;
+use crate::error::{AuthError, Result};
+use crate::notify::Notice;
+use crate::rules::lockout::{
+    MAX_CODE_FAILURES_PER_ATTEMPT, MFA_HARD_LOCK_THRESHOLD, MFA_LOCK_SECONDS, MFA_LOCK_THRESHOLD,
+    MFA_LOCK_WINDOW,
+};
+use crate::rules::recovery;
+use crate::store::{self, Conn, Factor, User};
+
+use super::out_of_band::{OobKind, OobOutcome};
+use super::sign_in::SignedIn;
+use super::{audit_own, secret_context, Gatehouse};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum MfaMethod {
+    Totp,
+    RecoveryCode,
+}
+
+impl MfaMethod {
+    pub fn parse(name: &str) -> Option<Self> {
+        match name {
+            "totp" => Some(Self::Totp),
+            "recovery_code" => Some(Self::RecoveryCode),
+            _ => None,
+        }
+    }
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::RecoveryCode => "recovery_code",
+        }
+    }
+}
+
+/// Where a correct code at the second stage leads, whatever its method.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum CodeOutcome {
+    SignedIn(SignedIn),
+    /// An emailed code: a recovery attempt (its mfa_token) that can only set
+    /// up a new authenticator.
+    Recovery(String),
+}
+
+/// A second-factor check let through: the failures counted with this one, and
+/// whether this one locked the second factor should it be wrong.
+#[derive(Debug, Clone, Copy)]
+pub(crate) struct CodeCheck {
+    pub(crate) lock: store::LockState,
+    pub(crate) locks: bool,
+    pub(crate) hard: bool,
+}
+
+pub(crate) enum Proof {
+    /// The matching factor and time step, if the code matched one.
+    Totp(Option<(i64, i64)>),
+    /// The keyed hash of a well-formed recovery code.
+    Recovery(Option<Vec<u8>>),
+}
+
+impl Gatehouse {
+    pub async fn verify_mfa(
+        &self,
+        mfa_token: &str,
+        method: MfaMethod,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<SignedIn> {
+        let now = self.now();
+        let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
+        let check = self
+            .reserve_code_check(&user, Some(attempt.id), method.name(), origin, now)
+            .await?;
+        let proof = self.match_code(&user, method, code, now).await?;
+        let mut tx = self.db.begin().await?;
+        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+            return Err(AuthError::MfaTokenInvalid);
+        }
+        if !self.use_proof(&mut tx, user.id, &proof, now).await? {
+            tx.rollback().await?;
+            return self
+                .code_failed(&user, check, method.name(), origin, now)
+                .await;
+        }
+        store::clear_mfa_failures(&mut tx, user.id).await?;
+        store::record_login(&mut tx, user.id, now).await?;
+        let codes_left = self
+            .audit_code_use(&mut tx, &user, method, origin, now)
+            .await?;
+        audit_own(
+            &mut tx,
+            &user,
+            "login.succeeded",
+            json!({ "method": method.name() }),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(SignedIn {
+            user_id: user.id,
+            recovery_codes_left: codes_left,
+        })
+    }
+
+    pub(crate) fn check_not_locked(&self, user: &User, now: i64) -> Result<()> {
+        if user.mfa_admin_lock {
+            return Err(AuthError::AdminLocked);
+        }
+        if user.mfa_locked_until > now {
+            return Err(AuthError::RateLimited {
+                retry_after: user.mfa_locked_until - now,
+            });
+        }
+        Ok(())
+    }
+
+    /// Lets one code check through the limits, or refuses it: the user's
+    /// second factor must not be locked (a refusal is audited), and the
+    /// attempt, if any, must have checks left. The check is counted as a
+    /// failure — and a lock set if it reaches a limit — before the code is
+    /// verified, in one transaction holding the user's row, so concurrent
+    /// wrong codes never get more checks than the limits allow. A right code
+    /// clears the count ([`store::clear_mfa_failures`]).
+    pub(crate) async fn reserve_code_check(
+        &self,
+        user: &User,
+        attempt_id: Option<i64>,
+        method: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<CodeCheck> {
+        let mut tx = self.db.begin().await?;
+        let Some(lock) = store::mfa_reserve_check(&mut tx, user.id, now, MFA_LOCK_WINDOW).await?
+        else {
+            let current = store::user_by_id(&mut tx, user.id)
+                .await?
+                .ok_or(AuthError::MfaTokenInvalid)?;
+            audit_own(
+                &mut tx,
+                &current,
+                "mfa.refused_locked",
+                json!({ "method": method, "admin_unlock_needed": current.mfa_admin_lock }),
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            self.check_not_locked(&current, now)?;
+            return Err(AuthError::RateLimited { retry_after: 1 });
+        };
+        if let Some(id) = attempt_id {
+            if !store::attempt_reserve_check(&mut tx, id, now, MAX_CODE_FAILURES_PER_ATTEMPT)
+                .await?
+            {
+                tx.rollback().await?;
+                return Err(AuthError::MfaTokenInvalid);
+            }
+        }
+        let hard = lock.consecutive >= MFA_HARD_LOCK_THRESHOLD;
+        let locks = hard || lock.recent_failures >= MFA_LOCK_THRESHOLD;
+        if locks {
+            store::lock_mfa(&mut tx, user.id, now + MFA_LOCK_SECONDS, hard).await?;
+        }
+        tx.commit().await?;
+        Ok(CodeCheck { lock, locks, hard })
+    }
+
+    /// Works out what the code proves, before any transaction (CPU only).
+    pub(crate) async fn match_code(
+        &self,
+        user: &User,
+        method: MfaMethod,
+        code: &str,
+        now: i64,
+    ) -> Result<Proof> {
+        Ok(match method {
+            MfaMethod::Totp => {
+                let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
+                Proof::Totp(self.match_totp(user.id, &factors, code, now))
+            }
+            MfaMethod::RecoveryCode => Proof::Recovery(recovery::hash(&self.keys, code)),
+        })
+    }
+
+    pub(crate) fn match_totp(
+        &self,
+        user_id: i64,
+        factors: &[Factor],
+        code: &str,
+        now: i64,
+    ) -> Option<(i64, i64)> {
+        factors.iter().find_map(|f| {
+            let secret = self.keys.open(&f.secret_sealed, &secret_context(user_id))?;
+            self.totp
+                .verify(&secret, code, now as u64)
+                .map(|step| (f.id, step))
+        })
+    }
+
+    /// Consumes what the code proved; false if it was wrong, replayed or already used.
+    pub(crate) async fn use_proof(
+        &self,
+        c: &mut Conn,
+        user_id: i64,
+        proof: &Proof,
+        now: i64,
+    ) -> Result<bool> {
+        Ok(match proof {
+            Proof::Totp(Some((factor_id, step))) => {
+                store::use_totp_step(c, *factor_id, *step, now).await?
+            }
+            Proof::Recovery(Some(hash)) => {
+                store::consume_recovery_code(c, user_id, hash, now).await?
+            }
+            Proof::Totp(None) | Proof::Recovery(None) => false,
+        })
+    }
+
+    pub(crate) async fn audit_code_use(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        method: MfaMethod,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        if method != MfaMethod::RecoveryCode {
+            return Ok(None);
+        }
+        let left = store::recovery_codes_left(c, user.id).await?;
+        self.notify(
+            c,
+            user,
+            &Notice::RecoveryCodeUsed { codes_left: left },
+            origin,
+            now,
+        )
+        .await?;
+        audit_own(
+            c,
+            user,
+            "mfa.recovery_code_used",
+            json!({ "codes_left": left }),
+            origin,
+            now,
+        )
+        .await?;
+        Ok(Some(left))
+    }
+
+    /// Records a wrong code, already counted against the attempt and the user
+    /// by its reservation; audited as the lock when it was the one that locked.
+    pub(crate) async fn code_failed<T>(
+        &self,
+        user: &User,
+        check: CodeCheck,
+        method: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<T> {
+        let mut tx = self.db.begin().await?;
+        audit_own(
+            &mut tx,
+            user,
+            if check.locks { "mfa.locked" } else { "mfa.failed" },
+            json!({ "method": method, "recent_failures": check.lock.recent_failures, "consecutive_failures": check.lock.consecutive, "admin_unlock_needed": check.hard }),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Err(AuthError::InvalidCode)
+    }
+
+    /// The second stage for any code a person types: `totp`,
+    /// `recovery_code`, `email_otp` or `sms_otp`. A sign-in link is not a
+    /// code: it has its own way in ([`Gatehouse::complete_link`]).
+    pub async fn verify_second_factor(
+        &self,
+        mfa_token: &str,
+        method: &str,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<CodeOutcome> {
+        if let Some(kind) = OobKind::parse(method).filter(|k| !k.browser_only()) {
+            return Ok(
+                match self.verify_oob_code(mfa_token, kind, code, origin).await? {
+                    OobOutcome::Recovery(token) => CodeOutcome::Recovery(token),
+                    OobOutcome::SignedIn(user_id) => CodeOutcome::SignedIn(SignedIn {
+                        user_id,
+                        recovery_codes_left: None,
+                    }),
+                },
+            );
+        }
+        let method = MfaMethod::parse(method).ok_or_else(|| {
+            AuthError::Invalid(
+                "method must be \"totp\", \"recovery_code\", \"email_otp\" or \"sms_otp\"".into(),
+            )
+        })?;
+        Ok(CodeOutcome::SignedIn(
+            self.verify_mfa(mfa_token, method, code, origin).await?,
+        ))
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn mfa_methods_round_trip() {
+        for m in [MfaMethod::Totp, MfaMethod::RecoveryCode] {
+            assert_eq!(MfaMethod::parse(m.name()), Some(m));
+        }
+        assert_eq!(MfaMethod::parse("sms"), None);
+    }
+}
