@@ -5,6 +5,7 @@
 pub mod contact;
 pub mod filters;
 pub mod lockout;
+pub mod naming;
 pub mod password;
 pub mod policy;
 pub mod recovery;

@@ -1,0 +1,182 @@
+//! Invitations: an admin invites an address into a role; the invitee picks a
+//! password from the emailed link within 7 days.
+
+use serde_json::json;
+
+use crate::audit::{self, Event, Origin};
+use crate::error::{AuthError, Result};
+use crate::rules::contact::{normalize_email, valid_email};
+use crate::rules::password;
+use crate::rules::scope::{Actor, Permission};
+use crate::store::{self, Conn, RoleRow};
+use crate::{crypto, notify};
+
+use super::may_hand_out;
+use crate::service::sign_in::PLATFORM_ORG_ID;
+use crate::service::{audit_own, Gatehouse};
+
+pub const INVITATION_TTL: i64 = 7 * 24 * 3600;
+
+/// The answer to an invitation: the user's id, and whether it was created
+/// (false: the address had an account; nothing was changed).
+pub(crate) struct Invited {
+    pub(crate) user_id: i64,
+    pub(crate) new: bool,
+}
+
+impl Gatehouse {
+    /// Creates a user without a password and emails them a link to choose one.
+    pub async fn admin_invite(
+        &self,
+        actor_id: i64,
+        role_id: i64,
+        email: &str,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<i64> {
+        let actor = self.actor(actor_id).await?;
+        let role = self
+            .target_role(&actor, role_id, Permission::UsersManage)
+            .await?;
+        may_hand_out(&actor, &role)?;
+        let org = self
+            .target_org(&actor, role.org_id, Permission::UsersManage)
+            .await?;
+        let mut tx = self.db.begin().await?;
+        let now = self.now();
+        let invited = self
+            .invite(&mut tx, &actor, &org, &role, email, name, origin, now)
+            .await?;
+        if invited.new {
+            let event = Event {
+                org_id: org.id,
+                actor_id: Some(actor.user_id),
+                subject_id: Some(invited.user_id),
+                action: "user.invited",
+                details: json!({ "role": role.name }),
+            };
+            audit::append(&mut tx, event, origin, now).await?;
+        }
+        tx.commit().await?;
+        Ok(invited.user_id)
+    }
+
+    /// Creates an invited user, or — when the address already has an account,
+    /// here or in another tenant — changes nothing and answers the same way
+    /// (with an id no one in the inviter's scope has), so an invitation never
+    /// tells who has an account elsewhere. That attempt is audited in the
+    /// platform's log, which the inviter's organization does not read.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn invite(
+        &self,
+        c: &mut Conn,
+        actor: &Actor,
+        org: &store::Org,
+        role: &RoleRow,
+        email: &str,
+        name: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Invited> {
+        let email = normalize_email(email);
+        if !valid_email(&email) {
+            return Err(AuthError::Invalid(format!(
+                "“{email}” is not a valid email address."
+            )));
+        }
+        let name = name.trim();
+        if name.chars().count() > 100 {
+            return Err(AuthError::Invalid(
+                "Keep the name under 100 characters.".into(),
+            ));
+        }
+        if let Some(existing) = store::user_by_email(c, &email).await? {
+            let event = Event {
+                org_id: PLATFORM_ORG_ID,
+                actor_id: Some(actor.user_id),
+                subject_id: Some(existing.id),
+                action: "user.invitation_not_sent",
+                details: json!({ "reason": "address_in_use", "inviting_org_id": org.id }),
+            };
+            audit::append(c, event, origin, now).await?;
+            return Ok(Invited {
+                user_id: store::next_user_id(c).await?,
+                new: false,
+            });
+        }
+        // An empty password hash never verifies: the account waits for its invitation.
+        let id = store::insert_user(c, org.id, role.id, &email, name, "", now).await?;
+        let token = crypto::new_token();
+        store::insert_invitation(
+            c,
+            id,
+            &crypto::token_hash(&token),
+            now,
+            now + INVITATION_TTL,
+        )
+        .await?;
+        let link = format!("{}/invite?token={token}", self.settings.public_url);
+        let mail = notify::invitation(
+            &link,
+            &org.name,
+            &email,
+            origin,
+            now,
+            &self.settings.public_url,
+        );
+        notify::enqueue_mail(c, &email, &mail, now).await?;
+        Ok(Invited {
+            user_id: id,
+            new: true,
+        })
+    }
+
+    /// The email an invitation is for, while it can be used.
+    pub async fn invitation_email(&self, token: &str) -> Result<Option<String>> {
+        Ok(store::invitation_email(
+            &mut *self.conn().await?,
+            &crypto::token_hash(token),
+            self.now(),
+        )
+        .await?)
+    }
+
+    /// Sets the invited user's password; the link works once.
+    pub async fn accept_invitation(
+        &self,
+        token: &str,
+        new_password: &str,
+        origin: &Origin,
+    ) -> Result<()> {
+        password::check_policy(new_password)?;
+        // Rate-limited per IP, and the link checked before any hashing: a
+        // made-up token costs nothing.
+        let mut c = self.conn().await?;
+        self.count_ip(&mut c, "invite", origin, self.now()).await?;
+        drop(c);
+        if self.invitation_email(token).await?.is_none() {
+            return Err(AuthError::LinkInvalid);
+        }
+        let hash = self.hash_password(new_password).await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let user_id = store::use_invitation(&mut tx, &crypto::token_hash(token), now)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?;
+        store::set_password_hash(&mut tx, user_id, &hash).await?;
+        let user = store::user_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?;
+        audit_own(
+            &mut tx,
+            &user,
+            "user.invitation_accepted",
+            json!({}),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}

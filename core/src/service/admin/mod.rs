@@ -1,0 +1,203 @@
+//! Administration: company admins manage their people and roles, partners
+//! (MSPs) their customers and reset grants, and whoever may reads the audit
+//! log of their subtree. Every operation starts from the caller ([`Actor`])
+//! and asks [`scope`] before it reads or changes anything; a target in
+//! another tenant is "not found". One file per subject; the scoped lookups
+//! they share are here.
+
+use crate::audit::{self, Event, Origin};
+use crate::error::{AuthError, Result};
+use crate::notify;
+use crate::rules::filters::UserFilter;
+use crate::rules::scope::{self, Actor, Permission, Permissions, Refusal, Target};
+use crate::store::{self, Conn, RoleRow, UserSummary};
+
+use crate::service::{Gatehouse, Notice};
+
+mod audit_log;
+mod customers;
+mod invitations;
+mod roles;
+mod users;
+pub use audit_log::{audit_csv, AuditPage, AUDIT_EXPORT_LIMIT, AUDIT_PER_PAGE};
+pub use customers::ResetPermission;
+pub use invitations::INVITATION_TTL;
+pub use roles::CUSTOM_ROLE_SENIORITY;
+pub use users::UserPage;
+
+pub const USERS_PER_PAGE: i64 = 50;
+
+/// What an administrator did to a user: recorded and announced together.
+pub(crate) struct AdminChange<'a> {
+    pub(crate) action: &'a str,
+    pub(crate) details: serde_json::Value,
+    notice: Notice,
+}
+
+pub(crate) fn refused(refusal: Refusal, what: &'static str) -> AuthError {
+    match refusal {
+        Refusal::OutOfScope => AuthError::NotFound(what),
+        other => AuthError::Forbidden(other.to_string()),
+    }
+}
+
+/// Handing out a role needs every permission of it (besides scope and seniority).
+pub(crate) fn may_hand_out(actor: &Actor, role: &RoleRow) -> Result<()> {
+    scope::may_hand_out(actor, &Permissions::parse(&role.permissions))
+        .map_err(|r| refused(r, "Role"))
+}
+
+pub(crate) fn pages(total: i64, per_page: i64) -> i64 {
+    ((total + per_page - 1) / per_page).max(1)
+}
+
+/// The highest page a list serves: far beyond any real list, and low enough
+/// that its offset cannot overflow (PostgreSQL refuses a negative one).
+pub(crate) const MAX_PAGE: i64 = 1_000_000;
+
+/// A requested page number: below 1 means the first, above [`MAX_PAGE`] is refused.
+pub(crate) fn page_number(page: i64) -> Result<i64> {
+    if page > MAX_PAGE {
+        return Err(AuthError::Invalid(format!(
+            "page must be between 1 and {MAX_PAGE}."
+        )));
+    }
+    Ok(page.max(1))
+}
+
+impl Gatehouse {
+    /// The caller of an administrative operation (a deactivated user is nobody).
+    pub async fn actor(&self, user_id: i64) -> Result<Actor> {
+        store::actor_facts(&mut *self.conn().await?, user_id)
+            .await?
+            .ok_or_else(|| AuthError::Forbidden("Your account cannot do this.".into()))
+    }
+
+    /// A user the actor may act on with `permission`, or why not.
+    pub(crate) async fn target_user(
+        &self,
+        actor: &Actor,
+        user_id: i64,
+        permission: Permission,
+    ) -> Result<UserSummary> {
+        let user = self.scoped_user(actor, user_id).await?;
+        let mut c = self.conn().await?;
+        let target = Target {
+            user_id: Some(user.id),
+            org_path: store::org_path(&mut c, user.org_id).await?,
+            seniority: user.seniority,
+        };
+        scope::may_act_on(actor, permission, &target).map_err(|r| refused(r, "User"))?;
+        Ok(user)
+    }
+
+    /// A user in the actor's subtree (the same answer for another tenant's and for nobody).
+    pub(crate) async fn scoped_user(&self, actor: &Actor, user_id: i64) -> Result<UserSummary> {
+        let filter = UserFilter {
+            user_id: Some(user_id),
+            ..UserFilter::default()
+        };
+        let mut c = self.conn().await?;
+        let (mut found, _) =
+            store::list_users(&mut c, actor.org_id, &filter, self.now(), 1, 0).await?;
+        found.pop().ok_or(AuthError::NotFound("User"))
+    }
+
+    /// An organization in the actor's subtree that they may use `permission` in.
+    pub(crate) async fn target_org(
+        &self,
+        actor: &Actor,
+        org_id: i64,
+        permission: Permission,
+    ) -> Result<store::Org> {
+        let mut c = self.conn().await?;
+        let org = store::org_by_id(&mut c, org_id)
+            .await?
+            .ok_or(AuthError::NotFound("Organization"))?;
+        let target = Target {
+            user_id: None,
+            org_path: store::org_path(&mut c, org_id).await?,
+            seniority: 0,
+        };
+        scope::may_act_on(actor, permission, &target).map_err(|r| refused(r, "Organization"))?;
+        Ok(org)
+    }
+
+    /// A role the actor may change or hand out: in their subtree, not above their own.
+    pub(crate) async fn target_role(
+        &self,
+        actor: &Actor,
+        role_id: i64,
+        permission: Permission,
+    ) -> Result<RoleRow> {
+        let mut c = self.conn().await?;
+        let role = store::role_by_id(&mut c, role_id)
+            .await?
+            .ok_or(AuthError::NotFound("Role"))?;
+        let target = Target {
+            user_id: None,
+            org_path: store::org_path(&mut c, role.org_id).await?,
+            seniority: role.seniority,
+        };
+        scope::may_act_on(actor, permission, &target).map_err(|r| refused(r, "Role"))?;
+        Ok(role)
+    }
+
+    /// Audits an administrator's change to a user, in the user's organization,
+    /// and tells the user by email, in the change's transaction.
+    pub(crate) async fn record_admin_change(
+        &self,
+        c: &mut Conn,
+        actor: &Actor,
+        subject: &UserSummary,
+        change: AdminChange<'_>,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
+        let event = Event {
+            org_id: subject.org_id,
+            actor_id: Some(actor.user_id),
+            subject_id: Some(subject.id),
+            action: change.action,
+            details: change.details,
+        };
+        audit::append(c, event, origin, now).await?;
+        self.notify_email(c, &subject.email, &change.notice, origin, now)
+            .await
+    }
+
+    pub(crate) async fn notify_email(
+        &self,
+        c: &mut Conn,
+        email: &str,
+        notice: &Notice,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
+        Ok(notify::enqueue(c, email, notice, origin, now, &self.settings.public_url).await?)
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn page_numbers_start_at_one_and_stop_before_the_offset_overflows() {
+        assert_eq!(page_number(-5).unwrap(), 1);
+        assert_eq!(page_number(0).unwrap(), 1);
+        assert_eq!(page_number(MAX_PAGE).unwrap(), MAX_PAGE);
+        assert!(matches!(page_number(i64::MAX), Err(AuthError::Invalid(_))));
+        assert!((MAX_PAGE - 1)
+            .checked_mul(AUDIT_PER_PAGE.max(USERS_PER_PAGE))
+            .is_some());
+    }
+
+    #[test]
+    fn page_counts_round_up_and_never_reach_zero() {
+        assert_eq!(pages(0, 50), 1);
+        assert_eq!(pages(50, 50), 1);
+        assert_eq!(pages(51, 50), 2);
+        assert_eq!(pages(100_000, 50), 2000);
+    }
+}

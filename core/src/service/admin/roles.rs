@@ -1,0 +1,144 @@
+//! Roles: the built-in ones and custom roles, and their MFA requirement.
+
+use serde_json::json;
+
+use crate::audit::{self, Event, Origin};
+use crate::error::{AuthError, Result};
+use crate::rules::scope::{self, Permission, Permissions, Refusal};
+use crate::store::{self, RoleRow};
+
+use super::refused;
+use crate::service::Gatehouse;
+
+/// Custom roles sit between member and admin.
+pub const CUSTOM_ROLE_SENIORITY: i64 = 50;
+
+impl Gatehouse {
+    /// The roles of an organization in the actor's subtree (their own by default).
+    pub async fn admin_roles(
+        &self,
+        actor_id: i64,
+        org_id: Option<i64>,
+    ) -> Result<(store::Org, Vec<RoleRow>)> {
+        let actor = self.actor(actor_id).await?;
+        let org = self
+            .target_org(
+                &actor,
+                org_id.unwrap_or(actor.org_id),
+                Permission::UsersRead,
+            )
+            .await?;
+        let roles = store::roles_of_org(&mut *self.conn().await?, org.id).await?;
+        Ok((org, roles))
+    }
+
+    /// A role of an organization in the actor's subtree (their own by
+    /// default), by its name: the API lets callers name roles.
+    pub async fn admin_role_named(
+        &self,
+        actor_id: i64,
+        org_id: Option<i64>,
+        name: &str,
+    ) -> Result<i64> {
+        let (_, roles) = self.admin_roles(actor_id, org_id).await?;
+        roles
+            .into_iter()
+            .find(|r| r.name == name)
+            .map(|r| r.id)
+            .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there.")))
+    }
+
+    /// Turns "MFA required" on or off for a role. Turning it on sends members
+    /// without a factor to enrollment at their next sign-in.
+    pub async fn admin_set_mfa_required(
+        &self,
+        actor_id: i64,
+        role_id: i64,
+        required: bool,
+        origin: &Origin,
+    ) -> Result<RoleRow> {
+        let actor = self.actor(actor_id).await?;
+        let role = self
+            .target_role(&actor, role_id, Permission::RolesManage)
+            .await?;
+        if role.mfa_required != required {
+            let now = self.now();
+            let mut tx = self.db.begin().await?;
+            store::set_role_mfa_required(&mut tx, role.id, required).await?;
+            audit::append(
+                &mut tx,
+                Event {
+                    org_id: role.org_id,
+                    actor_id: Some(actor.user_id),
+                    subject_id: None,
+                    action: "role.mfa_required_changed",
+                    details: json!({ "role": role.name, "mfa_required": required }),
+                },
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+        }
+        Ok(RoleRow {
+            mfa_required: required,
+            ..role
+        })
+    }
+
+    /// Adds a custom role to the actor's organization; it can hold only
+    /// permissions the actor has, and sits below admin.
+    pub async fn admin_create_role(
+        &self,
+        actor_id: i64,
+        name: &str,
+        permissions: &Permissions,
+        mfa_required: bool,
+        origin: &Origin,
+    ) -> Result<i64> {
+        let actor = self.actor(actor_id).await?;
+        scope::require(&actor, Permission::RolesManage).map_err(|r| refused(r, "Role"))?;
+        let name = name.trim().to_lowercase();
+        if !(2..=40).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+            return Err(AuthError::Invalid(
+                "A role name has 2 to 40 characters.".into(),
+            ));
+        }
+        if !permissions.is_subset_of(&actor.permissions) {
+            return Err(AuthError::Forbidden(Refusal::Outranked.to_string()));
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let role = store::NewRole {
+            org_id: actor.org_id,
+            name: &name,
+            mfa_required,
+            builtin: false,
+            permissions: &permissions.to_string(),
+            seniority: CUSTOM_ROLE_SENIORITY.min(actor.seniority),
+        };
+        let id = store::insert_role(&mut tx, &role)
+            .await
+            .map_err(|e| match e {
+                sqlx::Error::Database(db) if db.is_unique_violation() => {
+                    AuthError::Invalid(format!("There is already a role named “{name}”."))
+                }
+                e => AuthError::Storage(e),
+            })?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: actor.org_id,
+                actor_id: Some(actor.user_id),
+                subject_id: None,
+                action: "role.created",
+                details: json!({ "role": name, "permissions": permissions.names(), "mfa_required": mfa_required }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(id)
+    }
+}

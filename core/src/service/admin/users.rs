@@ -1,0 +1,217 @@
+//! An admin's people: the list, one user, and what an admin may do to them.
+
+use serde_json::json;
+
+use crate::audit::Origin;
+use crate::error::{AuthError, Result};
+use crate::rules::contact::account_key;
+use crate::rules::filters::UserFilter;
+use crate::rules::scope::{self, Permission};
+use crate::store::{self, RoleRow, UserSummary};
+
+use super::{may_hand_out, page_number, pages, refused, AdminChange, USERS_PER_PAGE};
+use crate::service::{Gatehouse, Notice};
+
+#[derive(Debug, Clone)]
+pub struct UserPage {
+    pub users: Vec<UserSummary>,
+    pub total: i64,
+    /// 1-based.
+    pub page: i64,
+    pub pages: i64,
+}
+
+impl Gatehouse {
+    pub async fn admin_users(
+        &self,
+        actor_id: i64,
+        filter: &UserFilter,
+        page: i64,
+    ) -> Result<UserPage> {
+        let actor = self.actor(actor_id).await?;
+        scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "User"))?;
+        let page = page_number(page)?;
+        let (users, total) = store::list_users(
+            &mut *self.conn().await?,
+            actor.org_id,
+            filter,
+            self.now(),
+            USERS_PER_PAGE,
+            (page - 1) * USERS_PER_PAGE,
+        )
+        .await?;
+        Ok(UserPage {
+            users,
+            total,
+            page,
+            pages: pages(total, USERS_PER_PAGE),
+        })
+    }
+
+    /// The organizations the actor administers (their own first, then those
+    /// below), each with the roles the actor may hand out there.
+    pub async fn admin_role_choices(
+        &self,
+        actor_id: i64,
+    ) -> Result<Vec<(store::Org, Vec<RoleRow>)>> {
+        let actor = self.actor(actor_id).await?;
+        scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "Organization"))?;
+        let mut c = self.conn().await?;
+        let mut roles = store::subtree_roles(&mut c, actor.org_id).await?;
+        // Inside their own organization nobody hands out a role above their own.
+        roles.retain(|r| r.org_id != actor.org_id || r.seniority <= actor.seniority);
+        Ok(store::subtree_orgs(&mut c, actor.org_id)
+            .await?
+            .into_iter()
+            .map(|org| {
+                let of_org = roles
+                    .iter()
+                    .filter(|r| r.org_id == org.id)
+                    .cloned()
+                    .collect();
+                (org, of_org)
+            })
+            .collect())
+    }
+
+    pub async fn admin_user(&self, actor_id: i64, user_id: i64) -> Result<UserSummary> {
+        let actor = self.actor(actor_id).await?;
+        scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "User"))?;
+        self.scoped_user(&actor, user_id).await
+    }
+
+    /// Removes a user's factors and recovery codes and ends their sessions; if
+    /// their role requires MFA they enroll again at next sign-in.
+    pub async fn admin_disable_mfa(
+        &self,
+        actor_id: i64,
+        user_id: i64,
+        origin: &Origin,
+    ) -> Result<()> {
+        let actor = self.actor(actor_id).await?;
+        let user = self
+            .target_user(&actor, user_id, Permission::UsersMfaReset)
+            .await?;
+        self.reset_mfa(user.id, Some(actor.user_id), origin).await
+    }
+
+    pub async fn admin_change_role(
+        &self,
+        actor_id: i64,
+        user_id: i64,
+        role_id: i64,
+        origin: &Origin,
+    ) -> Result<()> {
+        let actor = self.actor(actor_id).await?;
+        let user = self
+            .target_user(&actor, user_id, Permission::UsersManage)
+            .await?;
+        let role = self
+            .target_role(&actor, role_id, Permission::UsersManage)
+            .await?;
+        may_hand_out(&actor, &role)?;
+        if role.org_id != user.org_id {
+            return Err(AuthError::Invalid(format!(
+                "The role “{}” belongs to another organization than {}.",
+                role.name, user.email
+            )));
+        }
+        if role.id == user.role_id {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        store::set_user_role(&mut tx, user.id, role.id).await?;
+        let change = AdminChange {
+            action: "user.role_changed",
+            details: json!({ "from": user.role, "to": role.name }),
+            notice: Notice::RoleChanged {
+                role: role.name.clone(),
+            },
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Lifts the second-factor lock (also the one after 100 failures) and the password delay.
+    pub async fn admin_unlock(&self, actor_id: i64, user_id: i64, origin: &Origin) -> Result<()> {
+        let actor = self.actor(actor_id).await?;
+        let user = self
+            .target_user(&actor, user_id, Permission::UsersManage)
+            .await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        store::unlock_mfa(&mut tx, user.id).await?;
+        store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
+        let change = AdminChange {
+            action: "user.unlocked",
+            details: json!({ "was_locked": user.locked }),
+            notice: Notice::SecondFactorUnlocked,
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    pub async fn admin_sign_out_everywhere(
+        &self,
+        actor_id: i64,
+        user_id: i64,
+        origin: &Origin,
+    ) -> Result<()> {
+        let actor = self.actor(actor_id).await?;
+        let user = self
+            .target_user(&actor, user_id, Permission::UsersManage)
+            .await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
+        let change = AdminChange {
+            action: "user.signed_out_everywhere",
+            details: json!({}),
+            notice: Notice::SignedOutEverywhere,
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// Deactivates (no sign-in, every session and token ended) or reactivates a user.
+    pub async fn admin_set_active(
+        &self,
+        actor_id: i64,
+        user_id: i64,
+        active: bool,
+        origin: &Origin,
+    ) -> Result<()> {
+        let actor = self.actor(actor_id).await?;
+        let user = self
+            .target_user(&actor, user_id, Permission::UsersManage)
+            .await?;
+        if user.disabled != active {
+            return Ok(());
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        store::set_user_disabled(&mut tx, user.id, (!active).then_some(now)).await?;
+        store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
+        let action = if active {
+            "user.reactivated"
+        } else {
+            "user.deactivated"
+        };
+        let change = AdminChange {
+            action,
+            details: json!({}),
+            notice: Notice::AccountDisabled { disabled: !active },
+        };
+        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
