@@ -1,0 +1,131 @@
+//! Sign-in attempts: the `mfa_token` between the password and the second factor or enrollment.
+
+use sqlx::Row;
+
+use super::{Conn, Result};
+
+#[derive(Debug, Clone)]
+pub struct Attempt {
+    pub id: i64,
+    pub user_id: i64,
+    pub purpose: String,
+    pub reason: String,
+    pub expires_at: i64,
+    pub failures: i64,
+    pub consumed: bool,
+}
+
+pub struct NewAttempt<'a> {
+    pub token_hash: &'a [u8],
+    pub user_id: i64,
+    pub purpose: &'a str,
+    pub reason: &'a str,
+    pub expires_at: i64,
+}
+
+pub async fn insert_attempt(c: &mut Conn, a: &NewAttempt<'_>, now: i64) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO login_attempts (token_hash, user_id, purpose, reason, created_at, expires_at) VALUES ($1, $2, $3, $4, $5, $6)",
+    )
+    .bind(a.token_hash)
+    .bind(a.user_id)
+    .bind(a.purpose)
+    .bind(a.reason)
+    .bind(now)
+    .bind(a.expires_at)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<Attempt>> {
+    let row = sqlx::query(
+        "SELECT id, user_id, purpose, reason, expires_at, failures, consumed_at FROM login_attempts WHERE token_hash = $1",
+    )
+    .bind(token_hash)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| Attempt {
+        id: r.get(0),
+        user_id: r.get(1),
+        purpose: r.get(2),
+        reason: r.get(3),
+        expires_at: r.get(4),
+        failures: r.get(5),
+        consumed: r.get::<Option<i64>, _>(6).is_some(),
+    }))
+}
+
+/// Reserves one code check of a live attempt, counted as a wrong code before
+/// the code is verified; false once `max_failures` checks were reserved, or
+/// the attempt ended. Concurrent checks therefore never exceed the limit.
+pub async fn attempt_reserve_check(
+    c: &mut Conn,
+    attempt_id: i64,
+    now: i64,
+    max_failures: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE login_attempts SET failures = failures + 1 \
+         WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 AND failures < $3",
+    )
+    .bind(attempt_id)
+    .bind(now)
+    .bind(max_failures)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Holds the attempt's row until the transaction ends (PostgreSQL; SQLite's
+/// write transactions hold everything), so a check on it and the write that
+/// follows cannot interleave with another request's.
+pub async fn lock_attempt(c: &mut Conn, attempt_id: i64) -> Result<()> {
+    sqlx::query("UPDATE login_attempts SET failures = failures WHERE id = $1")
+        .bind(attempt_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Uses the attempt up; true for exactly one caller, and only while it is
+/// live (a check reserved with [`attempt_reserve_check`] counts as allowed).
+pub async fn consume_attempt(
+    c: &mut Conn,
+    attempt_id: i64,
+    now: i64,
+    max_failures: i64,
+) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures <= $3",
+    )
+    .bind(now)
+    .bind(attempt_id)
+    .bind(max_failures)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
+/// Ends every sign-in attempt of the user still in progress (their mfa_tokens
+/// and enrollment tokens stop working) and drops the authenticators those
+/// attempts were setting up.
+/// An attempt already consumed in this transaction (the one completing) keeps
+/// its authenticator.
+pub async fn end_sign_in_attempts(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL AND attempt_id IN \
+         (SELECT id FROM login_attempts WHERE user_id = $1 AND consumed_at IS NULL)",
+    )
+    .bind(user_id)
+    .execute(&mut *c)
+    .await?;
+    sqlx::query(
+        "UPDATE login_attempts SET consumed_at = $2 WHERE user_id = $1 AND consumed_at IS NULL",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}

@@ -1,0 +1,186 @@
+//! The audit log: hash-chained entries per organization, and the admin views of them.
+
+use sqlx::Row;
+
+use crate::rules::filters::AuditFilter;
+
+use super::clauses::{contains_pattern, Arg, Clauses};
+use super::organizations::SUBTREE;
+use super::{Conn, Result};
+
+#[derive(Debug, Clone)]
+pub struct AuditRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub seq: i64,
+    pub at: i64,
+    pub actor_id: Option<i64>,
+    pub subject_id: Option<i64>,
+    pub action: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub details: String,
+    pub prev_hash: Vec<u8>,
+    pub hash: Vec<u8>,
+}
+
+/// Claims the next sequence number of an organization's chain. The update
+/// comes first so the transaction holds the tenant's head row (PostgreSQL) or
+/// the write lock (SQLite) before it reads the previous hash.
+pub async fn audit_claim_seq(c: &mut Conn, org_id: i64) -> Result<(i64, Vec<u8>)> {
+    let row = sqlx::query(
+        "UPDATE audit_heads SET seq = seq + 1 WHERE org_id = $1 RETURNING seq, head_hash",
+    )
+    .bind(org_id)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok((row.get(0), row.get(1)))
+}
+
+pub async fn audit_insert(c: &mut Conn, e: &AuditRow) -> Result<()> {
+    sqlx::query(
+        "INSERT INTO audit_log (org_id, seq, at, actor_id, subject_id, action, ip, user_agent, details, prev_hash, hash) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11)",
+    )
+    .bind(e.org_id)
+    .bind(e.seq)
+    .bind(e.at)
+    .bind(e.actor_id)
+    .bind(e.subject_id)
+    .bind(&e.action)
+    .bind(&e.ip)
+    .bind(&e.user_agent)
+    .bind(&e.details)
+    .bind(e.prev_hash.as_slice())
+    .bind(e.hash.as_slice())
+    .execute(&mut *c)
+    .await?;
+    sqlx::query("UPDATE audit_heads SET head_hash = $1 WHERE org_id = $2")
+        .bind(e.hash.as_slice())
+        .bind(e.org_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn audit_heads(c: &mut Conn) -> Result<Vec<(i64, i64, Vec<u8>)>> {
+    Ok(
+        sqlx::query("SELECT org_id, seq, head_hash FROM audit_heads ORDER BY org_id")
+            .fetch_all(&mut *c)
+            .await?
+            .into_iter()
+            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .collect(),
+    )
+}
+
+pub async fn audit_chain(c: &mut Conn, org_id: i64) -> Result<Vec<AuditRow>> {
+    Ok(sqlx::query(
+        "SELECT id, org_id, seq, at, actor_id, subject_id, action, ip, user_agent, details, prev_hash, hash \
+         FROM audit_log WHERE org_id = $1 ORDER BY seq",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *c)
+    .await?
+    .into_iter()
+    .map(|r| AuditRow {
+        id: r.get(0),
+        org_id: r.get(1),
+        seq: r.get(2),
+        at: r.get(3),
+        actor_id: r.get(4),
+        subject_id: r.get(5),
+        action: r.get(6),
+        ip: r.get(7),
+        user_agent: r.get(8),
+        details: r.get(9),
+        prev_hash: r.get(10),
+        hash: r.get(11),
+    })
+    .collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct AuditEntry {
+    pub id: i64,
+    pub at: i64,
+    pub org_name: String,
+    pub actor: Option<String>,
+    pub subject: Option<String>,
+    pub action: String,
+    pub ip: String,
+    pub user_agent: String,
+    pub details: String,
+}
+
+/// Entries of a subtree's chains, newest first, and how many match in all.
+pub async fn audit_entries(
+    c: &mut Conn,
+    scope: i64,
+    filter: &AuditFilter,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<AuditEntry>, i64)> {
+    let mut w = Clauses::new(Arg::Int(scope));
+    let user = filter.user.trim();
+    if !user.is_empty() {
+        let pattern = contains_pattern(user);
+        w.add(
+            "(actor.email LIKE ? ESCAPE '\\' OR subject.email LIKE ? ESCAPE '\\')",
+            [Arg::Text(pattern.clone()), Arg::Text(pattern)],
+        );
+    }
+    if !filter.action.is_empty() {
+        w.add("a.action = ?", [Arg::Text(filter.action.clone())]);
+    }
+    if let Some(from) = filter.from {
+        w.add("a.at >= ?", [Arg::Int(from)]);
+    }
+    if let Some(to) = filter.to {
+        w.add("a.at < ?", [Arg::Int(to)]);
+    }
+    let from = "FROM audit_log a JOIN sub ON sub.id = a.org_id JOIN organizations o ON o.id = a.org_id \
+                LEFT JOIN users actor ON actor.id = a.actor_id LEFT JOIN users subject ON subject.id = a.subject_id";
+    let count_sql = format!("{SUBTREE} SELECT COUNT(*) {from}{}", w.where_sql());
+    let total: i64 = w
+        .bind(sqlx::query(&count_sql))
+        .fetch_one(&mut *c)
+        .await?
+        .get(0);
+    let (lim, off) = (w.next_param(), w.next_param() + 1);
+    let sql = format!(
+        "{SUBTREE} SELECT a.id, a.at, o.name, actor.email, subject.email, a.action, a.ip, a.user_agent, a.details \
+         {from}{} ORDER BY a.at DESC, a.id DESC LIMIT ${lim} OFFSET ${off}",
+        w.where_sql()
+    );
+    let rows = w
+        .bind(sqlx::query(&sql))
+        .bind(limit)
+        .bind(offset)
+        .fetch_all(&mut *c)
+        .await?;
+    let entries = rows
+        .into_iter()
+        .map(|r| AuditEntry {
+            id: r.get(0),
+            at: r.get(1),
+            org_name: r.get(2),
+            actor: r.get(3),
+            subject: r.get(4),
+            action: r.get(5),
+            ip: r.get(6),
+            user_agent: r.get(7),
+            details: r.get(8),
+        })
+        .collect();
+    Ok((entries, total))
+}
+
+/// The actions that occur in a subtree's log, for the filter.
+pub async fn audit_actions(c: &mut Conn, scope: i64) -> Result<Vec<String>> {
+    let sql = format!(
+        "{SUBTREE} SELECT DISTINCT a.action FROM audit_log a JOIN sub ON sub.id = a.org_id ORDER BY a.action"
+    );
+    let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}

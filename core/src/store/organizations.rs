@@ -1,0 +1,138 @@
+//! Organizations: the platform, partners (MSPs) and their customers, as a tree.
+
+use sqlx::Row;
+
+use super::roles::{insert_role, NewRole, BUILTIN_ROLES};
+use super::{Conn, Result};
+
+#[derive(Debug, Clone)]
+pub struct Org {
+    pub id: i64,
+    pub kind: String,
+    pub slug: String,
+    pub name: String,
+    pub parent_id: Option<i64>,
+}
+
+/// The columns [`org_from_row`] reads first, for a query on `organizations o`.
+pub(crate) const ORG_COLUMNS: &str = "o.id, o.kind, o.slug, o.name, o.parent_id";
+
+pub(crate) fn org_from_row(r: &sqlx::any::AnyRow) -> Org {
+    Org {
+        id: r.get(0),
+        kind: r.get(1),
+        slug: r.get(2),
+        name: r.get(3),
+        parent_id: r.get(4),
+    }
+}
+
+pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = $1");
+    let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut *c).await?;
+    Ok(row.as_ref().map(org_from_row))
+}
+
+/// Creates an organization with its built-in roles and an empty audit chain.
+pub async fn insert_org(
+    c: &mut Conn,
+    kind: &str,
+    slug: &str,
+    name: &str,
+    parent_id: Option<i64>,
+    now: i64,
+) -> Result<i64> {
+    let id: i64 = sqlx::query_scalar(
+        "INSERT INTO organizations (kind, slug, name, parent_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+    )
+    .bind(kind)
+    .bind(slug)
+    .bind(name)
+    .bind(parent_id)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await?;
+    for (name, seniority, permissions) in BUILTIN_ROLES {
+        let role = NewRole {
+            org_id: id,
+            name,
+            mfa_required: name != "member",
+            builtin: true,
+            permissions,
+            seniority,
+        };
+        insert_role(c, &role).await?;
+    }
+    sqlx::query("INSERT INTO audit_heads (org_id, seq, head_hash) VALUES ($1, 0, $2)")
+        .bind(id)
+        .bind(vec![0u8; 32])
+        .execute(&mut *c)
+        .await?;
+    Ok(id)
+}
+
+/// The organizations at and below `$1`. (PostgreSQL needs the cast to type `$1`.)
+pub(crate) const SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS BIGINT) \
+     UNION ALL SELECT o.id FROM organizations o JOIN sub ON o.parent_id = sub.id)";
+
+pub async fn org_by_id(c: &mut Conn, id: i64) -> Result<Option<Org>> {
+    let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?;
+    Ok(row.as_ref().map(org_from_row))
+}
+
+/// The organization and its ancestors, root first.
+pub async fn org_path(c: &mut Conn, org_id: i64) -> Result<Vec<i64>> {
+    let rows = sqlx::query(
+        "WITH RECURSIVE up(id, parent_id, depth) AS ( \
+           SELECT id, parent_id, 0 FROM organizations WHERE id = $1 \
+           UNION ALL SELECT o.id, o.parent_id, up.depth + 1 FROM organizations o JOIN up ON o.id = up.parent_id) \
+         SELECT id FROM up ORDER BY depth DESC",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
+
+/// The organizations of a subtree, the root first, then by name.
+pub async fn subtree_orgs(c: &mut Conn, root: i64) -> Result<Vec<Org>> {
+    let sql = format!(
+        "{SUBTREE} SELECT {ORG_COLUMNS} FROM organizations o JOIN sub ON sub.id = o.id \
+         ORDER BY CASE WHEN o.id = $1 THEN 0 ELSE 1 END, lower(o.name), o.id"
+    );
+    let rows = sqlx::query(&sql).bind(root).fetch_all(&mut *c).await?;
+    Ok(rows.iter().map(org_from_row).collect())
+}
+
+#[derive(Debug, Clone)]
+pub struct Customer {
+    pub org: Org,
+    pub users: i64,
+    pub mfa_users: i64,
+    /// Users with one factor and no recovery code left: losing the phone locks them out.
+    pub stranded_users: i64,
+}
+
+/// The customer companies in a subtree, by name.
+pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
+    let factors = "(SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)";
+    let sql = format!(
+        "{SUBTREE} SELECT {ORG_COLUMNS}, \
+           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL), \
+           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} > 0), \
+           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} = 1 \
+              AND NOT EXISTS (SELECT 1 FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL)) \
+         FROM organizations o JOIN sub ON sub.id = o.id WHERE o.kind = 'company' ORDER BY lower(o.name), o.id"
+    );
+    let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| Customer {
+            org: org_from_row(&r),
+            users: r.get(5),
+            mfa_users: r.get(6),
+            stranded_users: r.get(7),
+        })
+        .collect())
+}

@@ -1,0 +1,109 @@
+//! Roles of an organization: the built-in ones and custom roles.
+
+use sqlx::Row;
+
+use super::organizations::SUBTREE;
+use super::{Conn, Result};
+
+/// The roles every new organization starts with: (name, seniority, permissions).
+/// Owners and admins hold the keys to everyone else, so MFA is required for them.
+pub const BUILTIN_ROLES: [(&str, i64, &str); 3] = [
+    ("owner", 100, ALL_PERMISSIONS),
+    ("admin", 80, ALL_PERMISSIONS),
+    ("member", 10, ""),
+];
+
+pub(crate) const ALL_PERMISSIONS: &str = "users.read users.manage users.mfa_reset roles.manage customers.manage grants.manage audit.read";
+
+pub async fn role_id(c: &mut Conn, org_id: i64, name: &str) -> Result<Option<i64>> {
+    sqlx::query_scalar("SELECT id FROM roles WHERE org_id = $1 AND name = $2")
+        .bind(org_id)
+        .bind(name)
+        .fetch_optional(&mut *c)
+        .await
+}
+
+pub async fn set_role_mfa_required(c: &mut Conn, role_id: i64, required: bool) -> Result<()> {
+    sqlx::query("UPDATE roles SET mfa_required = $1 WHERE id = $2")
+        .bind(i64::from(required))
+        .bind(role_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+#[derive(Debug, Clone)]
+pub struct RoleRow {
+    pub id: i64,
+    pub org_id: i64,
+    pub name: String,
+    pub mfa_required: bool,
+    pub builtin: bool,
+    pub permissions: String,
+    pub seniority: i64,
+    pub members: i64,
+}
+
+pub(crate) const ROLE_COLUMNS: &str =
+    "r.id, r.org_id, r.name, r.mfa_required, r.builtin, r.permissions, r.seniority, \
+     (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) FROM roles r";
+
+pub(crate) fn role_from_row(r: sqlx::any::AnyRow) -> RoleRow {
+    RoleRow {
+        id: r.get(0),
+        org_id: r.get(1),
+        name: r.get(2),
+        mfa_required: r.get::<i64, _>(3) != 0,
+        builtin: r.get::<i64, _>(4) != 0,
+        permissions: r.get(5),
+        seniority: r.get(6),
+        members: r.get(7),
+    }
+}
+
+pub async fn roles_of_org(c: &mut Conn, org_id: i64) -> Result<Vec<RoleRow>> {
+    let sql =
+        format!("SELECT {ROLE_COLUMNS} WHERE r.org_id = $1 ORDER BY r.seniority DESC, r.name");
+    let rows = sqlx::query(&sql).bind(org_id).fetch_all(&mut *c).await?;
+    Ok(rows.into_iter().map(role_from_row).collect())
+}
+
+/// Every role of a subtree's organizations, by organization then seniority.
+pub async fn subtree_roles(c: &mut Conn, root: i64) -> Result<Vec<RoleRow>> {
+    let sql = format!(
+        "{SUBTREE} SELECT {ROLE_COLUMNS} JOIN sub ON sub.id = r.org_id \
+         ORDER BY r.org_id, r.seniority DESC, r.name"
+    );
+    let rows = sqlx::query(&sql).bind(root).fetch_all(&mut *c).await?;
+    Ok(rows.into_iter().map(role_from_row).collect())
+}
+
+pub async fn role_by_id(c: &mut Conn, id: i64) -> Result<Option<RoleRow>> {
+    let sql = format!("SELECT {ROLE_COLUMNS} WHERE r.id = $1");
+    let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?;
+    Ok(row.map(role_from_row))
+}
+
+pub struct NewRole<'a> {
+    pub org_id: i64,
+    pub name: &'a str,
+    pub mfa_required: bool,
+    pub builtin: bool,
+    pub permissions: &'a str,
+    pub seniority: i64,
+}
+
+pub async fn insert_role(c: &mut Conn, role: &NewRole<'_>) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO roles (org_id, name, mfa_required, builtin, permissions, seniority) \
+         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(role.org_id)
+    .bind(role.name)
+    .bind(i64::from(role.mfa_required))
+    .bind(i64::from(role.builtin))
+    .bind(role.permissions)
+    .bind(role.seniority)
+    .fetch_one(&mut *c)
+    .await
+}

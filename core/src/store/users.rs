@@ -1,0 +1,289 @@
+//! Users, and the administration list of them.
+
+use sqlx::Row;
+
+use crate::rules::filters::UserFilter;
+use crate::rules::scope::{Actor, Permissions};
+
+use super::clauses::{contains_pattern, Arg, Clauses};
+use super::organizations::SUBTREE;
+use super::{Conn, Result};
+
+#[derive(Debug, Clone)]
+pub struct User {
+    pub id: i64,
+    pub org_id: i64,
+    pub email: String,
+    pub name: String,
+    pub password_hash: String,
+    pub disabled: bool,
+    pub mfa_locked_until: i64,
+    pub mfa_admin_lock: bool,
+    pub role: String,
+    pub role_mfa_required: bool,
+    pub org_name: String,
+    /// The phone for SMS codes, once verified.
+    pub phone: Option<String>,
+}
+
+pub(crate) const USER_COLUMNS: &str =
+    "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
+     u.mfa_admin_lock, r.name, r.mfa_required, o.name, \
+     CASE WHEN u.phone_verified_at IS NULL THEN NULL ELSE u.phone END \
+     FROM users u JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id";
+
+pub(crate) fn user_from_row(r: sqlx::any::AnyRow) -> User {
+    User {
+        id: r.get(0),
+        org_id: r.get(1),
+        email: r.get(2),
+        name: r.get(3),
+        password_hash: r.get(4),
+        disabled: r.get::<Option<i64>, _>(5).is_some(),
+        mfa_locked_until: r.get(6),
+        mfa_admin_lock: r.get::<i64, _>(7) != 0,
+        role: r.get(8),
+        role_mfa_required: r.get::<i64, _>(9) != 0,
+        org_name: r.get(10),
+        phone: r.get(11),
+    }
+}
+
+pub async fn user_by_email(c: &mut Conn, email: &str) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} WHERE u.email = $1");
+    Ok(sqlx::query(&sql)
+        .bind(email)
+        .fetch_optional(&mut *c)
+        .await?
+        .map(user_from_row))
+}
+
+pub async fn user_by_id(c: &mut Conn, id: i64) -> Result<Option<User>> {
+    let sql = format!("SELECT {USER_COLUMNS} WHERE u.id = $1");
+    Ok(sqlx::query(&sql)
+        .bind(id)
+        .fetch_optional(&mut *c)
+        .await?
+        .map(user_from_row))
+}
+
+pub async fn insert_user(
+    c: &mut Conn,
+    org_id: i64,
+    role_id: i64,
+    email: &str,
+    name: &str,
+    password_hash: &str,
+    now: i64,
+) -> Result<i64> {
+    sqlx::query_scalar(
+        "INSERT INTO users (org_id, role_id, email, name, password_hash, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+    )
+    .bind(org_id)
+    .bind(role_id)
+    .bind(email)
+    .bind(name)
+    .bind(password_hash)
+    .bind(now)
+    .fetch_one(&mut *c)
+    .await
+}
+
+/// The id the next new user will probably get (an answer that reveals nothing).
+pub async fn next_user_id(c: &mut Conn) -> Result<i64> {
+    sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
+        .fetch_one(&mut *c)
+        .await
+}
+
+pub async fn record_login(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET last_login_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// What decides an active user's administrative reach.
+pub async fn actor_facts(c: &mut Conn, user_id: i64) -> Result<Option<Actor>> {
+    let row = sqlx::query(
+        "SELECT u.org_id, o.kind, o.name, r.seniority, r.permissions FROM users u \
+         JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id \
+         WHERE u.id = $1 AND u.disabled_at IS NULL",
+    )
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| Actor {
+        user_id,
+        org_id: r.get(0),
+        org_kind: r.get(1),
+        org_name: r.get(2),
+        seniority: r.get(3),
+        permissions: Permissions::parse(&r.get::<String, _>(4)),
+    }))
+}
+
+/// A user as the administration screens show them.
+#[derive(Debug, Clone)]
+pub struct UserSummary {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub org_id: i64,
+    pub org_name: String,
+    pub role_id: i64,
+    pub role: String,
+    pub seniority: i64,
+    pub disabled: bool,
+    pub factors: i64,
+    pub recovery_codes_left: i64,
+    pub last_login_at: Option<i64>,
+    pub locked: bool,
+    pub has_phone: bool,
+    /// Invited and not yet set a password.
+    pub invited: bool,
+}
+
+pub(crate) const CONFIRMED_FACTOR: &str =
+    "EXISTS (SELECT 1 FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)";
+
+pub(crate) fn user_clauses(scope: i64, filter: &UserFilter, now: i64) -> Clauses {
+    let mut w = Clauses::new(Arg::Int(scope));
+    let query = filter.query.trim();
+    if !query.is_empty() {
+        let pattern = contains_pattern(query);
+        w.add(
+            "(u.email LIKE ? ESCAPE '\\' OR lower(u.name) LIKE ? ESCAPE '\\')",
+            [Arg::Text(pattern.clone()), Arg::Text(pattern)],
+        );
+    }
+    match filter.mfa_on {
+        Some(true) => w.add(CONFIRMED_FACTOR, []),
+        Some(false) => w.add(&format!("NOT {CONFIRMED_FACTOR}"), []),
+        None => {}
+    }
+    match filter.locked {
+        Some(true) => w.add(
+            "(u.mfa_admin_lock = 1 OR u.mfa_locked_until > ?)",
+            [Arg::Int(now)],
+        ),
+        Some(false) => w.add(
+            "(u.mfa_admin_lock = 0 AND u.mfa_locked_until <= ?)",
+            [Arg::Int(now)],
+        ),
+        None => {}
+    }
+    if let Some(role) = filter.role_id {
+        w.add("u.role_id = ?", [Arg::Int(role)]);
+    }
+    if let Some(org) = filter.org_id {
+        w.add("u.org_id = ?", [Arg::Int(org)]);
+    }
+    if let Some(id) = filter.user_id {
+        w.add("u.id = ?", [Arg::Int(id)]);
+    }
+    w
+}
+
+/// One page of the users of a subtree, by email, and how many match in all.
+pub async fn list_users(
+    c: &mut Conn,
+    scope: i64,
+    filter: &UserFilter,
+    now: i64,
+    limit: i64,
+    offset: i64,
+) -> Result<(Vec<UserSummary>, i64)> {
+    let w = user_clauses(scope, filter, now);
+    let from = "FROM users u JOIN sub ON sub.id = u.org_id";
+    let count_sql = format!("{SUBTREE} SELECT COUNT(*) {from}{}", w.where_sql());
+    let total: i64 = w
+        .bind(sqlx::query(&count_sql))
+        .fetch_one(&mut *c)
+        .await?
+        .get(0);
+    let (lim, off, at) = (w.next_param(), w.next_param() + 1, w.next_param() + 2);
+    // The page's ids first, so the per-user counts below run for 50 rows, not
+    // for every skipped one.
+    let sql = format!(
+        "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY u.email LIMIT ${lim} OFFSET ${off}) \
+         SELECT u.id, u.email, u.name, u.org_id, o.name, u.role_id, r.name, r.seniority, u.disabled_at, \
+           (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL), \
+           (SELECT COUNT(*) FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL), \
+           u.last_login_at, CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END, \
+           CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END, \
+           CASE WHEN u.password_hash = '' THEN 1 ELSE 0 END \
+         FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
+         JOIN organizations o ON o.id = u.org_id ORDER BY u.email",
+        w.where_sql()
+    );
+    let rows = w
+        .bind(sqlx::query(&sql))
+        .bind(limit)
+        .bind(offset)
+        .bind(now)
+        .fetch_all(&mut *c)
+        .await?;
+    let users = rows
+        .into_iter()
+        .map(|r| UserSummary {
+            id: r.get(0),
+            email: r.get(1),
+            name: r.get(2),
+            org_id: r.get(3),
+            org_name: r.get(4),
+            role_id: r.get(5),
+            role: r.get(6),
+            seniority: r.get(7),
+            disabled: r.get::<Option<i64>, _>(8).is_some(),
+            factors: r.get(9),
+            recovery_codes_left: r.get(10),
+            last_login_at: r.get(11),
+            locked: r.get::<i64, _>(12) != 0,
+            has_phone: r.get::<i64, _>(13) != 0,
+            invited: r.get::<i64, _>(14) != 0,
+        })
+        .collect();
+    Ok((users, total))
+}
+
+pub async fn set_user_role(c: &mut Conn, user_id: i64, role_id: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET role_id = $1 WHERE id = $2")
+        .bind(role_id)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+pub async fn set_user_disabled(c: &mut Conn, user_id: i64, at: Option<i64>) -> Result<()> {
+    sqlx::query("UPDATE users SET disabled_at = $1 WHERE id = $2")
+        .bind(at)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// The active owners and admins of an organization, who hear about grants.
+pub async fn org_admin_emails(c: &mut Conn, org_id: i64) -> Result<Vec<String>> {
+    let rows = sqlx::query(
+        "SELECT u.email FROM users u JOIN roles r ON r.id = u.role_id \
+         WHERE u.org_id = $1 AND u.disabled_at IS NULL AND r.name IN ('owner', 'admin') ORDER BY u.email",
+    )
+    .bind(org_id)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+}
+
+pub async fn set_password_hash(c: &mut Conn, user_id: i64, hash: &str) -> Result<()> {
+    sqlx::query("UPDATE users SET password_hash = $1 WHERE id = $2")
+        .bind(hash)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
