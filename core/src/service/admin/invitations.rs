@@ -149,16 +149,16 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<()> {
         password::check_policy(new_password)?;
+        let now = self.now();
         // Rate-limited per IP, and the link checked before any hashing: a
         // made-up token costs nothing.
         let mut c = self.conn().await?;
-        self.count_ip(&mut c, "invite", origin, self.now()).await?;
+        self.count_ip(&mut c, "invite", origin, now).await?;
         drop(c);
         if self.invitation_email(token).await?.is_none() {
             return Err(AuthError::LinkInvalid);
         }
         let hash = self.hash_password(new_password).await?;
-        let now = self.now();
         let mut tx = self.db.begin().await?;
         let user_id = store::use_invitation(&mut tx, &crypto::token_hash(token), now)
             .await?

@@ -1,0 +1,279 @@
+//! Every rule that depends on time, run through the services with a manual
+//! clock: each test stops one second before the boundary (still the old
+//! answer) and at it (the new one), so a changed constant or an off-by-one
+//! fails here.
+
+mod common;
+
+use common::{code_in, link_param, Flow, Person, PASSWORD};
+use gatehouse_core::rules::policy::Operation;
+use gatehouse_core::service::{
+    MfaMethod, OobKind, OobOutcome, PasswordOutcome, API_TOKEN_TTL, INVITATION_TTL, MFA_TOKEN_TTL,
+    OOB_LINK_TTL,
+};
+use gatehouse_core::AuthError;
+
+// The figures of DESIGN.md and SECURITY.md, written out rather than imported,
+// so a changed constant fails here.
+const MFA_LOCK_SECONDS: i64 = 5 * 60;
+const MFA_TOKEN_TTL: i64 = 5 * 60;
+const OOB_LINK_TTL: i64 = 15 * 60;
+const INVITATION_TTL: i64 = 7 * 24 * 3600;
+const API_TOKEN_TTL: i64 = 12 * 3600;
+
+/// A six-digit code that is not `right`.
+fn wrong(right: &str) -> String {
+    let n: u32 = right.parse().unwrap();
+    format!("{:06}", (n + 1) % 1_000_000)
+}
+
+async fn verify(flow: &Flow, token: &str, person: &Person) -> Result<(), AuthError> {
+    let code = flow.code(person.secret.as_deref().unwrap());
+    flow.gh
+        .verify_mfa(token, MfaMethod::Totp, &code, &flow.origin())
+        .await
+        .map(|_| ())
+}
+
+#[tokio::test]
+async fn the_second_factor_lock_lifts_after_five_minutes() {
+    let flow = Flow::new().await;
+    let ann = flow.enrolled("acme", "member", "ann@acme.example").await;
+    let token = flow.mfa_token(&ann).await;
+    let bad = wrong(&flow.code(ann.secret.as_deref().unwrap()));
+    for _ in 0..5 {
+        let refused = flow
+            .gh
+            .verify_mfa(&token, MfaMethod::Totp, &bad, &flow.origin())
+            .await;
+        assert!(refused.is_err(), "a wrong code was accepted");
+    }
+    // Five failures in five minutes: even the right code is refused, with the wait.
+    let token = flow.mfa_token(&ann).await;
+    match verify(&flow, &token, &ann).await {
+        Err(AuthError::RateLimited { retry_after }) => assert_eq!(retry_after, MFA_LOCK_SECONDS),
+        other => panic!("expected the lock, got {other:?}"),
+    }
+    flow.advance(MFA_LOCK_SECONDS - 1);
+    let token = flow.mfa_token(&ann).await;
+    assert!(matches!(
+        verify(&flow, &token, &ann).await,
+        Err(AuthError::RateLimited { retry_after: 1 })
+    ));
+    flow.advance(1);
+    verify(&flow, &token, &ann)
+        .await
+        .expect("the lock has lifted");
+}
+
+#[tokio::test]
+async fn wrong_passwords_start_a_delay_that_doubles() {
+    let flow = Flow::new().await;
+    let bob = flow.person("acme", "member", "bob@acme.example").await;
+    let login = |password: &'static str| {
+        let flow = &flow;
+        let email = bob.email.clone();
+        async move {
+            flow.gh
+                .login_password(&email, password, &flow.origin())
+                .await
+        }
+    };
+    for _ in 0..10 {
+        assert!(matches!(
+            login("not the password").await,
+            Err(AuthError::InvalidCredentials)
+        ));
+    }
+    // Ten in a row: a minute's pause, for the right password too.
+    assert!(matches!(
+        login(PASSWORD).await,
+        Err(AuthError::RateLimited { retry_after: 60 })
+    ));
+    flow.advance(59);
+    assert!(matches!(
+        login(PASSWORD).await,
+        Err(AuthError::RateLimited { retry_after: 1 })
+    ));
+    flow.advance(1);
+    assert!(matches!(
+        login("not the password").await,
+        Err(AuthError::InvalidCredentials)
+    ));
+    // The eleventh failure doubles the pause.
+    assert!(matches!(
+        login(PASSWORD).await,
+        Err(AuthError::RateLimited { retry_after: 120 })
+    ));
+    flow.advance(120);
+    assert!(matches!(
+        login(PASSWORD).await,
+        Ok(PasswordOutcome::Authenticated { .. })
+    ));
+}
+
+#[tokio::test]
+async fn a_sign_in_in_progress_ends_after_five_minutes() {
+    let flow = Flow::new().await;
+    let cat = flow.enrolled("acme", "member", "cat@acme.example").await;
+    let token = flow.mfa_token(&cat).await;
+    flow.advance(MFA_TOKEN_TTL);
+    assert!(matches!(
+        verify(&flow, &token, &cat).await,
+        Err(AuthError::MfaTokenInvalid)
+    ));
+    let token = flow.mfa_token(&cat).await;
+    flow.advance(MFA_TOKEN_TTL - 1);
+    verify(&flow, &token, &cat)
+        .await
+        .expect("still within five minutes");
+}
+
+#[tokio::test]
+async fn an_emailed_code_is_resent_after_thirty_seconds_and_replaces_the_first() {
+    let flow = Flow::new().await;
+    let dan = flow.enrolled("acme", "member", "dan@acme.example").await;
+    let token = flow.mfa_token(&dan).await;
+    let origin = flow.origin();
+    let send = || flow.gh.send_challenge(&token, OobKind::EmailCode, &origin);
+    assert_eq!(send().await.unwrap(), 30);
+    let first = code_in(&flow.last_message_to(&dan.email).await, 6);
+    flow.advance(29);
+    assert!(matches!(
+        send().await,
+        Err(AuthError::RateLimited { retry_after: 1 })
+    ));
+    flow.advance(1);
+    send()
+        .await
+        .expect("thirty seconds later a new code goes out");
+    let second = code_in(&flow.last_message_to(&dan.email).await, 6);
+    if first != second {
+        assert!(matches!(
+            flow.gh
+                .verify_oob_code(&token, OobKind::EmailCode, &first, &flow.origin())
+                .await,
+            Err(AuthError::InvalidCode)
+        ));
+    }
+    let outcome = flow
+        .gh
+        .verify_oob_code(&token, OobKind::EmailCode, &second, &flow.origin())
+        .await
+        .unwrap();
+    assert!(matches!(outcome, OobOutcome::Recovery(_)), "{outcome:?}");
+}
+
+#[tokio::test]
+async fn a_sign_in_link_works_for_fifteen_minutes() {
+    let flow = Flow::new().await;
+    let eve = flow.enrolled("acme", "member", "eve@acme.example").await;
+    let token = flow.mfa_token(&eve).await;
+    flow.gh
+        .send_challenge(&token, OobKind::EmailLink, &flow.origin())
+        .await
+        .unwrap();
+    let link = link_param(&flow.last_message_to(&eve.email).await, "token");
+    flow.advance(OOB_LINK_TTL - 1);
+    assert!(flow.gh.link_is_live(&link).await.unwrap());
+    flow.advance(1);
+    assert!(!flow.gh.link_is_live(&link).await.unwrap());
+    assert!(matches!(
+        flow.gh
+            .complete_link(&link, Some(&token), &flow.origin())
+            .await,
+        Err(AuthError::LinkInvalid)
+    ));
+}
+
+#[tokio::test]
+async fn a_reset_permission_ends_when_its_time_is_up() {
+    let flow = Flow::new().await;
+    let msp = flow.person("msp", "owner", "tech@msp.example").await;
+    let fay = flow.enrolled("acme", "member", "fay@acme.example").await;
+    let acme = flow.gh.admin_user(msp.id, fay.id).await.unwrap().org_id;
+    flow.gh
+        .msp_grant(msp.id, acme, 60, "Ticket 4711", &[], &flow.origin())
+        .await
+        .unwrap();
+    let origin = flow.origin();
+    let login = || flow.gh.login_password(&fay.email, PASSWORD, &origin);
+    flow.advance(60 * 60 - 1);
+    assert!(matches!(
+        login().await.unwrap(),
+        PasswordOutcome::EnrollmentRequired {
+            reason: "reset_permission",
+            ..
+        }
+    ));
+    flow.advance(1);
+    assert!(flow.gh.reset_permission(fay.id).await.unwrap().is_none());
+    assert!(matches!(
+        login().await.unwrap(),
+        PasswordOutcome::MfaRequired { .. }
+    ));
+}
+
+#[tokio::test]
+async fn an_invitation_can_be_accepted_for_seven_days() {
+    let flow = Flow::new().await;
+    let admin = flow.person("acme", "admin", "admin@acme.example").await;
+    let member = flow
+        .gh
+        .admin_role_named(admin.id, None, "member")
+        .await
+        .unwrap();
+    flow.gh
+        .admin_invite(admin.id, member, "gus@acme.example", "Gus", &flow.origin())
+        .await
+        .unwrap();
+    let token = link_param(&flow.last_message_to("gus@acme.example").await, "token");
+    flow.advance(INVITATION_TTL - 1);
+    assert_eq!(
+        flow.gh.invitation_email(&token).await.unwrap().as_deref(),
+        Some("gus@acme.example")
+    );
+    flow.advance(1);
+    assert_eq!(flow.gh.invitation_email(&token).await.unwrap(), None);
+    assert!(matches!(
+        flow.gh
+            .accept_invitation(&token, PASSWORD, &flow.origin())
+            .await,
+        Err(AuthError::LinkInvalid)
+    ));
+}
+
+#[tokio::test]
+async fn an_api_token_lasts_twelve_hours() {
+    let flow = Flow::new().await;
+    let hal = flow.person("acme", "member", "hal@acme.example").await;
+    let (token, _) = flow.gh.issue_api_token(hal.id).await.unwrap();
+    flow.advance(API_TOKEN_TTL - 1);
+    assert_eq!(
+        flow.gh
+            .api_token_user(&token)
+            .await
+            .unwrap()
+            .map(|(id, _)| id),
+        Some(hal.id)
+    );
+    flow.advance(1);
+    assert_eq!(flow.gh.api_token_user(&token).await.unwrap(), None);
+}
+
+#[tokio::test]
+async fn protective_changes_need_a_sign_in_from_the_last_five_minutes() {
+    let flow = Flow::new().await;
+    let signed_in_at = flow.gh.now();
+    let window = flow.gh.settings.step_up_seconds;
+    flow.advance(window);
+    flow.gh
+        .require_recent_sign_in(Operation::RemoveFactor, signed_in_at)
+        .expect("exactly at the window's edge is still recent");
+    flow.advance(1);
+    assert!(matches!(
+        flow.gh
+            .require_recent_sign_in(Operation::RemoveFactor, signed_in_at),
+        Err(AuthError::StepUpRequired)
+    ));
+}
