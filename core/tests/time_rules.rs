@@ -7,10 +7,7 @@ mod common;
 
 use common::{code_in, link_param, Flow, Person, PASSWORD};
 use gatehouse_core::rules::policy::Operation;
-use gatehouse_core::service::{
-    MfaMethod, OobKind, OobOutcome, PasswordOutcome, API_TOKEN_TTL, INVITATION_TTL, MFA_TOKEN_TTL,
-    OOB_LINK_TTL,
-};
+use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
 use gatehouse_core::AuthError;
 
 // The figures of DESIGN.md and SECURITY.md, written out rather than imported,
