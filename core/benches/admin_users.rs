@@ -7,6 +7,7 @@
 use criterion::{criterion_group, criterion_main, Criterion};
 use gatehouse_core::db::Db;
 use gatehouse_core::rules::filters::UserFilter;
+use gatehouse_core::rules::scope::OrgKind;
 use gatehouse_core::store;
 
 const USERS: i64 = 100_000;
@@ -15,7 +16,7 @@ const PAGE: i64 = 50;
 /// One company of `USERS` people; every other one has an authenticator and ten recovery codes.
 async fn seed(db: &Db) -> i64 {
     let mut tx = db.begin().await.unwrap();
-    let org = store::insert_org(&mut tx, "company", "bench", "Bench Co", Some(1), 0)
+    let org = store::insert_org(&mut tx, OrgKind::Company, "bench", "Bench Co", Some(1), 0)
         .await
         .unwrap();
     let role: i64 = store::role_id(&mut tx, org, "member")

@@ -6,6 +6,7 @@ use std::fmt::Write;
 
 use crate::audit::Origin;
 use crate::rules::recovery;
+use crate::rules::scope::OrgKind;
 use crate::rules::totp::TotpParams;
 use crate::service::{AuthError, Gatehouse};
 
@@ -70,9 +71,9 @@ fn demo_password() -> String {
 
 pub async fn load(gh: &Gatehouse) -> Result<String, AuthError> {
     for (kind, slug, name, parent) in [
-        ("partner", "northwind", "Northwind IT Services", None),
-        ("company", "acme", "Acme Corp", Some("northwind")),
-        ("company", "globex", "Globex", Some("northwind")),
+        (OrgKind::Partner, "northwind", "Northwind IT Services", None),
+        (OrgKind::Company, "acme", "Acme Corp", Some("northwind")),
+        (OrgKind::Company, "globex", "Globex", Some("northwind")),
     ] {
         match gh.create_org(kind, slug, name, parent).await {
             Ok(_) | Err(AuthError::Invalid(_)) => {}

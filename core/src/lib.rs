@@ -3,6 +3,34 @@
 //! services that combine them. Nothing here knows about HTTP or the browser;
 //! the web app and the JSON API are thin layers over [`service::Gatehouse`].
 
+/// An enum of the words a column holds: `as_str()` writes it, `parse` reads
+/// it back (unknown words are `None`, so a newer server's rows are refused,
+/// not misread). Defined before the modules so every one can use it.
+macro_rules! persisted_enum {
+    ($(#[$doc:meta])* $name:ident { $($(#[$vdoc:meta])* $variant:ident = $text:literal),+ $(,)? }) => {
+        $(#[$doc])*
+        #[derive(Debug, Clone, Copy, PartialEq, Eq)]
+        pub enum $name {
+            $($(#[$vdoc])* $variant),+
+        }
+
+        impl $name {
+            pub fn as_str(self) -> &'static str {
+                match self {
+                    $(Self::$variant => $text),+
+                }
+            }
+
+            pub fn parse(text: &str) -> Option<Self> {
+                match text {
+                    $($text => Some(Self::$variant),)+
+                    _ => None,
+                }
+            }
+        }
+    };
+}
+
 pub mod audit;
 pub mod clock;
 pub mod crypto;

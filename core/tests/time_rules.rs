@@ -8,6 +8,7 @@ mod common;
 use common::{code_in, link_param, Flow, Person, PASSWORD};
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
+use gatehouse_core::store::AttemptReason;
 use gatehouse_core::AuthError;
 
 // The figures of DESIGN.md and SECURITY.md, written out rather than imported,
@@ -199,7 +200,7 @@ async fn a_reset_permission_ends_when_its_time_is_up() {
     assert!(matches!(
         login().await.unwrap(),
         PasswordOutcome::EnrollmentRequired {
-            reason: "reset_permission",
+            reason: AttemptReason::ResetPermission,
             ..
         }
     ));

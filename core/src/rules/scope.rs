@@ -113,12 +113,35 @@ impl fmt::Display for Permissions {
     }
 }
 
+persisted_enum! {
+    /// Where an organization sits in the tree: the platform at the root,
+    /// partners (MSPs) under it, companies under a partner.
+    OrgKind {
+        Platform = "platform",
+        Partner = "partner",
+        Company = "company",
+    }
+}
+
+impl OrgKind {
+    /// Partners sit under the platform; companies under a partner, or
+    /// directly under the platform when no MSP is involved.
+    pub fn may_sit_under(self, parent: OrgKind) -> bool {
+        matches!(
+            (self, parent),
+            (Self::Partner, Self::Platform)
+                | (Self::Company, Self::Partner)
+                | (Self::Company, Self::Platform)
+        )
+    }
+}
+
 /// The person calling an administrative operation.
 #[derive(Debug, Clone)]
 pub struct Actor {
     pub user_id: i64,
     pub org_id: i64,
-    pub org_kind: String,
+    pub org_kind: OrgKind,
     pub org_name: String,
     pub seniority: i64,
     pub permissions: Permissions,
@@ -236,7 +259,7 @@ mod tests {
         Actor {
             user_id: 1,
             org_id: org,
-            org_kind: "company".into(),
+            org_kind: OrgKind::Company,
             org_name: "Acme".into(),
             seniority,
             permissions: Permissions::parse("users.read users.manage users.mfa_reset"),
@@ -363,5 +386,18 @@ mod tests {
         assert!(check_grant(GRANT_MAX_MINUTES + 1, "x").is_err());
         assert!(check_grant(60, "   ").is_err());
         assert!(check_grant(60, &"x".repeat(501)).is_err());
+    }
+
+    #[test]
+    fn partners_sit_under_the_platform_and_companies_under_a_partner() {
+        use OrgKind::*;
+        assert!(Partner.may_sit_under(Platform));
+        assert!(Company.may_sit_under(Partner));
+        assert!(Company.may_sit_under(Platform));
+        assert!(!Partner.may_sit_under(Partner));
+        assert!(!Company.may_sit_under(Company));
+        assert!(!Platform.may_sit_under(Platform));
+        assert_eq!(OrgKind::parse("partner"), Some(Partner));
+        assert_eq!(OrgKind::parse("msp"), None);
     }
 }

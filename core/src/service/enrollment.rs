@@ -11,7 +11,7 @@ use crate::notify::Notice;
 use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
 use crate::rules::recovery;
 use crate::rules::totp;
-use crate::store::{self, Conn, Enrollment, User};
+use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Enrollment, User};
 
 use super::{audit_own, secret_context, Gatehouse};
 
@@ -74,9 +74,14 @@ impl Gatehouse {
         })
     }
 
-    /// The authenticator being set up during sign-in, and why (`mfa_required` or `recovery`).
-    pub async fn totp_setup_for_attempt(&self, mfa_token: &str) -> Result<(TotpSetup, String)> {
-        let (attempt, user) = self.live_attempt(mfa_token, "enroll", self.now()).await?;
+    /// The authenticator being set up during sign-in, and why the sign-in needs one.
+    pub async fn totp_setup_for_attempt(
+        &self,
+        mfa_token: &str,
+    ) -> Result<(TotpSetup, AttemptReason)> {
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::Enrollment, self.now())
+            .await?;
         let setup = self
             .pending_setup(&user, Enrollment::Attempt(attempt.id))
             .await?;
@@ -92,7 +97,9 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<(i64, Vec<String>)> {
         let now = self.now();
-        let (attempt, user) = self.live_attempt(mfa_token, "enroll", now).await?;
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::Enrollment, now)
+            .await?;
         // A wrong code counts against the attempt; reserved first, like every check.
         let reserved = store::attempt_reserve_check(
             &mut *self.conn().await?,
@@ -108,8 +115,8 @@ impl Gatehouse {
         let Some((pending, step)) = self.match_pending(&user, enrollment, code, now).await? else {
             return Err(AuthError::InvalidCode);
         };
-        let cover = match attempt.reason.as_str() {
-            "reset_permission" => Some(
+        let cover = match attempt.reason {
+            AttemptReason::ResetPermission => Some(
                 store::covering_grant(&mut *self.conn().await?, user.id, now)
                     .await?
                     .ok_or(AuthError::GrantEnded)?,
@@ -120,7 +127,7 @@ impl Gatehouse {
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
-        let first_factor = attempt.reason == "mfa_required";
+        let first_factor = attempt.reason == AttemptReason::MfaRequired;
         if first_factor && !store::confirmed_factors(&mut tx, user.id).await?.is_empty() {
             // Someone else finished setting up the first authenticator meanwhile.
             tx.rollback().await?;
@@ -153,7 +160,7 @@ impl Gatehouse {
             )
             .await?;
         }
-        if attempt.reason == "recovery" || cover.is_some() {
+        if attempt.reason == AttemptReason::Recovery || cover.is_some() {
             // The old device is lost (or being replaced): it goes, with every session.
             store::delete_confirmed_factors(&mut tx, user.id).await?;
             store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;

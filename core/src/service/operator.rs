@@ -6,7 +6,9 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
 use crate::rules::contact::{normalize_email, valid_email};
+use crate::rules::naming::valid_slug;
 use crate::rules::password;
+use crate::rules::scope::OrgKind;
 use crate::store::{self};
 
 use super::Gatehouse;
@@ -19,22 +21,12 @@ impl Gatehouse {
 
     pub async fn create_org(
         &self,
-        kind: &str,
+        kind: OrgKind,
         slug: &str,
         name: &str,
         parent: Option<&str>,
     ) -> Result<i64> {
-        if !matches!(kind, "partner" | "company") {
-            return Err(AuthError::Invalid(
-                "--kind must be partner or company".into(),
-            ));
-        }
-        if slug.len() < 2
-            || slug.len() > 40
-            || !slug
-                .chars()
-                .all(|c| c.is_ascii_lowercase() || c.is_ascii_digit() || c == '-')
-        {
+        if !valid_slug(slug) {
             return Err(AuthError::Invalid(
                 "--slug must be 2-40 characters of a-z, 0-9 and -".into(),
             ));
@@ -47,15 +39,11 @@ impl Gatehouse {
         let parent = store::org_by_slug(&mut tx, parent_slug)
             .await?
             .ok_or_else(|| AuthError::Invalid(format!("unknown organization {parent_slug:?}")))?;
-        let expected_parent = if kind == "partner" {
-            "platform"
-        } else {
-            "partner"
-        };
-        if parent.kind != expected_parent && !(kind == "company" && parent.kind == "platform") {
+        if !kind.may_sit_under(parent.kind) {
             return Err(AuthError::Invalid(format!(
-                "a {kind} belongs to a {expected_parent}, and {parent_slug:?} is a {}",
-                parent.kind
+                "a {} cannot belong to {parent_slug:?}, a {}",
+                kind.as_str(),
+                parent.kind.as_str()
             )));
         }
         if store::org_by_slug(&mut tx, slug).await?.is_some() {
@@ -72,7 +60,7 @@ impl Gatehouse {
                 actor_id: None,
                 subject_id: None,
                 action: "org.created",
-                details: json!({ "kind": kind, "slug": slug, "parent": parent_slug }),
+                details: json!({ "kind": kind.as_str(), "slug": slug, "parent": parent_slug }),
             },
             &Origin::command_line(),
             now,

@@ -10,7 +10,7 @@ use crate::error::{AuthError, Result};
 use crate::notify::{self, Notice};
 use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
 use crate::rules::totp;
-use crate::store::{self, Conn, User};
+use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
 
 use super::enrollment::ENROLL_TOKEN_TTL;
 use super::{audit_own, six_digit_code, Gatehouse};
@@ -76,7 +76,9 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<i64> {
         let now = self.now();
-        let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
+            .await?;
         self.check_not_locked(&user, now)?;
         let resend = self.settings.code_resend_seconds;
         let mut tx = self.db.begin().await?;
@@ -181,7 +183,9 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<OobOutcome> {
         let now = self.now();
-        let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
+            .await?;
         let check = self
             .reserve_code_check(&user, Some(attempt.id), kind.name(), origin, now)
             .await?;
@@ -244,7 +248,7 @@ impl Gatehouse {
             .ok_or(AuthError::LinkInvalid)?;
         let (attempt, user) = match mfa_token {
             Some(token) => self
-                .live_attempt(token, "mfa", now)
+                .live_attempt(token, AttemptPurpose::SecondFactor, now)
                 .await
                 .map_err(|_| AuthError::LinkOtherBrowser)?,
             None => return Err(AuthError::LinkOtherBrowser),
@@ -275,8 +279,15 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<String> {
-        let token =
-            Self::new_attempt(c, user.id, "enroll", "recovery", ENROLL_TOKEN_TTL, now).await?;
+        let token = Self::new_attempt(
+            c,
+            user.id,
+            AttemptPurpose::Enrollment,
+            AttemptReason::Recovery,
+            ENROLL_TOKEN_TTL,
+            now,
+        )
+        .await?;
         store::clear_mfa_failures(c, user.id).await?;
         self.notify(
             c,
@@ -302,7 +313,9 @@ impl Gatehouse {
 
     /// Whether a user signing in can get an SMS code (their phone is verified).
     pub async fn attempt_has_phone(&self, mfa_token: &str) -> Result<bool> {
-        let (_, user) = self.live_attempt(mfa_token, "mfa", self.now()).await?;
+        let (_, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, self.now())
+            .await?;
         Ok(user.phone.is_some())
     }
 }

@@ -15,7 +15,7 @@ use crate::rules::lockout::{
     MFA_LOCK_WINDOW,
 };
 use crate::rules::recovery;
-use crate::store::{self, Conn, Factor, User};
+use crate::store::{self, AttemptPurpose, Conn, Factor, User};
 
 use super::out_of_band::{OobKind, OobOutcome};
 use super::sign_in::SignedIn;
@@ -77,7 +77,9 @@ impl Gatehouse {
         origin: &Origin,
     ) -> Result<SignedIn> {
         let now = self.now();
-        let (attempt, user) = self.live_attempt(mfa_token, "mfa", now).await?;
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
+            .await?;
         let check = self
             .reserve_code_check(&user, Some(attempt.id), method.name(), origin, now)
             .await?;

@@ -14,7 +14,7 @@ use crate::error::{AuthError, Result};
 use crate::hashing;
 use crate::rules::contact::{account_key, normalize_email};
 use crate::rules::lockout::{password_delay, IP_WINDOW, MAX_CODE_FAILURES_PER_ATTEMPT};
-use crate::store::{self, Conn, User};
+use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
 
 use super::enrollment::ENROLL_TOKEN_TTL;
 use super::{audit_own, Gatehouse};
@@ -36,7 +36,7 @@ pub enum PasswordOutcome {
     },
     EnrollmentRequired {
         mfa_token: String,
-        reason: &'static str,
+        reason: AttemptReason,
     },
 }
 
@@ -139,19 +139,26 @@ impl Gatehouse {
                 let mfa_token = Self::new_attempt(
                     c,
                     user.id,
-                    "enroll",
-                    "reset_permission",
+                    AttemptPurpose::Enrollment,
+                    AttemptReason::ResetPermission,
                     ENROLL_TOKEN_TTL,
                     now,
                 )
                 .await?;
                 return Ok(PasswordOutcome::EnrollmentRequired {
                     mfa_token,
-                    reason: "reset_permission",
+                    reason: AttemptReason::ResetPermission,
                 });
             }
-            let mfa_token =
-                Self::new_attempt(c, user.id, "mfa", "password", MFA_TOKEN_TTL, now).await?;
+            let mfa_token = Self::new_attempt(
+                c,
+                user.id,
+                AttemptPurpose::SecondFactor,
+                AttemptReason::Password,
+                MFA_TOKEN_TTL,
+                now,
+            )
+            .await?;
             let mut methods = vec!["totp"];
             if store::recovery_codes_left(c, user.id).await? > 0 {
                 methods.push("recovery_code");
@@ -160,12 +167,18 @@ impl Gatehouse {
             return Ok(PasswordOutcome::MfaRequired { mfa_token, methods });
         }
         if user.role_mfa_required {
-            let mfa_token =
-                Self::new_attempt(c, user.id, "enroll", "mfa_required", ENROLL_TOKEN_TTL, now)
-                    .await?;
+            let mfa_token = Self::new_attempt(
+                c,
+                user.id,
+                AttemptPurpose::Enrollment,
+                AttemptReason::MfaRequired,
+                ENROLL_TOKEN_TTL,
+                now,
+            )
+            .await?;
             return Ok(PasswordOutcome::EnrollmentRequired {
                 mfa_token,
-                reason: "mfa_required",
+                reason: AttemptReason::MfaRequired,
             });
         }
         store::record_login(c, user.id, now).await?;
@@ -311,8 +324,8 @@ impl Gatehouse {
     pub(crate) async fn new_attempt(
         c: &mut Conn,
         user_id: i64,
-        purpose: &str,
-        reason: &str,
+        purpose: AttemptPurpose,
+        reason: AttemptReason,
         ttl: i64,
         now: i64,
     ) -> Result<String> {
@@ -332,7 +345,7 @@ impl Gatehouse {
     pub(crate) async fn live_attempt(
         &self,
         mfa_token: &str,
-        purpose: &str,
+        purpose: AttemptPurpose,
         now: i64,
     ) -> Result<(store::Attempt, User)> {
         let mut c = self.conn().await?;

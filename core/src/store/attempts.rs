@@ -4,12 +4,41 @@ use sqlx::Row;
 
 use super::{Conn, Result};
 
+persisted_enum! {
+    /// What a sign-in attempt leads to.
+    AttemptPurpose {
+        /// The second stage: a code from an authenticator, a recovery code, email or SMS.
+        SecondFactor = "mfa",
+        /// Setting up an authenticator before the sign-in completes.
+        Enrollment = "enroll",
+    }
+}
+
+persisted_enum! {
+    /// How an attempt began, which decides what its enrollment may do.
+    AttemptReason {
+        /// A right password (the second stage follows).
+        Password = "password",
+        /// The user's role requires MFA and they have no factor yet.
+        MfaRequired = "mfa_required",
+        /// A partner's reset permission covers the user: old factors are replaced.
+        ResetPermission = "reset_permission",
+        /// A code or link by email: the lost authenticator is replaced.
+        Recovery = "recovery",
+    }
+}
+
+/// A column held a word this version does not know.
+fn unknown(column: &str, text: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {column} “{text}”").into())
+}
+
 #[derive(Debug, Clone)]
 pub struct Attempt {
     pub id: i64,
     pub user_id: i64,
-    pub purpose: String,
-    pub reason: String,
+    pub purpose: AttemptPurpose,
+    pub reason: AttemptReason,
     pub expires_at: i64,
     pub failures: i64,
     pub consumed: bool,
@@ -18,8 +47,8 @@ pub struct Attempt {
 pub struct NewAttempt<'a> {
     pub token_hash: &'a [u8],
     pub user_id: i64,
-    pub purpose: &'a str,
-    pub reason: &'a str,
+    pub purpose: AttemptPurpose,
+    pub reason: AttemptReason,
     pub expires_at: i64,
 }
 
@@ -29,8 +58,8 @@ pub async fn insert_attempt(c: &mut Conn, a: &NewAttempt<'_>, now: i64) -> Resul
     )
     .bind(a.token_hash)
     .bind(a.user_id)
-    .bind(a.purpose)
-    .bind(a.reason)
+    .bind(a.purpose.as_str())
+    .bind(a.reason.as_str())
     .bind(now)
     .bind(a.expires_at)
     .execute(&mut *c)
@@ -45,14 +74,17 @@ pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<
     .bind(token_hash)
     .fetch_optional(&mut *c)
     .await?;
-    Ok(row.map(|r| Attempt {
-        id: r.get(0),
-        user_id: r.get(1),
-        purpose: r.get(2),
-        reason: r.get(3),
-        expires_at: r.get(4),
-        failures: r.get(5),
-        consumed: r.get::<Option<i64>, _>(6).is_some(),
+    let Some(r) = row else { return Ok(None) };
+    let purpose: String = r.get("purpose");
+    let reason: String = r.get("reason");
+    Ok(Some(Attempt {
+        id: r.get("id"),
+        user_id: r.get("user_id"),
+        purpose: AttemptPurpose::parse(&purpose).ok_or_else(|| unknown("purpose", &purpose))?,
+        reason: AttemptReason::parse(&reason).ok_or_else(|| unknown("reason", &reason))?,
+        expires_at: r.get("expires_at"),
+        failures: r.get("failures"),
+        consumed: r.get::<Option<i64>, _>("consumed_at").is_some(),
     }))
 }
 

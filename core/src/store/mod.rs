@@ -28,7 +28,7 @@ mod users;
 
 pub use attempts::{
     attempt_by_token, attempt_reserve_check, consume_attempt, end_sign_in_attempts, insert_attempt,
-    lock_attempt, Attempt, NewAttempt,
+    lock_attempt, Attempt, AttemptPurpose, AttemptReason, NewAttempt,
 };
 pub use audit::{
     audit_actions, audit_chain, audit_claim_seq, audit_entries, audit_heads, audit_insert,

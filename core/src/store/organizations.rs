@@ -3,12 +3,14 @@
 use sqlx::Row;
 
 use super::roles::{insert_role, NewRole, BUILTIN_ROLES};
+use crate::rules::scope::OrgKind;
+
 use super::{Conn, Result};
 
 #[derive(Debug, Clone)]
 pub struct Org {
     pub id: i64,
-    pub kind: String,
+    pub kind: OrgKind,
     pub slug: String,
     pub name: String,
     pub parent_id: Option<i64>,
@@ -17,26 +19,32 @@ pub struct Org {
 /// The columns [`org_from_row`] reads first, for a query on `organizations o`.
 pub(crate) const ORG_COLUMNS: &str = "o.id, o.kind, o.slug, o.name, o.parent_id";
 
-pub(crate) fn org_from_row(r: &sqlx::any::AnyRow) -> Org {
-    Org {
+/// An organization's kind as stored; an unknown word is an error, not a guess.
+pub(crate) fn org_kind(text: String) -> Result<OrgKind> {
+    OrgKind::parse(&text)
+        .ok_or_else(|| sqlx::Error::Decode(format!("unknown organization kind “{text}”").into()))
+}
+
+pub(crate) fn org_from_row(r: &sqlx::any::AnyRow) -> Result<Org> {
+    Ok(Org {
         id: r.get(0),
-        kind: r.get(1),
+        kind: org_kind(r.get(1))?,
         slug: r.get(2),
         name: r.get(3),
         parent_id: r.get(4),
-    }
+    })
 }
 
 pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.slug = $1");
     let row = sqlx::query(&sql).bind(slug).fetch_optional(&mut *c).await?;
-    Ok(row.as_ref().map(org_from_row))
+    row.as_ref().map(org_from_row).transpose()
 }
 
 /// Creates an organization with its built-in roles and an empty audit chain.
 pub async fn insert_org(
     c: &mut Conn,
-    kind: &str,
+    kind: OrgKind,
     slug: &str,
     name: &str,
     parent_id: Option<i64>,
@@ -45,7 +53,7 @@ pub async fn insert_org(
     let id: i64 = sqlx::query_scalar(
         "INSERT INTO organizations (kind, slug, name, parent_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
     )
-    .bind(kind)
+    .bind(kind.as_str())
     .bind(slug)
     .bind(name)
     .bind(parent_id)
@@ -78,7 +86,7 @@ pub(crate) const SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS B
 pub async fn org_by_id(c: &mut Conn, id: i64) -> Result<Option<Org>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");
     let row = sqlx::query(&sql).bind(id).fetch_optional(&mut *c).await?;
-    Ok(row.as_ref().map(org_from_row))
+    row.as_ref().map(org_from_row).transpose()
 }
 
 /// The organization and its ancestors, root first.
@@ -102,7 +110,7 @@ pub async fn subtree_orgs(c: &mut Conn, root: i64) -> Result<Vec<Org>> {
          ORDER BY CASE WHEN o.id = $1 THEN 0 ELSE 1 END, lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(root).fetch_all(&mut *c).await?;
-    Ok(rows.iter().map(org_from_row).collect())
+    rows.iter().map(org_from_row).collect()
 }
 
 #[derive(Debug, Clone)]
@@ -111,7 +119,7 @@ pub struct Customer {
     pub users: i64,
     pub mfa_users: i64,
     /// Users with one factor and no recovery code left: losing the phone locks them out.
-    pub stranded_users: i64,
+    pub users_who_cannot_recover_alone: i64,
 }
 
 /// The customer companies in a subtree, by name.
@@ -126,13 +134,14 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
          FROM organizations o JOIN sub ON sub.id = o.id WHERE o.kind = 'company' ORDER BY lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
-    Ok(rows
-        .into_iter()
-        .map(|r| Customer {
-            org: org_from_row(&r),
-            users: r.get(5),
-            mfa_users: r.get(6),
-            stranded_users: r.get(7),
+    rows.into_iter()
+        .map(|r| {
+            Ok(Customer {
+                org: org_from_row(&r)?,
+                users: r.get(5),
+                mfa_users: r.get(6),
+                users_who_cannot_recover_alone: r.get(7),
+            })
         })
-        .collect())
+        .collect()
 }

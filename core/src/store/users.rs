@@ -6,6 +6,7 @@ use crate::rules::filters::UserFilter;
 use crate::rules::scope::{Actor, Permissions};
 
 use super::clauses::{contains_pattern, Arg, Clauses};
+use super::organizations::org_kind;
 use super::organizations::SUBTREE;
 use super::{Conn, Result};
 
@@ -115,14 +116,17 @@ pub async fn actor_facts(c: &mut Conn, user_id: i64) -> Result<Option<Actor>> {
     .bind(user_id)
     .fetch_optional(&mut *c)
     .await?;
-    Ok(row.map(|r| Actor {
-        user_id,
-        org_id: r.get(0),
-        org_kind: r.get(1),
-        org_name: r.get(2),
-        seniority: r.get(3),
-        permissions: Permissions::parse(&r.get::<String, _>(4)),
-    }))
+    row.map(|r| {
+        Ok(Actor {
+            user_id,
+            org_id: r.get(0),
+            org_kind: org_kind(r.get(1))?,
+            org_name: r.get(2),
+            seniority: r.get(3),
+            permissions: Permissions::parse(&r.get::<String, _>(4)),
+        })
+    })
+    .transpose()
 }
 
 /// A user as the administration screens show them.

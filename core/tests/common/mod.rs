@@ -11,6 +11,7 @@ use gatehouse_core::audit::Origin;
 use gatehouse_core::clock::ManualClock;
 use gatehouse_core::crypto::Keys;
 use gatehouse_core::db::Db;
+use gatehouse_core::rules::scope::OrgKind;
 use gatehouse_core::rules::totp::TotpParams;
 use gatehouse_core::service::PasswordOutcome;
 use gatehouse_core::{store, Gatehouse, Settings};
@@ -58,10 +59,10 @@ impl Flow {
         };
         let keys = Keys::from_master(&[7; 32]);
         let gh = Gatehouse::with_clock(db, keys, settings, clock.clone()).await;
-        gh.create_org("partner", "msp", "Example MSP", None)
+        gh.create_org(OrgKind::Partner, "msp", "Example MSP", None)
             .await
             .unwrap();
-        gh.create_org("company", "acme", "Acme", Some("msp"))
+        gh.create_org(OrgKind::Company, "acme", "Acme", Some("msp"))
             .await
             .unwrap();
         Self { gh, clock, file }

@@ -6,8 +6,8 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
 use crate::rules::naming::{slug_from_name, valid_slug};
-use crate::rules::scope::{self, Actor, Permission};
-use crate::store::{self, Conn, Customer, Grant};
+use crate::rules::scope::{self, Actor, OrgKind, Permission};
+use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Customer, Grant};
 
 use super::{may_hand_out, refused};
 use crate::service::enrollment::ENROLL_TOKEN_TTL;
@@ -23,7 +23,7 @@ pub struct ResetPermission {
 impl Gatehouse {
     pub(crate) fn require_partner(actor: &Actor, permission: Permission) -> Result<()> {
         scope::require(actor, permission).map_err(|r| refused(r, "Organization"))?;
-        if actor.org_kind == "company" {
+        if actor.org_kind == OrgKind::Company {
             return Err(AuthError::Forbidden(
                 "Only a partner (MSP) has customer companies.".into(),
             ));
@@ -80,8 +80,15 @@ impl Gatehouse {
             slug = format!("{}-{n}", &base[..base.len().min(36)]);
             n += 1;
         }
-        let org_id =
-            store::insert_org(&mut tx, "company", &slug, name, Some(actor.org_id), now).await?;
+        let org_id = store::insert_org(
+            &mut tx,
+            OrgKind::Company,
+            &slug,
+            name,
+            Some(actor.org_id),
+            now,
+        )
+        .await?;
         let org = store::org_by_id(&mut tx, org_id)
             .await?
             .ok_or(AuthError::NotFound("Organization"))?;
@@ -145,7 +152,7 @@ impl Gatehouse {
         let org = self
             .target_org(&actor, org_id, Permission::GrantsManage)
             .await?;
-        if org.kind != "company" || org.id == actor.org_id {
+        if org.kind != OrgKind::Company || org.id == actor.org_id {
             return Err(AuthError::NotFound("Customer"));
         }
         scope::check_grant(duration_minutes, reason).map_err(AuthError::Invalid)?;
@@ -278,8 +285,10 @@ impl Gatehouse {
         &self,
         mfa_token: &str,
     ) -> Result<(i64, Option<ResetPermission>)> {
-        let (attempt, user) = self.live_attempt(mfa_token, "enroll", self.now()).await?;
-        if attempt.reason != "reset_permission" {
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::Enrollment, self.now())
+            .await?;
+        if attempt.reason != AttemptReason::ResetPermission {
             return Err(AuthError::MfaTokenInvalid);
         }
         Ok((user.id, self.reset_permission(user.id).await?))
@@ -295,8 +304,8 @@ impl Gatehouse {
         Self::new_attempt(
             &mut c,
             user_id,
-            "enroll",
-            "reset_permission",
+            AttemptPurpose::Enrollment,
+            AttemptReason::ResetPermission,
             ENROLL_TOKEN_TTL,
             self.now(),
         )
