@@ -11,7 +11,7 @@ use crate::rules::policy::{self, Operation};
 use crate::rules::recovery;
 use crate::store::{self};
 
-use super::second_factor::MfaMethod;
+use super::second_factor::{CodeUse, MfaMethod};
 use super::sign_in::{FailedPassword, PasswordCheck};
 use super::{audit_own, Gatehouse};
 
@@ -95,30 +95,8 @@ impl Gatehouse {
         } else {
             MfaMethod::Totp
         };
-        let check = self
-            .reserve_code_check(&user, None, method.name(), origin, now)
+        self.prove_with_code(&user, CodeUse::StepUp, method, code, origin, now)
             .await?;
-        let proof = self.match_code(&user, method, code, now).await?;
-        let mut tx = self.db.begin().await?;
-        if !self.use_proof(&mut tx, user.id, &proof, now).await? {
-            tx.rollback().await?;
-            return self
-                .code_failed(&user, check, method.name(), origin, now)
-                .await;
-        }
-        store::clear_mfa_failures(&mut tx, user.id).await?;
-        self.audit_code_use(&mut tx, &user, method, origin, now)
-            .await?;
-        audit_own(
-            &mut tx,
-            &user,
-            "login.step_up",
-            json!({ "method": method.name() }),
-            origin,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
         Ok(())
     }
 

@@ -43,6 +43,15 @@ impl MfaMethod {
     }
 }
 
+/// What a code from an authenticator or a recovery code is checked for.
+#[derive(Debug, Clone, Copy)]
+pub(crate) enum CodeUse {
+    /// The second stage of a sign-in attempt, which a right code consumes.
+    SignIn { attempt_id: i64 },
+    /// A signed-in user confirming it is them.
+    StepUp,
+}
+
 /// Where a correct code at the second stage leads, whatever its method.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeOutcome {
@@ -80,39 +89,67 @@ impl Gatehouse {
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
             .await?;
-        let check = self
-            .reserve_code_check(&user, Some(attempt.id), method.name(), origin, now)
+        let purpose = CodeUse::SignIn {
+            attempt_id: attempt.id,
+        };
+        let recovery_codes_left = self
+            .prove_with_code(&user, purpose, method, code, origin, now)
             .await?;
-        let proof = self.match_code(&user, method, code, now).await?;
+        Ok(SignedIn {
+            user_id: user.id,
+            recovery_codes_left,
+        })
+    }
+
+    /// Checks a code from an authenticator or a recovery code: the check is
+    /// reserved (counted as a failure) before the code is looked at, and a
+    /// right code is consumed in one transaction with the attempt, if any,
+    /// and the audit entry. Returns the recovery codes left after using one.
+    pub(crate) async fn prove_with_code(
+        &self,
+        user: &User,
+        purpose: CodeUse,
+        method: MfaMethod,
+        code: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let attempt = match purpose {
+            CodeUse::SignIn { attempt_id } => Some(attempt_id),
+            CodeUse::StepUp => None,
+        };
+        let check = self
+            .reserve_code_check(user, attempt, method.name(), origin, now)
+            .await?;
+        let proof = self.match_code(user, method, code, now).await?;
         let mut tx = self.db.begin().await?;
-        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
-            return Err(AuthError::MfaTokenInvalid);
+        if let Some(attempt) = attempt {
+            if !store::consume_attempt(&mut tx, attempt, now, MAX_CODE_FAILURES_PER_ATTEMPT).await?
+            {
+                return Err(AuthError::MfaTokenInvalid);
+            }
         }
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             tx.rollback().await?;
             return self
-                .code_failed(&user, check, method.name(), origin, now)
+                .code_failed(user, check, method.name(), origin, now)
                 .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
-        store::record_login(&mut tx, user.id, now).await?;
+        let action = match purpose {
+            CodeUse::SignIn { .. } => {
+                store::record_login(&mut tx, user.id, now).await?;
+                "login.succeeded"
+            }
+            CodeUse::StepUp => "login.step_up",
+        };
         let codes_left = self
-            .audit_code_use(&mut tx, &user, method, origin, now)
+            .audit_code_use(&mut tx, user, method, origin, now)
             .await?;
-        audit_own(
-            &mut tx,
-            &user,
-            "login.succeeded",
-            json!({ "method": method.name() }),
-            origin,
-            now,
-        )
-        .await?;
+        let details = json!({ "method": method.name() });
+        audit_own(&mut tx, user, action, details, origin, now).await?;
         tx.commit().await?;
-        Ok(SignedIn {
-            user_id: user.id,
-            recovery_codes_left: codes_left,
-        })
+        Ok(codes_left)
     }
 
     pub(crate) fn check_not_locked(&self, user: &User, now: i64) -> Result<()> {

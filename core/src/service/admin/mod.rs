@@ -143,17 +143,19 @@ impl Gatehouse {
         Ok(role)
     }
 
-    /// Audits an administrator's change to a user, in the user's organization,
-    /// and tells the user by email, in the change's transaction.
-    pub(crate) async fn record_admin_change(
+    /// One admin change to one user: `apply` writes it, and its audit entry
+    /// and the email telling the user go in the same transaction.
+    pub(crate) async fn apply_admin_change(
         &self,
-        c: &mut Conn,
         actor: &Actor,
         subject: &UserSummary,
         change: AdminChange<'_>,
         origin: &Origin,
         now: i64,
+        apply: impl AsyncFnOnce(&mut Conn) -> store::Result<()>,
     ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        apply(&mut tx).await?;
         let event = Event {
             org_id: subject.org_id,
             actor_id: Some(actor.user_id),
@@ -161,9 +163,11 @@ impl Gatehouse {
             action: change.action,
             details: change.details,
         };
-        audit::append(c, event, origin, now).await?;
-        self.notify_email(c, &subject.email, &change.notice, origin, now)
-            .await
+        audit::append(&mut tx, event, origin, now).await?;
+        self.notify_email(&mut tx, &subject.email, &change.notice, origin, now)
+            .await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     pub(crate) async fn notify_email(

@@ -7,7 +7,7 @@ use crate::error::{AuthError, Result};
 use crate::rules::contact::account_key;
 use crate::rules::filters::UserFilter;
 use crate::rules::scope::{self, Permission};
-use crate::store::{self, RoleRow, UserSummary};
+use crate::store::{self, Conn, RoleRow, UserSummary};
 
 use super::{may_hand_out, page_number, pages, refused, AdminChange, USERS_PER_PAGE};
 use crate::service::{Gatehouse, Notice};
@@ -120,8 +120,6 @@ impl Gatehouse {
             return Ok(());
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
-        store::set_user_role(&mut tx, user.id, role.id).await?;
         let change = AdminChange {
             action: "user.role_changed",
             details: json!({ "from": user.role, "to": role.name }),
@@ -129,10 +127,11 @@ impl Gatehouse {
                 role: role.name.clone(),
             },
         };
-        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
+            store::set_user_role(c, user.id, role.id).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Lifts the second-factor lock (also the one after 100 failures) and the password delay.
@@ -142,18 +141,17 @@ impl Gatehouse {
             .target_user(&actor, user_id, Permission::UsersManage)
             .await?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
-        store::unlock_mfa(&mut tx, user.id).await?;
-        store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
         let change = AdminChange {
             action: "user.unlocked",
             details: json!({ "was_locked": user.locked }),
             notice: Notice::SecondFactorUnlocked,
         };
-        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
+            store::unlock_mfa(c, user.id).await?;
+            store::throttle_clear(c, &account_key(&user.email)).await?;
+            Ok(())
+        })
+        .await
     }
 
     pub async fn admin_sign_out_everywhere(
@@ -167,17 +165,16 @@ impl Gatehouse {
             .target_user(&actor, user_id, Permission::UsersManage)
             .await?;
         let now = self.now();
-        let mut tx = self.db.begin().await?;
-        store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
         let change = AdminChange {
             action: "user.signed_out_everywhere",
             details: json!({}),
             notice: Notice::SignedOutEverywhere,
         };
-        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
+            store::revoke_sessions_and_tokens(c, user.id, None, now).await?;
+            Ok(())
+        })
+        .await
     }
 
     /// Deactivates (no sign-in, every session and token ended) or reactivates a user.
@@ -196,9 +193,6 @@ impl Gatehouse {
             return Ok(());
         }
         let now = self.now();
-        let mut tx = self.db.begin().await?;
-        store::set_user_disabled(&mut tx, user.id, (!active).then_some(now)).await?;
-        store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
         let action = if active {
             "user.reactivated"
         } else {
@@ -209,9 +203,11 @@ impl Gatehouse {
             details: json!({}),
             notice: Notice::AccountDisabled { disabled: !active },
         };
-        self.record_admin_change(&mut tx, &actor, &user, change, origin, now)
-            .await?;
-        tx.commit().await?;
-        Ok(())
+        self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
+            store::set_user_disabled(c, user.id, (!active).then_some(now)).await?;
+            store::revoke_sessions_and_tokens(c, user.id, None, now).await?;
+            Ok(())
+        })
+        .await
     }
 }
