@@ -5,26 +5,40 @@
 //! PostgreSQL. The table keeps a SHA-256 of the session id, never the id the
 //! cookie carries, and `save` never recreates a session deleted meanwhile.
 
+use std::sync::Arc;
+
 use async_trait::async_trait;
 use tower_sessions::session::{Id, Record};
 use tower_sessions::session_store::{Error, Result, SessionStore};
 
+use crate::clock::{Clock, SystemClock};
 use crate::crypto::sha256_hex;
 use crate::db::Db;
 use crate::store;
-use crate::unix_now;
 
 /// The session key that holds the signed-in user's id.
 pub const USER_KEY: &str = "uid";
 
-#[derive(Clone, Debug)]
+#[derive(Clone)]
 pub struct DbSessionStore {
     db: Db,
+    clock: Arc<dyn Clock>,
+}
+
+impl std::fmt::Debug for DbSessionStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DbSessionStore").finish_non_exhaustive()
+    }
 }
 
 impl DbSessionStore {
     pub fn new(db: Db) -> Self {
-        Self { db }
+        Self::with_clock(db, Arc::new(SystemClock))
+    }
+
+    /// A store whose "expired" follows `clock` (tests move a manual one).
+    pub fn with_clock(db: Db, clock: Arc<dyn Clock>) -> Self {
+        Self { db, clock }
     }
 }
 
@@ -68,7 +82,7 @@ impl SessionStore for DbSessionStore {
 
     async fn load(&self, id: &Id) -> Result<Option<Record>> {
         let mut c = self.db.pool.acquire().await.map_err(backend)?;
-        let Some((data, expires)) = store::session_load(&mut c, &id_hash(id), unix_now())
+        let Some((data, expires)) = store::session_load(&mut c, &id_hash(id), self.clock.now())
             .await
             .map_err(backend)?
         else {

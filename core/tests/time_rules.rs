@@ -8,8 +8,11 @@ mod common;
 use common::{code_in, link_param, Flow, Person, PASSWORD};
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
+use gatehouse_core::session_store::DbSessionStore;
 use gatehouse_core::store::AttemptReason;
 use gatehouse_core::AuthError;
+use tower_sessions::session::{Id, Record};
+use tower_sessions::SessionStore;
 
 // The figures of DESIGN.md and SECURITY.md, written out rather than imported,
 // so a changed constant fails here.
@@ -274,4 +277,20 @@ async fn protective_changes_need_a_sign_in_from_the_last_five_minutes() {
             .require_recent_sign_in(Operation::RemoveFactor, signed_in_at),
         Err(AuthError::StepUpRequired)
     ));
+}
+
+#[tokio::test]
+async fn a_browser_session_ends_at_its_expiry() {
+    let flow = Flow::new().await;
+    let store = DbSessionStore::with_clock(flow.gh.db.clone(), flow.clock.clone());
+    let mut record = Record {
+        id: Id::default(),
+        data: Default::default(),
+        expiry_date: time::OffsetDateTime::from_unix_timestamp(flow.gh.now() + 3600).unwrap(),
+    };
+    store.create(&mut record).await.unwrap();
+    flow.advance(3599);
+    assert!(store.load(&record.id).await.unwrap().is_some());
+    flow.advance(1);
+    assert!(store.load(&record.id).await.unwrap().is_none());
 }
