@@ -34,7 +34,7 @@ pub async fn audit_claim_seq(c: &mut Conn, org_id: i64) -> Result<(i64, Vec<u8>)
     .bind(org_id)
     .fetch_one(&mut *c)
     .await?;
-    Ok((row.get(0), row.get(1)))
+    Ok((row.get("seq"), row.get("head_hash")))
 }
 
 pub async fn audit_insert(c: &mut Conn, e: &AuditRow) -> Result<()> {
@@ -69,7 +69,7 @@ pub async fn audit_heads(c: &mut Conn) -> Result<Vec<(i64, i64, Vec<u8>)>> {
             .fetch_all(&mut *c)
             .await?
             .into_iter()
-            .map(|r| (r.get(0), r.get(1), r.get(2)))
+            .map(|r| (r.get("org_id"), r.get("seq"), r.get("head_hash")))
             .collect(),
     )
 }
@@ -84,18 +84,18 @@ pub async fn audit_chain(c: &mut Conn, org_id: i64) -> Result<Vec<AuditRow>> {
     .await?
     .into_iter()
     .map(|r| AuditRow {
-        id: r.get(0),
-        org_id: r.get(1),
-        seq: r.get(2),
-        at: r.get(3),
-        actor_id: r.get(4),
-        subject_id: r.get(5),
-        action: r.get(6),
-        ip: r.get(7),
-        user_agent: r.get(8),
-        details: r.get(9),
-        prev_hash: r.get(10),
-        hash: r.get(11),
+        id: r.get("id"),
+        org_id: r.get("org_id"),
+        seq: r.get("seq"),
+        at: r.get("at"),
+        actor_id: r.get("actor_id"),
+        subject_id: r.get("subject_id"),
+        action: r.get("action"),
+        ip: r.get("ip"),
+        user_agent: r.get("user_agent"),
+        details: r.get("details"),
+        prev_hash: r.get("prev_hash"),
+        hash: r.get("hash"),
     })
     .collect())
 }
@@ -141,15 +141,16 @@ pub async fn audit_entries(
     }
     let from = "FROM audit_log a JOIN sub ON sub.id = a.org_id JOIN organizations o ON o.id = a.org_id \
                 LEFT JOIN users actor ON actor.id = a.actor_id LEFT JOIN users subject ON subject.id = a.subject_id";
-    let count_sql = format!("{SUBTREE} SELECT COUNT(*) {from}{}", w.where_sql());
+    let count_sql = format!("{SUBTREE} SELECT COUNT(*) AS total {from}{}", w.where_sql());
     let total: i64 = w
         .bind(sqlx::query(&count_sql))
         .fetch_one(&mut *c)
         .await?
-        .get(0);
+        .get("total");
     let (lim, off) = (w.next_param(), w.next_param() + 1);
     let sql = format!(
-        "{SUBTREE} SELECT a.id, a.at, o.name, actor.email, subject.email, a.action, a.ip, a.user_agent, a.details \
+        "{SUBTREE} SELECT a.id, a.at, o.name AS org_name, actor.email AS actor_email, \
+           subject.email AS subject_email, a.action, a.ip, a.user_agent, a.details \
          {from}{} ORDER BY a.at DESC, a.id DESC LIMIT ${lim} OFFSET ${off}",
         w.where_sql()
     );
@@ -162,15 +163,15 @@ pub async fn audit_entries(
     let entries = rows
         .into_iter()
         .map(|r| AuditEntry {
-            id: r.get(0),
-            at: r.get(1),
-            org_name: r.get(2),
-            actor: r.get(3),
-            subject: r.get(4),
-            action: r.get(5),
-            ip: r.get(6),
-            user_agent: r.get(7),
-            details: r.get(8),
+            id: r.get("id"),
+            at: r.get("at"),
+            org_name: r.get("org_name"),
+            actor: r.get("actor_email"),
+            subject: r.get("subject_email"),
+            action: r.get("action"),
+            ip: r.get("ip"),
+            user_agent: r.get("user_agent"),
+            details: r.get("details"),
         })
         .collect();
     Ok((entries, total))
@@ -182,5 +183,5 @@ pub async fn audit_actions(c: &mut Conn, scope: i64) -> Result<Vec<String>> {
         "{SUBTREE} SELECT DISTINCT a.action FROM audit_log a JOIN sub ON sub.id = a.org_id ORDER BY a.action"
     );
     let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    Ok(rows.into_iter().map(|r| r.get("action")).collect())
 }

@@ -16,12 +16,12 @@ pub struct Factor {
 
 pub(crate) fn factor_from_row(r: sqlx::any::AnyRow) -> Factor {
     Factor {
-        id: r.get(0),
-        kind: r.get(1),
-        label: r.get(2),
-        secret_sealed: r.get(3),
-        created_at: r.get(4),
-        last_used_at: r.get(5),
+        id: r.get("id"),
+        kind: r.get("kind"),
+        label: r.get("label"),
+        secret_sealed: r.get("secret_sealed"),
+        created_at: r.get("created_at"),
+        last_used_at: r.get("last_used_at"),
     }
 }
 

@@ -54,7 +54,7 @@ pub async fn insert_grant(c: &mut Conn, g: &NewGrant<'_>, now: i64) -> Result<i6
 /// Grants in a subtree that are still running, newest first.
 pub async fn active_grants(c: &mut Conn, scope: i64, now: i64) -> Result<Vec<Grant>> {
     let sql = format!(
-        "{SUBTREE} SELECT g.id, g.org_id, o.name, u.email, g.whole_org, g.reason, g.created_at, g.expires_at, g.revoked_at \
+        "{SUBTREE} SELECT g.id, g.org_id, o.name AS org_name, u.email AS granted_by_email, g.whole_org, g.reason, g.created_at, g.expires_at, g.revoked_at \
          FROM reset_grants g JOIN sub ON sub.id = g.org_id JOIN organizations o ON o.id = g.org_id \
          JOIN users u ON u.id = g.granted_by \
          WHERE g.revoked_at IS NULL AND g.expires_at > $2 ORDER BY g.created_at DESC, g.id DESC"
@@ -66,7 +66,7 @@ pub async fn active_grants(c: &mut Conn, scope: i64, now: i64) -> Result<Vec<Gra
         .await?;
     let mut grants = Vec::with_capacity(rows.len());
     for r in rows {
-        let id: i64 = r.get(0);
+        let id: i64 = r.get("id");
         let users = sqlx::query(
             "SELECT u.email, gu.used_at FROM reset_grant_users gu JOIN users u ON u.id = gu.user_id \
              WHERE gu.grant_id = $1 ORDER BY u.email",
@@ -75,18 +75,23 @@ pub async fn active_grants(c: &mut Conn, scope: i64, now: i64) -> Result<Vec<Gra
         .fetch_all(&mut *c)
         .await?
         .into_iter()
-        .map(|u| (u.get::<String, _>(0), u.get::<Option<i64>, _>(1).is_some()))
+        .map(|u| {
+            (
+                u.get::<String, _>("email"),
+                u.get::<Option<i64>, _>("used_at").is_some(),
+            )
+        })
         .collect();
         grants.push(Grant {
             id,
-            org_id: r.get(1),
-            org_name: r.get(2),
-            granted_by: r.get(3),
-            whole_org: r.get::<i64, _>(4) != 0,
-            reason: r.get(5),
-            created_at: r.get(6),
-            expires_at: r.get(7),
-            revoked_at: r.get(8),
+            org_id: r.get("org_id"),
+            org_name: r.get("org_name"),
+            granted_by: r.get("granted_by_email"),
+            whole_org: r.get::<i64, _>("whole_org") != 0,
+            reason: r.get("reason"),
+            created_at: r.get("created_at"),
+            expires_at: r.get("expires_at"),
+            revoked_at: r.get("revoked_at"),
             users,
         });
     }
@@ -127,7 +132,7 @@ pub struct Cover {
 
 pub async fn covering_grant(c: &mut Conn, user_id: i64, now: i64) -> Result<Option<Cover>> {
     let row = sqlx::query(
-        "SELECT g.id, g.whole_org, g.expires_at, go.name FROM reset_grants g \
+        "SELECT g.id, g.whole_org, g.expires_at, go.name AS granted_by_org FROM reset_grants g \
          JOIN users u ON u.org_id = g.org_id \
          JOIN users granter ON granter.id = g.granted_by JOIN organizations go ON go.id = granter.org_id \
          WHERE u.id = $1 AND g.revoked_at IS NULL AND g.expires_at > $2 AND ( \
@@ -140,10 +145,10 @@ pub async fn covering_grant(c: &mut Conn, user_id: i64, now: i64) -> Result<Opti
     .fetch_optional(&mut *c)
     .await?;
     Ok(row.map(|r| Cover {
-        grant_id: r.get(0),
-        whole_org: r.get::<i64, _>(1) != 0,
-        expires_at: r.get(2),
-        granted_by_org: r.get(3),
+        grant_id: r.get("id"),
+        whole_org: r.get::<i64, _>("whole_org") != 0,
+        expires_at: r.get("expires_at"),
+        granted_by_org: r.get("granted_by_org"),
     }))
 }
 

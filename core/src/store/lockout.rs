@@ -95,9 +95,9 @@ pub async fn throttle(c: &mut Conn, key: &str) -> Result<Throttle> {
     .await?;
     Ok(row
         .map(|r| Throttle {
-            failures: r.get(0),
-            window_start: r.get(1),
-            locked_until: r.get(2),
+            failures: r.get("failures"),
+            window_start: r.get("window_start"),
+            locked_until: r.get("locked_until"),
         })
         .unwrap_or_default())
 }
@@ -148,7 +148,7 @@ pub async fn count_in_window(c: &mut Conn, key: &str, now: i64, window: i64) -> 
     .bind(now - window)
     .fetch_one(&mut *c)
     .await?;
-    Ok((row.get(0), row.get(1)))
+    Ok((row.get("failures"), row.get("window_start")))
 }
 
 /// Lifts both second-factor locks (the 5-minute one and the admin lock).

@@ -27,11 +27,11 @@ pub(crate) fn org_kind(text: String) -> Result<OrgKind> {
 
 pub(crate) fn org_from_row(r: &sqlx::any::AnyRow) -> Result<Org> {
     Ok(Org {
-        id: r.get(0),
-        kind: org_kind(r.get(1))?,
-        slug: r.get(2),
-        name: r.get(3),
-        parent_id: r.get(4),
+        id: r.get("id"),
+        kind: org_kind(r.get("kind"))?,
+        slug: r.get("slug"),
+        name: r.get("name"),
+        parent_id: r.get("parent_id"),
     })
 }
 
@@ -100,7 +100,7 @@ pub async fn org_path(c: &mut Conn, org_id: i64) -> Result<Vec<i64>> {
     .bind(org_id)
     .fetch_all(&mut *c)
     .await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    Ok(rows.into_iter().map(|r| r.get("id")).collect())
 }
 
 /// The organizations of a subtree, the root first, then by name.
@@ -127,10 +127,11 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
     let factors = "(SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)";
     let sql = format!(
         "{SUBTREE} SELECT {ORG_COLUMNS}, \
-           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL), \
-           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} > 0), \
+           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL) AS users, \
+           (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} > 0) AS mfa_users, \
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} = 1 \
               AND NOT EXISTS (SELECT 1 FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL)) \
+              AS users_who_cannot_recover_alone \
          FROM organizations o JOIN sub ON sub.id = o.id WHERE o.kind = 'company' ORDER BY lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
@@ -138,9 +139,9 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
         .map(|r| {
             Ok(Customer {
                 org: org_from_row(&r)?,
-                users: r.get(5),
-                mfa_users: r.get(6),
-                users_who_cannot_recover_alone: r.get(7),
+                users: r.get("users"),
+                mfa_users: r.get("mfa_users"),
+                users_who_cannot_recover_alone: r.get("users_who_cannot_recover_alone"),
             })
         })
         .collect()

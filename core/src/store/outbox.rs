@@ -24,17 +24,17 @@ pub(crate) const OUTBOX_COLUMNS: &str =
 
 pub(crate) fn outbox_from_row(r: sqlx::any::AnyRow) -> OutboxMessage {
     OutboxMessage {
-        id: r.get(0),
-        channel: r.get(1),
-        recipient: r.get(2),
-        subject: r.get(3),
-        body_text: r.get(4),
-        body_html: r.get(5),
-        created_at: r.get(6),
-        attempts: r.get(7),
-        sent_at: r.get(8),
-        failed_at: r.get(9),
-        last_error: r.get(10),
+        id: r.get("id"),
+        channel: r.get("channel"),
+        recipient: r.get("recipient"),
+        subject: r.get("subject"),
+        body_text: r.get("body_text"),
+        body_html: r.get("body_html"),
+        created_at: r.get("created_at"),
+        attempts: r.get("attempts"),
+        sent_at: r.get("sent_at"),
+        failed_at: r.get("failed_at"),
+        last_error: r.get("last_error"),
     }
 }
 

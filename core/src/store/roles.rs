@@ -46,18 +46,18 @@ pub struct RoleRow {
 
 pub(crate) const ROLE_COLUMNS: &str =
     "r.id, r.org_id, r.name, r.mfa_required, r.builtin, r.permissions, r.seniority, \
-     (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) FROM roles r";
+     (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) AS members FROM roles r";
 
 pub(crate) fn role_from_row(r: sqlx::any::AnyRow) -> RoleRow {
     RoleRow {
-        id: r.get(0),
-        org_id: r.get(1),
-        name: r.get(2),
-        mfa_required: r.get::<i64, _>(3) != 0,
-        builtin: r.get::<i64, _>(4) != 0,
-        permissions: r.get(5),
-        seniority: r.get(6),
-        members: r.get(7),
+        id: r.get("id"),
+        org_id: r.get("org_id"),
+        name: r.get("name"),
+        mfa_required: r.get::<i64, _>("mfa_required") != 0,
+        builtin: r.get::<i64, _>("builtin") != 0,
+        permissions: r.get("permissions"),
+        seniority: r.get("seniority"),
+        members: r.get("members"),
     }
 }
 

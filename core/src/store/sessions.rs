@@ -57,7 +57,7 @@ pub async fn api_token_user(
     .bind(now)
     .fetch_optional(&mut *c)
     .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    Ok(row.map(|r| (r.get("user_id"), r.get("created_at"))))
 }
 
 /// Ends one token; the user it belonged to, if it was live.
@@ -79,7 +79,7 @@ pub async fn session_load(c: &mut Conn, id_hash: &str, now: i64) -> Result<Optio
             .bind(now)
             .fetch_optional(&mut *c)
             .await?;
-    Ok(row.map(|r| (r.get(0), r.get(1))))
+    Ok(row.map(|r| (r.get("data"), r.get("expires_at"))))
 }
 
 pub async fn session_insert(

@@ -29,24 +29,24 @@ pub struct User {
 
 pub(crate) const USER_COLUMNS: &str =
     "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
-     u.mfa_admin_lock, r.name, r.mfa_required, o.name, \
-     CASE WHEN u.phone_verified_at IS NULL THEN NULL ELSE u.phone END \
+     u.mfa_admin_lock, r.name AS role_name, r.mfa_required, o.name AS org_name, \
+     CASE WHEN u.phone_verified_at IS NULL THEN NULL ELSE u.phone END AS verified_phone \
      FROM users u JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id";
 
 pub(crate) fn user_from_row(r: sqlx::any::AnyRow) -> User {
     User {
-        id: r.get(0),
-        org_id: r.get(1),
-        email: r.get(2),
-        name: r.get(3),
-        password_hash: r.get(4),
-        disabled: r.get::<Option<i64>, _>(5).is_some(),
-        mfa_locked_until: r.get(6),
-        mfa_admin_lock: r.get::<i64, _>(7) != 0,
-        role: r.get(8),
-        role_mfa_required: r.get::<i64, _>(9) != 0,
-        org_name: r.get(10),
-        phone: r.get(11),
+        id: r.get("id"),
+        org_id: r.get("org_id"),
+        email: r.get("email"),
+        name: r.get("name"),
+        password_hash: r.get("password_hash"),
+        disabled: r.get::<Option<i64>, _>("disabled_at").is_some(),
+        mfa_locked_until: r.get("mfa_locked_until"),
+        mfa_admin_lock: r.get::<i64, _>("mfa_admin_lock") != 0,
+        role: r.get("role_name"),
+        role_mfa_required: r.get::<i64, _>("mfa_required") != 0,
+        org_name: r.get("org_name"),
+        phone: r.get("verified_phone"),
     }
 }
 
@@ -109,7 +109,7 @@ pub async fn record_login(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
 /// What decides an active user's administrative reach.
 pub async fn actor_facts(c: &mut Conn, user_id: i64) -> Result<Option<Actor>> {
     let row = sqlx::query(
-        "SELECT u.org_id, o.kind, o.name, r.seniority, r.permissions FROM users u \
+        "SELECT u.org_id, o.kind, o.name AS org_name, r.seniority, r.permissions FROM users u \
          JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id \
          WHERE u.id = $1 AND u.disabled_at IS NULL",
     )
@@ -119,11 +119,11 @@ pub async fn actor_facts(c: &mut Conn, user_id: i64) -> Result<Option<Actor>> {
     row.map(|r| {
         Ok(Actor {
             user_id,
-            org_id: r.get(0),
-            org_kind: org_kind(r.get(1))?,
-            org_name: r.get(2),
-            seniority: r.get(3),
-            permissions: Permissions::parse(&r.get::<String, _>(4)),
+            org_id: r.get("org_id"),
+            org_kind: org_kind(r.get("kind"))?,
+            org_name: r.get("org_name"),
+            seniority: r.get("seniority"),
+            permissions: Permissions::parse(&r.get::<String, _>("permissions")),
         })
     })
     .transpose()
@@ -202,23 +202,25 @@ pub async fn list_users(
 ) -> Result<(Vec<UserSummary>, i64)> {
     let w = user_clauses(scope, filter, now);
     let from = "FROM users u JOIN sub ON sub.id = u.org_id";
-    let count_sql = format!("{SUBTREE} SELECT COUNT(*) {from}{}", w.where_sql());
+    let count_sql = format!("{SUBTREE} SELECT COUNT(*) AS total {from}{}", w.where_sql());
     let total: i64 = w
         .bind(sqlx::query(&count_sql))
         .fetch_one(&mut *c)
         .await?
-        .get(0);
+        .get("total");
     let (lim, off, at) = (w.next_param(), w.next_param() + 1, w.next_param() + 2);
     // The page's ids first, so the per-user counts below run for 50 rows, not
     // for every skipped one.
     let sql = format!(
         "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY u.email LIMIT ${lim} OFFSET ${off}) \
-         SELECT u.id, u.email, u.name, u.org_id, o.name, u.role_id, r.name, r.seniority, u.disabled_at, \
-           (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL), \
-           (SELECT COUNT(*) FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL), \
-           u.last_login_at, CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END, \
-           CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END, \
-           CASE WHEN u.password_hash = '' THEN 1 ELSE 0 END \
+         SELECT u.id, u.email, u.name, u.org_id, o.name AS org_name, u.role_id, r.name AS role_name, \
+           r.seniority, u.disabled_at, \
+           (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factors, \
+           (SELECT COUNT(*) FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL) AS recovery_codes_left, \
+           u.last_login_at, \
+           CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END AS locked, \
+           CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END AS has_phone, \
+           CASE WHEN u.password_hash = '' THEN 1 ELSE 0 END AS invited \
          FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
          JOIN organizations o ON o.id = u.org_id ORDER BY u.email",
         w.where_sql()
@@ -233,21 +235,21 @@ pub async fn list_users(
     let users = rows
         .into_iter()
         .map(|r| UserSummary {
-            id: r.get(0),
-            email: r.get(1),
-            name: r.get(2),
-            org_id: r.get(3),
-            org_name: r.get(4),
-            role_id: r.get(5),
-            role: r.get(6),
-            seniority: r.get(7),
-            disabled: r.get::<Option<i64>, _>(8).is_some(),
-            factors: r.get(9),
-            recovery_codes_left: r.get(10),
-            last_login_at: r.get(11),
-            locked: r.get::<i64, _>(12) != 0,
-            has_phone: r.get::<i64, _>(13) != 0,
-            invited: r.get::<i64, _>(14) != 0,
+            id: r.get("id"),
+            email: r.get("email"),
+            name: r.get("name"),
+            org_id: r.get("org_id"),
+            org_name: r.get("org_name"),
+            role_id: r.get("role_id"),
+            role: r.get("role_name"),
+            seniority: r.get("seniority"),
+            disabled: r.get::<Option<i64>, _>("disabled_at").is_some(),
+            factors: r.get("factors"),
+            recovery_codes_left: r.get("recovery_codes_left"),
+            last_login_at: r.get("last_login_at"),
+            locked: r.get::<i64, _>("locked") != 0,
+            has_phone: r.get::<i64, _>("has_phone") != 0,
+            invited: r.get::<i64, _>("invited") != 0,
         })
         .collect();
     Ok((users, total))
@@ -280,7 +282,7 @@ pub async fn org_admin_emails(c: &mut Conn, org_id: i64) -> Result<Vec<String>> 
     .bind(org_id)
     .fetch_all(&mut *c)
     .await?;
-    Ok(rows.into_iter().map(|r| r.get(0)).collect())
+    Ok(rows.into_iter().map(|r| r.get("email")).collect())
 }
 
 pub async fn set_password_hash(c: &mut Conn, user_id: i64, hash: &str) -> Result<()> {
