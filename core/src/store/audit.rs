@@ -5,7 +5,7 @@ use sqlx::Row;
 use crate::rules::filters::AuditFilter;
 
 use super::clauses::{contains_pattern, Arg, Clauses};
-use super::organizations::SUBTREE;
+use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 #[derive(Debug, Clone)]

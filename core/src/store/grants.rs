@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::organizations::SUBTREE;
+use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 #[derive(Debug, Clone)]

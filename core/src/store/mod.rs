@@ -6,7 +6,7 @@
 //! One-time things are consumed by a single conditional `UPDATE … RETURNING`,
 //! so two racing requests can never both succeed. Write transactions come
 //! from `Db::begin`, which on SQLite takes the write lock up front. Lists of
-//! the administration screens start from [`organizations::SUBTREE`], so a
+//! the administration screens start from [`subtree::SUBTREE`], so a
 //! query cannot forget the caller's scope.
 
 use sqlx::AnyConnection;
@@ -24,6 +24,7 @@ mod outbox;
 mod recovery_codes;
 mod roles;
 mod sessions;
+mod subtree;
 mod users;
 
 pub use attempts::{

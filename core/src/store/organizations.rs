@@ -5,6 +5,7 @@ use sqlx::Row;
 use super::roles::{insert_role, NewRole, BUILTIN_ROLES};
 use crate::rules::scope::OrgKind;
 
+use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 #[derive(Debug, Clone)]
@@ -78,10 +79,6 @@ pub async fn insert_org(
         .await?;
     Ok(id)
 }
-
-/// The organizations at and below `$1`. (PostgreSQL needs the cast to type `$1`.)
-pub(crate) const SUBTREE: &str = "WITH RECURSIVE sub(id) AS (SELECT CAST($1 AS BIGINT) \
-     UNION ALL SELECT o.id FROM organizations o JOIN sub ON o.parent_id = sub.id)";
 
 pub async fn org_by_id(c: &mut Conn, id: i64) -> Result<Option<Org>> {
     let sql = format!("SELECT {ORG_COLUMNS} FROM organizations o WHERE o.id = $1");

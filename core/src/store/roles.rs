@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::organizations::SUBTREE;
+use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 /// The roles every new organization starts with: (name, seniority, permissions).

@@ -7,7 +7,7 @@ use crate::rules::scope::{Actor, Permissions};
 
 use super::clauses::{contains_pattern, Arg, Clauses};
 use super::organizations::org_kind;
-use super::organizations::SUBTREE;
+use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 #[derive(Debug, Clone)]
