@@ -15,6 +15,10 @@ use crate::security::{self, Guard, BODY_LIMIT};
 use crate::state::AppState;
 use crate::{api, browser, pages};
 
+/// The whole server. The layers apply outermost last: the body limit (which
+/// the extractors and the guard's form check read), then the guard (refusals,
+/// client address, headers), then the session, which a refused request never
+/// loads.
 pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
     let state = AppState::new(config, gatehouse.clone());
     let options = state.leptos_options.clone();

@@ -17,10 +17,14 @@ use serde_json::json;
 
 pub use extract::{require_recent, Bearer, Body, MaybeBearer, Path, Query};
 
+/// The API's error body, also used by the request layers so that a refusal
+/// looks the same wherever it happens.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
     (status, Json(json!({ "error": code, "message": message }))).into_response()
 }
 
+/// A service's error as a response: core decides the code, the HTTP status
+/// and any `Retry-After`; this only writes them out.
 pub struct ApiError(AuthError);
 
 impl From<AuthError> for ApiError {

@@ -34,6 +34,7 @@ pub struct Guard {
 }
 
 impl Guard {
+    /// Read once from the configuration, shared by every request.
     pub fn new(config: &Config) -> Arc<Self> {
         let public = url::Url::parse(&config.settings.public_url).expect("validated in Config");
         Arc::new(Self {

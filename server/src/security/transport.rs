@@ -1,7 +1,6 @@
-//! The transport guard: what no request may carry whatever it is for. A body
+//! The transport guard: what no request may carry, whatever it is for. A body
 //! over [`BODY_LIMIT`] is refused with 413; a control character in the query
-//! string or a server function's form with 400. Such values would otherwise
-//! reach a `Location` header (a token, `next`, `back`), which cannot carry them.
+//! string or a server function's form with 400, before any handler runs.
 
 use axum::body::{Body, Bytes};
 use axum::extract::{FromRequest, Request};
