@@ -1,123 +1,23 @@
-//! `gatehouse`: the server and its command line.
+//! `gatehouse`: the server and its command line. This file starts the
+//! process and, for `serve`, the server and its background work; `cli` has
+//! the other commands.
 
-mod admin_api;
 mod api;
+mod browser;
+mod cli;
 mod config;
-mod mailbox;
-mod web;
+mod pages;
+mod router;
+mod security;
+mod state;
 
-use std::io::BufRead;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
-use clap::{Parser, Subcommand, ValueEnum};
-use gatehouse_core::db::Db;
-use gatehouse_core::Gatehouse;
+use clap::Parser;
 
+use cli::{Cli, Command};
 use config::Config;
-
-#[derive(Parser)]
-#[command(
-    name = "gatehouse",
-    version,
-    about = "Multi-factor authentication for an MSP and its customers"
-)]
-struct Cli {
-    #[command(subcommand)]
-    command: Option<Command>,
-}
-
-#[derive(Subcommand)]
-enum Command {
-    /// Serve the web app and the JSON API (the default).
-    Serve,
-    /// Apply database migrations.
-    Migrate,
-    /// Manage organizations.
-    Org {
-        #[command(subcommand)]
-        command: OrgCommand,
-    },
-    /// Manage users.
-    User {
-        #[command(subcommand)]
-        command: UserCommand,
-    },
-    /// Manage roles.
-    Role {
-        #[command(subcommand)]
-        command: RoleCommand,
-    },
-    /// Load demo organizations and users and print their sign-in details.
-    Demo,
-    /// Check the audit log.
-    Audit {
-        #[command(subcommand)]
-        command: AuditCommand,
-    },
-}
-
-#[derive(Subcommand)]
-enum OrgCommand {
-    /// Create a partner (MSP) or a customer company.
-    Create {
-        #[arg(long, value_enum)]
-        kind: OrgKind,
-        #[arg(long)]
-        slug: String,
-        #[arg(long)]
-        name: String,
-        /// The parent's slug: a partner for a company (default: the platform).
-        #[arg(long)]
-        parent: Option<String>,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum OrgKind {
-    Partner,
-    Company,
-}
-
-#[derive(Subcommand)]
-enum UserCommand {
-    /// Create a user; the password is read as one line from standard input.
-    Create {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        email: String,
-        #[arg(long)]
-        role: String,
-        #[arg(long, default_value = "")]
-        name: String,
-    },
-}
-
-#[derive(Subcommand)]
-enum RoleCommand {
-    /// Turn "MFA required" on or off for a role of an organization.
-    MfaRequired {
-        #[arg(long)]
-        org: String,
-        #[arg(long)]
-        role: String,
-        #[arg(value_enum)]
-        state: OnOff,
-    },
-}
-
-#[derive(Clone, Copy, ValueEnum)]
-enum OnOff {
-    On,
-    Off,
-}
-
-#[derive(Subcommand)]
-enum AuditCommand {
-    /// Exit 0 if every organization's chain is intact, else name the first bad entry.
-    Verify,
-}
 
 /// Argon2 takes ~19 MiB per hash. After the first such block is freed, glibc
 /// raises its mmap threshold and serves the next ones from its heaps, where
@@ -159,125 +59,19 @@ fn main() -> ExitCode {
     }
 }
 
-async fn open(config: &Config) -> Result<Gatehouse, String> {
-    let keys = config.keys().map_err(|e| e.to_string())?;
-    let db = Db::connect(&config.database_url)
-        .await
-        .map_err(|e| e.to_string())?;
-    db.migrate().await.map_err(|e| e.to_string())?;
-    Ok(Gatehouse::new(db, keys, config.settings.clone()).await)
-}
-
 async fn run(command: Command) -> Result<(), String> {
     let config = Config::from_env().map_err(|e| e.to_string())?;
     match command {
         Command::Serve => serve(config).await,
-        Command::Migrate => {
-            let db = Db::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            db.migrate().await.map_err(|e| e.to_string())?;
-            println!("migrations applied");
-            Ok(())
-        }
-        Command::Org {
-            command:
-                OrgCommand::Create {
-                    kind,
-                    slug,
-                    name,
-                    parent,
-                },
-        } => {
-            let gh = open(&config).await?;
-            let kind = match kind {
-                OrgKind::Partner => "partner",
-                OrgKind::Company => "company",
-            };
-            gh.create_org(kind, &slug, &name, parent.as_deref())
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("created {kind} {slug}");
-            Ok(())
-        }
-        Command::User {
-            command:
-                UserCommand::Create {
-                    org,
-                    email,
-                    role,
-                    name,
-                },
-        } => {
-            let password = read_password_line()?;
-            let gh = open(&config).await?;
-            gh.create_user(&org, &email, &role, &name, &password)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("created user {}", email.trim().to_lowercase());
-            Ok(())
-        }
-        Command::Role {
-            command: RoleCommand::MfaRequired { org, role, state },
-        } => {
-            let gh = open(&config).await?;
-            let on = matches!(state, OnOff::On);
-            gh.set_role_mfa_required(&org, &role, on)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!(
-                "MFA required for {role} in {org}: {}",
-                if on { "on" } else { "off" }
-            );
-            Ok(())
-        }
-        Command::Demo => {
-            let gh = open(&config).await?;
-            let text = gatehouse_core::demo::load(&gh)
-                .await
-                .map_err(|e| e.to_string())?;
-            println!("{text}");
-            Ok(())
-        }
-        Command::Audit {
-            command: AuditCommand::Verify,
-        } => {
-            let db = Db::connect(&config.database_url)
-                .await
-                .map_err(|e| e.to_string())?;
-            let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
-            match gatehouse_core::audit::verify_all(&mut conn)
-                .await
-                .map_err(|e| e.to_string())?
-            {
-                Ok(count) => {
-                    println!("audit log intact: {count} entries verified");
-                    Ok(())
-                }
-                Err(fault) => Err(fault.to_string()),
-            }
-        }
+        Command::Task(task) => cli::run(task, &config).await,
     }
 }
 
-/// One line from stdin, without its line ending (the password is used exactly as typed otherwise).
-fn read_password_line() -> Result<String, String> {
-    let mut line = String::new();
-    std::io::stdin()
-        .lock()
-        .read_line(&mut line)
-        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
-    let password = line.strip_suffix('\n').unwrap_or(&line);
-    let password = password.strip_suffix('\r').unwrap_or(password);
-    if password.is_empty() {
-        return Err("give the password as one line on standard input".into());
-    }
-    Ok(password.to_string())
-}
-
+/// Listens, delivers queued mail and SMS, and deletes expired sessions every
+/// five minutes, until Ctrl-C.
 async fn serve(config: Config) -> Result<(), String> {
-    let gh = open(&config).await?;
-    let app = web::router(&config, gh.clone());
+    let gh = cli::open(&config).await?;
+    let app = router::router(&config, gh.clone());
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
         .map_err(|e| {

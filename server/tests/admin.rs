@@ -1162,24 +1162,11 @@ fn custom_roles_hold_only_the_creators_permissions(backend: Backend) {
     );
 }
 
-/// A signed-in browser session (password, then the authenticator's next code).
-fn browser_session(server: &Server, who: &Account) -> String {
-    let pending = password_stage(server, &who.email);
-    let done = form(
-        server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(&who.secret))],
-    );
-    assert_eq!(done.header("location"), Some("/"), "{done:?}");
-    session_cookie(&done).expect("a signed-in session")
-}
-
 fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend) {
     let w = World::new(backend);
-    let member_session = browser_session(&w.server, &w.acme_member);
+    let member_session = browser_session(&w.server, &w.acme_member.email, &w.acme_member.secret);
     // The grant form posts the chosen people as users[0], users[2]… (unticked boxes leave gaps).
-    let msp = browser_session(&w.server, &w.msp_a);
+    let msp = browser_session(&w.server, &w.msp_a.email, &w.msp_a.secret);
     let org = w.org_id("acme").to_string();
     let member = w.acme_member.id.to_string();
     let admin2 = w.acme_admin2.id.to_string();
@@ -1204,7 +1191,7 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
     assert_eq!(w.server.number("SELECT COUNT(*) FROM reset_grant_users"), 2);
 
     // The customer's admin sees it on the Users page; another company's people do not.
-    let acme = browser_session(&w.server, &w.acme_admin);
+    let acme = browser_session(&w.server, &w.acme_admin.email, &w.acme_admin.secret);
     let users_page = page(&w.server, "/admin", Some(&acme));
     assert!(
         users_page.text.contains("MFA reset permission active"),
@@ -1233,7 +1220,7 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
     );
     assert_eq!(started.header("location"), Some("/enroll"), "{started:?}");
     let globex_admin = w.server.account("globex", "admin");
-    let globex = browser_session(&w.server, &globex_admin);
+    let globex = browser_session(&w.server, &globex_admin.email, &globex_admin.secret);
     assert!(!page(&w.server, "/admin", Some(&globex))
         .text
         .contains("Ticket 9"));

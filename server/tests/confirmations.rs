@@ -25,19 +25,6 @@ fn script(server: &Server, path: &str, cookie: &str, fields: &[(&str, &str)]) ->
     )
 }
 
-/// Password, then the authenticator's next code.
-fn browser_session(server: &Server, who: &Account) -> String {
-    let pending = password_stage(server, &who.email);
-    let done = form(
-        server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(&who.secret))],
-    );
-    assert_eq!(done.header("location"), Some("/"), "{done:?}");
-    session_cookie(&done).expect("a signed-in session")
-}
-
 /// A second authenticator through the API (the account's token is fresh); its id.
 fn second_factor(server: &Server, who: &Account) -> i64 {
     let setup = server.post(
@@ -77,14 +64,7 @@ fn factor_ids(server: &Server, who: &Account) -> Vec<i64> {
 fn confirming_identity_never_leaves_the_site(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, codes, _) = server.enrolled_user();
-    let pending = password_stage(&server, &email);
-    let session = session_cookie(&form(
-        &server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(&secret))],
-    ))
-    .unwrap();
+    let session = browser_session(&server, &email, &secret);
 
     // What the page's hidden field holds for `?next=/%09/evil.example` (decoded), and
     // what an attacker can post directly (still encoded).
@@ -162,8 +142,8 @@ fn a_stale_sign_in_is_refused_with_403_and_comes_back_to_the_dialog(backend: Bac
     let msp = server.account("north", "admin");
     let owner = server.account("acme", "owner");
     let member = server.account("acme", "member");
-    let msp_session = browser_session(&server, &msp);
-    let owner_session = browser_session(&server, &owner);
+    let msp_session = browser_session(&server, &msp.email, &msp.secret);
+    let owner_session = browser_session(&server, &owner.email, &owner.secret);
     std::thread::sleep(std::time::Duration::from_millis(2100));
 
     let factor = factor_ids(&server, &owner)[0].to_string();
@@ -267,7 +247,7 @@ fn the_last_authenticator_of_a_role_that_requires_mfa_stays(backend: Backend) {
     server.org("company", "acme", None);
     let owner = server.account("acme", "owner");
     let second = second_factor(&server, &owner);
-    let session = browser_session(&server, &owner);
+    let session = browser_session(&server, &owner.email, &owner.secret);
     let first = factor_ids(&server, &owner)[0];
 
     // One of two goes.
@@ -344,7 +324,7 @@ fn the_last_authenticator_of_a_role_that_requires_mfa_stays(backend: Backend) {
 
     // A role without the requirement may turn MFA off.
     let member = server.account("acme", "member");
-    let member_session = browser_session(&server, &member);
+    let member_session = browser_session(&server, &member.email, &member.secret);
     let only = factor_ids(&server, &member)[0];
     let removed = form(
         &server,
@@ -364,7 +344,7 @@ fn two_removals_at_once_keep_the_last_authenticator(backend: Backend) {
     server.org("company", "acme", None);
     let owner = server.account("acme", "owner");
     second_factor(&server, &owner);
-    let session = browser_session(&server, &owner);
+    let session = browser_session(&server, &owner.email, &owner.secret);
     let ids = factor_ids(&server, &owner);
     assert_eq!(ids.len(), 2);
 

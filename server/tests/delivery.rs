@@ -244,14 +244,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     );
 
     // Add a phone from My Profile (a browser session).
-    let pending = password_stage(&server, &email);
-    let session = session_cookie(&form(
-        &server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(&secret))],
-    ))
-    .unwrap();
+    let session = browser_session(&server, &email, &secret);
     let bad = form(
         &server,
         "/sfn/start_phone",

@@ -20,19 +20,6 @@ on_both_databases!(
     an_oversized_server_function_body_answers_413,
 );
 
-/// A signed-in browser session of an enrolled user (password, then TOTP).
-fn browser_session(server: &Server, email: &str, secret: &[u8]) -> String {
-    let pending = password_stage(server, email);
-    let done = form(
-        server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(secret))],
-    );
-    assert_eq!(done.header("location"), Some("/"), "{done:?}");
-    session_cookie(&done).expect("a signed-in session")
-}
-
 fn assert_invalid(reply: &Reply, what: &str) {
     assert_eq!(
         (reply.status, reply.json["error"].as_str()),

@@ -222,14 +222,7 @@ fn wrong_code_without_javascript_returns_to_the_form_with_the_error(backend: Bac
 fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
     let server = Server::start(backend);
     let (email, secret, _, token) = server.enrolled_user();
-    let pending = password_stage(&server, &email);
-    let verified = form(
-        &server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(&secret))],
-    );
-    let session = session_cookie(&verified).unwrap();
+    let session = browser_session(&server, &email, &secret);
 
     let refused = form(
         &server,
@@ -272,14 +265,7 @@ fn reset_from_my_profile_signs_out_everywhere(backend: Backend) {
 fn changing_factors_needs_a_recent_sign_in(backend: Backend) {
     let server = Server::start_with(backend, &[("GATEHOUSE_STEP_UP_SECONDS", "1")]);
     let (email, secret, codes, token) = server.enrolled_user();
-    let pending = password_stage(&server, &email);
-    let session = session_cookie(&form(
-        &server,
-        "/sfn/verify_code",
-        Some(&pending),
-        &[("method", "totp"), ("code", &totp_next(&secret))],
-    ))
-    .unwrap();
+    let session = browser_session(&server, &email, &secret);
     std::thread::sleep(std::time::Duration::from_millis(2100));
 
     let stale = form(&server, "/sfn/regenerate_codes", Some(&session), &[]);

@@ -533,6 +533,19 @@ pub fn password_stage(server: &Server, email: &str) -> String {
     session_cookie(&reply).expect("a session for the second stage")
 }
 
+/// A signed-in browser session of an enrolled user (password, then TOTP).
+pub fn browser_session(server: &Server, email: &str, secret: &[u8]) -> String {
+    let pending = password_stage(server, email);
+    let done = form(
+        server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "totp"), ("code", &totp_next(secret))],
+    );
+    assert_eq!(done.header("location"), Some("/"), "{done:?}");
+    session_cookie(&done).expect("a signed-in session")
+}
+
 /// Texts of the messages queued for `recipient`, newest first.
 pub fn mail_to(server: &Server, recipient: &str) -> Vec<String> {
     let recipient = recipient.to_string();

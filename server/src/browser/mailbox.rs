@@ -9,7 +9,8 @@ use axum::response::{Html, IntoResponse, Response};
 use gatehouse_core::notify::escape_html;
 use gatehouse_core::{format_time, store::OutboxMessage};
 
-use crate::web::AppState;
+use crate::api::ApiError;
+use crate::state::AppState;
 
 /// Escapes the text and turns http(s) URLs into links.
 fn linkify(text: &str) -> String {
@@ -68,6 +69,7 @@ fn render(messages: &[OutboxMessage]) -> String {
     )
 }
 
+/// The page itself, with a CSP that lets it load the stylesheet and nothing else.
 pub async fn page(State(state): State<AppState>) -> Response {
     match state.gatehouse.recent_messages(100).await {
         Ok(messages) => {
@@ -80,7 +82,7 @@ pub async fn page(State(state): State<AppState>) -> Response {
             );
             response
         }
-        Err(e) => crate::api::ApiError::from(e).into_response(),
+        Err(e) => ApiError::from(e).into_response(),
     }
 }
 

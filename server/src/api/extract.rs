@@ -1,0 +1,160 @@
+//! The extractors of the JSON API: a body, query string or path whose
+//! refusal is an API error rather than plain text, and the bearer token.
+
+use axum::extract::{FromRequest, FromRequestParts, Request};
+use axum::http::request::Parts;
+use axum::http::{header, StatusCode};
+use axum::response::{IntoResponse, Response};
+use axum::Json;
+use gatehouse_core::rules::policy::Operation;
+use gatehouse_core::Gatehouse;
+use serde::de::DeserializeOwned;
+use serde_json::Value;
+
+use super::{error_response, rejected, ApiError};
+use crate::state::AppState;
+
+/// A character no text sent to Gatehouse may hold: a control character other
+/// than tab and line breaks. None belongs in an email, a name or a token, and
+/// PostgreSQL cannot even store NUL.
+fn forbidden_char(c: char) -> bool {
+    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
+}
+
+fn has_forbidden_char(value: &Value) -> bool {
+    match value {
+        Value::String(text) => text.chars().any(forbidden_char),
+        Value::Array(items) => items.iter().any(has_forbidden_char),
+        Value::Object(fields) => fields
+            .iter()
+            .any(|(name, v)| name.chars().any(forbidden_char) || has_forbidden_char(v)),
+        _ => false,
+    }
+}
+
+/// `Json` whose rejection is an API error body rather than plain text, and
+/// which refuses control characters in any string before a service sees them.
+pub struct Body<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
+    type Rejection = Response;
+
+    async fn from_request(req: Request, state: &S) -> Result<Self, Self::Rejection> {
+        let Json(value) = Json::<Value>::from_request(req, state)
+            .await
+            .map_err(|r| rejected(r.status(), &r.body_text()))?;
+        if has_forbidden_char(&value) {
+            return Err(error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                "The body contains a control character.",
+            ));
+        }
+        serde_json::from_value(value).map(Self).map_err(|e| {
+            error_response(
+                StatusCode::BAD_REQUEST,
+                "invalid_request",
+                &format!("Failed to deserialize the JSON body into the target type: {e}"),
+            )
+        })
+    }
+}
+
+/// `Query` whose rejection is an API error body rather than plain text.
+pub struct Query<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned> FromRequestParts<S> for Query<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Query::<T>::from_request_parts(parts, state)
+            .await
+            .map(|q| Self(q.0))
+            .map_err(|r| rejected(r.status(), &r.body_text()))
+    }
+}
+
+/// `Path` whose rejection is an API error body rather than plain text.
+pub struct Path<T>(pub T);
+
+impl<S: Send + Sync, T: DeserializeOwned + Send> FromRequestParts<S> for Path<T> {
+    type Rejection = Response;
+
+    async fn from_request_parts(parts: &mut Parts, state: &S) -> Result<Self, Self::Rejection> {
+        axum::extract::Path::<T>::from_request_parts(parts, state)
+            .await
+            .map(|p| Self(p.0))
+            .map_err(|r| rejected(r.status(), &r.body_text()))
+    }
+}
+
+/// The user behind `Authorization: Bearer …`, and when the token was issued.
+pub struct Bearer {
+    pub user_id: i64,
+    pub issued_at: i64,
+    pub token: String,
+}
+
+fn bearer_token(parts: &Parts) -> Option<String> {
+    let value = parts.headers.get(header::AUTHORIZATION)?.to_str().ok()?;
+    let (scheme, token) = value.split_once(' ')?;
+    scheme
+        .eq_ignore_ascii_case("bearer")
+        .then(|| token.trim().to_string())
+}
+
+impl FromRequestParts<AppState> for Bearer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let unauthorized = || {
+            error_response(
+                StatusCode::UNAUTHORIZED,
+                "unauthorized",
+                "A valid bearer token is required.",
+            )
+        };
+        let token = bearer_token(parts).ok_or_else(unauthorized)?;
+        match state.gatehouse.api_token_user(&token).await {
+            Ok(Some((user_id, issued_at))) => Ok(Self {
+                user_id,
+                issued_at,
+                token,
+            }),
+            Ok(None) => Err(unauthorized()),
+            Err(e) => Err(ApiError::from(e).into_response()),
+        }
+    }
+}
+
+/// The optional bearer of calls that also accept an `mfa_token`.
+pub struct MaybeBearer(pub Option<Bearer>);
+
+impl FromRequestParts<AppState> for MaybeBearer {
+    type Rejection = Response;
+
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        if bearer_token(parts).is_none() {
+            return Ok(Self(None));
+        }
+        Bearer::from_request_parts(parts, state)
+            .await
+            .map(|b| Self(Some(b)))
+    }
+}
+
+/// Asks core whether the operation needs a more recent sign-in than the
+/// token's (tokens are issued by a completed sign-in).
+pub fn require_recent(
+    gh: &Gatehouse,
+    bearer: &Bearer,
+    operation: Operation,
+) -> Result<(), ApiError> {
+    Ok(gh.require_recent_sign_in(operation, bearer.issued_at)?)
+}

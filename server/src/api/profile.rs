@@ -1,0 +1,86 @@
+//! The signed-in user's own account: who they are and their factors, new
+//! recovery codes, and resetting their MFA (both with the password again and
+//! a recent sign-in).
+
+use axum::extract::State;
+use axum::http::StatusCode;
+use axum::response::IntoResponse;
+use axum::routing::{get, post};
+use axum::{Extension, Json, Router};
+use gatehouse_core::audit::Origin;
+use gatehouse_core::rules::policy::Operation;
+use serde::Deserialize;
+use serde_json::{json, Value};
+
+use super::{require_recent, ApiResult, Bearer, Body};
+use crate::state::AppState;
+
+/// Its endpoints, relative to `/api/v1`.
+pub fn routes() -> Router<AppState> {
+    Router::new()
+        .route("/me", get(me))
+        .route("/mfa/recovery-codes", post(recovery_codes))
+        .route("/mfa/reset", post(reset))
+}
+
+async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
+    let p = s.gatehouse.profile(bearer.user_id).await?;
+    let factors: Vec<Value> = p
+        .factors
+        .iter()
+        .map(
+            |f| json!({ "id": f.id, "kind": f.kind, "label": f.label, "created_at": f.created_at }),
+        )
+        .collect();
+    Ok(Json(json!({
+        "email": p.email,
+        "name": p.name,
+        "organization": p.organization,
+        "role": p.role,
+        "mfa": { "required": p.mfa_required, "factors": factors, "recovery_codes_left": p.recovery_codes_left },
+        "phone": match (&p.phone, &p.pending_phone) {
+            (Some(number), _) => json!({ "number": number, "verified": true }),
+            (None, Some(number)) => json!({ "number": number, "verified": false }),
+            (None, None) => Value::Null,
+        },
+    }))
+    .into_response())
+}
+
+#[derive(Deserialize)]
+struct PasswordBody {
+    password: String,
+}
+
+async fn recovery_codes(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RegenerateRecoveryCodes)?;
+    s.gatehouse
+        .check_password(bearer.user_id, &b.password, &origin)
+        .await?;
+    let codes = s
+        .gatehouse
+        .regenerate_recovery_codes(bearer.user_id, &origin)
+        .await?;
+    Ok(Json(json!({ "recovery_codes": codes })).into_response())
+}
+
+async fn reset(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Body(b): Body<PasswordBody>,
+) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::ResetOwnMfa)?;
+    s.gatehouse
+        .check_password(bearer.user_id, &b.password, &origin)
+        .await?;
+    s.gatehouse
+        .reset_mfa(bearer.user_id, Some(bearer.user_id), &origin)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}

@@ -1,0 +1,237 @@
+//! The command line: `serve` (the default) and the one-shot tasks an
+//! operator runs against the database — migrations, organizations, users,
+//! roles, demo data, and checking the audit log.
+
+use std::io::BufRead;
+
+use clap::{Parser, Subcommand, ValueEnum};
+use gatehouse_core::db::Db;
+use gatehouse_core::Gatehouse;
+
+use crate::config::Config;
+
+#[derive(Parser)]
+#[command(
+    name = "gatehouse",
+    version,
+    about = "Multi-factor authentication for an MSP and its customers"
+)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Subcommand)]
+pub enum Command {
+    /// Serve the web app and the JSON API (the default).
+    Serve,
+    #[command(flatten)]
+    Task(Task),
+}
+
+/// The commands that do one thing and exit.
+#[derive(Subcommand)]
+pub enum Task {
+    /// Apply database migrations.
+    Migrate,
+    /// Manage organizations.
+    Org {
+        #[command(subcommand)]
+        command: OrgCommand,
+    },
+    /// Manage users.
+    User {
+        #[command(subcommand)]
+        command: UserCommand,
+    },
+    /// Manage roles.
+    Role {
+        #[command(subcommand)]
+        command: RoleCommand,
+    },
+    /// Load demo organizations and users and print their sign-in details.
+    Demo,
+    /// Check the audit log.
+    Audit {
+        #[command(subcommand)]
+        command: AuditCommand,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum OrgCommand {
+    /// Create a partner (MSP) or a customer company.
+    Create {
+        #[arg(long, value_enum)]
+        kind: OrgKind,
+        #[arg(long)]
+        slug: String,
+        #[arg(long)]
+        name: String,
+        /// The parent's slug: a partner for a company (default: the platform).
+        #[arg(long)]
+        parent: Option<String>,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OrgKind {
+    Partner,
+    Company,
+}
+
+#[derive(Subcommand)]
+pub enum UserCommand {
+    /// Create a user; the password is read as one line from standard input.
+    Create {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        email: String,
+        #[arg(long)]
+        role: String,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+}
+
+#[derive(Subcommand)]
+pub enum RoleCommand {
+    /// Turn "MFA required" on or off for a role of an organization.
+    MfaRequired {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        role: String,
+        #[arg(value_enum)]
+        state: OnOff,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum OnOff {
+    On,
+    Off,
+}
+
+#[derive(Subcommand)]
+pub enum AuditCommand {
+    /// Exit 0 if every organization's chain is intact, else name the first bad entry.
+    Verify,
+}
+
+/// The services on the configured database, its migrations applied first.
+pub async fn open(config: &Config) -> Result<Gatehouse, String> {
+    let keys = config.keys().map_err(|e| e.to_string())?;
+    let db = Db::connect(&config.database_url)
+        .await
+        .map_err(|e| e.to_string())?;
+    db.migrate().await.map_err(|e| e.to_string())?;
+    Ok(Gatehouse::new(db, keys, config.settings.clone()).await)
+}
+
+/// Runs one task against the configured database.
+pub async fn run(task: Task, config: &Config) -> Result<(), String> {
+    match task {
+        Task::Migrate => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            db.migrate().await.map_err(|e| e.to_string())?;
+            println!("migrations applied");
+            Ok(())
+        }
+        Task::Org {
+            command:
+                OrgCommand::Create {
+                    kind,
+                    slug,
+                    name,
+                    parent,
+                },
+        } => {
+            let gh = open(config).await?;
+            let kind = match kind {
+                OrgKind::Partner => "partner",
+                OrgKind::Company => "company",
+            };
+            gh.create_org(kind, &slug, &name, parent.as_deref())
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("created {kind} {slug}");
+            Ok(())
+        }
+        Task::User {
+            command:
+                UserCommand::Create {
+                    org,
+                    email,
+                    role,
+                    name,
+                },
+        } => {
+            let password = read_password_line()?;
+            let gh = open(config).await?;
+            gh.create_user(&org, &email, &role, &name, &password)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("created user {}", email.trim().to_lowercase());
+            Ok(())
+        }
+        Task::Role {
+            command: RoleCommand::MfaRequired { org, role, state },
+        } => {
+            let gh = open(config).await?;
+            let on = matches!(state, OnOff::On);
+            gh.set_role_mfa_required(&org, &role, on)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!(
+                "MFA required for {role} in {org}: {}",
+                if on { "on" } else { "off" }
+            );
+            Ok(())
+        }
+        Task::Demo => {
+            let gh = open(config).await?;
+            let text = gatehouse_core::demo::load(&gh)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("{text}");
+            Ok(())
+        }
+        Task::Audit {
+            command: AuditCommand::Verify,
+        } => {
+            let db = Db::connect(&config.database_url)
+                .await
+                .map_err(|e| e.to_string())?;
+            let mut conn = db.pool.acquire().await.map_err(|e| e.to_string())?;
+            match gatehouse_core::audit::verify_all(&mut conn)
+                .await
+                .map_err(|e| e.to_string())?
+            {
+                Ok(count) => {
+                    println!("audit log intact: {count} entries verified");
+                    Ok(())
+                }
+                Err(fault) => Err(fault.to_string()),
+            }
+        }
+    }
+}
+
+/// One line from stdin, without its line ending (the password is used exactly as typed otherwise).
+fn read_password_line() -> Result<String, String> {
+    let mut line = String::new();
+    std::io::stdin()
+        .lock()
+        .read_line(&mut line)
+        .map_err(|e| format!("cannot read the password from standard input: {e}"))?;
+    let password = line.strip_suffix('\n').unwrap_or(&line);
+    let password = password.strip_suffix('\r').unwrap_or(password);
+    if password.is_empty() {
+        return Err("give the password as one line on standard input".into());
+    }
+    Ok(password.to_string())
+}

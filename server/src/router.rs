@@ -1,0 +1,72 @@
+//! Every route of the server in one place: the pages and their server
+//! functions, the JSON API's trees under `/api/v1`, the browser endpoints,
+//! the static files, and the layers in front of them all.
+
+use axum::extract::DefaultBodyLimit;
+use axum::middleware;
+use axum::routing::{get, post};
+use axum::Router;
+use gatehouse_core::Gatehouse;
+use leptos_axum::LeptosRoutes;
+use tower_http::services::ServeDir;
+
+use crate::config::Config;
+use crate::security::{self, Guard, BODY_LIMIT};
+use crate::state::AppState;
+use crate::{api, browser, pages};
+
+/// The whole server. The layers apply outermost last: the body limit (which
+/// the extractors and the guard's form check read), then the guard (refusals,
+/// client address, headers), then the session, which a refused request never
+/// loads.
+pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
+    let state = AppState::new(config, gatehouse.clone());
+    let options = state.leptos_options.clone();
+    let site = std::path::Path::new(config.site_root.as_str()).to_path_buf();
+
+    let mut router = Router::new();
+    if config.mailbox_enabled() {
+        router = router.route("/dev/mailbox", get(browser::mailbox::page));
+    }
+    router
+        .nest("/api/v1", api_v1())
+        .route("/sfn/{*name}", post(pages::server_fn))
+        .route("/audit/export.csv", get(browser::export::audit_csv))
+        .leptos_routes_with_context(
+            &state,
+            pages::route_list(),
+            pages::context(gatehouse.clone()),
+            move || pages::shell(options.clone()),
+        )
+        .nest_service(
+            "/pkg",
+            ServeDir::new(site.join("pkg"))
+                .precompressed_br()
+                .precompressed_gzip(),
+        )
+        .nest_service("/style", ServeDir::new(site.join("style")))
+        .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
+            pages::shell,
+        ))
+        .layer(security::sessions(config, &gatehouse))
+        .layer(middleware::from_fn_with_state(
+            Guard::new(config),
+            security::guard,
+        ))
+        .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        .with_state(state)
+}
+
+/// The JSON API, whose unknown paths and methods answer in its own error shape.
+fn api_v1() -> Router<AppState> {
+    Router::new()
+        .merge(api::auth::routes())
+        .merge(api::enrollment::routes())
+        .merge(api::profile::routes())
+        .merge(api::admin::users::routes())
+        .merge(api::admin::roles::routes())
+        .merge(api::admin::customers::routes())
+        .merge(api::admin::audit::routes())
+        .fallback(api::not_found)
+        .method_not_allowed_fallback(api::method_not_allowed)
+}
