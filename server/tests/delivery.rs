@@ -253,7 +253,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
     );
     assert_eq!(
         bad.header("location"),
-        Some("/profile?error=invalid&form=start_phone")
+        Some("/profile?error=invalid_request&form=start_phone")
     );
     let started = form(
         &server,

@@ -210,7 +210,7 @@ fn password_rechecks_count_against_the_sign_in_limit_and_are_audited(backend: Ba
             json!({ "password": "not my password" }),
             Some(&token),
         );
-        assert_eq!(reply.json["error"], "invalid_credentials", "{reply:?}");
+        assert_eq!(reply.json["error"], "invalid_password", "{reply:?}");
     }
     let eleventh = server.post(
         "/api/v1/mfa/reset",
