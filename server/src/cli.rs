@@ -6,6 +6,7 @@ use std::io::BufRead;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::db::Db;
+use gatehouse_core::rules::scope::OrgKind;
 use gatehouse_core::Gatehouse;
 
 use crate::config::Config;
@@ -63,7 +64,7 @@ pub enum OrgCommand {
     /// Create a partner (MSP) or a customer company.
     Create {
         #[arg(long, value_enum)]
-        kind: OrgKind,
+        kind: NewOrgKind,
         #[arg(long)]
         slug: String,
         #[arg(long)]
@@ -74,8 +75,9 @@ pub enum OrgCommand {
     },
 }
 
+/// The kinds of organization an operator creates (the platform exists already).
 #[derive(Clone, Copy, ValueEnum)]
-pub enum OrgKind {
+pub enum NewOrgKind {
     Partner,
     Company,
 }
@@ -152,13 +154,13 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
         } => {
             let gh = open(config).await?;
             let kind = match kind {
-                OrgKind::Partner => "partner",
-                OrgKind::Company => "company",
+                NewOrgKind::Partner => OrgKind::Partner,
+                NewOrgKind::Company => OrgKind::Company,
             };
             gh.create_org(kind, &slug, &name, parent.as_deref())
                 .await
                 .map_err(|e| e.to_string())?;
-            println!("created {kind} {slug}");
+            println!("created {} {slug}", kind.as_str());
             Ok(())
         }
         Task::User {

@@ -9,6 +9,7 @@ use axum::routing::post;
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::service::{CodeOutcome, OobKind, PasswordOutcome};
+use gatehouse_core::store::AttemptReason;
 use gatehouse_core::{AuthError, Gatehouse};
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -71,7 +72,7 @@ async fn login(
             .into_response())
         }
         PasswordOutcome::EnrollmentRequired { mfa_token, reason } => Ok(Json(
-            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": reason }),
+            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": reason.as_str() }),
         )
         .into_response()),
     }
@@ -96,7 +97,7 @@ async fn mfa(
     {
         // Email is a recovery channel: it leads to setting up a new authenticator.
         CodeOutcome::Recovery(mfa_token) => Ok(Json(
-            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": "recovery" }),
+            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": AttemptReason::Recovery.as_str() }),
         )
         .into_response()),
         CodeOutcome::SignedIn(signed_in) => {

@@ -48,7 +48,7 @@ async fn customers(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
                 "slug": c.org.slug,
                 "users": c.users,
                 "users_with_mfa": c.mfa_users,
-                "users_who_cannot_recover_alone": c.stranded_users,
+                "users_who_cannot_recover_alone": c.users_who_cannot_recover_alone,
                 "active_grants": grants.iter().filter(|g| g.org_id == c.org.id).map(grant_json).collect::<Vec<_>>(),
             })
         })
