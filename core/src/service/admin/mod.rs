@@ -73,22 +73,23 @@ impl Gatehouse {
             .ok_or_else(|| AuthError::Forbidden("Your account cannot do this.".into()))
     }
 
-    /// A user the actor may act on with `permission`, or why not.
-    pub(crate) async fn target_user(
+    /// The caller, and a user they may act on with `permission` — or why not.
+    pub(crate) async fn actor_and_target_user(
         &self,
-        actor: &Actor,
+        actor_id: i64,
         user_id: i64,
         permission: Permission,
-    ) -> Result<UserSummary> {
-        let user = self.scoped_user(actor, user_id).await?;
+    ) -> Result<(Actor, UserSummary)> {
+        let actor = self.actor(actor_id).await?;
+        let user = self.scoped_user(&actor, user_id).await?;
         let mut c = self.conn().await?;
         let target = Target {
             user_id: Some(user.id),
             org_path: store::org_path(&mut c, user.org_id).await?,
             seniority: user.seniority,
         };
-        scope::may_act_on(actor, permission, &target).map_err(|r| refused(r, "User"))?;
-        Ok(user)
+        scope::may_act_on(&actor, permission, &target).map_err(|r| refused(r, "User"))?;
+        Ok((actor, user))
     }
 
     /// A user in the actor's subtree (the same answer for another tenant's and for nobody).

@@ -88,9 +88,8 @@ impl Gatehouse {
         user_id: i64,
         origin: &Origin,
     ) -> Result<()> {
-        let actor = self.actor(actor_id).await?;
-        let user = self
-            .target_user(&actor, user_id, Permission::UsersMfaReset)
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersMfaReset)
             .await?;
         self.reset_mfa(user.id, Some(actor.user_id), origin).await
     }
@@ -102,9 +101,8 @@ impl Gatehouse {
         role_id: i64,
         origin: &Origin,
     ) -> Result<()> {
-        let actor = self.actor(actor_id).await?;
-        let user = self
-            .target_user(&actor, user_id, Permission::UsersManage)
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
             .await?;
         let role = self
             .target_role(&actor, role_id, Permission::UsersManage)
@@ -136,9 +134,8 @@ impl Gatehouse {
 
     /// Lifts the second-factor lock (also the one after 100 failures) and the password delay.
     pub async fn admin_unlock(&self, actor_id: i64, user_id: i64, origin: &Origin) -> Result<()> {
-        let actor = self.actor(actor_id).await?;
-        let user = self
-            .target_user(&actor, user_id, Permission::UsersManage)
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
             .await?;
         let now = self.now();
         let change = AdminChange {
@@ -160,9 +157,8 @@ impl Gatehouse {
         user_id: i64,
         origin: &Origin,
     ) -> Result<()> {
-        let actor = self.actor(actor_id).await?;
-        let user = self
-            .target_user(&actor, user_id, Permission::UsersManage)
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
             .await?;
         let now = self.now();
         let change = AdminChange {
@@ -185,9 +181,8 @@ impl Gatehouse {
         active: bool,
         origin: &Origin,
     ) -> Result<()> {
-        let actor = self.actor(actor_id).await?;
-        let user = self
-            .target_user(&actor, user_id, Permission::UsersManage)
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
             .await?;
         if user.disabled != active {
             return Ok(());
