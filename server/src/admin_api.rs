@@ -481,7 +481,7 @@ pub async fn browser_export(
     session: Session,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
-    let Ok(Some(uid)) = app::api::ssr::current_user(&session).await else {
+    let Ok(Some(uid)) = app::current_user(&session).await else {
         return Ok(axum::response::Redirect::to("/login").into_response());
     };
     let filter = q.filter()?;
