@@ -62,7 +62,9 @@ where
                                     Some(me) => view! { <SignedInHeader me/> }.into_any(),
                                     None => view! { <PublicHeader/> }.into_any(),
                                 };
-                                view! { {header} {children(data)} }.into_any()
+                                // Erasing the content's type keeps the browser
+                                // build's type depth within the compiler's limit.
+                                view! { {header} {children(data).into_any()} }.into_any()
                             }
                             Err(error) => view! { <LoadError error/> }.into_any(),
                         }

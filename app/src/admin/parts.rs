@@ -1,5 +1,6 @@
 //! What the administration screens share: the organizations and their
-//! roles (for the role pickers), reset permissions, the sub-navigation.
+//! roles (for the role pickers), a user's row, reset permissions, the
+//! sub-navigation.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -106,4 +107,41 @@ pub(super) fn RoleOptions(orgs: Vec<OrgRoles>, selected: Option<i64>) -> impl In
             }
         })
         .collect_view()
+}
+
+/// One user of the list, as its row and its action dialogs show them.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UserRow {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role_id: i64,
+    pub role: String,
+    pub factors: i64,
+    pub recovery_codes_left: i64,
+    pub last_sign_in: Option<String>,
+    pub locked: bool,
+    pub active: bool,
+    pub invited: bool,
+}
+
+#[cfg(feature = "ssr")]
+impl From<gatehouse_core::store::UserSummary> for UserRow {
+    fn from(u: gatehouse_core::store::UserSummary) -> Self {
+        UserRow {
+            id: u.id,
+            email: u.email,
+            name: u.name,
+            organization: u.org_name,
+            role_id: u.role_id,
+            role: u.role,
+            factors: u.factors,
+            recovery_codes_left: u.recovery_codes_left,
+            last_sign_in: u.last_login_at.map(gatehouse_core::format_time),
+            locked: u.locked,
+            active: !u.disabled,
+            invited: u.invited,
+        }
+    }
 }

@@ -6,8 +6,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::{use_location, use_query_map};
 
-use super::parts::{OrgRoles, RoleOptions};
-use super::users::UserRow;
+use super::parts::{OrgRoles, RoleOptions, UserRow};
 use crate::error::AppError;
 use crate::form::focus_on_mount;
 #[cfg(feature = "ssr")]

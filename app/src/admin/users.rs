@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use serde::{Deserialize, Serialize};
 
-use super::parts::{risk_class, AdminNav, GrantView, OrgRoles, RoleOptions};
+use super::parts::{risk_class, AdminNav, GrantView, OrgRoles, RoleOptions, UserRow};
 use super::user_actions::{ActionButton, AdminUserAction, ConfirmUserAction};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
@@ -14,42 +14,6 @@ use crate::page::{DataPage, Pager, Viewer};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
-
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct UserRow {
-    pub id: i64,
-    pub email: String,
-    pub name: String,
-    pub organization: String,
-    pub role_id: i64,
-    pub role: String,
-    pub factors: i64,
-    pub recovery_codes_left: i64,
-    pub last_sign_in: Option<String>,
-    pub locked: bool,
-    pub active: bool,
-    pub invited: bool,
-}
-
-#[cfg(feature = "ssr")]
-impl From<gatehouse_core::store::UserSummary> for UserRow {
-    fn from(u: gatehouse_core::store::UserSummary) -> Self {
-        UserRow {
-            id: u.id,
-            email: u.email,
-            name: u.name,
-            organization: u.org_name,
-            role_id: u.role_id,
-            role: u.role,
-            factors: u.factors,
-            recovery_codes_left: u.recovery_codes_left,
-            last_sign_in: u.last_login_at.map(gatehouse_core::format_time),
-            locked: u.locked,
-            active: !u.disabled,
-            invited: u.invited,
-        }
-    }
-}
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct UsersView {
