@@ -1,20 +1,56 @@
 //! The Gatehouse web app: pages, components and server functions, compiled
 //! twice — for the server (`ssr`) and for the browser (`hydrate`).
+//!
+//! One module per feature holds its pages and their server functions side
+//! by side; the leaf modules below them (`error`, `messages`, `urls`, `form`,
+//! `header`, `page`, and on the server `request` and `session`) never import
+//! a feature.
 
-pub mod admin;
-pub mod admin_pages;
-pub mod api;
-pub mod components;
+// Leaf modules.
 pub mod error;
-pub mod pages;
+pub mod form;
+pub mod header;
+pub mod messages;
+pub mod page;
+#[cfg(feature = "ssr")]
+pub mod request;
+#[cfg(feature = "ssr")]
+pub mod session;
+pub mod urls;
+
+// Features.
+pub mod account;
+pub mod admin;
+pub mod audit;
+pub mod confirm_identity;
+pub mod enrollment;
+pub mod home;
+pub mod invite;
+pub mod profile;
+pub mod sign_in;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
 use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
-use admin_pages::*;
-use pages::*;
+use account::AccountPage;
+use admin::{AdminRolesPage, AdminUsersPage, CustomersPage};
+use audit::AuditPage;
+use confirm_identity::ConfirmIdentityPage;
+use enrollment::{EnrollPage, RecoveryCodesPage};
+use home::HomePage;
+use invite::InvitePage;
+use page::PublicPage;
+use profile::ProfilePage;
+use sign_in::{
+    LoginPage, MessageCodePage, MfaPage, OtherMethodsPage, RecoveryPage, SignInLinkPage,
+};
+
+/// The signed-in user of a session (the server's JSON API shares the
+/// browser's session): a stable path for the server crate.
+#[cfg(feature = "ssr")]
+pub use session::current_user;
 
 /// The HTML document around the app (server only). Every inline script gets
 /// the request's CSP nonce.
@@ -45,29 +81,44 @@ pub fn App() -> impl IntoView {
     provide_meta_context();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
+        // Each page draws its own `<main id="main">` (see `page`).
         <Router>
-            <main id="main">
-                <Routes fallback=NotFoundPage>
-                    <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
-                    <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login/mfa") view=MfaPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login/other") view=OtherMethodsPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login/recovery") view=RecoveryPage ssr=SsrMode::Async/>
-                    <Route path=path!("/login/code") view=MessageCodePage ssr=SsrMode::Async/>
-                    <Route path=path!("/login/link") view=SignInLinkPage ssr=SsrMode::Async/>
-                    <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async/>
-                    <Route path=path!("/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
-                    <Route path=path!("/confirm-identity") view=ConfirmIdentityPage ssr=SsrMode::Async/>
-                    <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/admin/roles") view=AdminRolesPage ssr=SsrMode::Async/>
-                    <Route path=path!("/msp/customers") view=CustomersPage ssr=SsrMode::Async/>
-                    <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
-                    <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
-                </Routes>
-            </main>
+            <Routes fallback=NotFoundPage>
+                <Route path=path!("/") view=HomePage ssr=SsrMode::Async/>
+                <Route path=path!("/login") view=LoginPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/mfa") view=MfaPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/other") view=OtherMethodsPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/recovery") view=RecoveryPage ssr=SsrMode::Async/>
+                <Route path=path!("/login/code") view=MessageCodePage ssr=SsrMode::Async/>
+                <Route path=path!("/login/link") view=SignInLinkPage ssr=SsrMode::Async/>
+                <Route path=path!("/enroll") view=EnrollPage ssr=SsrMode::Async/>
+                <Route path=path!("/recovery-codes") view=RecoveryCodesPage ssr=SsrMode::Async/>
+                <Route path=path!("/profile") view=ProfilePage ssr=SsrMode::Async/>
+                <Route path=path!("/confirm-identity") view=ConfirmIdentityPage ssr=SsrMode::Async/>
+                <Route path=path!("/account") view=AccountPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin") view=AdminUsersPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/roles") view=AdminRolesPage ssr=SsrMode::Async/>
+                <Route path=path!("/msp/customers") view=CustomersPage ssr=SsrMode::Async/>
+                <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
+                <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
+            </Routes>
         </Router>
+    }
+}
+
+#[component]
+fn NotFoundPage() -> impl IntoView {
+    #[cfg(feature = "ssr")]
+    if let Some(response) = use_context::<leptos_axum::ResponseOptions>() {
+        response.set_status(http::StatusCode::NOT_FOUND);
+    }
+    view! {
+        <PublicPage title="Not found">
+            <section class="card narrow">
+                <h1>"Page not found"</h1>
+                <p><a href="/">"Go to the start page"</a></p>
+            </section>
+        </PublicPage>
     }
 }
 

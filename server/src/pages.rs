@@ -34,6 +34,6 @@ pub async fn server_fn(State(state): State<AppState>, request: Request<Body>) ->
 }
 
 /// The user the session cookie signs in, if any.
-pub async fn signed_in_user(session: &Session) -> Option<i64> {
-    app::api::ssr::current_user(session).await.ok().flatten()
+pub async fn signed_in_user(gatehouse: &Gatehouse, session: &Session) -> Option<i64> {
+    app::current_user(gatehouse, session).await.ok().flatten()
 }

@@ -51,6 +51,15 @@ pub fn require_recent_sign_in(
     Ok(())
 }
 
+/// However active, a browser sign-in lasts at most this long (the 30-minute
+/// idle limit is the session's own expiry).
+pub const SIGN_IN_ABSOLUTE_SECONDS: i64 = 12 * 3600;
+
+/// Whether a browser sign-in made at `signed_in_at` is still good at `now`.
+pub fn sign_in_is_current(signed_in_at: i64, now: i64) -> bool {
+    now - signed_in_at <= SIGN_IN_ABSOLUTE_SECONDS
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -84,5 +93,11 @@ mod tests {
         for op in [Operation::ResetOwnMfa, Operation::RevokeResetPermission] {
             assert!(require_recent_sign_in(op, 0, 1_000_000, 300).is_ok());
         }
+    }
+
+    #[test]
+    fn a_browser_sign_in_lasts_twelve_hours_at_most() {
+        assert!(sign_in_is_current(1_000, 1_000 + 12 * 3600));
+        assert!(!sign_in_is_current(1_000, 1_000 + 12 * 3600 + 1));
     }
 }

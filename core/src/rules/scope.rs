@@ -147,6 +147,13 @@ pub struct Actor {
     pub permissions: Permissions,
 }
 
+impl Actor {
+    /// Whether the caller's organization has customers: a partner (or the platform).
+    pub fn is_partner(&self) -> bool {
+        self.org_kind != OrgKind::Company
+    }
+}
+
 /// Where the target of an operation sits.
 #[derive(Debug, Clone)]
 pub struct Target {

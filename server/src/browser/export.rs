@@ -20,7 +20,7 @@ pub async fn audit_csv(
     session: Session,
     Query(q): Query<AuditQuery>,
 ) -> ApiResult {
-    let Some(uid) = signed_in_user(&session).await else {
+    let Some(uid) = signed_in_user(&s.gatehouse, &session).await else {
         return Ok(Redirect::to("/login").into_response());
     };
     let filter = q.filter()?;

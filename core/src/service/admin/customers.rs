@@ -23,7 +23,7 @@ pub struct ResetPermission {
 impl Gatehouse {
     pub(crate) fn require_partner(actor: &Actor, permission: Permission) -> Result<()> {
         scope::require(actor, permission).map_err(|r| refused(r, "Organization"))?;
-        if actor.org_kind == OrgKind::Company {
+        if !actor.is_partner() {
             return Err(AuthError::Forbidden(
                 "Only a partner (MSP) has customer companies.".into(),
             ));

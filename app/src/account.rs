@@ -1,0 +1,141 @@
+//! My Account (`/account`): who you are, and — while a partner's grant
+//! allows it — the reset of your multi-factor authentication. It is also
+//! where a sign-in that such a grant let through lands.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::form::{error_signal, ErrorBox, Notice, Submit};
+use crate::header::Me;
+use crate::page::{DataPage, Viewer};
+#[cfg(feature = "ssr")]
+use crate::session::{form_action, get, put, Ctx, PENDING_ENROLL};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct AccountView {
+    /// Absent while a grant's sign-in is in progress (not a full session yet).
+    pub me: Option<Me>,
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role: String,
+    pub mfa_on: bool,
+    /// "Northwind IT allowed … until …" while a grant covers the user.
+    pub reset_permission: Option<String>,
+}
+
+impl Viewer for AccountView {
+    fn viewer(&self) -> Option<Me> {
+        self.me.clone()
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "account")]
+pub async fn account() -> Result<AccountView, AppError> {
+    let cx = Ctx::new().await?;
+    let gh = &cx.gh;
+    let describe = |p: gatehouse_core::service::ResetPermission| {
+        format!(
+            "{} allowed you to reset your multi-factor authentication until {}.",
+            p.partner,
+            gatehouse_core::format_time(p.expires_at)
+        )
+    };
+    if let Some(token) = get::<String>(&cx.session, PENDING_ENROLL).await? {
+        if let Ok((user_id, permission)) = gh.reset_permission_for_attempt(&token).await {
+            let p = gh.profile(user_id).await?;
+            return Ok(AccountView {
+                me: None,
+                email: p.email,
+                name: p.name,
+                organization: p.organization,
+                role: p.role,
+                mfa_on: !p.factors.is_empty(),
+                reset_permission: permission.map(describe),
+            });
+        }
+    }
+    let uid = cx.user().await?;
+    let me = Me::load(gh, uid).await?;
+    Ok(AccountView {
+        email: me.email.clone(),
+        name: me.name.clone(),
+        organization: me.organization.clone(),
+        role: me.role.clone(),
+        mfa_on: me.mfa_on,
+        reset_permission: gh.reset_permission(uid).await?.map(describe),
+        me: Some(me),
+    })
+}
+
+/// "Reset multi-factor authentication" on My Account: on to setting up the
+/// new authenticator, while the grant lasts.
+#[server(prefix = "/sfn", endpoint = "start_account_reset")]
+pub async fn start_account_reset() -> Result<(), AppError> {
+    form_action("/account", |cx| async move {
+        if let Some(token) = get::<String>(&cx.session, PENDING_ENROLL).await? {
+            if let Ok((_, permission)) = cx.gh.reset_permission_for_attempt(&token).await {
+                if permission.is_none() {
+                    return Err(gatehouse_core::AuthError::GrantEnded.into());
+                }
+                leptos_axum::redirect("/enroll");
+                return Ok(());
+            }
+        }
+        let uid = cx.user().await?;
+        let token = cx.gh.start_reset_with_permission(uid).await?;
+        put(&cx.session, PENDING_ENROLL, token).await?;
+        leptos_axum::redirect("/enroll");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn AccountPage() -> impl IntoView {
+    let start = ServerAction::<StartAccountReset>::new();
+    let data = Resource::new(|| (), |_| account());
+    view! {
+        <DataPage title="My Account" data let:view>
+            <AccountScreen view start/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn AccountScreen(view: AccountView, start: ServerAction<StartAccountReset>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">"My Account"</h1>
+            <Notice/>
+            <dl class="facts">
+                <dt>"Name"</dt><dd>{if view.name.is_empty() { "—".to_string() } else { view.name.clone() }}</dd>
+                <dt>"Email"</dt><dd>{view.email.clone()}</dd>
+                <dt>"Organization"</dt><dd>{view.organization.clone()}</dd>
+                <dt>"Role"</dt><dd>{view.role.clone()}</dd>
+                <dt>"Two-step verification"</dt><dd>{if view.mfa_on { "On" } else { "Off" }}</dd>
+            </dl>
+        </section>
+        {match view.reset_permission {
+            Some(text) => view! {
+                <section class="card danger-zone" aria-labelledby="reset-title">
+                    <h2 id="reset-title">"Reset multi-factor authentication"</h2>
+                    <p>{text}</p>
+                    <p>"You will set up a new authenticator app and get new recovery codes. Your old authenticators and codes stop working, and every other session is signed out."</p>
+                    <ErrorBox message=error_signal(start)/>
+                    <ActionForm action=start>
+                        <Submit label="Reset multi-factor authentication" pending=start.pending() class="danger"/>
+                    </ActionForm>
+                </section>
+            }.into_any(),
+            None => view! {
+                <section class="card" aria-labelledby="help-title">
+                    <h2 id="help-title">"Lost your authenticator?"</h2>
+                    <p>"Use a recovery code or “Try another method” when you sign in. If that is not possible, ask your administrator: they can reset it, or your IT partner can allow you to reset it here."</p>
+                    {view.me.is_some().then(|| view! { <p><a href="/profile">"Manage your sign-in methods in My Profile"</a></p> })}
+                </section>
+            }.into_any(),
+        }}
+    }
+}

@@ -1,0 +1,347 @@
+//! A partner's customer companies (`/msp/customers`): how many of their
+//! people could not recover alone, the MFA reset permissions running for
+//! them (grant with the dialog of `?grant=ID`, revoke), and new customers.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use serde::{Deserialize, Serialize};
+
+use super::parts::{risk_class, GrantView};
+use crate::error::AppError;
+use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
+use crate::header::Me;
+use crate::page::{DataPage, Viewer};
+#[cfg(feature = "ssr")]
+use crate::session::{form_action, Ctx, Operation};
+use crate::urls::param_i64;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomerView {
+    pub id: i64,
+    pub name: String,
+    pub users: i64,
+    pub mfa_users: i64,
+    pub users_who_cannot_recover_alone: i64,
+    pub grants: Vec<GrantView>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct PersonChoice {
+    pub id: i64,
+    pub email: String,
+    pub name: String,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct CustomersView {
+    pub me: Me,
+    pub customers: Vec<CustomerView>,
+    /// The people of the company a grant is being prepared for (`?grant=ID`).
+    pub grant_people: Vec<PersonChoice>,
+}
+
+impl Viewer for CustomersView {
+    fn viewer(&self) -> Option<Me> {
+        Some(self.me.clone())
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "msp_customers")]
+pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppError> {
+    use gatehouse_core::rules::filters::UserFilter;
+    let cx = Ctx::new().await?;
+    let uid = cx.user().await?;
+    let gh = &cx.gh;
+    let (customers, grants) = gh.msp_customers(uid).await?;
+    let grant_people = match grant_for {
+        Some(org) if customers.iter().any(|c| c.org.id == org) => {
+            let filter = UserFilter {
+                org_id: Some(org),
+                ..UserFilter::default()
+            };
+            gh.admin_users(uid, &filter, 1)
+                .await?
+                .users
+                .into_iter()
+                .filter(|u| !u.disabled)
+                .map(|u| PersonChoice {
+                    id: u.id,
+                    email: u.email,
+                    name: u.name,
+                })
+                .collect()
+        }
+        _ => Vec::new(),
+    };
+    let grants: Vec<GrantView> = grants.into_iter().map(GrantView::from).collect();
+    Ok(CustomersView {
+        me: Me::load(gh, uid).await?,
+        customers: customers
+            .into_iter()
+            .map(|c| CustomerView {
+                id: c.org.id,
+                grants: grants
+                    .iter()
+                    .filter(|g| g.org_id == c.org.id)
+                    .cloned()
+                    .collect(),
+                name: c.org.name,
+                users: c.users,
+                mfa_users: c.mfa_users,
+                users_who_cannot_recover_alone: c.users_who_cannot_recover_alone,
+            })
+            .collect(),
+        grant_people,
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "grant_reset")]
+pub async fn grant_reset(
+    org_id: i64,
+    duration_minutes: i64,
+    reason: String,
+    who: String,
+    users: Option<Vec<i64>>,
+) -> Result<(), AppError> {
+    let page = format!("/msp/customers?grant={org_id}");
+    let dialog = page.as_str();
+    form_action(dialog, |cx| async move {
+        let uid = cx
+            .recent_user(Operation::GrantResetPermission, dialog)
+            .await?;
+        let users = if who == "users" {
+            let users = users.unwrap_or_default();
+            if users.is_empty() {
+                return Err(AppError::new(
+                    "no_users_chosen",
+                    "Choose at least one person, or grant it to the whole company.",
+                ));
+            }
+            users
+        } else {
+            Vec::new()
+        };
+        cx.gh
+            .msp_grant(uid, org_id, duration_minutes, &reason, &users, &cx.origin)
+            .await?;
+        leptos_axum::redirect("/msp/customers?notice=granted");
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/sfn", endpoint = "revoke_grant")]
+pub async fn revoke_grant(grant_id: i64) -> Result<(), AppError> {
+    form_action("/msp/customers", |cx| async move {
+        let uid = cx
+            .recent_user(Operation::RevokeResetPermission, "/msp/customers")
+            .await?;
+        cx.gh.msp_revoke(uid, grant_id, &cx.origin).await?;
+        leptos_axum::redirect("/msp/customers?notice=revoked");
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/sfn", endpoint = "create_customer")]
+pub async fn create_customer(
+    name: String,
+    admin_email: String,
+    admin_name: String,
+) -> Result<(), AppError> {
+    form_action("/msp/customers", |cx| async move {
+        let uid = cx
+            .recent_user(Operation::CreateCustomer, "/msp/customers")
+            .await?;
+        cx.gh
+            .msp_create_customer(uid, &name, &admin_email, &admin_name, &cx.origin)
+            .await?;
+        leptos_axum::redirect("/msp/customers?notice=customer_created");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn CustomersPage() -> impl IntoView {
+    let grant_for = param_i64("grant");
+    let grant = ServerAction::<GrantReset>::new();
+    let revoke = ServerAction::<RevokeGrant>::new();
+    let create = ServerAction::<CreateCustomer>::new();
+    let data = Resource::new(
+        move || {
+            (
+                grant_for.get(),
+                grant.version().get(),
+                revoke.version().get(),
+                create.version().get(),
+            )
+        },
+        |(grant_for, ..)| msp_customers(grant_for),
+    );
+    view! {
+        <DataPage title="Customers" data let:view>
+            <CustomersScreen view grant revoke create/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn CustomersScreen(
+    view: CustomersView,
+    grant: ServerAction<GrantReset>,
+    revoke: ServerAction<RevokeGrant>,
+    create: ServerAction<CreateCustomer>,
+) -> impl IntoView {
+    let grant_for = param_i64("grant");
+    let granting = view
+        .customers
+        .iter()
+        .find(|c| Some(c.id) == grant_for.get_untracked())
+        .map(|c| (c.id, c.name.clone()));
+    view! {
+        <section class="card wide" aria-labelledby="page-title">
+            <h1 id="page-title">"Customers"</h1>
+            <Notice/>
+            <ErrorBox message=error_signal(revoke)/>
+            {granting.map(|(id, name)| view! { <GrantDialog org_id=id org_name=name people=view.grant_people.clone() action=grant/> })}
+            <div class="table-scroll">
+                <table class="data">
+                    <caption class="visually-hidden">"Customer companies"</caption>
+                    <thead><tr>
+                        <th scope="col">"Company"</th><th scope="col">"Users"</th><th scope="col">"With MFA"</th>
+                        <th scope="col">"Could not recover alone"</th><th scope="col">"MFA reset permission"</th><th scope="col">"Actions"</th>
+                    </tr></thead>
+                    <tbody>
+                        {view.customers.into_iter().map(|c| view! {
+                            <tr>
+                                <th scope="row">{c.name.clone()}</th>
+                                <td data-label="Users">{c.users}</td>
+                                <td data-label="With MFA">{c.mfa_users}</td>
+                                <td data-label="Could not recover alone" class=risk_class(c.users_who_cannot_recover_alone > 0)>
+                                    {c.users_who_cannot_recover_alone}
+                                    <span class="visually-hidden">" (one authenticator and no recovery code left)"</span>
+                                </td>
+                                <td>
+                                    {if c.grants.is_empty() {
+                                        view! { <span class="muted">"None"</span> }.into_any()
+                                    } else {
+                                        c.grants.into_iter().map(|g| view! {
+                                            <div class="grant">
+                                                <p>{format!("{} · until {}", g.covers, g.expires)}</p>
+                                                <p class="hint">{format!("“{}” — {}", g.reason, g.granted_by)}</p>
+                                                <ActionForm action=revoke>
+                                                    <input type="hidden" name="grant_id" value=g.id.to_string()/>
+                                                    <button type="submit" class="button small danger">"Revoke"</button>
+                                                </ActionForm>
+                                            </div>
+                                        }).collect_view().into_any()
+                                    }}
+                                </td>
+                                <td>
+                                    <Form method="GET" action="/msp/customers">
+                                        <input type="hidden" name="grant" value=c.id.to_string()/>
+                                        <button type="submit" class="button small secondary">"Grant MFA reset permission"</button>
+                                    </Form>
+                                </td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <NewCustomerSection action=create/>
+    }
+}
+
+#[component]
+fn GrantDialog(
+    org_id: i64,
+    org_name: String,
+    people: Vec<PersonChoice>,
+    action: ServerAction<GrantReset>,
+) -> impl IntoView {
+    let duration = NodeRef::new();
+    focus_on_mount::<leptos::html::Select>(duration);
+    let durations = [
+        (60, "1 hour"),
+        (240, "4 hours"),
+        (720, "12 hours"),
+        (1440, "24 hours"),
+        (4320, "3 days"),
+        (10080, "7 days"),
+    ];
+    view! {
+        <section class="dialog" role="dialog" aria-labelledby="grant-title">
+            <h2 id="grant-title">{format!("Grant MFA reset permission to {org_name}")}</h2>
+            <p>"While it lasts, the people it covers sign in with their password only, once, and must set up a new authenticator and new recovery codes. Their admins see it; you can revoke it at any time."</p>
+            <ErrorBox message=error_signal(action)/>
+            <ActionForm action=action>
+                <input type="hidden" name="org_id" value=org_id.to_string()/>
+                <div class="field">
+                    <label for="duration">"Duration"</label>
+                    <select id="duration" name="duration_minutes" node_ref=duration>
+                        {durations.into_iter().map(|(minutes, label)| view! {
+                            <option value=minutes.to_string() selected=minutes == 1440>{label}</option>
+                        }).collect_view()}
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="reason">"Reason"</label>
+                    <p class="hint" id="reason-hint">"The ticket or request this answers. The customer's admins and the audit log show it."</p>
+                    <textarea id="reason" name="reason" rows="2" maxlength="500" aria-describedby="reason-hint" required></textarea>
+                </div>
+                <fieldset class="field">
+                    <legend>"Who may reset"</legend>
+                    <div class="check">
+                        <input id="who-company" type="radio" name="who" value="company" checked=true/>
+                        <label for="who-company">{format!("Everyone at {org_name}")}</label>
+                    </div>
+                    <div class="check">
+                        <input id="who-users" type="radio" name="who" value="users"/>
+                        <label for="who-users">"Only the people chosen below"</label>
+                    </div>
+                    <ul class="plain people">
+                        {people.into_iter().enumerate().map(|(i, p)| {
+                            let id = format!("person-{}", p.id);
+                            view! {
+                                <li class="check">
+                                    <input id=id.clone() type="checkbox" name=format!("users[{i}]") value=p.id.to_string()/>
+                                    <label for=id>{p.email}{(!p.name.is_empty()).then(|| format!(" ({})", p.name))}</label>
+                                </li>
+                            }
+                        }).collect_view()}
+                    </ul>
+                </fieldset>
+                <Submit label="Grant" pending=action.pending()/>
+                " "<a href="/msp/customers">"Cancel"</a>
+            </ActionForm>
+        </section>
+    }
+}
+
+#[component]
+fn NewCustomerSection(action: ServerAction<CreateCustomer>) -> impl IntoView {
+    view! {
+        <section class="card" aria-labelledby="new-customer-title">
+            <h2 id="new-customer-title">"Add a customer"</h2>
+            <p class="hint">"Creates the company and invites its first admin (role owner) by email."</p>
+            <ErrorBox message=error_signal(action)/>
+            <ActionForm action=action>
+                <div class="field">
+                    <label for="customer-name">"Company name"</label>
+                    <input id="customer-name" name="name" type="text" required maxlength="100"/>
+                </div>
+                <div class="field">
+                    <label for="customer-admin">"First admin's email"</label>
+                    <input id="customer-admin" name="admin_email" type="email" required/>
+                </div>
+                <div class="field">
+                    <label for="customer-admin-name">"First admin's name"</label>
+                    <input id="customer-admin-name" name="admin_name" type="text"/>
+                </div>
+                <Submit label="Create customer" pending=action.pending() class="secondary"/>
+            </ActionForm>
+        </section>
+    }
+}

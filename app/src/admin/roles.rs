@@ -1,0 +1,256 @@
+//! User roles (`/admin/roles`): the roles of the viewer's organization
+//! with their permissions, the "MFA required" switch (turning it off is
+//! confirmed in the dialog of `?confirm=mfa_off&role=ID`), and custom roles.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use serde::{Deserialize, Serialize};
+
+use super::parts::AdminNav;
+use crate::error::AppError;
+use crate::form::{error_signal, Dialog, DialogActions, ErrorBox, Notice, Submit};
+use crate::header::Me;
+use crate::page::{DataPage, Viewer};
+#[cfg(feature = "ssr")]
+use crate::session::{form_action, Ctx, Operation};
+use crate::urls::{param, param_i64};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RoleView {
+    pub id: i64,
+    pub name: String,
+    pub builtin: bool,
+    pub mfa_required: bool,
+    pub permissions: Vec<String>,
+    pub members: i64,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct RolesView {
+    pub me: Me,
+    pub organization: String,
+    pub roles: Vec<RoleView>,
+    /// (name, description) of every permission, for the custom-role form.
+    pub permissions: Vec<(String, String)>,
+}
+
+impl Viewer for RolesView {
+    fn viewer(&self) -> Option<Me> {
+        Some(self.me.clone())
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "admin_roles")]
+pub async fn admin_roles() -> Result<RolesView, AppError> {
+    use gatehouse_core::rules::scope::{Permission, Permissions};
+    let cx = Ctx::new().await?;
+    let uid = cx.user().await?;
+    let (org, roles) = cx.gh.admin_roles(uid, None).await?;
+    Ok(RolesView {
+        me: Me::load(&cx.gh, uid).await?,
+        organization: org.name,
+        roles: roles
+            .into_iter()
+            .map(|r| RoleView {
+                id: r.id,
+                permissions: Permissions::parse(&r.permissions)
+                    .iter()
+                    .map(|p| p.describe().to_string())
+                    .collect(),
+                name: r.name,
+                builtin: r.builtin,
+                mfa_required: r.mfa_required,
+                members: r.members,
+            })
+            .collect(),
+        permissions: Permission::ALL
+            .iter()
+            .map(|p| (p.name().to_string(), p.describe().to_string()))
+            .collect(),
+    })
+}
+
+/// The "MFA required" switch; turning it off is confirmed in the dialog of
+/// `/admin/roles?confirm=mfa_off&role=ID`.
+#[server(prefix = "/sfn", endpoint = "set_mfa_required")]
+pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppError> {
+    let page = if required {
+        "/admin/roles".to_string()
+    } else {
+        format!("/admin/roles?confirm=mfa_off&role={role_id}")
+    };
+    let dialog = page.as_str();
+    form_action(dialog, |cx| async move {
+        let uid = cx
+            .recent_user(Operation::SetRoleMfaRequired, dialog)
+            .await?;
+        cx.gh
+            .admin_set_mfa_required(uid, role_id, required, &cx.origin)
+            .await?;
+        leptos_axum::redirect(if required {
+            "/admin/roles?notice=mfa_required_on"
+        } else {
+            "/admin/roles?notice=mfa_required_off"
+        });
+        Ok(())
+    })
+    .await
+}
+
+#[server(prefix = "/sfn", endpoint = "create_role")]
+pub async fn create_role(
+    name: String,
+    permissions: Option<Vec<String>>,
+    mfa_required: Option<String>,
+) -> Result<(), AppError> {
+    use gatehouse_core::rules::filters::permissions_from_names;
+    form_action("/admin/roles", |cx| async move {
+        let uid = cx
+            .recent_user(Operation::CreateRole, "/admin/roles")
+            .await?;
+        let chosen = permissions_from_names(&permissions.unwrap_or_default())?;
+        cx.gh
+            .admin_create_role(uid, &name, &chosen, mfa_required.is_some(), &cx.origin)
+            .await?;
+        leptos_axum::redirect("/admin/roles?notice=role_created");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn AdminRolesPage() -> impl IntoView {
+    let set = ServerAction::<SetMfaRequired>::new();
+    let create = ServerAction::<CreateRole>::new();
+    let data = Resource::new(
+        move || (set.version().get(), create.version().get()),
+        |_| admin_roles(),
+    );
+    view! {
+        <DataPage title="User roles · Administration" data let:view>
+            <RolesScreen view set create/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn RolesScreen(
+    view: RolesView,
+    set: ServerAction<SetMfaRequired>,
+    create: ServerAction<CreateRole>,
+) -> impl IntoView {
+    let confirm = param("confirm");
+    let target = param_i64("role");
+    let roles = view.roles.clone();
+    let dialog = move || {
+        let role = roles
+            .iter()
+            .find(|r| r.mfa_required && Some(r.id) == target.get())?
+            .clone();
+        (confirm.get() == "mfa_off").then(|| {
+            view! {
+                <Dialog
+                    title=format!("Turn off MFA required for {}?", role.name)
+                    text="Members can then sign in with a password only, and members may remove their last authenticator. Those who keep an authenticator still use it. The change is recorded in the audit log.".to_string()
+                >
+                    <ActionForm action=set>
+                        <input type="hidden" name="role_id" value=role.id.to_string()/>
+                        <input type="hidden" name="required" value="false"/>
+                        <DialogActions pending=set.pending() cancel="/admin/roles".to_string() danger=true/>
+                    </ActionForm>
+                </Dialog>
+            }
+        })
+    };
+    view! {
+        <AdminNav current="/admin/roles"/>
+        <section class="card wide" aria-labelledby="page-title">
+            <h1 id="page-title">"User roles"</h1>
+            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off asks first and is recorded in the audit log.", view.organization)}</p>
+            <Notice/>
+            <ErrorBox message=error_signal(set)/>
+            {dialog}
+            <div class="table-scroll">
+                <table class="data">
+                    <caption class="visually-hidden">"Roles"</caption>
+                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Permissions"</th><th scope="col">"Members"</th><th scope="col">"MFA required"</th></tr></thead>
+                    <tbody>
+                        {view.roles.into_iter().map(|r| view! {
+                            <tr>
+                                <th scope="row">{r.name.clone()}{(!r.builtin).then(|| view! { <span class="badge">"Custom"</span> })}</th>
+                                <td>
+                                    {if r.permissions.is_empty() {
+                                        view! { <span class="muted">"Their own account only"</span> }.into_any()
+                                    } else {
+                                        view! { <ul class="plain">{r.permissions.into_iter().map(|p| view! { <li>{p}</li> }).collect_view()}</ul> }.into_any()
+                                    }}
+                                </td>
+                                <td data-label="Members">{r.members}</td>
+                                <td>
+                                    {if r.mfa_required {
+                                        // Off needs a confirmation: a GET, so it works without JavaScript.
+                                        view! {
+                                            <Form method="GET" action="/admin/roles">
+                                                <input type="hidden" name="confirm" value="mfa_off"/>
+                                                <input type="hidden" name="role" value=r.id.to_string()/>
+                                                <MfaSwitch role=r.id on=true pending=set.pending()/>
+                                            </Form>
+                                        }.into_any()
+                                    } else {
+                                        view! {
+                                            <ActionForm action=set>
+                                                <input type="hidden" name="role_id" value=r.id.to_string()/>
+                                                <input type="hidden" name="required" value="true"/>
+                                                <MfaSwitch role=r.id on=false pending=set.pending()/>
+                                            </ActionForm>
+                                        }.into_any()
+                                    }}
+                                </td>
+                            </tr>
+                        }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+        </section>
+        <section class="card" aria-labelledby="new-role-title">
+            <h2 id="new-role-title">"Add a custom role"</h2>
+            <p class="hint">"A custom role ranks below admin and can hold only permissions you have yourself."</p>
+            <ErrorBox message=error_signal(create)/>
+            <ActionForm action=create>
+                <div class="field">
+                    <label for="role-name">"Role name"</label>
+                    <input id="role-name" name="name" type="text" required maxlength="40"/>
+                </div>
+                <fieldset class="field">
+                    <legend>"Permissions"</legend>
+                    {view.permissions.into_iter().enumerate().map(|(i, (name, text))| {
+                        let id = format!("perm-{i}");
+                        view! {
+                            <div class="check">
+                                <input id=id.clone() type="checkbox" name=format!("permissions[{i}]") value=name/>
+                                <label for=id>{text}</label>
+                            </div>
+                        }
+                    }).collect_view()}
+                </fieldset>
+                <div class="check">
+                    <input id="role-mfa" name="mfa_required" type="checkbox" value="yes" checked=true/>
+                    <label for="role-mfa">"Require MFA for this role"</label>
+                </div>
+                <Submit label="Add role" pending=create.pending() class="secondary"/>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// The "MFA required" switch of one role, with its state spelled out.
+#[component]
+fn MfaSwitch(role: i64, on: bool, pending: Memo<bool>) -> impl IntoView {
+    view! {
+        <button type="submit" class="switch" role="switch" aria-checked=on.to_string()
+            aria-describedby=format!("role-{role}-state") disabled=move || pending.get()>
+            "MFA required"
+        </button>
+        <span class="switch-state" id=format!("role-{role}-state")>{if on { "On" } else { "Off" }}</span>
+    }
+}

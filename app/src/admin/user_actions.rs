@@ -1,0 +1,166 @@
+//! One action on one user of the list: the button that opens its
+//! confirmation (`/admin?confirm=ACTION&user=ID`, kept with the list's
+//! filters), the dialog, and the server function that does it.
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::{use_location, use_query_map};
+
+use super::parts::{OrgRoles, RoleOptions, UserRow};
+use crate::error::AppError;
+use crate::form::focus_on_mount;
+#[cfg(feature = "ssr")]
+use crate::session::{form_action, Operation};
+#[cfg(feature = "ssr")]
+use crate::urls::{safe_admin_path, with_param};
+
+/// One action on one user: `disable_mfa`, `change_role`, `unlock`,
+/// `sign_out`, `deactivate`, `reactivate`. `back` is the list to return to.
+#[server(prefix = "/sfn", endpoint = "admin_user_action")]
+pub async fn admin_user_action(
+    action: String,
+    user_id: i64,
+    role_id: Option<i64>,
+    back: String,
+) -> Result<(), AppError> {
+    let back = safe_admin_path(&back);
+    let list = back.as_str();
+    form_action(list, |cx| async move {
+        let (gh, origin) = (&cx.gh, &cx.origin);
+        // Taking protection away, or handing out power, needs a recent sign-in;
+        // after it, the same dialog opens again.
+        let operation = match action.as_str() {
+            "disable_mfa" => Some(Operation::DisableUserMfa),
+            "change_role" => Some(Operation::ChangeUserRole),
+            _ => None,
+        };
+        let uid = if let Some(operation) = operation {
+            let dialog = with_param(
+                &with_param(list, "confirm", &action),
+                "user",
+                &user_id.to_string(),
+            );
+            cx.recent_user(operation, &dialog).await?
+        } else {
+            cx.user().await?
+        };
+        match action.as_str() {
+            "disable_mfa" => gh.admin_disable_mfa(uid, user_id, origin).await?,
+            "change_role" => {
+                let role =
+                    role_id.ok_or_else(|| AppError::new("invalid_request", "Choose a role."))?;
+                gh.admin_change_role(uid, user_id, role, origin).await?
+            }
+            "unlock" => gh.admin_unlock(uid, user_id, origin).await?,
+            "sign_out" => gh.admin_sign_out_everywhere(uid, user_id, origin).await?,
+            "deactivate" => gh.admin_set_active(uid, user_id, false, origin).await?,
+            "reactivate" => gh.admin_set_active(uid, user_id, true, origin).await?,
+            _ => return Err(AppError::new("invalid_request", "Unknown action.")),
+        }
+        leptos_axum::redirect(&with_param(list, "notice", &format!("admin_{action}")));
+        Ok(())
+    })
+    .await
+}
+
+/// A button that opens the confirmation of `confirm` for one user (a GET, so it works without JavaScript).
+#[component]
+pub(super) fn ActionButton(
+    label: &'static str,
+    confirm: &'static str,
+    user: i64,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    let query = use_query_map();
+    let kept: Vec<(String, String)> = query
+        .get_untracked()
+        .into_iter()
+        .filter(|(k, _)| !matches!(k.as_ref(), "confirm" | "user" | "notice" | "error" | "form"))
+        .map(|(k, v)| (k.to_string(), v))
+        .collect();
+    view! {
+        <Form method="GET" action="/admin">
+            {kept.into_iter().map(|(k, v)| view! { <input type="hidden" name=k value=v/> }).collect_view()}
+            <input type="hidden" name="confirm" value=confirm/>
+            <input type="hidden" name="user" value=user.to_string()/>
+            <button type="submit" class=format!("button small {class}")>{label}</button>
+        </Form>
+    }
+}
+
+/// The confirmation dialog of one user action.
+#[component]
+pub(super) fn ConfirmUserAction(
+    kind: String,
+    user: UserRow,
+    orgs: Vec<OrgRoles>,
+    action: ServerAction<AdminUserAction>,
+) -> impl IntoView {
+    let location = use_location();
+    let search = location.search.get_untracked();
+    let search = search.trim_start_matches('?');
+    let back = if search.is_empty() {
+        location.pathname.get_untracked()
+    } else {
+        format!("{}?{search}", location.pathname.get_untracked())
+    };
+    let who = user.email.clone();
+    let (title, text, danger) = match kind.as_str() {
+        "disable_mfa" => (
+            format!("Disable MFA for {who}?"),
+            "Removes every authenticator and recovery code, signs them out everywhere and emails them. If their role requires MFA, they set up a new authenticator at their next sign-in.",
+            true,
+        ),
+        "change_role" => (format!("Change the role of {who}"), "Their permissions change at once and they are told by email.", false),
+        "unlock" => (format!("Unlock {who}?"), "Lifts the lock after too many wrong codes or passwords. Make sure it was them who got locked out.", false),
+        "sign_out" => (format!("Sign {who} out everywhere?"), "Ends every browser session and app token of this user.", false),
+        "deactivate" => (format!("Deactivate {who}?"), "They can no longer sign in; every session and token ends. You can reactivate them later.", true),
+        "reactivate" => (format!("Reactivate {who}?"), "They can sign in again with their password and authenticator.", false),
+        _ => return None,
+    };
+    let roles: Vec<OrgRoles> = orgs
+        .into_iter()
+        .filter(|o| o.org_name == user.organization)
+        .collect();
+    let confirm_button = NodeRef::new();
+    let role_select = NodeRef::new();
+    if kind == "change_role" {
+        focus_on_mount::<leptos::html::Select>(role_select);
+    } else {
+        focus_on_mount::<leptos::html::Button>(confirm_button);
+    }
+    let cancel = back
+        .split(['?', '&'])
+        .skip(1)
+        .filter(|p| !p.starts_with("confirm=") && !p.starts_with("user="))
+        .collect::<Vec<_>>()
+        .join("&");
+    let cancel = if cancel.is_empty() {
+        "/admin".to_string()
+    } else {
+        format!("/admin?{cancel}")
+    };
+    Some(view! {
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+            <h2 id="dialog-title">{title}</h2>
+            <p id="dialog-text">{text}</p>
+            <ActionForm action=action>
+                <input type="hidden" name="action" value=kind.clone()/>
+                <input type="hidden" name="user_id" value=user.id.to_string()/>
+                <input type="hidden" name="back" value=back/>
+                {(kind == "change_role").then(|| view! {
+                    <div class="field">
+                        <label for="role_id">"New role"</label>
+                        <select id="role_id" name="role_id" node_ref=role_select>
+                            <RoleOptions orgs=roles selected=Some(user.role_id)/>
+                        </select>
+                    </div>
+                })}
+                <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm_button
+                    disabled=move || action.pending().get()>"Confirm"</button>
+                " "<a href=cancel>"Cancel"</a>
+                <span class="progress" aria-live="polite">{move || action.pending().get().then_some("Working…")}</span>
+            </ActionForm>
+        </section>
+    })
+}

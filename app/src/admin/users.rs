@@ -1,0 +1,301 @@
+//! The users list (`/admin`): filters, pages, the reset permissions that
+//! cover people, one row per user with its actions, and "Invite a user".
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use serde::{Deserialize, Serialize};
+
+use super::parts::{risk_class, AdminNav, GrantView, OrgRoles, RoleOptions, UserRow};
+use super::user_actions::{ActionButton, AdminUserAction, ConfirmUserAction};
+use crate::error::AppError;
+use crate::form::{error_signal, ErrorBox, Notice, Submit};
+use crate::header::Me;
+use crate::page::{DataPage, Pager, Viewer};
+#[cfg(feature = "ssr")]
+use crate::session::{form_action, Ctx, Operation};
+use crate::urls::{param, param_i64};
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct UsersView {
+    pub me: Me,
+    pub users: Vec<UserRow>,
+    pub total: i64,
+    pub page: i64,
+    pub pages: i64,
+    pub orgs: Vec<OrgRoles>,
+    pub grants: Vec<GrantView>,
+}
+
+impl Viewer for UsersView {
+    fn viewer(&self) -> Option<Me> {
+        Some(self.me.clone())
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "admin_users")]
+pub async fn admin_users(
+    q: String,
+    mfa: String,
+    locked: String,
+    role: Option<i64>,
+    org: Option<i64>,
+    page: i64,
+) -> Result<UsersView, AppError> {
+    use super::parts::RoleChoice;
+    use gatehouse_core::rules::filters::UserFilter;
+    let cx = Ctx::new().await?;
+    let uid = cx.user().await?;
+    let gh = &cx.gh;
+    let filter = UserFilter::from_params(&q, &mfa, &locked, role, org);
+    let result = gh.admin_users(uid, &filter, page).await?;
+    let orgs = gh
+        .admin_role_choices(uid)
+        .await?
+        .into_iter()
+        .map(|(org, roles)| OrgRoles {
+            org_id: org.id,
+            org_name: org.name,
+            roles: roles
+                .into_iter()
+                .map(|r| RoleChoice {
+                    id: r.id,
+                    name: r.name,
+                })
+                .collect(),
+        })
+        .collect();
+    Ok(UsersView {
+        me: Me::load(gh, uid).await?,
+        users: result.users.into_iter().map(UserRow::from).collect(),
+        total: result.total,
+        page: result.page,
+        pages: result.pages,
+        orgs,
+        grants: gh
+            .visible_grants(uid)
+            .await?
+            .into_iter()
+            .map(GrantView::from)
+            .collect(),
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "invite_user")]
+pub async fn invite_user(email: String, name: String, role_id: i64) -> Result<(), AppError> {
+    form_action("/admin?invite=1", |cx| async move {
+        let uid = cx
+            .recent_user(Operation::InviteUser, "/admin?invite=1")
+            .await?;
+        cx.gh
+            .admin_invite(uid, role_id, &email, &name, &cx.origin)
+            .await?;
+        leptos_axum::redirect("/admin?notice=invited");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn AdminUsersPage() -> impl IntoView {
+    let (q, mfa, locked) = (param("q"), param("mfa"), param("locked"));
+    let (role, org, page) = (param_i64("role"), param_i64("org"), param_i64("page"));
+    let action = ServerAction::<AdminUserAction>::new();
+    let data = Resource::new(
+        move || {
+            (
+                q.get(),
+                mfa.get(),
+                locked.get(),
+                role.get(),
+                org.get(),
+                page.get(),
+                action.version().get(),
+            )
+        },
+        |(q, mfa, locked, role, org, page, _)| {
+            admin_users(q, mfa, locked, role, org, page.unwrap_or(1))
+        },
+    );
+    view! {
+        <DataPage title="Users · Administration" data let:view>
+            <UsersScreen view action/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl IntoView {
+    let me = view.me.clone();
+    let (q, mfa, locked) = (param("q"), param("mfa"), param("locked"));
+    let (role, org) = (param_i64("role"), param_i64("org"));
+    let confirm = param("confirm");
+    let target = param_i64("user");
+    let many_orgs = view.orgs.len() > 1;
+    let orgs = view.orgs.clone();
+    let invite_orgs = view.orgs.clone();
+    let users = view.users.clone();
+    let dialog = move || {
+        let user = users.iter().find(|u| Some(u.id) == target.get())?.clone();
+        let kind = confirm.get();
+        (!kind.is_empty())
+            .then(|| view! { <ConfirmUserAction kind user orgs=orgs.clone() action/> })
+    };
+    view! {
+        <AdminNav current="/admin"/>
+        {view.grants.iter().map(|g| view! {
+            <p class="alert warning" role="status">
+                {format!("MFA reset permission active until {}: {} may reset their multi-factor authentication (granted by {}: “{}”).", g.expires, g.covers, g.granted_by, g.reason)}
+            </p>
+        }).collect_view()}
+        <section class="card wide" aria-labelledby="page-title">
+            <h1 id="page-title">"Users"</h1>
+            <Notice/>
+            <ErrorBox message=error_signal(action)/>
+            {dialog}
+            <Form method="GET" action="/admin" attr:class="filters">
+                <div class="field grow">
+                    <label for="q">"Search by email or name"</label>
+                    <input id="q" name="q" type="search" value=q.get_untracked()/>
+                </div>
+                <div class="field">
+                    <label for="mfa">"MFA"</label>
+                    <select id="mfa" name="mfa">
+                        <option value="" selected=mfa.get_untracked().is_empty()>"Any"</option>
+                        <option value="on" selected=mfa.get_untracked() == "on">"On"</option>
+                        <option value="off" selected=mfa.get_untracked() == "off">"Off"</option>
+                    </select>
+                </div>
+                <div class="field">
+                    <label for="role">"Role"</label>
+                    <select id="role" name="role">
+                        <option value="">"Any"</option>
+                        <RoleOptions orgs=view.orgs.clone() selected=role.get_untracked()/>
+                    </select>
+                </div>
+                {many_orgs.then(|| view! {
+                    <div class="field">
+                        <label for="org">"Organization"</label>
+                        <select id="org" name="org">
+                            <option value="">"All"</option>
+                            {view.orgs.iter().map(|o| view! {
+                                <option value=o.org_id.to_string() selected=org.get_untracked() == Some(o.org_id)>{o.org_name.clone()}</option>
+                            }).collect_view()}
+                        </select>
+                    </div>
+                })}
+                <div class="check">
+                    <input id="locked" name="locked" type="checkbox" value="yes" checked=locked.get_untracked() == "yes"/>
+                    <label for="locked">"Locked only"</label>
+                </div>
+                <button type="submit" class="button secondary">"Filter"</button>
+            </Form>
+            <div class="table-scroll">
+                <table class="data">
+                    <caption class="visually-hidden">"Users"</caption>
+                    <thead><tr>
+                        <th scope="col">"User"</th>
+                        {many_orgs.then(|| view! { <th scope="col">"Organization"</th> })}
+                        <th scope="col">"Role"</th>
+                        <th scope="col">"MFA"</th>
+                        <th scope="col">"Recovery codes"</th>
+                        <th scope="col">"Last sign-in"</th>
+                        <th scope="col">"Status"</th>
+                        <th scope="col">"Actions"</th>
+                    </tr></thead>
+                    <tbody>
+                        {view.users.into_iter().map(|u| view! { <UserRowView u many_orgs me=me.clone()/> }).collect_view()}
+                    </tbody>
+                </table>
+            </div>
+            <Pager page=view.page pages=view.pages total=view.total noun="users"/>
+        </section>
+        <InviteSection orgs=invite_orgs/>
+    }
+}
+
+#[component]
+fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
+    let own = u.email == me.email;
+    let mfa = if u.factors > 0 {
+        format!(
+            "On · {} authenticator{}",
+            u.factors,
+            if u.factors == 1 { "" } else { "s" }
+        )
+    } else {
+        "Off".to_string()
+    };
+    let codes = if u.factors > 0 {
+        u.recovery_codes_left.to_string()
+    } else {
+        "—".into()
+    };
+    view! {
+        <tr>
+            <th scope="row" class="who-cell">
+                <span class="email">{u.email.clone()}</span>
+                {(!u.name.is_empty()).then(|| view! { <span class="name">{u.name.clone()}</span> })}
+            </th>
+            {many_orgs.then(|| view! { <td data-label="Organization">{u.organization.clone()}</td> })}
+            <td data-label="Role">{u.role.clone()}</td>
+            <td data-label="MFA">{mfa}</td>
+            <td data-label="Recovery codes" class=risk_class(u.factors > 0 && u.recovery_codes_left == 0)>{codes}</td>
+            <td data-label="Last sign-in">{u.last_sign_in.clone().unwrap_or_else(|| "Never".into())}</td>
+            <td>
+                {u.locked.then(|| view! { <span class="badge danger">"Locked"</span> })}
+                {(!u.active).then(|| view! { <span class="badge">"Deactivated"</span> })}
+                {u.invited.then(|| view! { <span class="badge">"Invited"</span> })}
+                {(u.active && !u.locked && !u.invited).then(|| view! { <span class="badge ok">"Active"</span> })}
+            </td>
+            <td><div class="actions">
+                {if own {
+                    view! { <a href="/profile">"You: use My Profile"</a> }.into_any()
+                } else {
+                    view! {
+                        {(u.factors > 0).then(|| view! { <ActionButton label="Disable MFA" confirm="disable_mfa" user=u.id class="danger"/> })}
+                        <ActionButton label="Change role" confirm="change_role" user=u.id class="secondary"/>
+                        {u.locked.then(|| view! { <ActionButton label="Unlock" confirm="unlock" user=u.id class="secondary"/> })}
+                        <ActionButton label="Sign out everywhere" confirm="sign_out" user=u.id class="secondary"/>
+                        {if u.active {
+                            view! { <ActionButton label="Deactivate" confirm="deactivate" user=u.id class="secondary"/> }.into_any()
+                        } else {
+                            view! { <ActionButton label="Reactivate" confirm="reactivate" user=u.id class="secondary"/> }.into_any()
+                        }}
+                    }.into_any()
+                }}
+            </div></td>
+        </tr>
+    }
+}
+
+#[component]
+fn InviteSection(orgs: Vec<OrgRoles>) -> impl IntoView {
+    let action = ServerAction::<InviteUser>::new();
+    let open = param("invite");
+    view! {
+        <section class="card" aria-labelledby="invite-title">
+            <details open=!open.get_untracked().is_empty()>
+                <summary><h2 id="invite-title">"Invite a user"</h2></summary>
+                <p class="hint">"They get an email with a link to choose their own password (valid 7 days). Nobody else ever knows it."</p>
+                <ErrorBox message=error_signal(action)/>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="invite-email">"Email"</label>
+                        <input id="invite-email" name="email" type="email" autocomplete="off" required/>
+                    </div>
+                    <div class="field">
+                        <label for="invite-name">"Name"</label>
+                        <input id="invite-name" name="name" type="text" autocomplete="off"/>
+                    </div>
+                    <div class="field">
+                        <label for="invite-role">"Role"</label>
+                        <select id="invite-role" name="role_id" required>
+                            <RoleOptions orgs selected=None/>
+                        </select>
+                    </div>
+                    <Submit label="Send invitation" pending=action.pending()/>
+                </ActionForm>
+            </details>
+        </section>
+    }
+}

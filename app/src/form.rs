@@ -1,0 +1,148 @@
+//! Feedback around forms: the error box and its signal, the status line,
+//! the submit button that says it is working, confirmation dialogs and focus.
+
+use leptos::prelude::*;
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use server_fn::ServerFn;
+
+use crate::error::AppError;
+use crate::messages::{message_for, notice_for};
+use crate::urls::{url_encode, without_messages};
+
+/// The error to show: the action's, or the one a no-JavaScript post put in the URL.
+///
+/// A refusal for want of a recent sign-in (`step_up_required`) also takes the
+/// browser to `/confirm-identity`, which brings it back to this page as it is
+/// now — with its dialog (`?confirm=…`) open. A form post without JavaScript is
+/// redirected there by the server instead.
+pub fn error_signal<S>(action: ServerAction<S>) -> Signal<Option<String>>
+where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    let navigate = use_navigate();
+    let location = use_location();
+    // Only a refusal that arrives while this form is shown: a page drawn again
+    // afterwards must not send the browser off a second time.
+    let seen = action.version().get_untracked();
+    Effect::new(move || {
+        let answered = action.version().get() > seen;
+        let step_up = action
+            .value()
+            .with(|v| matches!(v, Some(Err(e)) if e.code == "step_up_required"));
+        if answered && step_up {
+            let here = without_messages(
+                &location.pathname.get_untracked(),
+                &location.search.get_untracked(),
+            );
+            navigate(
+                &format!("/confirm-identity?next={}", url_encode(&here)),
+                Default::default(),
+            );
+        }
+    });
+    let query = use_query_map();
+    let endpoint = S::PATH.rsplit('/').next().unwrap_or_default();
+    Signal::derive(move || match action.value().get() {
+        Some(Err(e)) => Some(e.message),
+        Some(Ok(())) => None,
+        None => {
+            let query = query.read();
+            let mine = query.get("form").is_none_or(|form| form == endpoint);
+            query
+                .get("error")
+                .filter(|_| mine)
+                .map(|code| message_for(&code).to_string())
+        }
+    })
+}
+
+/// Focuses an input when it appears. `autofocus` only works on a full page
+/// load; after client-side navigation keyboard and screen-reader users would
+/// otherwise be left at the top of the page.
+pub fn focus_on_mount<E>(node: NodeRef<E>)
+where
+    E: leptos::html::ElementType,
+    E::Output: AsRef<leptos::web_sys::HtmlElement> + Clone + 'static,
+    NodeRef<E>: Get<Value = Option<E::Output>>,
+{
+    Effect::new(move || {
+        if let Some(element) = node.get() {
+            // A page drawn under Suspense (say, back from "Confirm it's you") may
+            // not be in the document yet: focus once the browser has placed it.
+            request_animation_frame(move || {
+                let _ = element.as_ref().focus();
+            });
+        }
+    });
+}
+
+/// A confirmation that is part of the page (`?confirm=…` in its URL), so it
+/// works before hydration and without JavaScript: what will happen, then the
+/// form that does it (`children`, ending with [`DialogActions`]).
+#[component]
+pub fn Dialog(title: String, text: String, children: Children) -> impl IntoView {
+    view! {
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+            <h2 id="dialog-title">{title}</h2>
+            <p id="dialog-text">{text}</p>
+            {children()}
+        </section>
+    }
+}
+
+/// Confirm and Cancel of a [`Dialog`]; focus moves to Confirm when it opens.
+#[component]
+pub fn DialogActions(
+    pending: Memo<bool>,
+    cancel: String,
+    #[prop(optional)] danger: bool,
+) -> impl IntoView {
+    let confirm = NodeRef::<leptos::html::Button>::new();
+    focus_on_mount(confirm);
+    view! {
+        <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm
+            disabled=move || pending.get()>"Confirm"</button>
+        " "<a href=cancel>"Cancel"</a>
+        <span class="progress" aria-live="polite">{move || pending.get().then_some("Working…")}</span>
+    }
+}
+
+#[component]
+pub fn ErrorBox(message: Signal<Option<String>>) -> impl IntoView {
+    view! {
+        <div class="alert-slot" role="alert" aria-live="assertive">
+            {move || message.get().map(|m| view! { <p class="alert error">{m}</p> })}
+        </div>
+    }
+}
+
+/// A status line from `?notice=…`.
+#[component]
+pub fn Notice() -> impl IntoView {
+    let query = use_query_map();
+    let text = move || {
+        query
+            .read()
+            .get("notice")
+            .map(|n| notice_for(&n))
+            .filter(|t| !t.is_empty())
+    };
+    view! {
+        <div role="status">{move || text().map(|t| view! { <p class="alert success">{t}</p> })}</div>
+    }
+}
+
+/// A submit button that says it is working while the request runs.
+#[component]
+pub fn Submit(
+    label: &'static str,
+    pending: Memo<bool>,
+    #[prop(optional)] class: &'static str,
+) -> impl IntoView {
+    view! {
+        <button type="submit" class=format!("button {class}") disabled=move || pending.get() aria-busy=move || pending.get().to_string()>
+            {label}
+        </button>
+        <span class="progress" aria-live="polite">{move || pending.get().then_some("Working…")}</span>
+    }
+}

@@ -1,0 +1,126 @@
+//! The signed-in person as every signed-in page shows them ([`Me`]), the
+//! header with their name and "Sign out", and the header before sign-in.
+
+use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+#[cfg(feature = "ssr")]
+use crate::session::Ctx;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Me {
+    pub email: String,
+    pub name: String,
+    pub organization: String,
+    pub role: String,
+    pub mfa_on: bool,
+    pub recovery_codes_left: i64,
+    /// May see the administration screens (users, roles).
+    pub can_admin: bool,
+    /// A partner who manages customer companies.
+    pub can_manage_customers: bool,
+    pub can_read_audit: bool,
+}
+
+/// Warn at or below this many recovery codes left: core's
+/// `rules::recovery::LOW_WATERMARK`, which the browser bundle cannot depend
+/// on (a test keeps the two equal).
+pub const LOW_CODES_WATERMARK: i64 = 3;
+
+#[cfg(feature = "ssr")]
+impl Me {
+    /// The user's profile, and which links of the header their permissions open.
+    pub async fn load(gh: &gatehouse_core::Gatehouse, uid: i64) -> Result<Self, AppError> {
+        use gatehouse_core::rules::scope::Permission;
+        let p = gh.profile(uid).await?;
+        let actor = gh.actor(uid).await?;
+        let may = |permission| actor.permissions.has(permission);
+        Ok(Me {
+            can_admin: may(Permission::UsersRead),
+            can_manage_customers: may(Permission::CustomersManage) && actor.is_partner(),
+            can_read_audit: may(Permission::AuditRead),
+            email: p.email,
+            name: p.name,
+            organization: p.organization,
+            role: p.role,
+            mfa_on: !p.factors.is_empty(),
+            recovery_codes_left: p.recovery_codes_left,
+        })
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "me")]
+pub async fn current_me() -> Result<Me, AppError> {
+    let cx = Ctx::new().await?;
+    let uid = cx.user().await?;
+    Me::load(&cx.gh, uid).await
+}
+
+#[server(prefix = "/sfn", endpoint = "logout")]
+pub async fn logout() -> Result<(), AppError> {
+    use crate::request::internal;
+    let cx = Ctx::new().await?;
+    if let Some(uid) = crate::session::current_user(&cx.gh, &cx.session).await? {
+        cx.gh.sign_out_audit(uid, &cx.origin).await?;
+    }
+    cx.session.flush().await.map_err(internal)?;
+    leptos_axum::redirect("/login?notice=signed_out");
+    Ok(())
+}
+
+#[component]
+fn Brand() -> impl IntoView {
+    view! {
+        <a href="/" class="brand" aria-label="Gatehouse home">
+            <span class="brand-mark" aria-hidden="true">"◆"</span>
+            " Gatehouse"
+        </a>
+    }
+}
+
+/// The header of every signed-in page: who is signed in, and "Sign out".
+#[component]
+pub fn SignedInHeader(me: Me) -> impl IntoView {
+    let logout = ServerAction::<Logout>::new();
+    view! {
+        <header class="topbar">
+            <Brand/>
+            <nav aria-label="Account">
+                {me.can_admin.then(|| view! { <a href="/admin">"Administration"</a> })}
+                {me.can_manage_customers.then(|| view! { <a href="/msp/customers">"Customers"</a> })}
+                {me.can_read_audit.then(|| view! { <a href="/audit">"Audit log"</a> })}
+                <a href="/account">"My Account"</a>
+                <a href="/profile">"My Profile"</a>
+                <span class="who">
+                    <span class="visually-hidden">"Signed in as "</span>
+                    {me.email}
+                </span>
+                <ActionForm action=logout>
+                    <button type="submit" class="button secondary small">"Sign out"</button>
+                </ActionForm>
+            </nav>
+        </header>
+    }
+}
+
+/// Header for pages before sign-in.
+#[component]
+pub fn PublicHeader() -> impl IntoView {
+    view! {
+        <header class="topbar">
+            <Brand/>
+        </header>
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    #[test]
+    fn the_low_codes_warning_starts_where_core_says() {
+        assert_eq!(
+            super::LOW_CODES_WATERMARK,
+            gatehouse_core::rules::recovery::LOW_WATERMARK
+        );
+    }
+}

@@ -1,0 +1,82 @@
+//! `/invite`: an invited user chooses their password from the emailed link.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::header::Me;
+use crate::page::{DataPage, Viewer};
+#[cfg(feature = "ssr")]
+use crate::session::form_action;
+use crate::urls::param;
+
+/// The invitation's email, if the link is still good. Nobody is signed in yet.
+impl Viewer for Option<String> {
+    fn viewer(&self) -> Option<Me> {
+        None
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "invitation")]
+pub async fn invitation(token: String) -> Result<Option<String>, AppError> {
+    Ok(crate::request::gatehouse().invitation_email(&token).await?)
+}
+
+#[server(prefix = "/sfn", endpoint = "accept_invitation")]
+pub async fn accept_invitation(token: String, password: String) -> Result<(), AppError> {
+    let page = format!("/invite?token={token}");
+    form_action(&page, |cx| async move {
+        cx.gh
+            .accept_invitation(&token, &password, &cx.origin)
+            .await?;
+        leptos_axum::redirect("/login?notice=password_set");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn InvitePage() -> impl IntoView {
+    let token = param("token");
+    let data = Resource::new(move || token.get(), invitation);
+    view! {
+        <DataPage title="Choose your password" data let:email>
+            <InviteScreen email token=token.get_untracked()/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn InviteScreen(email: Option<String>, token: String) -> impl IntoView {
+    let action = ServerAction::<AcceptInvitation>::new();
+    let password = NodeRef::new();
+    focus_on_mount::<leptos::html::Input>(password);
+    view! {
+        <section class="card narrow" aria-labelledby="page-title">
+            <h1 id="page-title">"Choose your password"</h1>
+            {match email {
+                Some(email) => view! {
+                    <ErrorBox message=error_signal(action)/>
+                    <ActionForm action=action>
+                        <input type="hidden" name="token" value=token/>
+                        <div class="field">
+                            <label for="email">"Email"</label>
+                            <input id="email" type="email" autocomplete="username" value=email readonly/>
+                        </div>
+                        <div class="field">
+                            <label for="password">"New password"</label>
+                            <p class="hint" id="password-hint">"At least 8 characters; a few unrelated words make a strong one. Common passwords are refused."</p>
+                            <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
+                                aria-describedby="password-hint" required node_ref=password/>
+                        </div>
+                        <Submit label="Set password" pending=action.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                None => view! {
+                    <p class="alert error" role="alert">"This invitation link has expired or was already used. Ask your administrator for a new one."</p>
+                    <p><a href="/login">"Go to sign-in"</a></p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

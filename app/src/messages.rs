@@ -1,0 +1,85 @@
+//! What the person at the screen reads after an action: the text for each
+//! error code and for each `?notice=…`. Codes travel in URLs after a form
+//! post without JavaScript, so the browser turns them into words here.
+
+/// What each error code tells the person at the screen: every code of
+/// `gatehouse_core::ErrorCode` (a test checks), and the two this app adds.
+const ERROR_MESSAGES: &[(&str, &str)] = &[
+    ("invalid_credentials", "The email or password is not correct."),
+    ("invalid_password", "That password is not correct."),
+    ("rate_limited", "Too many attempts. Wait a few minutes, then try again."),
+    ("invalid_code", "That code is not correct. Check it and try again."),
+    ("mfa_token_invalid", "This sign-in has expired or was used up. Sign in again."),
+    ("link_invalid", "This sign-in link has expired or was already used. Sign in again and ask for a new one."),
+    ("link_other_browser", "Open this link in the browser where you started signing in, or sign in again here and ask for a new link."),
+    ("step_up_required", "Confirm it is you to make this change."),
+    ("no_enrollment", "Start the authenticator setup again."),
+    ("invalid_request", "Check what you entered and try again."),
+    ("not_signed_in", "Sign in to continue."),
+    ("unauthorized", "Sign in to continue."),
+    ("not_found", "That was not found. It may have been removed, or it is outside your organization."),
+    ("forbidden", "Your role does not allow that change."),
+    ("last_factor", "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator."),
+    ("grant_ended", "The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator."),
+    ("unavailable", "Gatehouse is busy right now. Wait a moment, then try again."),
+    ("internal", "Something went wrong on our side. Try again in a moment."),
+    ("not_saved", "Tick “I have saved my recovery codes” first: you will not see these codes again."),
+    ("no_users_chosen", "Choose at least one person, or grant it to the whole company."),
+];
+
+/// The message for an error code carried in the URL after a form post without JavaScript.
+pub fn message_for(code: &str) -> &'static str {
+    ERROR_MESSAGES
+        .iter()
+        .find(|(known, _)| *known == code)
+        .map_or("Something went wrong. Try again.", |(_, message)| message)
+}
+
+/// The status line for `?notice=CODE`, or "" for a code this app does not know.
+pub fn notice_for(code: &str) -> &'static str {
+    match code {
+        "signed_out" => "You are signed out.",
+        "mfa_reset" => "Your multi-factor authentication was reset and you were signed out everywhere. Sign in to set up a new authenticator.",
+        "factor_added" => "Your new authenticator is ready.",
+        "factor_removed" => "The authenticator was removed. Other sessions were signed out.",
+        "codes_saved" => "Your recovery codes are saved. Each one works once.",
+        "link_sent" => "We emailed you a sign-in link. Open it in this browser within 15 minutes.",
+        "code_sent" => "We sent you a code.",
+        "phone_code_sent" => "We texted a verification code to the new number.",
+        "phone_verified" => "Your phone number is verified: you can now get sign-in codes by text message.",
+        "phone_removed" => "The phone number was removed.",
+        "admin_disable_mfa" => "Multi-factor authentication was disabled for that user. They were signed out everywhere and told by email.",
+        "admin_change_role" => "The role was changed.",
+        "admin_unlock" => "The user was unlocked.",
+        "admin_sign_out" => "The user was signed out everywhere.",
+        "admin_deactivate" => "The user was deactivated and signed out everywhere.",
+        "admin_reactivate" => "The user was reactivated.",
+        "invited" => "The invitation is on its way: the new user chooses a password from the link in it.",
+        "mfa_required_on" => "MFA is now required for that role: members without an authenticator set one up at their next sign-in.",
+        "mfa_required_off" => "MFA is no longer required for that role.",
+        "role_created" => "The role was added.",
+        "granted" => "The reset permission is active. The covered people can now sign in with their password and set up a new authenticator.",
+        "revoked" => "The reset permission was revoked.",
+        "customer_created" => "The customer was created and its first admin invited by email.",
+        "password_set" => "Your password is set. Sign in to continue.",
+        _ => "",
+    }
+}
+
+#[cfg(all(test, feature = "ssr"))]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_error_code_has_a_message() {
+        for code in gatehouse_core::ErrorCode::ALL {
+            assert!(
+                ERROR_MESSAGES
+                    .iter()
+                    .any(|(known, _)| *known == code.as_str()),
+                "no message for {}",
+                code.as_str()
+            );
+        }
+    }
+}

@@ -1,0 +1,290 @@
+//! My Profile (`/profile`): the authenticators (add, remove), the recovery
+//! codes (how many are left, new ones), the SMS backup and the reset.
+//! Removing and regenerating are confirmed in dialogs that are part of the
+//! page (`?confirm=…`), so they work without JavaScript.
+
+mod phone;
+mod reset;
+
+use leptos::prelude::*;
+use leptos_router::components::Form;
+use leptos_router::hooks::use_query_map;
+use serde::{Deserialize, Serialize};
+
+use crate::error::AppError;
+use crate::form::{error_signal, focus_on_mount, Dialog, DialogActions, ErrorBox, Notice, Submit};
+use crate::header::{Me, LOW_CODES_WATERMARK};
+use crate::messages::message_for;
+use crate::page::{DataPage, Viewer};
+#[cfg(feature = "ssr")]
+use crate::session::{form_action, session_key, stash_codes, Ctx, Operation};
+use phone::PhoneSection;
+use reset::ResetSection;
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct FactorView {
+    pub id: i64,
+    pub label: String,
+    pub added: String,
+    pub last_used: Option<String>,
+}
+
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct ProfileView {
+    pub me: Me,
+    pub mfa_required: bool,
+    pub factors: Vec<FactorView>,
+    /// The verified phone for SMS codes, masked.
+    pub phone: Option<String>,
+    /// A number waiting for its verification code, masked.
+    pub pending_phone: Option<String>,
+}
+
+impl Viewer for ProfileView {
+    fn viewer(&self) -> Option<Me> {
+        Some(self.me.clone())
+    }
+}
+
+#[server(prefix = "/sfn", endpoint = "profile")]
+pub async fn profile() -> Result<ProfileView, AppError> {
+    let cx = Ctx::new().await?;
+    let uid = cx.user().await?;
+    let p = cx.gh.profile(uid).await?;
+    let me = Me::load(&cx.gh, uid).await?;
+    Ok(ProfileView {
+        me,
+        phone: p.phone,
+        pending_phone: p.pending_phone,
+        mfa_required: p.mfa_required,
+        factors: p
+            .factors
+            .into_iter()
+            .map(|f| FactorView {
+                id: f.id,
+                label: f.label,
+                added: gatehouse_core::format_time(f.created_at),
+                last_used: f.last_used_at.map(gatehouse_core::format_time),
+            })
+            .collect(),
+    })
+}
+
+#[server(prefix = "/sfn", endpoint = "add_factor")]
+pub async fn add_factor() -> Result<(), AppError> {
+    form_action("/profile", |cx| async move {
+        cx.recent_user(Operation::AddFactor, "/profile").await?;
+        leptos_axum::redirect("/enroll");
+        Ok(())
+    })
+    .await
+}
+
+/// "Remove", confirmed in the dialog of `/profile?confirm=remove_factor&factor=ID`.
+#[server(prefix = "/sfn", endpoint = "remove_factor")]
+pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
+    let page = format!("/profile?confirm=remove_factor&factor={factor_id}");
+    let dialog = page.as_str();
+    form_action(&page, |cx| async move {
+        let uid = cx.recent_user(Operation::RemoveFactor, dialog).await?;
+        cx.gh
+            .remove_factor(
+                uid,
+                factor_id,
+                session_key(&cx.session).as_deref(),
+                &cx.origin,
+            )
+            .await?;
+        cx.cycle_id().await?;
+        leptos_axum::redirect("/profile?notice=factor_removed");
+        Ok(())
+    })
+    .await
+}
+
+/// "Generate new codes", confirmed in the dialog of `/profile?confirm=regenerate_codes`.
+#[server(prefix = "/sfn", endpoint = "regenerate_codes")]
+pub async fn regenerate_codes() -> Result<(), AppError> {
+    let page = "/profile?confirm=regenerate_codes";
+    form_action(page, |cx| async move {
+        let uid = cx
+            .recent_user(Operation::RegenerateRecoveryCodes, page)
+            .await?;
+        let codes = cx.gh.regenerate_recovery_codes(uid, &cx.origin).await?;
+        stash_codes(&cx.session, &codes).await?;
+        leptos_axum::redirect("/recovery-codes");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn ProfilePage() -> impl IntoView {
+    let regenerate = ServerAction::<RegenerateCodes>::new();
+    let remove = ServerAction::<RemoveFactor>::new();
+    let add = ServerAction::<AddFactor>::new();
+    let data = Resource::new(move || remove.version().get(), |_| profile());
+    view! {
+        <DataPage title="My Profile" data let:view>
+            <ProfileScreen view regenerate remove add/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn ProfileScreen(
+    view: ProfileView,
+    regenerate: ServerAction<RegenerateCodes>,
+    remove: ServerAction<RemoveFactor>,
+    add: ServerAction<AddFactor>,
+) -> impl IntoView {
+    let me = view.me.clone();
+    let add_error = error_signal(add);
+    let low = me.mfa_on && me.recovery_codes_left <= LOW_CODES_WATERMARK;
+    let query = use_query_map();
+    let confirm = Memo::new(move |_| query.read().get("confirm").unwrap_or_default());
+    let factor = Memo::new(move |_| {
+        query
+            .read()
+            .get("factor")
+            .and_then(|id| id.parse::<i64>().ok())
+    });
+    let factors = view.factors.clone();
+    let mfa_required = view.mfa_required;
+    let remove_dialog = move || {
+        if confirm.get() != "remove_factor" {
+            return None;
+        }
+        let f = factors.iter().find(|f| Some(f.id) == factor.get())?.clone();
+        let last = factors.len() == 1;
+        Some(view! { <RemoveFactorDialog factor=f last mfa_required action=remove/> })
+    };
+    let regenerate_dialog = move || {
+        (confirm.get() == "regenerate_codes")
+            .then(|| view! { <RegenerateCodesDialog action=regenerate/> })
+    };
+    view! {
+        <section class="card" aria-labelledby="page-title">
+            <h1 id="page-title">"My Profile"</h1>
+            <Notice/>
+            <dl class="facts">
+                <dt>"Email"</dt><dd>{me.email.clone()}</dd>
+                <dt>"Organization"</dt><dd>{me.organization.clone()}</dd>
+                <dt>"Role"</dt><dd>{me.role.clone()}</dd>
+            </dl>
+        </section>
+
+        <section class="card" aria-labelledby="mfa-title">
+            <h2 id="mfa-title">"Two-step verification"</h2>
+            {(view.mfa_required && !me.mfa_on).then(|| view! {
+                <p class="alert warning">"Your role requires two-step verification. You will be asked to set it up at your next sign-in."</p>
+            })}
+            {remove_dialog}
+            {if view.factors.is_empty() {
+                view! { <p>"Two-step verification is off. Add an authenticator app to protect your account."</p> }.into_any()
+            } else {
+                view! {
+                    <table class="factors">
+                        <caption class="visually-hidden">"Your authenticators"</caption>
+                        <thead><tr><th scope="col">"Name"</th><th scope="col">"Added"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
+                        <tbody>
+                            {view.factors.into_iter().map(|f| {
+                                let name = format!("Remove {}", f.label);
+                                view! {
+                                    <tr>
+                                        <td>{f.label.clone()}</td>
+                                        <td>{f.added}</td>
+                                        <td>{f.last_used.unwrap_or_else(|| "Never".into())}</td>
+                                        <td>
+                                            <Form method="GET" action="/profile">
+                                                <input type="hidden" name="confirm" value="remove_factor"/>
+                                                <input type="hidden" name="factor" value=f.id.to_string()/>
+                                                <button type="submit" class="button danger small" aria-label=name>"Remove"</button>
+                                            </Form>
+                                        </td>
+                                    </tr>
+                                }
+                            }).collect_view()}
+                        </tbody>
+                    </table>
+                }.into_any()
+            }}
+            <ErrorBox message=add_error/>
+            <ActionForm action=add>
+                <Submit label="Add an authenticator app" pending=add.pending() class="secondary"/>
+            </ActionForm>
+        </section>
+
+        {me.mfa_on.then(|| view! {
+            <section class="card" aria-labelledby="codes-title">
+                <h2 id="codes-title">"Recovery codes"</h2>
+                <p class=if low { "alert warning" } else { "" }>
+                    {format!("{} of 10 recovery codes left.", me.recovery_codes_left)}
+                    {low.then_some(" Generate new codes soon.")}
+                </p>
+                <p class="hint">"Generating new codes makes every old code stop working."</p>
+                {regenerate_dialog}
+                <Form method="GET" action="/profile">
+                    <input type="hidden" name="confirm" value="regenerate_codes"/>
+                    <button type="submit" class="button secondary">"Generate new codes"</button>
+                </Form>
+            </section>
+        })}
+
+        <PhoneSection phone=view.phone pending=view.pending_phone/>
+
+        <ResetSection/>
+    }
+}
+
+/// "Remove" of one authenticator: says what happens, or why the last one of
+/// a role that requires MFA stays (the service refuses it too).
+#[component]
+fn RemoveFactorDialog(
+    factor: FactorView,
+    last: bool,
+    mfa_required: bool,
+    action: ServerAction<RemoveFactor>,
+) -> impl IntoView {
+    let title = format!("Remove “{}”?", factor.label);
+    if last && mfa_required {
+        let close = NodeRef::<leptos::html::A>::new();
+        focus_on_mount(close);
+        return view! {
+            <Dialog title text=message_for("last_factor").to_string()>
+                <a href="/profile" class="button secondary" node_ref=close>"Close"</a>
+            </Dialog>
+        }
+        .into_any();
+    }
+    let text = if last {
+        "It is your only authenticator: two-step verification turns off and your recovery codes stop working. Your other sessions will be signed out."
+    } else {
+        "It stops working for signing in. Your other sessions will be signed out, and apps must sign in again."
+    };
+    view! {
+        <Dialog title text=text.to_string()>
+            <ErrorBox message=error_signal(action)/>
+            <ActionForm action=action>
+                <input type="hidden" name="factor_id" value=factor.id.to_string()/>
+                <DialogActions pending=action.pending() cancel="/profile".to_string() danger=true/>
+            </ActionForm>
+        </Dialog>
+    }
+    .into_any()
+}
+
+#[component]
+fn RegenerateCodesDialog(action: ServerAction<RegenerateCodes>) -> impl IntoView {
+    view! {
+        <Dialog
+            title="Generate new recovery codes?".to_string()
+            text="Your current codes stop working. You will see the new codes once: save them before you continue.".to_string()
+        >
+            <ErrorBox message=error_signal(action)/>
+            <ActionForm action=action>
+                <DialogActions pending=action.pending() cancel="/profile".to_string()/>
+            </ActionForm>
+        </Dialog>
+    }
+}
