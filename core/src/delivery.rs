@@ -22,7 +22,7 @@ use lettre::message::{header::ContentType, Mailbox, MultiPart, SinglePart};
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::db::Db;
-use crate::store::{self, OutboxMessage};
+use crate::store::{self, Channel, OutboxMessage};
 use crate::unix_now;
 
 const LEASE_SECONDS: i64 = 60;
@@ -136,18 +136,21 @@ impl Delivery {
     }
 
     fn handles(&self, channel: &str) -> bool {
-        match channel {
-            "email" => self.smtp.is_some(),
-            "sms" => self.sms_webhook.is_some(),
-            _ => false,
+        match Channel::parse(channel) {
+            Some(Channel::Email) => self.smtp.is_some(),
+            Some(Channel::Sms) => self.sms_webhook.is_some(),
+            None => false,
         }
     }
 
     async fn send(&self, message: &OutboxMessage) -> Result<(), DeliveryError> {
-        match message.channel.as_str() {
-            "email" => self.send_email(message).await,
-            "sms" => self.send_sms(message).await,
-            other => Err(DeliveryError::Permanent(format!("unknown channel {other}"))),
+        match Channel::parse(&message.channel) {
+            Some(Channel::Email) => self.send_email(message).await,
+            Some(Channel::Sms) => self.send_sms(message).await,
+            None => Err(DeliveryError::Permanent(format!(
+                "unknown channel {}",
+                message.channel
+            ))),
         }
     }
 

@@ -4,7 +4,7 @@
 
 use crate::audit::Origin;
 use crate::format_time;
-use crate::store::{self, Conn, NewMessage};
+use crate::store::{self, Channel, Conn, NewMessage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
@@ -317,7 +317,7 @@ pub async fn enqueue_sms(c: &mut Conn, phone: &str, text: &str, now: i64) -> sto
     store::outbox_insert(
         c,
         &NewMessage {
-            channel: "sms",
+            channel: Channel::Sms,
             recipient: phone,
             subject: "Text message",
             body_text: text,
@@ -333,7 +333,7 @@ pub async fn enqueue_mail(c: &mut Conn, to: &str, mail: &Mail, now: i64) -> stor
     store::outbox_insert(
         c,
         &NewMessage {
-            channel: "email",
+            channel: Channel::Email,
             recipient: to,
             subject: &mail.subject,
             body_text: &mail.text,
@@ -357,7 +357,7 @@ pub async fn enqueue(
     store::outbox_insert(
         c,
         &NewMessage {
-            channel: "email",
+            channel: Channel::Email,
             recipient: email,
             subject: &mail.subject,
             body_text: &mail.text,

@@ -58,7 +58,7 @@ pub use organizations::{
 };
 pub use outbox::{
     outbox_claim, outbox_failed, outbox_insert, outbox_purge, outbox_recent, outbox_retry_later,
-    outbox_sent, NewMessage, OutboxMessage, ERASED_BODY,
+    outbox_sent, Channel, NewMessage, OutboxMessage, ERASED_BODY,
 };
 pub use recovery_codes::{consume_recovery_code, recovery_codes_left, replace_recovery_codes};
 pub use roles::{

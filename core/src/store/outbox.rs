@@ -38,8 +38,16 @@ pub(crate) fn outbox_from_row(r: sqlx::any::AnyRow) -> OutboxMessage {
     }
 }
 
+persisted_enum! {
+    /// How a message travels.
+    Channel {
+        Email = "email",
+        Sms = "sms",
+    }
+}
+
 pub struct NewMessage<'a> {
-    pub channel: &'a str,
+    pub channel: Channel,
     pub recipient: &'a str,
     pub subject: &'a str,
     pub body_text: &'a str,
@@ -51,7 +59,7 @@ pub async fn outbox_insert(c: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result
         "INSERT INTO outbox (channel, recipient, subject, body_text, body_html, created_at, next_attempt_at) \
          VALUES ($1, $2, $3, $4, $5, $6, $6)",
     )
-    .bind(m.channel)
+    .bind(m.channel.as_str())
     .bind(m.recipient)
     .bind(m.subject)
     .bind(m.body_text)
