@@ -11,4 +11,5 @@ pub mod policy;
 pub mod recovery;
 pub mod return_path;
 pub mod scope;
+pub mod support;
 pub mod totp;
