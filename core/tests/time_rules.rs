@@ -294,3 +294,25 @@ async fn a_browser_session_ends_at_its_expiry() {
     flow.advance(1);
     assert!(store.load(&record.id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_support_code_lasts_an_hour_and_is_replaced_on_demand() {
+    let flow = Flow::new().await;
+    let ida = flow.person("acme", "member", "ida@acme.example").await;
+    let origin = flow.origin();
+    let first = flow.gh.support_code(ida.id, &origin).await.unwrap();
+    assert_eq!(first.code.len(), 8);
+    assert!(first.code.bytes().all(|b| b.is_ascii_digit()));
+    assert_eq!(first.expires_at, flow.gh.now() + 60 * 60);
+    flow.advance(60 * 60 - 1);
+    assert_eq!(flow.gh.support_code(ida.id, &origin).await.unwrap(), first);
+    flow.advance(1);
+    let second = flow.gh.support_code(ida.id, &origin).await.unwrap();
+    assert_eq!(second.expires_at, flow.gh.now() + 60 * 60);
+    let third = flow.gh.new_support_code(ida.id, &origin).await.unwrap();
+    assert_eq!(flow.gh.support_code(ida.id, &origin).await.unwrap(), third);
+    assert_ne!(
+        (first.expires_at, &first.code),
+        (third.expires_at, &second.code)
+    );
+}

@@ -28,6 +28,7 @@ mod out_of_band;
 mod phone;
 mod second_factor;
 mod sign_in;
+mod support;
 
 pub use account::{FactorInfo, Profile};
 pub use admin::*;
@@ -36,6 +37,7 @@ pub use enrollment::{TotpSetup, ENROLL_TOKEN_TTL};
 pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};
 pub use second_factor::{CodeOutcome, MfaMethod};
 pub use sign_in::{PasswordOutcome, SignedIn, MFA_TOKEN_TTL, PLATFORM_ORG_ID};
+pub use support::SupportCode;
 
 /// The services, cheap to clone (everything inside is shared).
 #[derive(Clone)]

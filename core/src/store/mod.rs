@@ -25,6 +25,7 @@ mod recovery_codes;
 mod roles;
 mod sessions;
 mod subtree;
+mod support_codes;
 mod users;
 
 pub use attempts::{
@@ -69,6 +70,7 @@ pub use sessions::{
     api_token_user, delete_expired, insert_api_token, revoke_api_token, revoke_sessions_and_tokens,
     session_delete, session_insert, session_load, session_update,
 };
+pub use support_codes::{live_support_code, store_support_code, NewSupportCode, SupportCodeRow};
 pub use users::{
     actor_facts, insert_user, list_users, next_user_id, org_admin_emails, record_login,
     set_password_hash, set_user_disabled, set_user_role, user_by_email, user_by_id, User,
