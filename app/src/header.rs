@@ -91,6 +91,7 @@ pub fn SignedInHeader(me: Me) -> impl IntoView {
                 {me.can_manage_customers.then(|| view! { <a href="/msp/customers">"Customers"</a> })}
                 {me.can_read_audit.then(|| view! { <a href="/audit">"Audit log"</a> })}
                 <a href="/account">"My Account"</a>
+                <a href="/support">"Support"</a>
                 <a href="/profile">"My Profile"</a>
                 <span class="who">
                     <span class="visually-hidden">"Signed in as "</span>

@@ -28,6 +28,7 @@ pub mod home;
 pub mod invite;
 pub mod profile;
 pub mod sign_in;
+pub mod support;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -46,6 +47,7 @@ use profile::ProfilePage;
 use sign_in::{
     LoginPage, MessageCodePage, MfaPage, OtherMethodsPage, RecoveryPage, SignInLinkPage,
 };
+use support::SupportPage;
 
 /// The signed-in user of a session (the server's JSON API shares the
 /// browser's session): a stable path for the server crate.
@@ -101,6 +103,7 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/msp/customers") view=CustomersPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -58,6 +58,7 @@ pub fn notice_for(code: &str) -> &'static str {
         "mfa_required_on" => "MFA is now required for that role: members without an authenticator set one up at their next sign-in.",
         "mfa_required_off" => "MFA is no longer required for that role.",
         "role_created" => "The role was added.",
+        "support_code_new" => "Here is your new support code. The previous one no longer works.",
         "granted" => "The reset permission is active. The covered people can now sign in with their password and set up a new authenticator.",
         "revoked" => "The reset permission was revoked.",
         "customer_created" => "The customer was created and its first admin invited by email.",

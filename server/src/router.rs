@@ -63,6 +63,7 @@ fn api_v1() -> Router<AppState> {
         .merge(api::auth::routes())
         .merge(api::enrollment::routes())
         .merge(api::profile::routes())
+        .merge(api::support::routes())
         .merge(api::admin::users::routes())
         .merge(api::admin::roles::routes())
         .merge(api::admin::customers::routes())

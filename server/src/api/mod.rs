@@ -8,6 +8,7 @@ pub mod auth;
 pub mod enrollment;
 mod extract;
 pub mod profile;
+pub mod support;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
