@@ -26,12 +26,21 @@ fn the_support_code_stays_until_replaced_and_is_never_stored_in_clear(backend: B
     assert_eq!(code.len(), 8);
     assert!(code.bytes().all(|b| b.is_ascii_digit()), "{code}");
     let expires_at = first.json["expires_at"].as_i64().unwrap();
-    assert!((expires_at - now() as i64 - 3600).abs() <= 5, "{expires_at}");
-    assert_eq!(server.get("/api/v1/support/code", Some(&token)).json, first.json);
+    assert!(
+        (expires_at - now() as i64 - 3600).abs() <= 5,
+        "{expires_at}"
+    );
+    assert_eq!(
+        server.get("/api/v1/support/code", Some(&token)).json,
+        first.json
+    );
 
     let renewed = server.post("/api/v1/support/code", json!({}), Some(&token));
     assert_eq!(renewed.status, 200, "{renewed:?}");
-    assert_eq!(server.get("/api/v1/support/code", Some(&token)).json, renewed.json);
+    assert_eq!(
+        server.get("/api/v1/support/code", Some(&token)).json,
+        renewed.json
+    );
     assert_eq!(
         server.number("SELECT COUNT(*) FROM audit_log WHERE action = 'support.code_created'"),
         2
@@ -81,7 +90,9 @@ fn the_support_page_shows_the_code_and_a_new_one_on_demand(backend: Backend) {
     assert_eq!(shown.status, 200);
     assert!(shown.text.contains("Your support code"), "{}", shown.text);
     assert!(shown.text.contains(&code), "{}", shown.text);
-    assert!(shown.text.contains("Support never calls or emails you to ask for it"));
+    assert!(shown
+        .text
+        .contains("Support never calls or emails you to ask for it"));
 
     let renewed = form(&server, "/sfn/new_support_code", Some(&session), &[]);
     assert_eq!(
@@ -93,7 +104,9 @@ fn the_support_page_shows_the_code_and_a_new_one_on_demand(backend: Backend) {
         .as_str()
         .unwrap()
         .to_string();
-    assert!(page(&server, "/support", Some(&session)).text.contains(&new_code));
+    assert!(page(&server, "/support", Some(&session))
+        .text
+        .contains(&new_code));
 
     // Without a session: the sign-in page, and no code is made.
     let anonymous = page(&server, "/support", None);
