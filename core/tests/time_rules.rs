@@ -316,3 +316,32 @@ async fn a_support_code_lasts_an_hour_and_is_replaced_on_demand() {
         (third.expires_at, &second.code)
     );
 }
+
+#[tokio::test]
+async fn new_support_codes_are_limited_to_five_in_ten_minutes_and_end_with_the_sessions() {
+    let flow = Flow::new().await;
+    let jo = flow.person("acme", "member", "jo@acme.example").await;
+    let origin = flow.origin();
+    for _ in 0..5 {
+        flow.gh.new_support_code(jo.id, &origin).await.unwrap();
+    }
+    assert!(matches!(
+        flow.gh.new_support_code(jo.id, &origin).await,
+        Err(AuthError::RateLimited { retry_after: 600 })
+    ));
+    flow.advance(10 * 60 - 1);
+    assert!(matches!(
+        flow.gh.new_support_code(jo.id, &origin).await,
+        Err(AuthError::RateLimited { retry_after: 1 })
+    ));
+    flow.advance(1);
+    let live = flow.gh.new_support_code(jo.id, &origin).await.unwrap();
+    // Ending every session (here: a reset of the user's MFA) ends the code too.
+    flow.gh
+        .reset_mfa(jo.id, Some(jo.id), &origin)
+        .await
+        .unwrap();
+    let after = flow.gh.support_code(jo.id, &origin).await.unwrap();
+    assert_eq!(after.expires_at, flow.gh.now() + 60 * 60);
+    assert_ne!(after.code, live.code, "a fresh code after the reset");
+}

@@ -13,6 +13,7 @@ on_both_databases!(
     the_support_code_stays_until_replaced_and_is_never_stored_in_clear,
     pages_opened_at_once_show_one_support_code,
     the_support_page_shows_the_code_and_a_new_one_on_demand,
+    new_support_codes_are_rate_limited,
 );
 
 fn the_support_code_stays_until_replaced_and_is_never_stored_in_clear(backend: Backend) {
@@ -111,4 +112,23 @@ fn the_support_page_shows_the_code_and_a_new_one_on_demand(backend: Backend) {
     // Without a session: the sign-in page, and no code is made.
     let anonymous = page(&server, "/support", None);
     assert!(!anonymous.text.contains(&new_code));
+}
+
+fn new_support_codes_are_rate_limited(backend: Backend) {
+    let server = Server::start(backend);
+    let (_, _, _, token) = server.enrolled_user();
+    for _ in 0..5 {
+        let renewed = server.post("/api/v1/support/code", json!({}), Some(&token));
+        assert_eq!(renewed.status, 200, "{renewed:?}");
+    }
+    let refused = server.post("/api/v1/support/code", json!({}), Some(&token));
+    assert_eq!(refused.status, 429, "{refused:?}");
+    assert_eq!(refused.json["error"], "rate_limited");
+    assert!(refused.header("retry-after").is_some());
+    // The live code still shows, and the refusals wrote nothing.
+    assert_eq!(server.get("/api/v1/support/code", Some(&token)).status, 200);
+    assert_eq!(
+        server.number("SELECT COUNT(*) FROM audit_log WHERE action = 'support.code_created'"),
+        5
+    );
 }

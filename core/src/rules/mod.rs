@@ -12,4 +12,5 @@ pub mod recovery;
 pub mod return_path;
 pub mod scope;
 pub mod support;
+pub mod text;
 pub mod totp;

@@ -11,6 +11,10 @@
 pub const MAX_FAILED_CHECKS: usize = 3;
 /// How long a support code shown on /support is good for.
 pub const SUPPORT_CODE_TTL: i64 = 60 * 60;
+/// New support codes a person may ask for in [`SUPPORT_CODE_RENEWAL_WINDOW`]:
+/// each one is audited, so more would only flood the log.
+pub const SUPPORT_CODE_RENEWALS: i64 = 5;
+pub const SUPPORT_CODE_RENEWAL_WINDOW: i64 = 10 * 60;
 /// How long a reset pass works once active.
 pub const PASS_LIFETIME: i64 = 24 * 3600;
 /// The default cooling-off of a risky pass (a setting may change it).

@@ -7,7 +7,7 @@ use serde_json::json;
 
 use crate::audit::Origin;
 use crate::error::{AuthError, Result};
-use crate::rules::support::SUPPORT_CODE_TTL;
+use crate::rules::support::{SUPPORT_CODE_RENEWALS, SUPPORT_CODE_RENEWAL_WINDOW, SUPPORT_CODE_TTL};
 use crate::store::{self, Conn, NewSupportCode};
 
 use super::{audit_own, Gatehouse};
@@ -59,6 +59,16 @@ impl Gatehouse {
             expires_at: now + SUPPORT_CODE_TTL,
         };
         let mut tx = self.db.begin().await?;
+        if !keep_live {
+            let key = format!("support-code:{user_id}");
+            let (renewals, since) =
+                store::count_in_window(&mut tx, &key, now, SUPPORT_CODE_RENEWAL_WINDOW).await?;
+            if renewals > SUPPORT_CODE_RENEWALS {
+                return Err(AuthError::RateLimited {
+                    retry_after: (since + SUPPORT_CODE_RENEWAL_WINDOW - now).max(1),
+                });
+            }
+        }
         if store::store_support_code(&mut tx, user_id, new, keep_live).await? {
             let details = json!({ "expires_at": now + SUPPORT_CODE_TTL });
             audit_own(&mut tx, &user, "support.code_created", details, origin, now).await?;

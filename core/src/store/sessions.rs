@@ -23,6 +23,11 @@ pub async fn revoke_sessions_and_tokens(
         .bind(user_id)
         .execute(&mut *c)
         .await?;
+    // A support code read through a session that ends now must end with it.
+    sqlx::query("DELETE FROM support_codes WHERE user_id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
 

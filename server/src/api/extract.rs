@@ -7,6 +7,7 @@ use axum::http::{header, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::Json;
 use gatehouse_core::rules::policy::Operation;
+use gatehouse_core::rules::text;
 use gatehouse_core::Gatehouse;
 use serde::de::DeserializeOwned;
 use serde_json::Value;
@@ -14,20 +15,16 @@ use serde_json::Value;
 use super::{error_response, rejected, ApiError};
 use crate::state::AppState;
 
-/// A character no text sent to Gatehouse may hold: a control character other
-/// than tab and line breaks. None belongs in an email, a name or a token, and
-/// PostgreSQL cannot even store NUL.
-fn forbidden_char(c: char) -> bool {
-    c.is_control() && !matches!(c, '\t' | '\n' | '\r')
-}
-
-fn has_forbidden_char(value: &Value) -> bool {
+/// Whether any string of a JSON body, or any field name, holds a character
+/// no request may carry ([`text::has_forbidden_char`]); a string in an array
+/// counts as a value of the field that holds the array.
+fn has_forbidden_char(field: &str, value: &Value) -> bool {
     match value {
-        Value::String(text) => text.chars().any(forbidden_char),
-        Value::Array(items) => items.iter().any(has_forbidden_char),
-        Value::Object(fields) => fields
-            .iter()
-            .any(|(name, v)| name.chars().any(forbidden_char) || has_forbidden_char(v)),
+        Value::String(s) => text::has_forbidden_char(field, s, true),
+        Value::Array(items) => items.iter().any(|v| has_forbidden_char(field, v)),
+        Value::Object(fields) => fields.iter().any(|(name, v)| {
+            text::has_forbidden_char(name, "", true) || has_forbidden_char(name, v)
+        }),
         _ => false,
     }
 }
@@ -43,7 +40,7 @@ impl<S: Send + Sync, T: DeserializeOwned> FromRequest<S> for Body<T> {
         let Json(value) = Json::<Value>::from_request(req, state)
             .await
             .map_err(|r| rejected(r.status(), &r.body_text()))?;
-        if has_forbidden_char(&value) {
+        if has_forbidden_char("", &value) {
             return Err(error_response(
                 StatusCode::BAD_REQUEST,
                 "invalid_request",

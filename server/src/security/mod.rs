@@ -105,7 +105,7 @@ pub async fn guard(
     let bad_query = request
         .uri()
         .query()
-        .is_some_and(|q| transport::has_control_char(q.as_bytes(), &[]));
+        .is_some_and(|q| transport::has_control_char(q.as_bytes(), false));
     let mut response = if bad_query {
         transport::bad_request("A value in the query string contains a control character.")
     } else if refused {

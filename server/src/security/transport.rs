@@ -7,25 +7,20 @@ use axum::extract::{FromRequest, Request};
 use axum::http::StatusCode;
 use axum::response::Response;
 
+use gatehouse_core::rules::text;
+
 use crate::api::{error_response, rejected};
 
 /// No request needs more than a few fields; a larger body is refused with 413.
 pub const BODY_LIMIT: usize = 64 * 1024;
 
-/// Form fields that may hold several lines (a `<textarea>`). Every other field
-/// is one line, as a browser's `<input>` sends it.
-const MULTI_LINE_FIELDS: &[&str] = &["reason"];
-
 /// True when a decoded name or value of an `application/x-www-form-urlencoded`
-/// text (a query string, a form body) holds a control character — a line
-/// break or tab only where `multi_line` allows one. Such values are refused
-/// before any handler sees them: they would otherwise reach a `Location`
-/// header (a token, `next`, `back`), which cannot carry them.
-pub fn has_control_char(form: &[u8], multi_line: &[&str]) -> bool {
-    url::form_urlencoded::parse(form).any(|(name, value)| {
-        let allowed = |c: char| matches!(c, '\t' | '\n' | '\r') && multi_line.contains(&&*name);
-        name.chars().any(char::is_control) || value.chars().any(|c| c.is_control() && !allowed(c))
-    })
+/// text holds a character no request may carry (core's
+/// [`gatehouse_core::rules::text`]); `in_body` for a form body, where a
+/// multi-line field may hold line breaks, not for a query string.
+pub fn has_control_char(form: &[u8], in_body: bool) -> bool {
+    url::form_urlencoded::parse(form)
+        .any(|(name, value)| text::has_forbidden_char(&name, &value, in_body))
 }
 
 pub fn bad_request(message: &str) -> Response {
@@ -41,7 +36,7 @@ pub async fn checked_server_fn_request(request: Request<Body>) -> Result<Request
     let bytes = Bytes::from_request(Request::from_parts(parts.clone(), body), &())
         .await
         .map_err(|r| rejected(r.status(), &r.body_text()))?;
-    if has_control_char(&bytes, MULTI_LINE_FIELDS) {
+    if has_control_char(&bytes, true) {
         return Err(bad_request("A form field contains a control character."));
     }
     Ok(Request::from_parts(parts, Body::from(bytes)))
@@ -53,7 +48,10 @@ mod tests {
 
     #[test]
     fn control_characters_are_found_once_decoded() {
-        assert!(!has_control_char(b"token=abc&next=%2Fadmin%3Fq%3Da+b", &[]));
+        assert!(!has_control_char(
+            b"token=abc&next=%2Fadmin%3Fq%3Da+b",
+            false
+        ));
         for bad in [
             &b"token=abc%0A"[..],
             b"next=/%09/evil.example",
@@ -63,19 +61,13 @@ mod tests {
             b"token=%C2%85",
         ] {
             assert!(
-                has_control_char(bad, &[]),
+                has_control_char(bad, false),
                 "{}",
                 String::from_utf8_lossy(bad)
             );
         }
-        assert!(!has_control_char(
-            b"reason=line+one%0D%0Aline%09two",
-            &["reason"]
-        ));
-        assert!(
-            has_control_char(b"reason=nul%00", &["reason"]),
-            "only line breaks and tabs"
-        );
-        assert!(has_control_char(b"name=line+one%0D%0Atwo", &["reason"]));
+        assert!(!has_control_char(b"reason=line+one%0D%0Aline%09two", true));
+        assert!(has_control_char(b"reason=line+one%0D%0Atwo", false));
+        assert!(has_control_char(b"name=line+one%0D%0Atwo", true));
     }
 }

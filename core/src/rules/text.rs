@@ -1,0 +1,33 @@
+//! What text a request may carry at all, whatever it is for: no control
+//! characters, except a tab or a line break in a multi-line field of a body
+//! (a reason, a note). None belongs in an email, a name or a token;
+//! PostgreSQL cannot store NUL; and a line break in a one-line value could
+//! reach a `Location` header (a token, `next`, `back`). One rule for query
+//! strings, forms and JSON bodies alike.
+
+/// Fields whose text may span lines (a `<textarea>`).
+pub const MULTI_LINE_FIELDS: &[&str] = &["reason", "note"];
+
+/// Whether the field `name` with `value` holds a forbidden character.
+/// `in_body`: the field came in a request body (a query string is one line).
+pub fn has_forbidden_char(name: &str, value: &str, in_body: bool) -> bool {
+    let breaks_allowed = in_body && MULTI_LINE_FIELDS.contains(&name);
+    let allowed = |c: char| breaks_allowed && matches!(c, '\t' | '\n' | '\r');
+    name.chars().any(char::is_control) || value.chars().any(|c| c.is_control() && !allowed(c))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn only_multi_line_fields_of_a_body_take_line_breaks() {
+        assert!(!has_forbidden_char("reason", "line one\r\nline\ttwo", true));
+        assert!(has_forbidden_char("reason", "line one\nline two", false));
+        assert!(has_forbidden_char("reason", "nul\0", true));
+        assert!(has_forbidden_char("name", "line one\ntwo", true));
+        assert!(has_forbidden_char("email", "a\u{85}@example.com", true));
+        assert!(has_forbidden_char("x\u{7f}", "1", true));
+        assert!(!has_forbidden_char("next", "/admin?q=a b", false));
+    }
+}
