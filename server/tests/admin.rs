@@ -25,6 +25,7 @@ on_both_databases!(
     partner_creates_a_customer_with_its_first_owner,
     custom_roles_hold_only_the_creators_permissions,
     browser_forms_send_lists_and_admins_see_their_partners_grant,
+    user_list_filters_naming_another_tenant_are_not_found,
 );
 
 /// Two partners and their customers:
@@ -103,6 +104,27 @@ impl World {
     }
 }
 
+fn user_list_filters_naming_another_tenant_are_not_found(backend: Backend) {
+    let w = World::new(backend);
+    let initech = w.org_id("initech");
+    let initech_member = w.role_id("initech", "member");
+    for path in [
+        format!("/api/v1/admin/users?org={initech}"),
+        format!("/api/v1/admin/users?role={initech_member}"),
+        "/api/v1/admin/users?org=999999".to_string(),
+    ] {
+        assert_refused(&w.get(&path, &w.acme_admin), 404);
+        assert_refused(&w.get(&path, &w.msp_a), 404);
+    }
+    // Within the subtree the same filters work.
+    let acme = w.org_id("acme");
+    let listed = w.get(&format!("/api/v1/admin/users?org={acme}"), &w.msp_a);
+    assert_eq!(listed.status, 200, "{listed:?}");
+    assert!(World::emails(&listed).contains(&w.acme_member.email));
+    let own = w.get(&format!("/api/v1/admin/users?org={initech}"), &w.msp_b);
+    assert!(World::emails(&own).contains(&w.initech_member.email));
+}
+
 /// Refused, and as the contract says: 404 where existence must not leak, else 403.
 fn assert_refused(reply: &Reply, status: u16) {
     assert_eq!(reply.status, status, "{reply:?}");
@@ -162,7 +184,8 @@ fn user_list_shows_the_subtree_and_searches_filters_and_pages(backend: Backend) 
         &format!("/api/v1/admin/users?org={}", w.org_id("initech")),
         &w.msp_a,
     );
-    assert_eq!(sideways.json["total"], 0, "a filter cannot widen the scope");
+    // A filter cannot widen the scope: another tenant's organization is not found.
+    assert_refused(&sideways, 404);
 
     // Filters and pages.
     let admin_role = w.role_id("acme", "admin");

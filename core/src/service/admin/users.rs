@@ -30,6 +30,16 @@ impl Gatehouse {
     ) -> Result<UserPage> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "User"))?;
+        // A filter naming another tenant's organization or role is "not
+        // found", like any other id outside the caller's subtree.
+        if let Some(org_id) = filter.org_id {
+            self.target_org(&actor, org_id, Permission::UsersRead)
+                .await?;
+        }
+        if let Some(role_id) = filter.role_id {
+            self.target_role(&actor, role_id, Permission::UsersRead)
+                .await?;
+        }
         let page = page_number(page)?;
         let (users, total) = store::list_users(
             &mut *self.conn().await?,
