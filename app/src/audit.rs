@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::header::Me;
-use crate::page::{DataPage, Pager, Viewer};
+use crate::page::{DataPage, Pager};
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
 use crate::urls::{param, param_i64, url_encode};
@@ -36,11 +36,7 @@ pub struct AuditView {
     pub actions: Vec<String>,
 }
 
-impl Viewer for AuditView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(AuditView);
 
 #[server(prefix = "/sfn", endpoint = "audit_log")]
 pub async fn audit_log(

@@ -41,11 +41,7 @@ pub struct CodesView {
     pub download_href: String,
 }
 
-impl Viewer for CodesView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(CodesView);
 
 #[server(prefix = "/sfn", endpoint = "enrollment")]
 pub async fn enrollment() -> Result<EnrollmentView, AppError> {

@@ -18,6 +18,18 @@ pub trait Viewer {
     fn viewer(&self) -> Option<Me>;
 }
 
+/// A page's data that always carries the signed-in viewer in its `me` field.
+#[macro_export]
+macro_rules! signed_in_view {
+    ($view:ty) => {
+        impl $crate::page::Viewer for $view {
+            fn viewer(&self) -> Option<$crate::header::Me> {
+                Some(self.me.clone())
+            }
+        }
+    };
+}
+
 impl Viewer for Me {
     fn viewer(&self) -> Option<Me> {
         Some(self.clone())

@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{DataPage, Viewer};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx};
 
@@ -21,11 +21,7 @@ pub struct SupportView {
     pub expires: String,
 }
 
-impl Viewer for SupportView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(SupportView);
 
 #[server(prefix = "/sfn", endpoint = "support_code")]
 pub async fn support_code() -> Result<SupportView, AppError> {

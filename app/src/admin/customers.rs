@@ -10,7 +10,7 @@ use super::parts::{risk_class, GrantView};
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{DataPage, Viewer};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::urls::param_i64;
@@ -40,11 +40,7 @@ pub struct CustomersView {
     pub grant_people: Vec<PersonChoice>,
 }
 
-impl Viewer for CustomersView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(CustomersView);
 
 #[server(prefix = "/sfn", endpoint = "msp_customers")]
 pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppError> {

@@ -10,7 +10,7 @@ use super::parts::AdminNav;
 use crate::error::AppError;
 use crate::form::{error_signal, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{DataPage, Viewer};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
@@ -34,11 +34,7 @@ pub struct RolesView {
     pub permissions: Vec<(String, String)>,
 }
 
-impl Viewer for RolesView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(RolesView);
 
 #[server(prefix = "/sfn", endpoint = "admin_roles")]
 pub async fn admin_roles() -> Result<RolesView, AppError> {

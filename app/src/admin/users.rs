@@ -10,7 +10,7 @@ use super::user_actions::{ActionButton, AdminUserAction, ConfirmUserAction};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{DataPage, Pager, Viewer};
+use crate::page::{DataPage, Pager};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
@@ -26,11 +26,7 @@ pub struct UsersView {
     pub grants: Vec<GrantView>,
 }
 
-impl Viewer for UsersView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(UsersView);
 
 #[server(prefix = "/sfn", endpoint = "admin_users")]
 pub async fn admin_users(

@@ -15,7 +15,7 @@ use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::{Me, LOW_CODES_WATERMARK};
 use crate::messages::message_for;
-use crate::page::{DataPage, Viewer};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, session_key, stash_codes, Ctx, Operation};
 use phone::PhoneSection;
@@ -40,11 +40,7 @@ pub struct ProfileView {
     pub pending_phone: Option<String>,
 }
 
-impl Viewer for ProfileView {
-    fn viewer(&self) -> Option<Me> {
-        Some(self.me.clone())
-    }
-}
+crate::signed_in_view!(ProfileView);
 
 #[server(prefix = "/sfn", endpoint = "profile")]
 pub async fn profile() -> Result<ProfileView, AppError> {
