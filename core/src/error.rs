@@ -48,6 +48,14 @@ pub enum AuthError {
     LastFactor,
     #[error("The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.")]
     GrantEnded,
+    #[error("A manager must approve this reset: the requester's proof, the person's role or a risk flag needs one. Escalate it to management.")]
+    ApprovalRequired,
+    #[error("Three checks failed on this request: no more checks. Escalate it to management or cancel it.")]
+    ChecksExhausted,
+    #[error("Only an authorized contact of the person's organization (or one above it) may ask for an MFA reset.")]
+    NotAContact,
+    #[error("This person already has an open reset request. Work that one, or cancel it first.")]
+    RequestOpen,
     #[error("Gatehouse is busy right now. Try again in {retry_after} seconds.")]
     Overloaded { retry_after: i64 },
     #[error("The service is temporarily unavailable. Try again in a moment.")]
@@ -75,6 +83,10 @@ impl AuthError {
             Self::Forbidden(_) => C::Forbidden,
             Self::LastFactor => C::LastFactor,
             Self::GrantEnded => C::GrantEnded,
+            Self::ApprovalRequired => C::ApprovalRequired,
+            Self::ChecksExhausted => C::ChecksExhausted,
+            Self::NotAContact => C::NotAContact,
+            Self::RequestOpen => C::RequestOpen,
             Self::Overloaded { .. } | Self::Storage(_) => C::Unavailable,
         }
     }
@@ -110,12 +122,16 @@ pub enum ErrorCode {
     Forbidden,
     LastFactor,
     GrantEnded,
+    ApprovalRequired,
+    ChecksExhausted,
+    NotAContact,
+    RequestOpen,
     Unavailable,
     Internal,
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 18] = [
+    pub const ALL: [Self; 22] = [
         Self::InvalidCredentials,
         Self::InvalidPassword,
         Self::RateLimited,
@@ -132,6 +148,10 @@ impl ErrorCode {
         Self::Forbidden,
         Self::LastFactor,
         Self::GrantEnded,
+        Self::ApprovalRequired,
+        Self::ChecksExhausted,
+        Self::NotAContact,
+        Self::RequestOpen,
         Self::Unavailable,
         Self::Internal,
     ];
@@ -154,6 +174,10 @@ impl ErrorCode {
             Self::Forbidden => "forbidden",
             Self::LastFactor => "last_factor",
             Self::GrantEnded => "grant_ended",
+            Self::ApprovalRequired => "approval_required",
+            Self::ChecksExhausted => "checks_exhausted",
+            Self::NotAContact => "not_a_contact",
+            Self::RequestOpen => "request_open",
             Self::Unavailable => "unavailable",
             Self::Internal => "internal",
         }
@@ -175,9 +199,15 @@ impl ErrorCode {
             | Self::LinkOtherBrowser
             | Self::NotSignedIn
             | Self::Unauthorized => 401,
-            Self::StepUpRequired | Self::Forbidden | Self::LastFactor | Self::GrantEnded => 403,
+            Self::StepUpRequired
+            | Self::Forbidden
+            | Self::LastFactor
+            | Self::GrantEnded
+            | Self::ApprovalRequired
+            | Self::ChecksExhausted
+            | Self::NotAContact => 403,
             Self::NotFound => 404,
-            Self::NoEnrollment => 409,
+            Self::NoEnrollment | Self::RequestOpen => 409,
             Self::RateLimited => 429,
             Self::Internal => 500,
             Self::Unavailable => 503,

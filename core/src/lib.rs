@@ -67,6 +67,10 @@ pub struct Settings {
     pub hash_workers: usize,
     /// Password checks that may wait for a hashing thread; past that, 503.
     pub hash_queue: usize,
+    /// How long a risky reset pass waits before it works (seconds).
+    pub support_cooling_off: i64,
+    /// The support desk's last-resort procedure, shown only on its screens.
+    pub support_procedure: String,
 }
 
 impl Default for Settings {
@@ -80,6 +84,8 @@ impl Default for Settings {
             code_resend_seconds: 30,
             hash_workers: std::thread::available_parallelism().map_or(2, usize::from),
             hash_queue: 64,
+            support_cooling_off: rules::support::DEFAULT_COOLING_OFF,
+            support_procedure: String::new(),
         }
     }
 }

@@ -50,6 +50,26 @@ pub enum Notice {
         disabled: bool,
     },
     SecondFactorUnlocked,
+    /// The requester's support code proved them to the desk for a request.
+    SupportCodeUsed {
+        request_id: i64,
+    },
+    /// Who may ask the support desk for a reset changed.
+    AuthorizedContactsChanged {
+        organization: String,
+        officer: String,
+        technical: Vec<String>,
+    },
+    /// To the desk: a pass ended because its target signed in with an old factor.
+    PassCancelledBySignIn {
+        request_id: i64,
+        target: String,
+    },
+    /// To the desk: someone told about a pass said "This wasn't me".
+    ResetRequestReported {
+        request_id: i64,
+        target: String,
+    },
 }
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -91,6 +111,18 @@ impl Notice {
             Notice::AccountDisabled { disabled: true } => "Your account was deactivated".into(),
             Notice::AccountDisabled { disabled: false } => "Your account was reactivated".into(),
             Notice::SecondFactorUnlocked => "Your two-step verification was unlocked".into(),
+            Notice::SupportCodeUsed { request_id } => {
+                format!("Your support code was used for reset request #{request_id}")
+            }
+            Notice::AuthorizedContactsChanged { organization, .. } => {
+                format!("The authorized contacts of {organization} changed")
+            }
+            Notice::PassCancelledBySignIn { request_id, .. } => {
+                format!("Reset request #{request_id}: the pass was cancelled")
+            }
+            Notice::ResetRequestReported { request_id, .. } => {
+                format!("Reset request #{request_id} was reported as not requested")
+            }
         }
     }
 
@@ -150,6 +182,19 @@ impl Notice {
             Notice::SecondFactorUnlocked => {
                 "An administrator unlocked your two-step verification after too many wrong codes. You can sign in again.".into()
             }
+            Notice::SupportCodeUsed { request_id } => format!(
+                "The support desk used your support code to confirm it was you asking for reset request #{request_id}. The code no longer works. Support never calls you to ask for your code: if you did not read it out to the support desk yourself, tell your administrator right away."
+            ),
+            Notice::AuthorizedContactsChanged { organization, officer, technical } => format!(
+                "The people who may ask the support desk to reset someone's two-step verification at {organization} are now: {officer} (authorized officer){}.",
+                if technical.is_empty() { String::new() } else { format!(" and {} (technical contacts)", technical.join(", ")) }
+            ),
+            Notice::PassCancelledBySignIn { request_id, target } => format!(
+                "{target} signed in with an authenticator they still have, so the reset pass of request #{request_id} was cancelled: the lost device may not be lost. Review the request before doing anything else."
+            ),
+            Notice::ResetRequestReported { request_id, target } => format!(
+                "Someone told about reset request #{request_id} for {target} answered “This wasn't me”. The request was cancelled and flagged; if its pass had been used, {target}'s sessions were ended and their two-step verification was locked until an administrator unlocks it."
+            ),
         }
     }
 }
@@ -310,6 +355,68 @@ fn one_time_mail(subject: &str, body: &str, advice: &str, ctx: MailContext<'_>) 
         text,
         html,
     }
+}
+
+/// Who a reset pass's notice goes to: each reads what it means for them.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PassRecipient {
+    Target,
+    Requester,
+    Admin,
+}
+
+/// What a reset pass means, told to one person, with their own "This wasn't me" link.
+pub struct PassNotice<'a> {
+    pub request_id: i64,
+    pub target: &'a str,
+    pub active_at: i64,
+    pub expires_at: i64,
+    pub cancel_link: &'a str,
+}
+
+/// The mail that tells someone about a reset pass.
+pub fn reset_pass(
+    recipient: PassRecipient,
+    notice: &PassNotice<'_>,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    let window = format!(
+        "from {} until {}",
+        format_time(notice.active_at),
+        format_time(notice.expires_at)
+    );
+    let what = match recipient {
+        PassRecipient::Target => format!(
+            "The support desk approved a reset of your two-step verification (request #{}). {window}, sign in at {public_url}/login with your password: you will skip the code once, set up a new authenticator and get new recovery codes. Your old authenticator stops working then.",
+            notice.request_id
+        ),
+        PassRecipient::Requester => format!(
+            "You asked the support desk to reset the two-step verification of {} (request #{}). The reset was approved: {window}, they can sign in with their password and set up a new authenticator.",
+            notice.target, notice.request_id
+        ),
+        PassRecipient::Admin => format!(
+            "The support desk approved a reset of the two-step verification of {} (request #{}). {window}, they can sign in with their password and set up a new authenticator.",
+            notice.target, notice.request_id
+        ),
+    };
+    let body = format!(
+        "{what}\n\nIf nobody asked for this, open this link and press “This wasn't me”: it cancels the reset at once.\n{}",
+        notice.cancel_link
+    );
+    one_time_mail(
+        "A reset of two-step verification was approved",
+        &body,
+        "Support never asks you for a password or a code. Never forward this message.",
+        MailContext {
+            account,
+            origin,
+            now,
+            public_url,
+        },
+    )
 }
 
 /// Queues a text message in the caller's transaction.

@@ -169,6 +169,19 @@ impl Config {
                     )
                 })?,
         };
+        let support_cooling_off = match var("GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS") {
+            None => defaults.support_cooling_off,
+            Some(v) => v
+                .parse()
+                .ok()
+                .filter(|s| (0..=30 * 24 * 3600).contains(s))
+                .ok_or_else(|| {
+                    bad(
+                        "GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS",
+                        "must be a number of seconds from 0 to 2592000 (30 days)",
+                    )
+                })?,
+        };
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -192,6 +205,8 @@ impl Config {
                 code_resend_seconds,
                 hash_workers,
                 hash_queue,
+                support_cooling_off,
+                support_procedure: var("GATEHOUSE_SUPPORT_PROCEDURE").unwrap_or_default(),
             },
         })
     }

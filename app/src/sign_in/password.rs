@@ -26,12 +26,17 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
             PasswordOutcome::EnrollmentRequired { mfa_token, reason } => {
                 cx.cycle_id().await?;
                 put(&cx.session, PENDING_ENROLL, mfa_token).await?;
-                // A partner's grant let the password through: My Account offers the reset.
-                leptos_axum::redirect(if reason == AttemptReason::ResetPermission {
-                    "/account"
-                } else {
-                    "/enroll"
-                });
+                // A partner's grant or the desk's pass let the password through: My Account offers the reset.
+                leptos_axum::redirect(
+                    if matches!(
+                        reason,
+                        AttemptReason::ResetPermission | AttemptReason::ResetPass
+                    ) {
+                        "/account"
+                    } else {
+                        "/enroll"
+                    },
+                );
             }
         }
         Ok(())

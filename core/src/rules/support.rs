@@ -7,6 +7,8 @@
 //! only gate; here every gate is one of these functions, so the service and
 //! both transports enforce the same ones and the tests pin them down.
 
+use super::scope::{Permission, Permissions};
+
 /// Failed identity checks a request may take; after that it can only be escalated.
 pub const MAX_FAILED_CHECKS: usize = 3;
 /// How long a support code shown on /support is good for.
@@ -254,6 +256,127 @@ impl Pass {
     }
 }
 
+persisted_enum! {
+    /// How a request reached the desk.
+    RequestChannel {
+        Phone = "phone",
+        Email = "email",
+        Ticket = "ticket",
+        /// An authorized contact filed it from their own signed-in session.
+        InApp = "in_app",
+    }
+}
+
+persisted_enum! {
+    /// What people did with a request, as stored. An issued request's state
+    /// as people see it comes from its pass ([`Pass::state`]).
+    Stage {
+        Open = "open",
+        Escalated = "escalated",
+        Denied = "denied",
+        Issued = "issued",
+        Cancelled = "cancelled",
+    }
+}
+
+impl Stage {
+    /// Whether checks, escalation, a decision or a cancellation may still come.
+    pub fn is_undecided(self) -> bool {
+        matches!(self, Self::Open | Self::Escalated)
+    }
+}
+
+/// The state people see: the stage, or for an issued request its pass's.
+pub fn request_state(stage: Stage, pass: Option<Pass>, now: i64) -> RequestState {
+    match (stage, pass) {
+        (Stage::Open, _) => RequestState::Open,
+        (Stage::Escalated, _) => RequestState::Escalated,
+        (Stage::Denied, _) => RequestState::Denied,
+        (Stage::Cancelled, _) => RequestState::Cancelled,
+        (Stage::Issued, Some(pass)) => pass.state(now),
+        // An issued request always has a pass; without one it does nothing.
+        (Stage::Issued, None) => RequestState::Expired,
+    }
+}
+
+/// The desk's two platform roles.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, PartialOrd, Ord)]
+pub enum DeskRole {
+    /// Works requests: files, checks, issues when the rules allow, escalates.
+    Agent,
+    /// Also approves or denies what an agent may not decide alone.
+    Manager,
+}
+
+/// The desk role of someone in the platform organization with a built-in
+/// role: `support` or `manager`. Nobody else, whatever their permissions,
+/// works the desk: a customer cannot grant itself the platform's powers.
+pub fn desk_role(in_platform: bool, builtin_role: Option<&str>) -> Option<DeskRole> {
+    match (in_platform, builtin_role) {
+        (true, Some("support")) => Some(DeskRole::Agent),
+        (true, Some("manager")) => Some(DeskRole::Manager),
+        _ => None,
+    }
+}
+
+/// An owner or an admin — or any role that can change other people's sign-in:
+/// a reset for them always needs a manager and a cooling-off.
+pub fn target_is_privileged(seniority: i64, permissions: &Permissions) -> bool {
+    const ADMIN_SENIORITY: i64 = 80;
+    seniority >= ADMIN_SENIORITY
+        || [
+            Permission::UsersManage,
+            Permission::UsersMfaReset,
+            Permission::RolesManage,
+            Permission::GrantsManage,
+        ]
+        .into_iter()
+        .any(|p| permissions.has(p))
+}
+
+/// Only owners name their organization's authorized contacts (an owner of
+/// an organization above it may too): the people who may ask for resets.
+pub fn may_manage_contacts(actor_seniority: i64) -> bool {
+    const OWNER_SENIORITY: i64 = 100;
+    actor_seniority >= OWNER_SENIORITY
+}
+
+/// Technical contacts an organization may name besides its officer.
+pub const MAX_TECHNICAL_CONTACTS: usize = 3;
+
+/// A "This wasn't me" link keeps working this long after it was sent, so a
+/// reset that already happened can still be reported.
+pub const CANCEL_LINK_TTL: i64 = 30 * 24 * 3600;
+
+/// The last 4 digits of a card, as typed (spaces allowed around them).
+pub fn card_last4(text: &str) -> Option<String> {
+    let digits = text.trim();
+    (digits.len() == 4 && digits.bytes().all(|b| b.is_ascii_digit())).then(|| digits.to_string())
+}
+
+/// A card expiry as `MM/YY` (also accepts `MM/YYYY` and `MMYY`), normalized.
+pub fn card_expiry(text: &str) -> Option<String> {
+    let text = text.trim();
+    let (month, year) = match text.split_once('/') {
+        Some((m, y)) => (m.trim(), y.trim()),
+        None if text.len() == 4 => text.split_at(2),
+        None => return None,
+    };
+    let year = match year.len() {
+        2 => year,
+        4 if year.starts_with("20") => &year[2..],
+        _ => return None,
+    };
+    let all_digits = |s: &str| !s.is_empty() && s.bytes().all(|b| b.is_ascii_digit());
+    if !all_digits(month) || !all_digits(year) || month.len() > 2 {
+        return None;
+    }
+    let month: u8 = month.parse().ok()?;
+    (1..=12)
+        .contains(&month)
+        .then(|| format!("{month:02}/{year}"))
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -394,5 +517,69 @@ mod tests {
             Some(RiskFlag::TargetSignedIn)
         );
         assert_eq!(CheckMethod::parse("sms"), None);
+    }
+
+    #[test]
+    fn only_the_platforms_builtin_desk_roles_work_the_desk() {
+        assert_eq!(desk_role(true, Some("support")), Some(DeskRole::Agent));
+        assert_eq!(desk_role(true, Some("manager")), Some(DeskRole::Manager));
+        assert_eq!(desk_role(true, Some("owner")), None);
+        assert_eq!(desk_role(false, Some("support")), None);
+        assert_eq!(desk_role(true, None), None);
+    }
+
+    #[test]
+    fn owners_admins_and_anyone_who_manages_people_are_privileged() {
+        let none = Permissions::parse("");
+        assert!(target_is_privileged(100, &none));
+        assert!(target_is_privileged(80, &none));
+        assert!(!target_is_privileged(
+            60,
+            &Permissions::parse("users.read audit.read")
+        ));
+        assert!(target_is_privileged(
+            50,
+            &Permissions::parse("users.mfa_reset")
+        ));
+    }
+
+    #[test]
+    fn only_owners_name_the_contacts() {
+        assert!(may_manage_contacts(100));
+        assert!(!may_manage_contacts(80));
+    }
+
+    #[test]
+    fn card_details_are_read_in_their_usual_forms() {
+        assert_eq!(card_last4(" 4242 ").as_deref(), Some("4242"));
+        assert_eq!(card_last4("424"), None);
+        assert_eq!(card_last4("42a2"), None);
+        assert_eq!(card_expiry("7/29").as_deref(), Some("07/29"));
+        assert_eq!(card_expiry("07/2029").as_deref(), Some("07/29"));
+        assert_eq!(card_expiry("0729").as_deref(), Some("07/29"));
+        assert_eq!(card_expiry("13/29"), None);
+        assert_eq!(card_expiry("00/29"), None);
+        assert_eq!(card_expiry("07/1999"), None);
+        assert_eq!(card_expiry("+7/29"), None);
+    }
+
+    #[test]
+    fn an_issued_request_shows_its_pass() {
+        let pass = Pass {
+            active_at: NOW,
+            used: false,
+            cancelled: false,
+        };
+        assert_eq!(request_state(Stage::Open, None, NOW), RequestState::Open);
+        assert_eq!(
+            request_state(Stage::Issued, Some(pass), NOW),
+            RequestState::Active
+        );
+        assert_eq!(
+            request_state(Stage::Cancelled, Some(pass), NOW),
+            RequestState::Cancelled
+        );
+        assert!(Stage::Escalated.is_undecided());
+        assert!(!Stage::Issued.is_undecided());
     }
 }

@@ -160,7 +160,20 @@ impl Gatehouse {
             )
             .await?;
         }
-        if attempt.reason == AttemptReason::Recovery || cover.is_some() {
+        let pass_used = attempt.reason == AttemptReason::ResetPass;
+        if pass_used {
+            // The pass is used once, inside this transaction: a cancellation
+            // or a second tab racing this one wins or loses whole.
+            if !self.use_reset_pass(&mut tx, &user, origin, now).await? {
+                tx.rollback().await?;
+                return Err(AuthError::GrantEnded);
+            }
+            let notice = Notice::ResetWithPermission {
+                partner: "the support desk".into(),
+            };
+            self.notify(&mut tx, &user, &notice, origin, now).await?;
+        }
+        if attempt.reason == AttemptReason::Recovery || cover.is_some() || pass_used {
             // The old device is lost (or being replaced): it goes, with every session.
             store::delete_confirmed_factors(&mut tx, user.id).await?;
             store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;

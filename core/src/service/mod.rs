@@ -29,6 +29,7 @@ mod phone;
 mod second_factor;
 mod sign_in;
 mod support;
+mod support_desk;
 
 pub use account::{FactorInfo, Profile};
 pub use admin::*;
@@ -38,6 +39,10 @@ pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};
 pub use second_factor::{CodeOutcome, MfaMethod};
 pub use sign_in::{PasswordOutcome, SignedIn, MFA_TOKEN_TTL, PLATFORM_ORG_ID};
 pub use support::SupportCode;
+pub use support_desk::{
+    reset_requests_csv, CancelLinkInfo, Check, CheckOutcome, DeskActions, NewResetRequest,
+    PassTimes, ResetRequest, MAX_NOTE_LEN, MAX_REFERENCE_LEN,
+};
 
 /// The services, cheap to clone (everything inside is shared).
 #[derive(Clone)]

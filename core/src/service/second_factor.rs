@@ -139,6 +139,8 @@ impl Gatehouse {
         let action = match purpose {
             CodeUse::SignIn { .. } => {
                 store::record_login(&mut tx, user.id, now).await?;
+                self.signed_in_with_factor(&mut tx, user, origin, now)
+                    .await?;
                 "login.succeeded"
             }
             CodeUse::StepUp => "login.step_up",

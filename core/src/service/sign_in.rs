@@ -134,21 +134,20 @@ impl Gatehouse {
         now: i64,
     ) -> Result<PasswordOutcome> {
         if !store::confirmed_factors(c, user.id).await?.is_empty() {
-            if store::covering_grant(c, user.id, now).await?.is_some() {
-                // A partner's grant lets the password through once, to set up a new authenticator.
+            if let Some(permission) = Self::reset_permission_at(c, user.id, now).await? {
+                // A partner's grant or the support desk's pass lets the
+                // password through once, to set up a new authenticator.
+                let reason = permission.reason;
                 let mfa_token = Self::new_attempt(
                     c,
                     user.id,
                     AttemptPurpose::Enrollment,
-                    AttemptReason::ResetPermission,
+                    reason,
                     ENROLL_TOKEN_TTL,
                     now,
                 )
                 .await?;
-                return Ok(PasswordOutcome::EnrollmentRequired {
-                    mfa_token,
-                    reason: AttemptReason::ResetPermission,
-                });
+                return Ok(PasswordOutcome::EnrollmentRequired { mfa_token, reason });
             }
             let mfa_token = Self::new_attempt(
                 c,

@@ -23,6 +23,8 @@ persisted_enum! {
         MfaRequired = "mfa_required",
         /// A partner's reset permission covers the user: old factors are replaced.
         ResetPermission = "reset_permission",
+        /// The support desk's reset pass for this person: old factors are replaced.
+        ResetPass = "reset_pass",
         /// A code or link by email: the lost authenticator is replaced.
         Recovery = "recovery",
     }

@@ -27,6 +27,17 @@ pub struct User {
     pub phone: Option<String>,
 }
 
+impl User {
+    /// How messages name them: their name, or their address when they have none.
+    pub fn name_or_email(&self) -> String {
+        if self.name.trim().is_empty() {
+            self.email.clone()
+        } else {
+            self.name.clone()
+        }
+    }
+}
+
 pub(crate) const USER_COLUMNS: &str =
     "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
      u.mfa_admin_lock, r.name AS role_name, r.mfa_required, o.name AS org_name, \

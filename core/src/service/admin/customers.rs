@@ -13,12 +13,18 @@ use super::{may_hand_out, refused};
 use crate::service::enrollment::ENROLL_TOKEN_TTL;
 use crate::service::{Gatehouse, Notice};
 
-/// What My Account shows about a running reset grant.
+/// What My Account shows about a running reset grant or support pass.
 #[derive(Debug, Clone)]
 pub struct ResetPermission {
+    /// Who allowed it: the partner, or the support desk.
     pub partner: String,
     pub expires_at: i64,
+    /// The sign-in attempt it starts.
+    pub reason: AttemptReason,
 }
+
+/// Who a support pass is from, as My Account and its emails name it.
+const SUPPORT_DESK: &str = "The support desk";
 
 impl Gatehouse {
     pub(crate) fn require_partner(actor: &Actor, permission: Permission) -> Result<()> {
@@ -268,16 +274,31 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// The running grant that lets this user reset MFA, if any.
+    /// The running grant or active support pass that lets this user reset MFA, if any.
     pub async fn reset_permission(&self, user_id: i64) -> Result<Option<ResetPermission>> {
-        Ok(
-            store::covering_grant(&mut *self.conn().await?, user_id, self.now())
-                .await?
-                .map(|cover| ResetPermission {
-                    partner: cover.granted_by_org,
-                    expires_at: cover.expires_at,
-                }),
-        )
+        Self::reset_permission_at(&mut *self.conn().await?, user_id, self.now()).await
+    }
+
+    /// [`Self::reset_permission`] on the caller's connection, at `now`.
+    pub(crate) async fn reset_permission_at(
+        c: &mut Conn,
+        user_id: i64,
+        now: i64,
+    ) -> Result<Option<ResetPermission>> {
+        if let Some(cover) = store::covering_grant(c, user_id, now).await? {
+            return Ok(Some(ResetPermission {
+                partner: cover.granted_by_org,
+                expires_at: cover.expires_at,
+                reason: AttemptReason::ResetPermission,
+            }));
+        }
+        Ok(store::active_pass(c, user_id, now)
+            .await?
+            .map(|(_, expires_at)| ResetPermission {
+                partner: SUPPORT_DESK.into(),
+                expires_at,
+                reason: AttemptReason::ResetPass,
+            }))
     }
 
     /// The user of a sign-in in progress that a grant let through, and the grant.
@@ -288,7 +309,10 @@ impl Gatehouse {
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::Enrollment, self.now())
             .await?;
-        if attempt.reason != AttemptReason::ResetPermission {
+        if !matches!(
+            attempt.reason,
+            AttemptReason::ResetPermission | AttemptReason::ResetPass
+        ) {
             return Err(AuthError::MfaTokenInvalid);
         }
         Ok((user.id, self.reset_permission(user.id).await?))
@@ -297,15 +321,16 @@ impl Gatehouse {
     /// A signed-in user covered by a grant starts the reset: an enrollment
     /// attempt whose confirmation replaces every old factor.
     pub async fn start_reset_with_permission(&self, user_id: i64) -> Result<String> {
-        if self.reset_permission(user_id).await?.is_none() {
-            return Err(AuthError::GrantEnded);
-        }
+        let permission = self
+            .reset_permission(user_id)
+            .await?
+            .ok_or(AuthError::GrantEnded)?;
         let mut c = self.conn().await?;
         Self::new_attempt(
             &mut c,
             user_id,
             AttemptPurpose::Enrollment,
-            AttemptReason::ResetPermission,
+            permission.reason,
             ENROLL_TOKEN_TTL,
             self.now(),
         )

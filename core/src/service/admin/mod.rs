@@ -15,11 +15,13 @@ use crate::store::{self, Conn, RoleRow, UserSummary};
 use crate::service::{Gatehouse, Notice};
 
 mod audit_log;
+mod contacts;
 mod customers;
 mod invitations;
 mod roles;
 mod users;
 pub use audit_log::{audit_csv, AuditPage, AUDIT_EXPORT_LIMIT, AUDIT_PER_PAGE};
+pub use contacts::{AuthorizedContacts, Contact};
 pub use customers::ResetPermission;
 pub use invitations::INVITATION_TTL;
 pub use roles::CUSTOM_ROLE_SENIORITY;
