@@ -19,7 +19,7 @@ struct DemoUser {
     with_authenticator: bool,
 }
 
-const USERS: [DemoUser; 5] = [
+const USERS: [DemoUser; 8] = [
     DemoUser {
         org: "acme",
         email: "owner@acme.example",
@@ -45,6 +45,14 @@ const USERS: [DemoUser; 5] = [
         with_authenticator: false,
     },
     DemoUser {
+        org: "acme",
+        email: "it@acme.example",
+        role: "member",
+        name: "Tess Tech",
+        note: "Acme's technical contact: may ask the support desk for a reset (Support page)",
+        with_authenticator: false,
+    },
+    DemoUser {
         org: "globex",
         email: "member@globex.example",
         role: "member",
@@ -61,7 +69,26 @@ const USERS: [DemoUser; 5] = [
             "the MSP's admin: Customers (grant an MFA reset permission), Administration, Audit log",
         with_authenticator: false,
     },
+    DemoUser {
+        org: "platform",
+        email: "agent@gatehouse.example",
+        role: "support",
+        name: "Sam Support",
+        note: "support agent: Reset requests (verify a caller, issue a reset pass)",
+        with_authenticator: true,
+    },
+    DemoUser {
+        org: "platform",
+        email: "manager@gatehouse.example",
+        role: "manager",
+        name: "Maya Manager",
+        note: "support manager: approves or denies what an agent may not decide alone",
+        with_authenticator: true,
+    },
 ];
+
+/// Acme's card on file, for the support desk's card check.
+const DEMO_CARD: (&str, &str) = ("4242", "12/29");
 
 /// A readable random password that passes the policy.
 fn demo_password() -> String {
@@ -114,6 +141,16 @@ pub async fn load(gh: &Gatehouse) -> Result<String, AuthError> {
                 .expect("writing to a String");
         }
     }
+    gh.set_billing_card("acme", DEMO_CARD.0, DEMO_CARD.1)
+        .await?;
+    gh.demo_contacts("acme", "owner@acme.example", &["it@acme.example"])
+        .await?;
+    writeln!(
+        out,
+        "\nAcme's authorized contacts: owner@acme.example (officer), it@acme.example (technical).\nAcme's card on file: last 4 digits {}, expiry {}.",
+        DEMO_CARD.0, DEMO_CARD.1
+    )
+    .expect("writing to a String");
     out.push_str("\nPasswords change every time `gatehouse demo` runs.");
     Ok(out)
 }

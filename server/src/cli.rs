@@ -73,6 +73,18 @@ pub enum OrgCommand {
         #[arg(long)]
         parent: Option<String>,
     },
+    /// Set the card on file the support desk checks a caller against
+    /// (stored as keyed hashes; only match / no match is ever shown).
+    Billing {
+        #[arg(long)]
+        org: String,
+        /// The card's last 4 digits.
+        #[arg(long)]
+        card_last4: String,
+        /// The card's expiry, MM/YY.
+        #[arg(long)]
+        card_expiry: String,
+    },
 }
 
 /// The kinds of organization an operator creates (the platform exists already).
@@ -161,6 +173,21 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("created {} {slug}", kind.as_str());
+            Ok(())
+        }
+        Task::Org {
+            command:
+                OrgCommand::Billing {
+                    org,
+                    card_last4,
+                    card_expiry,
+                },
+        } => {
+            let gh = open(config).await?;
+            gh.set_billing_card(&org, &card_last4, &card_expiry)
+                .await
+                .map_err(|e| e.to_string())?;
+            println!("card on file set for {org}");
             Ok(())
         }
         Task::User {

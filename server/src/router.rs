@@ -68,6 +68,7 @@ fn api_v1() -> Router<AppState> {
         .merge(api::admin::roles::routes())
         .merge(api::admin::customers::routes())
         .merge(api::admin::audit::routes())
+        .merge(api::admin::contacts::routes())
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
 }

@@ -28,6 +28,12 @@ pub enum Operation {
     GrantResetPermission,
     /// Revoking only takes power away.
     RevokeResetPermission,
+    /// Name who may ask the support desk for resets.
+    ChangeAuthorizedContacts,
+    /// An authorized contact asks the desk for a reset from their own session.
+    RequestSupportReset,
+    /// The desk issues a reset pass: an agent alone, or a manager's approval.
+    IssueResetPass,
 }
 
 impl Operation {
@@ -78,6 +84,9 @@ mod tests {
             Operation::CreateRole,
             Operation::CreateCustomer,
             Operation::GrantResetPermission,
+            Operation::ChangeAuthorizedContacts,
+            Operation::RequestSupportReset,
+            Operation::IssueResetPass,
         ] {
             assert!(op.needs_recent_sign_in(), "{op:?}");
             assert!(require_recent_sign_in(op, 1000, 1300, 300).is_ok());

@@ -1143,7 +1143,9 @@ async fn record(
     now: i64,
 ) -> Result<()> {
     let actor_id = actor.map(|a| a.id);
-    store::insert_event(c, on.id, actor_id, action, &details, now).await?;
+    // The timeline names steps without the audit log's "support." prefix.
+    let step = action.trim_start_matches("support.");
+    store::insert_event(c, on.id, actor_id, step, &details, now).await?;
     let mut details = details;
     details["request_id"] = json!(on.id);
     let event = Event {

@@ -146,6 +146,29 @@ impl Gatehouse {
     }
 }
 
+impl Gatehouse {
+    /// Names the contacts without an owner (demo data only).
+    pub(crate) async fn demo_contacts(
+        &self,
+        org_slug: &str,
+        officer_email: &str,
+        technical_emails: &[&str],
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        let org = store::org_by_slug(&mut tx, org_slug)
+            .await?
+            .ok_or(AuthError::NotFound("Organization"))?;
+        let officer = member(&mut tx, org.id, &org.name, officer_email).await?;
+        let mut technical = Vec::new();
+        for email in technical_emails {
+            technical.push(member(&mut tx, org.id, &org.name, email).await?.id);
+        }
+        store::replace_contacts(&mut tx, org.id, officer.id, &technical, self.now()).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
+
 /// An active person of the organization itself (not of one below it).
 async fn member(c: &mut Conn, org_id: i64, org_name: &str, email: &str) -> Result<store::User> {
     let email = normalize_email(email);

@@ -4,6 +4,7 @@
 //! leak.
 
 pub mod audit;
+pub mod contacts;
 pub mod customers;
 pub mod roles;
 pub mod users;
