@@ -21,6 +21,8 @@ pub struct Me {
     /// A partner who manages customer companies.
     pub can_manage_customers: bool,
     pub can_read_audit: bool,
+    /// Works the support desk (a platform agent or manager): the reset requests.
+    pub desk: bool,
 }
 
 /// Warn at or below this many recovery codes left: core's
@@ -40,6 +42,7 @@ impl Me {
             can_admin: may(Permission::UsersRead),
             can_manage_customers: may(Permission::CustomersManage) && actor.is_partner(),
             can_read_audit: may(Permission::AuditRead),
+            desk: gh.desk_role(uid).await?.is_some(),
             email: p.email,
             name: p.name,
             organization: p.organization,
@@ -90,6 +93,7 @@ pub fn SignedInHeader(me: Me) -> impl IntoView {
                 {me.can_admin.then(|| view! { <a href="/admin">"Administration"</a> })}
                 {me.can_manage_customers.then(|| view! { <a href="/msp/customers">"Customers"</a> })}
                 {me.can_read_audit.then(|| view! { <a href="/audit">"Audit log"</a> })}
+                {me.desk.then(|| view! { <a href="/support/requests">"Reset requests"</a> })}
                 <a href="/account">"My Account"</a>
                 <a href="/support">"Support"</a>
                 <a href="/profile">"My Profile"</a>

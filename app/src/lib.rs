@@ -29,6 +29,8 @@ pub mod invite;
 pub mod profile;
 pub mod sign_in;
 pub mod support;
+pub mod support_cancel;
+pub mod support_desk;
 
 use leptos::prelude::*;
 use leptos_meta::{provide_meta_context, MetaTags};
@@ -36,7 +38,7 @@ use leptos_router::components::{Route, Router, Routes};
 use leptos_router::{path, SsrMode};
 
 use account::AccountPage;
-use admin::{AdminRolesPage, AdminUsersPage, CustomersPage};
+use admin::{AdminRolesPage, AdminUsersPage, ContactsPage, CustomersPage, OrgSupportPage};
 use audit::AuditPage;
 use confirm_identity::ConfirmIdentityPage;
 use enrollment::{EnrollPage, RecoveryCodesPage};
@@ -48,6 +50,8 @@ use sign_in::{
     LoginPage, MessageCodePage, MfaPage, OtherMethodsPage, RecoveryPage, SignInLinkPage,
 };
 use support::SupportPage;
+use support_cancel::CancelResetPage;
+use support_desk::{NewRequestPage, RequestPage, RequestsPage};
 
 /// The signed-in user of a session (the server's JSON API shares the
 /// browser's session): a stable path for the server crate.
@@ -104,6 +108,13 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async/>
+                <Route path=path!("/support/cancel") view=CancelResetPage ssr=SsrMode::Async/>
+                <Route path=path!("/support/requests") view=RequestsPage ssr=SsrMode::Async/>
+                // Before `:id`: the first route that matches is drawn.
+                <Route path=path!("/support/requests/new") view=NewRequestPage ssr=SsrMode::Async/>
+                <Route path=path!("/support/requests/:id") view=RequestPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/contacts") view=ContactsPage ssr=SsrMode::Async/>
+                <Route path=path!("/admin/support") view=OrgSupportPage ssr=SsrMode::Async/>
             </Routes>
         </Router>
     }

@@ -62,6 +62,8 @@ pub fn notice_for(code: &str) -> &'static str {
         "mfa_required_on" => "MFA is now required for that role: members without an authenticator set one up at their next sign-in.",
         "mfa_required_off" => "MFA is no longer required for that role.",
         "role_created" => "The role was added.",
+        "reset_requested" => "Your request is with the support desk. When the reset is approved, the person, you and your organization's admins each get an email.",
+        "contacts_saved" => "The authorized contacts are saved. Your organization's admins and the contacts, old and new, were told by email.",
         "support_code_new" => "Here is your new support code. The previous one no longer works.",
         "granted" => "The reset permission is active. The covered people can now sign in with their password and set up a new authenticator.",
         "revoked" => "The reset permission was revoked.",

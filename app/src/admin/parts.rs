@@ -66,6 +66,8 @@ pub(super) fn AdminNav(current: &'static str) -> impl IntoView {
         <nav class="subnav" aria-label="Administration">
             {link("/admin", "Users")}
             {link("/admin/roles", "User roles")}
+            {link("/admin/contacts", "Authorized contacts")}
+            {link("/admin/support", "Support requests")}
         </nav>
     }
 }
