@@ -142,10 +142,13 @@ fn SupportScreen(
 
 /// For authorized contacts: ask the desk to reset someone, and the requests asked.
 #[component]
-fn ResetRequestSection(ask: ServerAction<RequestReset>, requests: Vec<RequestSummary>) -> impl IntoView {
+fn ResetRequestSection(
+    ask: ServerAction<RequestReset>,
+    requests: Vec<RequestSummary>,
+) -> impl IntoView {
     let filed = param_i64("request");
     view! {
-        <section class="card" aria-labelledby="reset-title">
+        <section class="card narrow" aria-labelledby="reset-title">
             <h2 id="reset-title">"Request an MFA reset"</h2>
             <p>"You are an authorized contact of your organization: you may ask the support desk to reset the two-step verification of someone in it who lost their authenticator and their recovery codes. Signed in here, your request needs no call."</p>
             {move || filed.get().map(|id| view! {

@@ -20,11 +20,16 @@ export function createOrg(kind, name, parent) {
   return slug;
 }
 
-/** A user of `role` in the organization `slug`. */
-export function createUserIn(slug, role) {
+/** A user of `role` in the organization `slug` (with a display `name`, if given). */
+export function createUserIn(slug, role, name) {
   const email = `${role}-${crypto.randomBytes(5).toString('hex')}@example.com`;
-  cli(['user', 'create', '--org', slug, '--email', email, '--role', role], `${PASSWORD}\n`);
+  cli(['user', 'create', '--org', slug, '--email', email, '--role', role, ...(name ? ['--name', name] : [])], `${PASSWORD}\n`);
   return email;
+}
+
+/** Turns "MFA required" on or off for a role of the organization `slug`. */
+export function setRoleMfaRequired(slug, role, on) {
+  cli(['role', 'mfa-required', '--org', slug, '--role', role, on ? 'on' : 'off']);
 }
 
 /** A new company with one user of `role` (owner/admin require MFA, member does not). */
@@ -85,6 +90,28 @@ export async function signInWithCode(page, { email, secret }) {
   await page.getByRole('button', { name: 'Verify' }).click();
   // Wait for the signed-in page: navigating away earlier would abort the sign-in.
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+}
+
+/** Password, then one of the user's recovery codes: for a second sign-in
+ * within the same 30 seconds, when the authenticator's next code is used up. */
+export async function signInWithRecoveryCode(page, user, index = 0) {
+  await signIn(page, user.email);
+  await page.getByRole('link', { name: 'Try another method' }).click();
+  await page.getByRole('button', { name: 'Use a recovery code' }).click();
+  await hydrated(page);
+  await page.getByLabel('Recovery code', { exact: true }).fill(user.codes[index]);
+  await page.getByRole('button', { name: 'Verify' }).click();
+  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+}
+
+export async function signOut(page) {
+  await page.getByRole('button', { name: 'Sign out' }).click();
+  await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
+}
+
+/** The newest dev-mailbox message to `to` whose subject is `subject`. */
+export function mailTo(page, to, subject) {
+  return page.getByRole('article').filter({ hasText: to }).filter({ hasText: subject }).first();
 }
 
 export async function signIn(page, email) {

@@ -32,6 +32,14 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
         .nest("/api/v1", api_v1())
         .route("/sfn/{*name}", post(pages::server_fn))
         .route("/audit/export.csv", get(browser::export::audit_csv))
+        .route(
+            "/admin/support/export.csv",
+            get(browser::support_export::support_csv),
+        )
+        .route(
+            "/admin/support/export.json",
+            get(browser::support_export::support_json),
+        )
         .leptos_routes_with_context(
             &state,
             pages::route_list(),

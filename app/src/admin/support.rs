@@ -14,7 +14,7 @@ use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
 use crate::support_desk::{
-    channel_label, flag_sentence, ChecksTable, RequestDetail, StateBadge, Timeline,
+    channel_label, flag_sentence, pass_sentence, ChecksTable, RequestDetail, StateBadge, Timeline,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -84,7 +84,7 @@ fn OrgSupportScreen(view: OrgRequestsView) -> impl IntoView {
                         <dt>"Channel"</dt><dd>{channel_label(&s.channel)}</dd>
                         <dt>"Filed"</dt><dd>{s.filed.clone()}</dd>
                         {r.pass.clone().map(|(from, until)| view! {
-                            <dt>"Reset pass"</dt><dd>{format!("Works from {from} until {until}")}</dd>
+                            <dt>"Reset pass"</dt><dd>{pass_sentence(&s.state, &from, &until)}</dd>
                         })}
                         {(!s.flags.is_empty()).then(|| view! {
                             <dt>"Risk flags"</dt>

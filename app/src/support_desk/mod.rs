@@ -140,6 +140,29 @@ pub fn channel_label(channel: &str) -> &'static str {
     }
 }
 
+/// What became of a request's reset pass, given the request's state.
+pub fn pass_sentence(state: &str, from: &str, until: &str) -> String {
+    match state {
+        "cooling_off" => format!("Cooling off: works from {from} until {until}"),
+        "active" => format!("Works now, until {until}"),
+        "used" => format!("Used (it worked from {from} until {until})"),
+        "expired" => format!("Expired unused at {until}"),
+        "cancelled" => format!("Cancelled (it would have worked from {from} until {until})"),
+        _ => format!("Works from {from} until {until}"),
+    }
+}
+
+/// How a request came in, inside a sentence.
+pub fn channel_phrase(channel: &str) -> &'static str {
+    match channel {
+        "phone" => "by phone",
+        "email" => "by email",
+        "ticket" => "by ticket",
+        "in_app" => "signed in to Gatehouse",
+        _ => "somehow",
+    }
+}
+
 /// What a risk flag means, as a sentence for the request page.
 pub fn flag_sentence(flag: &str) -> &'static str {
     match flag {
@@ -240,7 +263,9 @@ pub fn ChecksTable(checks: Vec<CheckView>, #[prop(optional)] notes: bool) -> imp
                             </td>
                             <td data-label="By">{c.by}</td>
                             <td data-label="When" class="nowrap">{c.at}</td>
-                            {notes.then(|| view! { <td data-label="Note" class="pre-wrap">{c.note}</td> })}
+                            {notes.then(|| view! {
+                                <td data-label="Note" class="pre-wrap">{if c.note.is_empty() { "—".to_string() } else { c.note }}</td>
+                            })}
                         </tr>
                     }).collect_view()}
                 </tbody>
@@ -329,9 +354,10 @@ pub(crate) mod convert {
             .unwrap_or_default()
     }
 
+    /// `: “reason”`, or `.` without one.
     fn quoted(reason: &str) -> String {
         if reason.is_empty() {
-            String::new()
+            ".".into()
         } else {
             format!(": “{reason}”")
         }
@@ -340,7 +366,11 @@ pub(crate) mod convert {
     /// One timeline step in words.
     fn event(e: &EventRow) -> EventView {
         let d = &e.details;
-        let window = format!("from {} until {}", time(d, "active_at"), time(d, "expires_at"));
+        let window = format!(
+            "from {} until {}",
+            time(d, "active_at"),
+            time(d, "expires_at")
+        );
         let text = match e.event.as_str() {
             "request_filed" => {
                 let reference = text(d, "reference");
@@ -348,7 +378,7 @@ pub(crate) mod convert {
                     "Request filed: {} asks for a reset of {} ({}){}.",
                     text(d, "requester"),
                     text(d, "user"),
-                    channel_label(text(d, "channel")).to_lowercase(),
+                    channel_phrase(text(d, "channel")),
                     if reference.is_empty() {
                         String::new()
                     } else {
@@ -360,12 +390,15 @@ pub(crate) mod convert {
             "check_failed" => format!("{} check failed.", method_label(text(d, "method"))),
             "pass_issued" => format!("Reset pass issued, working {window}."),
             "approved" => format!(
-                "Approved by a manager{}. The reset pass works {window}.",
-                quoted(text(d, "reason"))
+                "Approved by a manager{} The reset pass works {window}.",
+                match text(d, "reason") {
+                    "" => ".".to_string(),
+                    reason => format!(": “{reason}”."),
+                }
             ),
-            "escalated" => format!("Escalated to management{}.", quoted(text(d, "reason"))),
-            "denied" => format!("Denied{}.", quoted(text(d, "reason"))),
-            "cancelled" => format!("Cancelled{}.", quoted(text(d, "reason"))),
+            "escalated" => format!("Escalated to management{}", quoted(text(d, "reason"))),
+            "denied" => format!("Denied{}", quoted(text(d, "reason"))),
+            "cancelled" => format!("Cancelled{}", quoted(text(d, "reason"))),
             "reported" => {
                 let used = d
                     .get("pass_was_used")

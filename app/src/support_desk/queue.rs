@@ -45,9 +45,8 @@ pub async fn desk_requests(state: String, org: Option<i64>) -> Result<QueueView,
     let state = match state.as_str() {
         "" => None,
         text => Some(
-            RequestState::parse(text).ok_or_else(|| {
-                AppError::new("invalid_request", "Choose a state from the list.")
-            })?,
+            RequestState::parse(text)
+                .ok_or_else(|| AppError::new("invalid_request", "Choose a state from the list."))?,
         ),
     };
     let listed = cx.gh.reset_requests(uid, state, org).await?;

@@ -8,7 +8,7 @@ use leptos_router::hooks::use_params_map;
 use serde::{Deserialize, Serialize};
 
 use super::{
-    channel_label, flag_sentence, ChecksTable, RequestDetail, StateBadge, Timeline,
+    channel_label, flag_sentence, pass_sentence, ChecksTable, RequestDetail, StateBadge, Timeline,
 };
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Submit};
@@ -64,10 +64,7 @@ async fn check(
     let page = page_of(id);
     form_action(&page, |cx| async move {
         let uid = cx.user().await?;
-        let outcome = cx
-            .gh
-            .check_requester(uid, id, check, &cx.origin)
-            .await?;
+        let outcome = cx.gh.check_requester(uid, id, check, &cx.origin).await?;
         let notice = if outcome.passed { passed } else { failed };
         leptos_axum::redirect(&format!("{}?notice={notice}", page_of(id)));
         Ok(())
@@ -148,12 +145,7 @@ pub async fn desk_decide(id: i64, decision: String, reason: String) -> Result<()
         let approve = match decision.as_str() {
             "approve" => true,
             "deny" => false,
-            _ => {
-                return Err(AppError::new(
-                    "invalid_request",
-                    "Press Approve or Deny.",
-                ))
-            }
+            _ => return Err(AppError::new("invalid_request", "Press Approve or Deny.")),
         };
         let uid = if approve {
             cx.recent_user(Operation::IssueResetPass, &page_of(id))
@@ -321,7 +313,8 @@ fn RequestScreen(view: RequestView, forms: DeskForms) -> impl IntoView {
     let s = r.summary.clone();
     let open = s.state == "open";
     let back = if view.desk {
-        view! { <p class="crumbs"><a href="/support/requests">"← Reset requests"</a></p> }.into_any()
+        view! { <p class="crumbs"><a href="/support/requests">"← Reset requests"</a></p> }
+            .into_any()
     } else {
         view! { <p class="crumbs"><a href="/support">"← Support"</a></p> }.into_any()
     };
@@ -351,7 +344,7 @@ fn RequestScreen(view: RequestView, forms: DeskForms) -> impl IntoView {
                 <dt>"Last sign-in with an authenticator"</dt>
                 <dd>{r.last_factor_sign_in.clone().unwrap_or_else(|| "Never".into())}</dd>
                 {r.pass.clone().map(|(from, until)| view! {
-                    <dt>"Reset pass"</dt><dd>{format!("Works from {from} until {until}")}</dd>
+                    <dt>"Reset pass"</dt><dd>{pass_sentence(&s.state, &from, &until)}</dd>
                 })}
             </dl>
             <h2 id="flags-title">"Risk flags"</h2>
@@ -369,7 +362,7 @@ fn RequestScreen(view: RequestView, forms: DeskForms) -> impl IntoView {
             <h2 id="checks-title">"Identity checks"</h2>
             <p class="hint">"Who is asking, proven: each check shows only whether it matched, never what was typed."</p>
             <ChecksTable checks=r.checks.clone() notes=view.desk/>
-            {open.then(|| view! {
+            {(open && view.desk).then(|| view! {
                 <p class="checks-left"><strong>{match r.checks_left { 1 => "1 check left".to_string(), n => format!("{n} checks left") }}</strong>
                 " — after three failed checks the request can only be escalated to management."</p>
             })}
@@ -395,7 +388,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                 <h3 id="code-check-title">"Support code"</h3>
                 <p class="hint">"Ask the requester to read out the code on their own Support page. Never read one out to them."</p>
                 <ErrorBox message=error_signal(forms.code)/>
-                <ActionForm action=forms.code attr:aria-labelledby="code-check-title">
+                <ActionForm action=forms.code>
                     <input type="hidden" name="id" value=id.to_string()/>
                     <div class="field">
                         <label for="support-code">"Support code"</label>
@@ -409,7 +402,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                 <h3 id="card-check-title">"Card on file"</h3>
                 <p class="hint">"Printed on receipts, so others can know it: a match needs a manager's approval."</p>
                 <ErrorBox message=error_signal(forms.card)/>
-                <ActionForm action=forms.card attr:aria-labelledby="card-check-title">
+                <ActionForm action=forms.card>
                     <input type="hidden" name="id" value=id.to_string()/>
                     <div class="field">
                         <label for="card-last4">"Card last 4 digits"</label>
@@ -434,7 +427,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                     }}
                 </details>
                 <ErrorBox message=error_signal(forms.last_resort)/>
-                <ActionForm action=forms.last_resort attr:aria-labelledby="last-resort-title">
+                <ActionForm action=forms.last_resort>
                     <input type="hidden" name="id" value=id.to_string()/>
                     <fieldset class="field">
                         <legend>"Result"</legend>
@@ -478,7 +471,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
             {a.issue.then(|| view! {
                 <div class="decision">
                     <ErrorBox message=error_signal(forms.issue)/>
-                    <ActionForm action=forms.issue attr:aria-label="Issue reset">
+                    <ActionForm action=forms.issue>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <p>{format!("{who} gets an email to sign in with their password once and set up a new authenticator. The requester and the organization's admins are told, each with a “This wasn't me” link.")}</p>
                         <Submit label="Issue reset" pending=forms.issue.pending()/>
@@ -489,7 +482,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                 <div class="decision">
                     <h3 id="escalate-title">"Escalate to management"</h3>
                     <ErrorBox message=error_signal(forms.escalate)/>
-                    <ActionForm action=forms.escalate attr:aria-labelledby="escalate-title">
+                    <ActionForm action=forms.escalate>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <div class="field">
                             <label for="escalate-reason">"Reason"</label>
@@ -505,7 +498,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                     <h3 id="decide-title">"Manager's decision"</h3>
                     <p class="hint">"Approving issues the reset pass after the cooling-off; denying closes the request. Both are told to the desk and kept in the audit log."</p>
                     <ErrorBox message=error_signal(forms.decide)/>
-                    <ActionForm action=forms.decide attr:aria-labelledby="decide-title">
+                    <ActionForm action=forms.decide>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <div class="field">
                             <label for="decide-reason">"Reason"</label>
@@ -525,7 +518,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                 <div class="decision">
                     <h3 id="cancel-title">"Cancel request"</h3>
                     <ErrorBox message=error_signal(forms.cancel)/>
-                    <ActionForm action=forms.cancel attr:aria-labelledby="cancel-title">
+                    <ActionForm action=forms.cancel>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <div class="field">
                             <label for="cancel-reason">"Reason for cancelling"</label>

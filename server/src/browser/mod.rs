@@ -4,3 +4,4 @@
 
 pub mod export;
 pub mod mailbox;
+pub mod support_export;
