@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/support/requests/{id}/escalate", post(escalate))
         .route("/support/requests/{id}/decision", post(decide))
         .route("/support/requests/{id}/cancel", post(cancel))
+        .route("/support/not-me", post(not_me))
         .route("/admin/support", get(org_requests))
 }
 
@@ -294,4 +295,25 @@ async fn org_requests(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
     Ok(requests_json(
         &s.gatehouse.org_reset_requests(bearer.user_id).await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct NotMeBody {
+    token: String,
+}
+
+/// "This wasn't me" from an emailed link, without signing in: the link's
+/// token is the only credential, and pressing it twice changes nothing more.
+async fn not_me(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<NotMeBody>,
+) -> ApiResult {
+    let info = s.gatehouse.report_not_me(&b.token, &origin).await?;
+    Ok(Json(json!({
+        "request_id": info.request_id,
+        "state": info.state.as_str(),
+        "reported": info.reported,
+    }))
+    .into_response())
 }
