@@ -847,7 +847,7 @@ impl Gatehouse {
             json!({ "by": by, "active_at": active_at, "expires_at": expires_at, "reason": reason });
         record(
             c,
-            RequestRef::of(&row),
+            RequestRef::of(row),
             Some(actor),
             action,
             details,
