@@ -877,13 +877,7 @@ fn customers_see_what_the_desk_did_to_their_people(backend: Backend) {
 
 fn desk_input_is_bounded_and_checked(backend: Backend) {
     let d = Desk::new(backend);
-    let huge = "x".repeat(2 * 1024 * 1024);
-    let big = d.post(
-        "/api/v1/support/requests",
-        json!({ "requester_email": d.officer.email, "user_email": d.member.email, "channel": "phone", "note": huge }),
-        &d.agent,
-    );
-    assert_eq!(big.status, 413, "{:?}", big.status);
+    // Bodies over the server's limit are refused before any handler (tests/input.rs).
     let long = d.post(
         "/api/v1/support/requests",
         json!({ "requester_email": d.officer.email, "user_email": d.member.email, "channel": "phone", "note": "n".repeat(2001) }),
