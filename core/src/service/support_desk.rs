@@ -275,6 +275,11 @@ impl Gatehouse {
         let target = store::user_by_email(&mut c, &normalize_email(new.user_email))
             .await?
             .ok_or(AuthError::NotFound("User"))?;
+        if channel == RequestChannel::InApp && target.id == requester.id {
+            return Err(AuthError::Invalid(
+                "You are signed in: change your own authenticators on My Profile.".into(),
+            ));
+        }
         if !store::org_path(&mut c, target.org_id)
             .await?
             .contains(&requester.org_id)
