@@ -32,7 +32,7 @@ pub enum Operation {
     ChangeAuthorizedContacts,
     /// An authorized contact asks the desk for a reset from their own session.
     RequestSupportReset,
-    /// The desk issues a reset pass: an agent alone, or a manager's approval.
+    /// The desk issues a reset pass (an agent alone), or a manager decides on one.
     IssueResetPass,
 }
 

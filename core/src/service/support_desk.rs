@@ -705,26 +705,8 @@ impl Gatehouse {
     ) -> Result<ResetRequest> {
         let reason = required_text("reason", reason, MAX_NOTE_LEN)?;
         let (actor, role, row, _) = self.workable(actor_id, id).await?;
-        let now = self.now();
-        let mut tx = self.db.begin().await?;
-        if !store::escalate_request(&mut tx, id, actor.id).await? {
-            return Err(AuthError::Forbidden(
-                "Only an open request can be escalated.".into(),
-            ));
-        }
-        let details = json!({ "reason": reason });
-        record(
-            &mut tx,
-            RequestRef::of(&row),
-            Some(&actor),
-            "support.escalated",
-            details,
-            origin,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        self.view(id, Viewer::Desk(role), actor_id).await
+        self.move_request(&actor, role, &row, Move::Escalate, &reason, origin)
+            .await
     }
 
     /// A manager approves (the pass is issued, after the cooling-off) or denies.
@@ -755,35 +737,23 @@ impl Gatehouse {
                     .into(),
             ));
         }
+        if !approve {
+            return self
+                .move_request(&actor, role, &row, Move::Deny, &reason, origin)
+                .await;
+        }
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        if approve {
-            self.grant_pass(
-                &mut tx,
-                &row,
-                &actor,
-                Issuer::Manager,
-                Some(&reason),
-                origin,
-                now,
-            )
-            .await?;
-        } else {
-            if !store::deny_request(&mut tx, id).await? {
-                return Err(changed_meanwhile());
-            }
-            let details = json!({ "reason": reason });
-            record(
-                &mut tx,
-                RequestRef::of(&row),
-                Some(&actor),
-                "support.denied",
-                details,
-                origin,
-                now,
-            )
-            .await?;
-        }
+        self.grant_pass(
+            &mut tx,
+            &row,
+            &actor,
+            Issuer::Manager,
+            Some(&reason),
+            origin,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.view(id, Viewer::Desk(role), actor_id).await
     }
@@ -798,26 +768,44 @@ impl Gatehouse {
     ) -> Result<ResetRequest> {
         let reason = required_text("reason", reason, MAX_NOTE_LEN)?;
         let (actor, role, row, _) = self.workable(actor_id, id).await?;
+        self.move_request(&actor, role, &row, Move::Cancel, &reason, origin)
+            .await
+    }
+
+    /// One step with a reason: applied only if the request still allows it,
+    /// recorded with the reason, and the request shown as it now stands.
+    async fn move_request(
+        &self,
+        actor: &User,
+        role: DeskRole,
+        row: &RequestRow,
+        step: Move,
+        reason: &str,
+        origin: &Origin,
+    ) -> Result<ResetRequest> {
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        if !store::cancel_request(&mut tx, id, now).await? {
-            return Err(AuthError::Forbidden(
-                "This request is already finished.".into(),
-            ));
+        let applied = match step {
+            Move::Escalate => store::escalate_request(&mut tx, row.id, actor.id).await?,
+            Move::Deny => store::deny_request(&mut tx, row.id).await?,
+            Move::Cancel => store::cancel_request(&mut tx, row.id, now).await?,
+        };
+        if !applied {
+            return Err(AuthError::Forbidden(step.refusal().into()));
         }
         let details = json!({ "reason": reason });
         record(
             &mut tx,
-            RequestRef::of(&row),
-            Some(&actor),
-            "support.cancelled",
+            RequestRef::of(row),
+            Some(actor),
+            step.action(),
             details,
             origin,
             now,
         )
         .await?;
         tx.commit().await?;
-        self.view(id, Viewer::Desk(role), actor_id).await
+        self.view(row.id, Viewer::Desk(role), actor.id).await
     }
 
     /// Issues the pass of an undecided request and tells the target, the
@@ -1039,6 +1027,33 @@ impl Gatehouse {
             }
         }
         Ok(())
+    }
+}
+
+/// A step on a request that takes a reason and nothing else.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    Escalate,
+    Deny,
+    Cancel,
+}
+
+impl Move {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Escalate => "support.escalated",
+            Self::Deny => "support.denied",
+            Self::Cancel => "support.cancelled",
+        }
+    }
+
+    /// Why the request no longer allows the step.
+    fn refusal(self) -> &'static str {
+        match self {
+            Self::Escalate => "Only an open request can be escalated.",
+            Self::Deny => "This request changed meanwhile: reload it and try again.",
+            Self::Cancel => "This request is already finished.",
+        }
     }
 }
 

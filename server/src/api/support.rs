@@ -266,9 +266,7 @@ async fn decide(
     Path(id): Path<i64>,
     Body(b): Body<DecisionBody>,
 ) -> ApiResult {
-    if b.approve {
-        require_recent(&s.gatehouse, &bearer, Operation::IssueResetPass)?;
-    }
+    require_recent(&s.gatehouse, &bearer, Operation::IssueResetPass)?;
     one_json(
         &s.gatehouse
             .decide_reset(bearer.user_id, id, b.approve, &b.reason, &origin)
