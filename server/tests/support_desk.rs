@@ -18,6 +18,8 @@ on_both_databases!(
     weak_proof_privileged_targets_and_flags_need_a_manager,
     escalations_are_decided_by_a_manager_who_did_not_work_them,
     nobody_works_a_request_that_names_them,
+    a_contact_removed_since_filing_asks_for_nothing,
+    a_stolen_session_cannot_use_a_pass,
     this_wasnt_me_cancels_before_and_after_the_pass_is_used,
     a_sign_in_with_an_old_factor_cancels_the_pass,
     customers_see_what_the_desk_did_to_their_people,
@@ -26,12 +28,13 @@ on_both_databases!(
 );
 
 /// A company under the platform with its first owner (the authorized
-/// officer), an admin and a member with authenticators, a technical contact
-/// without one, and the platform's desk: two agents and a manager.
+/// officer), an admin, a member and a technical contact, all with
+/// authenticators, and the platform's desk: two agents and a manager.
 ///
 /// Everyone here set up their authenticator a moment ago, which raises the
-/// "requester's MFA changed" flag whenever they ask; the technical contact
-/// never had MFA, so their requests are the ones an agent may issue alone.
+/// "requester's MFA changed" flag whenever they ask; the technical contact's
+/// was made to look eight days old, so their requests are the ones an agent
+/// may issue alone.
 struct Desk {
     server: Server,
     officer: Account,
@@ -53,7 +56,8 @@ impl Desk {
     fn with(server: Server) -> Self {
         server.org("company", COMPANY, None);
         let officer = server.account(COMPANY, "owner");
-        let tech = signed_in_without_mfa(&server, COMPANY);
+        let tech = server.account(COMPANY, "member");
+        age_mfa(&server, &tech, 8);
         let named = server.call(
             "PUT",
             "/api/v1/admin/contacts",
@@ -165,6 +169,20 @@ impl Desk {
         assert_eq!(approved.status, 200, "{approved:?}");
         assert_eq!(approved.json["state"], "cooling_off");
         id
+    }
+}
+
+/// Makes the person's authenticator and recovery codes look `days` old.
+fn age_mfa(server: &Server, who: &Account, days: i64) {
+    for table in [
+        "mfa_factors SET confirmed_at = confirmed_at",
+        "recovery_codes SET created_at = created_at",
+    ] {
+        server.sql_exec(&format!(
+            "UPDATE {table} - {} WHERE user_id = {}",
+            days * 24 * 3600,
+            who.id
+        ));
     }
 }
 
@@ -607,11 +625,35 @@ fn weak_proof_privileged_targets_and_flags_need_a_manager(backend: Backend) {
     );
     assert_error(&own, 403, "forbidden");
 
+    // A contact without MFA proves no more than their password: a flag.
+    let no_mfa = signed_in_without_mfa(&d.server, COMPANY);
+    let named = d.server.call(
+        "PUT",
+        "/api/v1/admin/contacts",
+        Some(json!({ "officer_email": d.officer.email, "technical_emails": [d.tech.email, no_mfa.email] })),
+        Some(&d.officer.token),
+    );
+    assert_eq!(named.status, 200, "{named:?}");
+    let someone = d.server.account(COMPANY, "member");
+    let filed = d.post(
+        "/api/v1/support/requests",
+        json!({ "user_email": someone.email }),
+        &no_mfa,
+    );
+    assert_eq!(
+        filed.json["flags"],
+        json!(["requester_without_mfa"]),
+        "{filed:?}"
+    );
+    assert_eq!(filed.json["needs_manager"], true);
     // The officer set up MFA a moment ago: a flag on what they ask.
     let someone = d.server.account(COMPANY, "member");
     let id = d.file(&d.officer, &someone);
-    assert_eq!(d.request(id)["flags"], json!(["requester_mfa_changed"]));
-    // More than three requests for one company in a day: a flag on each further one.
+    assert_eq!(
+        d.request(id)["flags"],
+        json!(["company_burst", "requester_mfa_changed"])
+    );
+    // (That was the fourth for the company in a day: the burst flag is up too.)
     let someone = d.server.account(COMPANY, "member");
     let id = d.file(&d.tech, &someone);
     let seen = d.request(id);
@@ -675,6 +717,38 @@ fn escalations_are_decided_by_a_manager_who_did_not_work_them(backend: Backend) 
         &d.manager,
     );
     assert_error(&twice, 403, "forbidden");
+    // Whoever took the call or checked the caller does not decide, even if
+    // another agent's check passed.
+    let other = d.server.account(COMPANY, "member");
+    let id2 = d.file(&d.tech, &other);
+    let failed = d.check(
+        id2,
+        json!({ "method": "last_resort", "passed": false, "note": "Wrong answers" }),
+        &d.manager,
+    );
+    assert_eq!(failed.json["passed"], false, "{failed:?}");
+    d.prove_by_code(id2, &d.tech, &d.agent);
+    let mine = d.post(
+        &Desk::path(id2, "decision"),
+        json!({ "approve": true, "reason": "x" }),
+        &d.manager,
+    );
+    assert_error(&mine, 403, "forbidden");
+    let by_filer = d.server.account("platform", "manager");
+    let third = d.server.account(COMPANY, "member");
+    let filed = d.post(
+        "/api/v1/support/requests",
+        json!({ "requester_email": d.tech.email, "user_email": third.email, "channel": "ticket" }),
+        &by_filer,
+    );
+    let id3 = filed.json["id"].as_i64().unwrap();
+    d.prove_by_code(id3, &d.tech, &d.agent);
+    let filer = d.post(
+        &Desk::path(id3, "decision"),
+        json!({ "approve": true, "reason": "x" }),
+        &by_filer,
+    );
+    assert_error(&filer, 403, "forbidden");
     // An open request with no passed check is not the manager's to approve.
     let id = d.file(&d.officer, &d.member);
     let early = d.post(
@@ -698,8 +772,7 @@ fn escalations_are_decided_by_a_manager_who_did_not_work_them(backend: Backend) 
 
 fn nobody_works_a_request_that_names_them(backend: Backend) {
     let d = Desk::new(backend);
-    // The platform's owner names the agent a technical contact of the platform,
-    // which lets the agent ask for anyone below it.
+    // The platform's owner names the agent a technical contact of the platform.
     let platform_owner = d.server.account("platform", "owner");
     let named = d.server.call(
         "PUT",
@@ -708,9 +781,18 @@ fn nobody_works_a_request_that_names_them(backend: Backend) {
         Some(&platform_owner.token),
     );
     assert_eq!(named.status, 200, "{named:?}");
-    let filed = d.post(
+    // The platform's contacts never reach into a tenant's people.
+    let tenant = d.post(
         "/api/v1/support/requests",
         json!({ "user_email": d.member.email }),
+        &d.agent,
+    );
+    assert_error(&tenant, 404, "not_found");
+    // For a colleague at the desk: the agent asks, so another agent works it,
+    // and a reset for the desk's own people always needs a manager.
+    let filed = d.post(
+        "/api/v1/support/requests",
+        json!({ "user_email": d.agent2.email }),
         &d.agent,
     );
     assert_eq!(filed.status, 201, "{filed:?}");
@@ -731,14 +813,64 @@ fn nobody_works_a_request_that_names_them(backend: Backend) {
         assert_error(&refused, 403, "forbidden");
     }
     assert_eq!(d.request(id)["actions"]["check"], false, "the agent asked");
-    let by_another = d.get(&format!("/api/v1/support/requests/{id}"), &d.agent2);
-    assert_eq!(by_another.json["actions"]["check"], true, "{by_another:?}");
-    let checked = d.check(
-        id,
-        json!({ "method": "last_resort", "passed": true, "note": "Called back on file" }),
-        &d.agent2,
+    // Nor does the person to reset work it.
+    let by_target = d.get(&format!("/api/v1/support/requests/{id}"), &d.agent2);
+    assert_eq!(by_target.json["actions"]["check"], false, "{by_target:?}");
+    let third = d.server.account("platform", "support");
+    let seen = d
+        .get(&format!("/api/v1/support/requests/{id}"), &third)
+        .json;
+    assert_eq!(seen["actions"]["check"], true, "{seen}");
+    assert_eq!(seen["needs_manager"], true);
+    assert_error(
+        &d.post(&Desk::path(id, "issue"), json!({}), &third),
+        403,
+        "approval_required",
     );
-    assert_eq!(checked.json["passed"], true, "{checked:?}");
+}
+
+fn a_contact_removed_since_filing_asks_for_nothing(backend: Backend) {
+    let d = Desk::new(backend);
+    let id = d.file(&d.tech, &d.member);
+    d.prove_by_code(id, &d.tech, &d.agent);
+    let named = d.server.call(
+        "PUT",
+        "/api/v1/admin/contacts",
+        Some(json!({ "officer_email": d.officer.email, "technical_emails": [] })),
+        Some(&d.officer.token),
+    );
+    assert_eq!(named.status, 200, "{named:?}");
+    assert_error(
+        &d.post(&Desk::path(id, "issue"), json!({}), &d.agent),
+        403,
+        "not_a_contact",
+    );
+    let approve = d.post(
+        &Desk::path(id, "decision"),
+        json!({ "approve": true, "reason": "x" }),
+        &d.manager,
+    );
+    assert_error(&approve, 403, "not_a_contact");
+    assert_eq!(d.request(id)["state"], "open");
+}
+
+fn a_stolen_session_cannot_use_a_pass(backend: Backend) {
+    let d = Desk::new(backend);
+    // A session taken before the pass was issued (an infostealer's cookie).
+    let stolen = browser_session(&d.server, &d.member.email, &d.member.secret);
+    let id = d.active_pass_for(&d.member);
+    let start = form(&d.server, "/sfn/start_account_reset", Some(&stolen), &[]);
+    assert!(
+        start
+            .header("location")
+            .unwrap_or_default()
+            .contains("error=grant_ended"),
+        "{start:?}"
+    );
+    assert_eq!(d.request(id)["state"], "active");
+    // The password at sign-in is what the pass lets through.
+    d.server.reset_at_sign_in(&d.member.email, "reset_pass");
+    assert_eq!(d.request(id)["state"], "used");
 }
 
 fn this_wasnt_me_cancels_before_and_after_the_pass_is_used(backend: Backend) {
@@ -802,13 +934,20 @@ fn this_wasnt_me_cancels_before_and_after_the_pass_is_used(backend: Backend) {
         .post("/api/v1/support/not-me", json!({ "token": token }), None);
     assert_eq!(reported.json["state"], "cancelled", "{reported:?}");
     assert_eq!(d.server.get("/api/v1/me", Some(&session_token)).status, 401);
-    let login = d.server.login(&other.email, PASSWORD);
-    let locked = d.server.mfa(
-        login.json["mfa_token"].as_str().unwrap(),
-        "totp",
-        &totp_now(&secret),
+    // What the pass set up is gone, and the account waits for an administrator.
+    assert_error(
+        &d.server.login(&other.email, PASSWORD),
+        401,
+        "invalid_credentials",
     );
-    assert_error(&locked, 429, "rate_limited");
+    let _ = secret;
+    assert_eq!(
+        d.server.number(&format!(
+            "SELECT COUNT(*) FROM mfa_factors WHERE user_id = {}",
+            other.id
+        )),
+        0
+    );
     assert!(d.request(id)["timeline"]
         .to_string()
         .contains("\"pass_was_used\":true"));

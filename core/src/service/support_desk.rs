@@ -147,11 +147,20 @@ fn optional_text(field: &str, text: &str, max: usize) -> Result<String> {
     Ok(text.to_string())
 }
 
-fn is_privileged(row: &RequestRow) -> bool {
-    rules::target_is_privileged(
-        row.target_seniority,
-        &Permissions::parse(&row.target_permissions),
-    )
+/// Whether the person to reset is privileged: their role, the desk, a contact.
+async fn is_privileged(c: &mut Conn, row: &RequestRow) -> Result<bool> {
+    let (officer, _, technical) = contacts_of(c, row.target.org_id).await?;
+    let target = rules::TargetFacts {
+        seniority: row.target_seniority,
+        permissions: Permissions::parse(&row.target_permissions),
+        desk: rules::desk_role(
+            row.target.org_id == PLATFORM_ORG_ID,
+            Some(row.target_role.as_str()),
+        )
+        .is_some(),
+        contact: officer == Some(row.target.id) || technical.contains(&row.target.id),
+    };
+    Ok(rules::target_is_privileged(&target))
 }
 
 fn pass_of(row: &RequestRow) -> Option<Pass> {
@@ -275,15 +284,19 @@ impl Gatehouse {
         let target = store::user_by_email(&mut c, &normalize_email(new.user_email))
             .await?
             .ok_or(AuthError::NotFound("User"))?;
+        if target.disabled {
+            return Err(AuthError::Invalid(
+                "This account is deactivated: its administrators reactivate it first.".into(),
+            ));
+        }
         if channel == RequestChannel::InApp && target.id == requester.id {
             return Err(AuthError::Invalid(
                 "You are signed in: change your own authenticators on My Profile.".into(),
             ));
         }
-        if !store::org_path(&mut c, target.org_id)
-            .await?
-            .contains(&requester.org_id)
-        {
+        let path = store::org_path(&mut c, target.org_id).await?;
+        let in_platform = requester.org_id == PLATFORM_ORG_ID;
+        if !rules::may_ask_about(in_platform, &path, requester.org_id, target.org_id) {
             // A contact asks only for people at or below their organization;
             // to a contact, anyone else does not exist.
             return Err(if channel == RequestChannel::InApp {
@@ -424,19 +437,24 @@ impl Gatehouse {
         let mut c = self.conn().await?;
         let flags = flags_of(&mut c, &row, now).await?;
         let mut checks = store::checks_of(&mut c, row.id).await?;
-        let timeline = store::events_of(&mut c, row.id).await?;
+        let mut timeline = store::events_of(&mut c, row.id).await?;
+        let privileged = is_privileged(&mut c, &row).await?;
         drop(c);
         let proof = proof_of(&row, &checks);
-        let privileged = is_privileged(&row);
         let needs_manager =
             proof.is_none_or(|p| rules::issuer(p, privileged, &flags) == Issuer::Manager);
         let state = rules::request_state(row.stage, pass_of(&row), now);
         let checks_left = MAX_FAILED_CHECKS.saturating_sub(row.failed_checks.max(0) as usize);
         let actions = match viewer {
             Viewer::Reader => {
-                // Notes may describe the unpublished procedure: desk only.
+                // Notes and reasons may describe the unpublished procedure,
+                // and live detail would coach someone posing as the
+                // requester: readers see what happened, not why.
                 for check in &mut checks {
                     check.note.clear();
+                }
+                for event in &mut timeline {
+                    event.details = serde_json::Value::Null;
                 }
                 DeskActions::default()
             }
@@ -476,7 +494,11 @@ impl Gatehouse {
             },
             created_at: row.created_at,
             flags,
-            user_last_factor_sign_in: row.target_last_factor_sign_in,
+            user_last_factor_sign_in: if viewer == Viewer::Reader {
+                None
+            } else {
+                row.target_last_factor_sign_in
+            },
             checks,
             checks_left,
             timeline,
@@ -684,8 +706,12 @@ impl Gatehouse {
             ));
         };
         let now = self.now();
-        let flags = flags_of(&mut *self.conn().await?, &row, now).await?;
-        if rules::issuer(proof, is_privileged(&row), &flags) == Issuer::Manager {
+        let mut c = self.conn().await?;
+        requester_still_asks(&mut c, &row).await?;
+        let flags = flags_of(&mut c, &row, now).await?;
+        let privileged = is_privileged(&mut c, &row).await?;
+        drop(c);
+        if rules::issuer(proof, privileged, &flags) == Issuer::Manager {
             return Err(AuthError::ApprovalRequired);
         }
         let mut tx = self.db.begin().await?;
@@ -742,6 +768,7 @@ impl Gatehouse {
                 .move_request(&actor, role, &row, Move::Deny, &reason, origin)
                 .await;
         }
+        requester_still_asks(&mut *self.conn().await?, &row).await?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         self.grant_pass(
@@ -822,12 +849,18 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
-        let active_at = rules::pass_active_at(
-            now,
-            issuer,
-            is_privileged(row),
-            self.settings.support_cooling_off,
-        );
+        if row
+            .target_last_factor_sign_in
+            .is_some_and(|at| at > row.created_at)
+        {
+            return Err(AuthError::Forbidden(
+                "The person signed in with an authenticator they still have after this request was filed: the lost device is not lost. Cancel the request."
+                    .into(),
+            ));
+        }
+        let privileged = is_privileged(c, row).await?;
+        let active_at =
+            rules::pass_active_at(now, issuer, privileged, self.settings.support_cooling_off);
         let expires_at = active_at + PASS_LIFETIME;
         if !store::issue_pass(c, row.id, actor.id, active_at, expires_at).await? {
             return Err(changed_meanwhile());
@@ -921,8 +954,14 @@ impl Gatehouse {
             .ok_or(AuthError::LinkInvalid)?;
         if let Some(pass_was_used) = store::report_request(&mut tx, request_id, now).await? {
             if pass_was_used {
+                // Whoever used the pass holds the new authenticator and knows
+                // the password: everything they set up goes, and the account
+                // waits, deactivated, for an administrator who has spoken to
+                // the person.
                 store::revoke_sessions_and_tokens(&mut tx, row.target.id, None, now).await?;
-                store::lock_mfa(&mut tx, row.target.id, 0, true).await?;
+                store::delete_all_mfa(&mut tx, row.target.id).await?;
+                store::set_verified_phone(&mut tx, row.target.id, None, now).await?;
+                store::set_user_disabled(&mut tx, row.target.id, Some(now)).await?;
             }
             let details = json!({ "by": email, "pass_was_used": pass_was_used });
             record(
@@ -1110,12 +1149,27 @@ fn parties_of(row: &RequestRow, checks: &[CheckRow]) -> Parties {
     Parties {
         requester: row.requester.id,
         target: row.target.id,
-        verified_by: checks
-            .iter()
-            .filter(|c| c.passed)
-            .map(|c| c.agent_id)
+        worked_by: std::iter::once(row.filed_by)
+            .chain(checks.iter().map(|c| c.agent_id))
             .collect(),
         escalated_by: row.escalated_by,
+    }
+}
+
+/// The request still comes from an authorized contact above the person: a
+/// contact removed or deactivated since filing asks for nothing any more.
+async fn requester_still_asks(c: &mut Conn, row: &RequestRow) -> Result<()> {
+    let requester = store::user_by_id(c, row.requester.id)
+        .await?
+        .ok_or(AuthError::NotAContact)?;
+    let path = store::org_path(c, row.target.org_id).await?;
+    let in_platform = requester.org_id == PLATFORM_ORG_ID;
+    if is_contact(c, &requester).await?
+        && rules::may_ask_about(in_platform, &path, requester.org_id, row.target.org_id)
+    {
+        Ok(())
+    } else {
+        Err(AuthError::NotAContact)
     }
 }
 
@@ -1127,6 +1181,7 @@ async fn flags_of(c: &mut Conn, row: &RequestRow, now: i64) -> Result<Vec<RiskFl
         requests_for_company: store::requests_for_org_since(c, row.org_id, now - BURST_WINDOW)
             .await?,
         requester_mfa_changed_at: store::last_mfa_change(c, row.requester.id).await?,
+        requester_has_mfa: store::has_second_factor(c, row.requester.id).await?,
         target_last_factor_sign_in: row.target_last_factor_sign_in,
     };
     Ok(rules::risk_flags(&facts, now))
