@@ -43,6 +43,7 @@ async fn show_code(
     Extension(origin): Extension<Origin>,
     bearer: Bearer,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RevealSupportCode)?;
     code_json(s.gatehouse.support_code(bearer.user_id, &origin).await?)
 }
 
@@ -51,6 +52,7 @@ async fn renew_code(
     Extension(origin): Extension<Origin>,
     bearer: Bearer,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RevealSupportCode)?;
     code_json(
         s.gatehouse
             .new_support_code(bearer.user_id, &origin)
