@@ -578,18 +578,34 @@ mod tests {
     }
 
     #[test]
-    fn owners_admins_and_anyone_who_manages_people_are_privileged() {
-        let none = Permissions::parse("");
-        assert!(target_is_privileged(100, &none));
-        assert!(target_is_privileged(80, &none));
-        assert!(!target_is_privileged(
-            60,
-            &Permissions::parse("users.read audit.read")
-        ));
-        assert!(target_is_privileged(
-            50,
-            &Permissions::parse("users.mfa_reset")
-        ));
+    fn owners_admins_desk_people_contacts_and_people_managers_are_privileged() {
+        let plain = |seniority, permissions: &str| TargetFacts {
+            seniority,
+            permissions: Permissions::parse(permissions),
+            ..TargetFacts::default()
+        };
+        assert!(target_is_privileged(&plain(100, "")));
+        assert!(target_is_privileged(&plain(80, "")));
+        assert!(!target_is_privileged(&plain(60, "users.read audit.read")));
+        assert!(target_is_privileged(&plain(50, "users.mfa_reset")));
+        let desk = TargetFacts {
+            desk: true,
+            ..plain(40, "users.read")
+        };
+        assert!(target_is_privileged(&desk));
+        let contact = TargetFacts {
+            contact: true,
+            ..plain(10, "")
+        };
+        assert!(target_is_privileged(&contact));
+    }
+
+    #[test]
+    fn contacts_ask_about_their_subtree_and_the_platforms_only_about_its_own() {
+        assert!(may_ask_about(false, &[1, 5, 9], 5, 9));
+        assert!(!may_ask_about(false, &[1, 6, 9], 5, 9));
+        assert!(may_ask_about(true, &[1], 1, 1));
+        assert!(!may_ask_about(true, &[1, 5, 9], 1, 9));
     }
 
     #[test]
