@@ -193,7 +193,7 @@ impl Notice {
                 "{target} signed in with an authenticator they still have, so the reset pass of request #{request_id} was cancelled: the lost device may not be lost. Review the request before doing anything else."
             ),
             Notice::ResetRequestReported { request_id, target } => format!(
-                "Someone told about reset request #{request_id} for {target} answered “This wasn't me”. The request was cancelled and flagged; if its pass had been used, {target}'s sessions were ended and their two-step verification was locked until an administrator unlocks it."
+                "Someone told about reset request #{request_id} for {target} answered “This wasn't me”. The request was cancelled and flagged; if its pass had been used, {target}'s sessions were ended, every authenticator set up with it was removed and the account was deactivated: reactivate it only after speaking to {target} in person."
             ),
         }
     }

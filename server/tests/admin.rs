@@ -620,25 +620,7 @@ fn grant_path(w: &World, org: &str) -> String {
 
 /// Signs in under a grant and sets up a new authenticator; the new secret.
 fn reset_under_grant(server: &Server, who: &Account) -> Vec<u8> {
-    let login = server.login(&who.email, PASSWORD);
-    assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
-    assert_eq!(login.json["reason"], "reset_permission");
-    let token = login.json["mfa_token"].as_str().unwrap();
-    let setup = server.post(
-        "/api/v1/mfa/totp/setup",
-        json!({ "mfa_token": token }),
-        None,
-    );
-    let secret = base32_decode(setup.json["secret"].as_str().unwrap());
-    let confirm = server.post(
-        "/api/v1/mfa/totp/confirm",
-        json!({ "mfa_token": token, "code": totp_now(&secret) }),
-        None,
-    );
-    assert_eq!(confirm.status, 200, "{confirm:?}");
-    assert_eq!(confirm.json["status"], "authenticated");
-    assert_eq!(confirm.json["recovery_codes"].as_array().unwrap().len(), 10);
-    secret
+    server.reset_at_sign_in(&who.email, "reset_permission")
 }
 
 fn grant_lets_a_covered_user_reset_once(backend: Backend) {

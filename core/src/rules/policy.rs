@@ -30,9 +30,12 @@ pub enum Operation {
     RevokeResetPermission,
     /// Name who may ask the support desk for resets.
     ChangeAuthorizedContacts,
+    /// See (or renew) one's support code: it proves to the desk who is
+    /// calling, so a stale or stolen session must not read it.
+    RevealSupportCode,
     /// An authorized contact asks the desk for a reset from their own session.
     RequestSupportReset,
-    /// The desk issues a reset pass: an agent alone, or a manager's approval.
+    /// The desk issues a reset pass (an agent alone), or a manager decides on one.
     IssueResetPass,
 }
 
@@ -85,6 +88,7 @@ mod tests {
             Operation::CreateCustomer,
             Operation::GrantResetPermission,
             Operation::ChangeAuthorizedContacts,
+            Operation::RevealSupportCode,
             Operation::RequestSupportReset,
             Operation::IssueResetPass,
         ] {

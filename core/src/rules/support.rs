@@ -76,6 +76,8 @@ persisted_enum! {
         CompanyBurst = "company_burst",
         /// The requester's own MFA changed in the last 7 days.
         RequesterMfaChanged = "requester_mfa_changed",
+        /// The requester has no second factor: only their password proves them.
+        RequesterWithoutMfa = "requester_without_mfa",
         /// The target signed in with an existing factor after the request was
         /// filed: the "lost" phone still works. This one also cancels any pass.
         TargetSignedIn = "target_signed_in",
@@ -92,6 +94,8 @@ pub struct RiskFacts {
     pub requests_for_company: Vec<i64>,
     /// The last change of the requester's own MFA, if any.
     pub requester_mfa_changed_at: Option<i64>,
+    /// Whether the requester has a confirmed second factor.
+    pub requester_has_mfa: bool,
     /// The target's last sign-in with an existing factor, if any.
     pub target_last_factor_sign_in: Option<i64>,
 }
@@ -120,6 +124,9 @@ pub fn risk_flags(facts: &RiskFacts, now: i64) -> Vec<RiskFlag> {
         .is_some_and(|at| within(at, REQUESTER_CHANGE_WINDOW))
     {
         flags.push(RiskFlag::RequesterMfaChanged);
+    }
+    if !facts.requester_has_mfa {
+        flags.push(RiskFlag::RequesterWithoutMfa);
     }
     if facts
         .target_last_factor_sign_in
@@ -156,13 +163,14 @@ pub fn may_check(failed_checks: usize) -> bool {
     failed_checks < MAX_FAILED_CHECKS
 }
 
-/// The people a request names, and who already acted on it.
+/// The people a request names, and who already worked on it.
 #[derive(Debug, Clone, Default)]
 pub struct Parties {
     pub requester: i64,
     pub target: i64,
-    /// Agents whose check on this request passed.
-    pub verified_by: Vec<i64>,
+    /// Whoever took the request and filed it, and every agent who ran a
+    /// check on it (passed or failed): the people a caller talked to.
+    pub worked_by: Vec<i64>,
     pub escalated_by: Option<i64>,
 }
 
@@ -180,17 +188,18 @@ pub enum DeskAction {
 pub enum Conflict {
     /// They are the requester or the target.
     Party,
-    /// A decision by the agent who escalated or verified the request.
+    /// A decision by someone who filed, checked or escalated the request.
     OwnWork,
 }
 
 /// Nobody acts on a request in which they are the requester or the target;
-/// the person who approves is never the one who escalated or verified.
+/// the person who decides is never one who took the call, checked the
+/// caller or escalated: social engineering works on whoever is on the phone.
 pub fn may_act(actor: i64, parties: &Parties, action: DeskAction) -> Result<(), Conflict> {
     if actor == parties.requester || actor == parties.target {
         return Err(Conflict::Party);
     }
-    let own_work = parties.escalated_by == Some(actor) || parties.verified_by.contains(&actor);
+    let own_work = parties.escalated_by == Some(actor) || parties.worked_by.contains(&actor);
     if action == DeskAction::Decide && own_work {
         return Err(Conflict::OwnWork);
     }
@@ -319,11 +328,31 @@ pub fn desk_role(in_platform: bool, builtin_role: Option<&str>) -> Option<DeskRo
     }
 }
 
-/// An owner or an admin — or any role that can change other people's sign-in:
-/// a reset for them always needs a manager and a cooling-off.
-pub fn target_is_privileged(seniority: i64, permissions: &Permissions) -> bool {
+/// What makes a person's reset dangerous if the wrong person gets it.
+#[derive(Debug, Clone, Default)]
+pub struct TargetFacts {
+    pub seniority: i64,
+    pub permissions: Permissions,
+    /// They work the support desk (who resets everyone).
+    pub desk: bool,
+    /// They may ask the desk for resets themselves.
+    pub contact: bool,
+}
+
+/// An owner or an admin, any role that can change other people's sign-in,
+/// the desk's own people and the authorized contacts: a reset for them
+/// always needs a manager and a cooling-off.
+pub fn target_is_privileged(target: &TargetFacts) -> bool {
     const ADMIN_SENIORITY: i64 = 80;
-    seniority >= ADMIN_SENIORITY
+    let TargetFacts {
+        seniority,
+        permissions,
+        desk,
+        contact,
+    } = target;
+    *desk
+        || *contact
+        || *seniority >= ADMIN_SENIORITY
         || [
             Permission::UsersManage,
             Permission::UsersMfaReset,
@@ -341,12 +370,29 @@ pub fn may_manage_contacts(actor_seniority: i64) -> bool {
     actor_seniority >= OWNER_SENIORITY
 }
 
+/// Whom an authorized contact may ask about: people of their organization or
+/// below it — except that the platform's contacts ask only about the
+/// platform's own people, never reach into its tenants.
+pub fn may_ask_about(
+    requester_in_platform: bool,
+    target_path: &[i64],
+    requester_org: i64,
+    target_org: i64,
+) -> bool {
+    if requester_in_platform {
+        target_org == requester_org
+    } else {
+        target_path.contains(&requester_org)
+    }
+}
+
 /// Technical contacts an organization may name besides its officer.
 pub const MAX_TECHNICAL_CONTACTS: usize = 3;
 
-/// A "This wasn't me" link keeps working this long after it was sent, so a
-/// reset that already happened can still be reported.
-pub const CANCEL_LINK_TTL: i64 = 30 * 24 * 3600;
+/// A "This wasn't me" link keeps working this long after it was sent (a
+/// pass lasts at most 2 days), so a reset that already happened can still
+/// be reported, but an old forwarded mail cannot lock someone out.
+pub const CANCEL_LINK_TTL: i64 = 7 * 24 * 3600;
 
 /// The last 4 digits of a card, as typed (spaces allowed around them).
 pub fn card_last4(text: &str) -> Option<String> {
@@ -418,6 +464,7 @@ mod tests {
     #[test]
     fn flags_go_up_inside_their_windows_only() {
         let quiet = RiskFacts {
+            requester_has_mfa: true,
             filed_at: NOW,
             other_requests_for_target: vec![NOW - REPEAT_WINDOW],
             requests_for_company: vec![NOW, NOW - DAY, NOW - DAY - 1, NOW - 2 * DAY],
@@ -426,6 +473,7 @@ mod tests {
         };
         assert_eq!(risk_flags(&quiet, NOW), vec![]);
         let risky = RiskFacts {
+            requester_has_mfa: false,
             filed_at: NOW - 1,
             other_requests_for_target: vec![NOW - REPEAT_WINDOW + 1],
             requests_for_company: vec![NOW, NOW - 1, NOW - 2, NOW - DAY + 1],
@@ -438,6 +486,7 @@ mod tests {
                 RiskFlag::RepeatTarget,
                 RiskFlag::CompanyBurst,
                 RiskFlag::RequesterMfaChanged,
+                RiskFlag::RequesterWithoutMfa,
                 RiskFlag::TargetSignedIn,
             ]
         );
@@ -448,7 +497,7 @@ mod tests {
         let parties = Parties {
             requester: 1,
             target: 2,
-            verified_by: vec![3],
+            worked_by: vec![3],
             escalated_by: Some(4),
         };
         assert_eq!(may_act(1, &parties, DeskAction::Work), Err(Conflict::Party));
@@ -529,18 +578,34 @@ mod tests {
     }
 
     #[test]
-    fn owners_admins_and_anyone_who_manages_people_are_privileged() {
-        let none = Permissions::parse("");
-        assert!(target_is_privileged(100, &none));
-        assert!(target_is_privileged(80, &none));
-        assert!(!target_is_privileged(
-            60,
-            &Permissions::parse("users.read audit.read")
-        ));
-        assert!(target_is_privileged(
-            50,
-            &Permissions::parse("users.mfa_reset")
-        ));
+    fn owners_admins_desk_people_contacts_and_people_managers_are_privileged() {
+        let plain = |seniority, permissions: &str| TargetFacts {
+            seniority,
+            permissions: Permissions::parse(permissions),
+            ..TargetFacts::default()
+        };
+        assert!(target_is_privileged(&plain(100, "")));
+        assert!(target_is_privileged(&plain(80, "")));
+        assert!(!target_is_privileged(&plain(60, "users.read audit.read")));
+        assert!(target_is_privileged(&plain(50, "users.mfa_reset")));
+        let desk = TargetFacts {
+            desk: true,
+            ..plain(40, "users.read")
+        };
+        assert!(target_is_privileged(&desk));
+        let contact = TargetFacts {
+            contact: true,
+            ..plain(10, "")
+        };
+        assert!(target_is_privileged(&contact));
+    }
+
+    #[test]
+    fn contacts_ask_about_their_subtree_and_the_platforms_only_about_its_own() {
+        assert!(may_ask_about(false, &[1, 5, 9], 5, 9));
+        assert!(!may_ask_about(false, &[1, 6, 9], 5, 9));
+        assert!(may_ask_about(true, &[1], 1, 1));
+        assert!(!may_ask_about(true, &[1, 5, 9], 1, 9));
     }
 
     #[test]

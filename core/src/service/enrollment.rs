@@ -160,11 +160,18 @@ impl Gatehouse {
             )
             .await?;
         }
-        let pass_used = attempt.reason == AttemptReason::ResetPass;
-        if pass_used {
-            // The pass is used once, inside this transaction: a cancellation
-            // or a second tab racing this one wins or loses whole.
-            if !self.use_reset_pass(&mut tx, &user, origin, now).await? {
+        let replaces_factors = matches!(
+            attempt.reason,
+            AttemptReason::Recovery | AttemptReason::ResetPermission | AttemptReason::ResetPass
+        );
+        // A support pass is used once, inside this transaction: a
+        // cancellation or a second tab racing this one wins or loses whole.
+        // Any other reset uses up a pass that happens to be active too, so
+        // it cannot reset the new authenticator a second time.
+        let pass_used =
+            replaces_factors && self.use_reset_pass(&mut tx, &user, origin, now).await?;
+        if attempt.reason == AttemptReason::ResetPass {
+            if !pass_used {
                 tx.rollback().await?;
                 return Err(AuthError::GrantEnded);
             }
@@ -173,7 +180,7 @@ impl Gatehouse {
             };
             self.notify(&mut tx, &user, &notice, origin, now).await?;
         }
-        if attempt.reason == AttemptReason::Recovery || cover.is_some() || pass_used {
+        if replaces_factors {
             // The old device is lost (or being replaced): it goes, with every session.
             store::delete_confirmed_factors(&mut tx, user.id).await?;
             store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;

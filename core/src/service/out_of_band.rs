@@ -204,6 +204,8 @@ impl Gatehouse {
             // A code to a verified phone is a (weaker) second factor: a full sign-in.
             store::clear_mfa_failures(&mut tx, user.id).await?;
             store::record_login(&mut tx, user.id, now).await?;
+            self.signed_in_with_factor(&mut tx, &user, origin, now)
+                .await?;
             audit_own(
                 &mut tx,
                 &user,

@@ -139,12 +139,13 @@ impl Gatehouse {
         let action = match purpose {
             CodeUse::SignIn { .. } => {
                 store::record_login(&mut tx, user.id, now).await?;
-                self.signed_in_with_factor(&mut tx, user, origin, now)
-                    .await?;
                 "login.succeeded"
             }
             CodeUse::StepUp => "login.step_up",
         };
+        // Signing in or confirming with a factor proves it is not lost.
+        self.signed_in_with_factor(&mut tx, user, origin, now)
+            .await?;
         let codes_left = self
             .audit_code_use(&mut tx, user, method, origin, now)
             .await?;

@@ -147,11 +147,20 @@ fn optional_text(field: &str, text: &str, max: usize) -> Result<String> {
     Ok(text.to_string())
 }
 
-fn is_privileged(row: &RequestRow) -> bool {
-    rules::target_is_privileged(
-        row.target_seniority,
-        &Permissions::parse(&row.target_permissions),
-    )
+/// Whether the person to reset is privileged: their role, the desk, a contact.
+async fn is_privileged(c: &mut Conn, row: &RequestRow) -> Result<bool> {
+    let (officer, _, technical) = contacts_of(c, row.target.org_id).await?;
+    let target = rules::TargetFacts {
+        seniority: row.target_seniority,
+        permissions: Permissions::parse(&row.target_permissions),
+        desk: rules::desk_role(
+            row.target.org_id == PLATFORM_ORG_ID,
+            Some(row.target_role.as_str()),
+        )
+        .is_some(),
+        contact: officer == Some(row.target.id) || technical.contains(&row.target.id),
+    };
+    Ok(rules::target_is_privileged(&target))
 }
 
 fn pass_of(row: &RequestRow) -> Option<Pass> {
@@ -275,10 +284,19 @@ impl Gatehouse {
         let target = store::user_by_email(&mut c, &normalize_email(new.user_email))
             .await?
             .ok_or(AuthError::NotFound("User"))?;
-        if !store::org_path(&mut c, target.org_id)
-            .await?
-            .contains(&requester.org_id)
-        {
+        if target.disabled {
+            return Err(AuthError::Invalid(
+                "This account is deactivated: its administrators reactivate it first.".into(),
+            ));
+        }
+        if channel == RequestChannel::InApp && target.id == requester.id {
+            return Err(AuthError::Invalid(
+                "You are signed in: change your own authenticators on My Profile.".into(),
+            ));
+        }
+        let path = store::org_path(&mut c, target.org_id).await?;
+        let in_platform = requester.org_id == PLATFORM_ORG_ID;
+        if !rules::may_ask_about(in_platform, &path, requester.org_id, target.org_id) {
             // A contact asks only for people at or below their organization;
             // to a contact, anyone else does not exist.
             return Err(if channel == RequestChannel::InApp {
@@ -419,19 +437,24 @@ impl Gatehouse {
         let mut c = self.conn().await?;
         let flags = flags_of(&mut c, &row, now).await?;
         let mut checks = store::checks_of(&mut c, row.id).await?;
-        let timeline = store::events_of(&mut c, row.id).await?;
+        let mut timeline = store::events_of(&mut c, row.id).await?;
+        let privileged = is_privileged(&mut c, &row).await?;
         drop(c);
         let proof = proof_of(&row, &checks);
-        let privileged = is_privileged(&row);
         let needs_manager =
             proof.is_none_or(|p| rules::issuer(p, privileged, &flags) == Issuer::Manager);
         let state = rules::request_state(row.stage, pass_of(&row), now);
         let checks_left = MAX_FAILED_CHECKS.saturating_sub(row.failed_checks.max(0) as usize);
         let actions = match viewer {
             Viewer::Reader => {
-                // Notes may describe the unpublished procedure: desk only.
+                // Notes and reasons may describe the unpublished procedure,
+                // and live detail would coach someone posing as the
+                // requester: readers see what happened, not why.
                 for check in &mut checks {
                     check.note.clear();
+                }
+                for event in &mut timeline {
+                    event.details = serde_json::Value::Null;
                 }
                 DeskActions::default()
             }
@@ -471,7 +494,11 @@ impl Gatehouse {
             },
             created_at: row.created_at,
             flags,
-            user_last_factor_sign_in: row.target_last_factor_sign_in,
+            user_last_factor_sign_in: if viewer == Viewer::Reader {
+                None
+            } else {
+                row.target_last_factor_sign_in
+            },
             checks,
             checks_left,
             timeline,
@@ -679,8 +706,12 @@ impl Gatehouse {
             ));
         };
         let now = self.now();
-        let flags = flags_of(&mut *self.conn().await?, &row, now).await?;
-        if rules::issuer(proof, is_privileged(&row), &flags) == Issuer::Manager {
+        let mut c = self.conn().await?;
+        requester_still_asks(&mut c, &row).await?;
+        let flags = flags_of(&mut c, &row, now).await?;
+        let privileged = is_privileged(&mut c, &row).await?;
+        drop(c);
+        if rules::issuer(proof, privileged, &flags) == Issuer::Manager {
             return Err(AuthError::ApprovalRequired);
         }
         let mut tx = self.db.begin().await?;
@@ -700,26 +731,8 @@ impl Gatehouse {
     ) -> Result<ResetRequest> {
         let reason = required_text("reason", reason, MAX_NOTE_LEN)?;
         let (actor, role, row, _) = self.workable(actor_id, id).await?;
-        let now = self.now();
-        let mut tx = self.db.begin().await?;
-        if !store::escalate_request(&mut tx, id, actor.id).await? {
-            return Err(AuthError::Forbidden(
-                "Only an open request can be escalated.".into(),
-            ));
-        }
-        let details = json!({ "reason": reason });
-        record(
-            &mut tx,
-            RequestRef::of(&row),
-            Some(&actor),
-            "support.escalated",
-            details,
-            origin,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        self.view(id, Viewer::Desk(role), actor_id).await
+        self.move_request(&actor, role, &row, Move::Escalate, &reason, origin)
+            .await
     }
 
     /// A manager approves (the pass is issued, after the cooling-off) or denies.
@@ -750,35 +763,24 @@ impl Gatehouse {
                     .into(),
             ));
         }
+        if !approve {
+            return self
+                .move_request(&actor, role, &row, Move::Deny, &reason, origin)
+                .await;
+        }
+        requester_still_asks(&mut *self.conn().await?, &row).await?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        if approve {
-            self.grant_pass(
-                &mut tx,
-                &row,
-                &actor,
-                Issuer::Manager,
-                Some(&reason),
-                origin,
-                now,
-            )
-            .await?;
-        } else {
-            if !store::deny_request(&mut tx, id).await? {
-                return Err(changed_meanwhile());
-            }
-            let details = json!({ "reason": reason });
-            record(
-                &mut tx,
-                RequestRef::of(&row),
-                Some(&actor),
-                "support.denied",
-                details,
-                origin,
-                now,
-            )
-            .await?;
-        }
+        self.grant_pass(
+            &mut tx,
+            &row,
+            &actor,
+            Issuer::Manager,
+            Some(&reason),
+            origin,
+            now,
+        )
+        .await?;
         tx.commit().await?;
         self.view(id, Viewer::Desk(role), actor_id).await
     }
@@ -793,26 +795,44 @@ impl Gatehouse {
     ) -> Result<ResetRequest> {
         let reason = required_text("reason", reason, MAX_NOTE_LEN)?;
         let (actor, role, row, _) = self.workable(actor_id, id).await?;
+        self.move_request(&actor, role, &row, Move::Cancel, &reason, origin)
+            .await
+    }
+
+    /// One step with a reason: applied only if the request still allows it,
+    /// recorded with the reason, and the request shown as it now stands.
+    async fn move_request(
+        &self,
+        actor: &User,
+        role: DeskRole,
+        row: &RequestRow,
+        step: Move,
+        reason: &str,
+        origin: &Origin,
+    ) -> Result<ResetRequest> {
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        if !store::cancel_request(&mut tx, id, now).await? {
-            return Err(AuthError::Forbidden(
-                "This request is already finished.".into(),
-            ));
+        let applied = match step {
+            Move::Escalate => store::escalate_request(&mut tx, row.id, actor.id).await?,
+            Move::Deny => store::deny_request(&mut tx, row.id).await?,
+            Move::Cancel => store::cancel_request(&mut tx, row.id, now).await?,
+        };
+        if !applied {
+            return Err(AuthError::Forbidden(step.refusal().into()));
         }
         let details = json!({ "reason": reason });
         record(
             &mut tx,
-            RequestRef::of(&row),
-            Some(&actor),
-            "support.cancelled",
+            RequestRef::of(row),
+            Some(actor),
+            step.action(),
             details,
             origin,
             now,
         )
         .await?;
         tx.commit().await?;
-        self.view(id, Viewer::Desk(role), actor_id).await
+        self.view(row.id, Viewer::Desk(role), actor.id).await
     }
 
     /// Issues the pass of an undecided request and tells the target, the
@@ -829,12 +849,18 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
-        let active_at = rules::pass_active_at(
-            now,
-            issuer,
-            is_privileged(row),
-            self.settings.support_cooling_off,
-        );
+        if row
+            .target_last_factor_sign_in
+            .is_some_and(|at| at > row.created_at)
+        {
+            return Err(AuthError::Forbidden(
+                "The person signed in with an authenticator they still have after this request was filed: the lost device is not lost. Cancel the request."
+                    .into(),
+            ));
+        }
+        let privileged = is_privileged(c, row).await?;
+        let active_at =
+            rules::pass_active_at(now, issuer, privileged, self.settings.support_cooling_off);
         let expires_at = active_at + PASS_LIFETIME;
         if !store::issue_pass(c, row.id, actor.id, active_at, expires_at).await? {
             return Err(changed_meanwhile());
@@ -847,7 +873,7 @@ impl Gatehouse {
             json!({ "by": by, "active_at": active_at, "expires_at": expires_at, "reason": reason });
         record(
             c,
-            RequestRef::of(&row),
+            RequestRef::of(row),
             Some(actor),
             action,
             details,
@@ -928,8 +954,14 @@ impl Gatehouse {
             .ok_or(AuthError::LinkInvalid)?;
         if let Some(pass_was_used) = store::report_request(&mut tx, request_id, now).await? {
             if pass_was_used {
+                // Whoever used the pass holds the new authenticator and knows
+                // the password: everything they set up goes, and the account
+                // waits, deactivated, for an administrator who has spoken to
+                // the person.
                 store::revoke_sessions_and_tokens(&mut tx, row.target.id, None, now).await?;
-                store::lock_mfa(&mut tx, row.target.id, 0, true).await?;
+                store::delete_all_mfa(&mut tx, row.target.id).await?;
+                store::set_verified_phone(&mut tx, row.target.id, None, now).await?;
+                store::set_user_disabled(&mut tx, row.target.id, Some(now)).await?;
             }
             let details = json!({ "by": email, "pass_was_used": pass_was_used });
             record(
@@ -1037,6 +1069,33 @@ impl Gatehouse {
     }
 }
 
+/// A step on a request that takes a reason and nothing else.
+#[derive(Debug, Clone, Copy)]
+enum Move {
+    Escalate,
+    Deny,
+    Cancel,
+}
+
+impl Move {
+    fn action(self) -> &'static str {
+        match self {
+            Self::Escalate => "support.escalated",
+            Self::Deny => "support.denied",
+            Self::Cancel => "support.cancelled",
+        }
+    }
+
+    /// Why the request no longer allows the step.
+    fn refusal(self) -> &'static str {
+        match self {
+            Self::Escalate => "Only an open request can be escalated.",
+            Self::Deny => "This request changed meanwhile: reload it and try again.",
+            Self::Cancel => "This request is already finished.",
+        }
+    }
+}
+
 fn changed_meanwhile() -> AuthError {
     AuthError::Forbidden("This request changed meanwhile: reload it and try again.".into())
 }
@@ -1090,12 +1149,27 @@ fn parties_of(row: &RequestRow, checks: &[CheckRow]) -> Parties {
     Parties {
         requester: row.requester.id,
         target: row.target.id,
-        verified_by: checks
-            .iter()
-            .filter(|c| c.passed)
-            .map(|c| c.agent_id)
+        worked_by: std::iter::once(row.filed_by)
+            .chain(checks.iter().map(|c| c.agent_id))
             .collect(),
         escalated_by: row.escalated_by,
+    }
+}
+
+/// The request still comes from an authorized contact above the person: a
+/// contact removed or deactivated since filing asks for nothing any more.
+async fn requester_still_asks(c: &mut Conn, row: &RequestRow) -> Result<()> {
+    let requester = store::user_by_id(c, row.requester.id)
+        .await?
+        .ok_or(AuthError::NotAContact)?;
+    let path = store::org_path(c, row.target.org_id).await?;
+    let in_platform = requester.org_id == PLATFORM_ORG_ID;
+    if is_contact(c, &requester).await?
+        && rules::may_ask_about(in_platform, &path, requester.org_id, row.target.org_id)
+    {
+        Ok(())
+    } else {
+        Err(AuthError::NotAContact)
     }
 }
 
@@ -1107,6 +1181,7 @@ async fn flags_of(c: &mut Conn, row: &RequestRow, now: i64) -> Result<Vec<RiskFl
         requests_for_company: store::requests_for_org_since(c, row.org_id, now - BURST_WINDOW)
             .await?,
         requester_mfa_changed_at: store::last_mfa_change(c, row.requester.id).await?,
+        requester_has_mfa: store::has_second_factor(c, row.requester.id).await?,
         target_last_factor_sign_in: row.target_last_factor_sign_in,
     };
     Ok(rules::risk_flags(&facts, now))

@@ -74,11 +74,11 @@ pub use sessions::{
 pub use support_codes::{live_support_code, store_support_code, NewSupportCode, SupportCodeRow};
 pub use support_desk::{
     active_pass, billing_card, cancel_link, cancel_request, cancel_unused_passes, checks_of,
-    deny_request, escalate_request, events_of, first_owner, insert_cancel_link, insert_check,
-    insert_event, insert_request, issue_pass, last_mfa_change, list_requests, named_contacts,
-    other_requests_for_target, release_check, replace_contacts, report_request, request_by_id,
-    requests_for_org_since, reserve_check, set_billing_card, use_pass, use_support_code, CheckRow,
-    EventRow, NewRequest, Person, RequestRow, RequestScope,
+    deny_request, escalate_request, events_of, first_owner, has_second_factor, insert_cancel_link,
+    insert_check, insert_event, insert_request, issue_pass, last_mfa_change, list_requests,
+    named_contacts, other_requests_for_target, release_check, replace_contacts, report_request,
+    request_by_id, requests_for_org_since, reserve_check, set_billing_card, use_pass,
+    use_support_code, CheckRow, EventRow, NewRequest, Person, RequestRow, RequestScope,
 };
 pub use users::{
     actor_facts, insert_user, list_users, next_user_id, org_admin_emails, record_login,

@@ -183,6 +183,7 @@ pub struct RequestRow {
     pub reported_at: Option<i64>,
     pub created_at: i64,
     /// The target's role, to tell whether they are privileged.
+    pub target_role: String,
     pub target_seniority: i64,
     pub target_permissions: String,
     pub target_last_factor_sign_in: Option<i64>,
@@ -192,7 +193,7 @@ const REQUEST_COLUMNS: &str = "\
     sr.id, sr.org_id, sr.filed_by, sr.channel, sr.reference, sr.note, sr.state, sr.failed_checks, \
     sr.escalated_by, sr.issued_by, sr.pass_active_at, sr.pass_used_at, sr.reported_at, sr.created_at, \
     t.id AS t_id, t.email AS t_email, t.name AS t_name, t.org_id AS t_org_id, tor.name AS t_org_name, \
-    t.last_factor_sign_in_at AS t_last_factor, tr.seniority AS t_seniority, tr.permissions AS t_permissions, \
+    t.last_factor_sign_in_at AS t_last_factor, tr.name AS t_role, tr.seniority AS t_seniority, tr.permissions AS t_permissions, \
     q.id AS q_id, q.email AS q_email, q.name AS q_name, q.org_id AS q_org_id, qor.name AS q_org_name";
 
 const REQUEST_FROM: &str = "\
@@ -232,6 +233,7 @@ fn request_from_row(r: &sqlx::any::AnyRow) -> Result<RequestRow> {
         pass_used_at: r.get("pass_used_at"),
         reported_at: r.get("reported_at"),
         created_at: r.get("created_at"),
+        target_role: r.get("t_role"),
         target_seniority: r.get("t_seniority"),
         target_permissions: r.get("t_permissions"),
         target_last_factor_sign_in: r.get("t_last_factor"),
@@ -338,16 +340,31 @@ pub async fn requests_for_org_since(c: &mut Conn, org_id: i64, since: i64) -> Re
     .await
 }
 
-/// The last change of a person's own sign-in methods, from their audit trail.
+/// When the person's current sign-in methods were last set up: their newest
+/// authenticator, recovery codes or verified phone. (Taking one away helps
+/// nobody take over an account; what a takeover adds shows here.)
 pub async fn last_mfa_change(c: &mut Conn, user_id: i64) -> Result<Option<i64>> {
+    let times: Vec<Option<i64>> = sqlx::query_scalar(
+        "SELECT MAX(confirmed_at) FROM mfa_factors WHERE user_id = $1 \
+         UNION ALL SELECT MAX(created_at) FROM recovery_codes WHERE user_id = $1 \
+         UNION ALL SELECT phone_verified_at FROM users WHERE id = $1",
+    )
+    .bind(user_id)
+    .fetch_all(&mut *c)
+    .await?;
+    Ok(times.into_iter().flatten().max())
+}
+
+/// Whether the person has a second factor: an authenticator or a verified phone.
+pub async fn has_second_factor(c: &mut Conn, user_id: i64) -> Result<bool> {
     sqlx::query_scalar(
-        "SELECT MAX(at) FROM audit_log WHERE subject_id = $1 AND action IN \
-         ('mfa.factor_added', 'mfa.factor_removed', 'mfa.reset', 'mfa.recovery_codes_generated', \
-          'grant.used', 'phone.verified', 'phone.removed', 'support.pass_used')",
+        "SELECT CASE WHEN EXISTS (SELECT 1 FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NOT NULL) \
+           OR EXISTS (SELECT 1 FROM users WHERE id = $1 AND phone_verified_at IS NOT NULL) THEN 1 ELSE 0 END",
     )
     .bind(user_id)
     .fetch_one(&mut *c)
     .await
+    .map(|n: i64| n == 1)
 }
 
 // ---- Checks --------------------------------------------------------------
@@ -527,7 +544,10 @@ pub async fn deny_request(c: &mut Conn, request_id: i64) -> Result<bool> {
     Ok(done.rows_affected() == 1)
 }
 
-/// Issues the pass of an undecided request.
+/// Issues the pass of an undecided request — unless the person signed in
+/// with a factor since it was filed. The person's row is written first, so
+/// issuing and such a sign-in (which writes it too, then cancels unused
+/// passes) take turns: whichever comes second sees the other.
 pub async fn issue_pass(
     c: &mut Conn,
     request_id: i64,
@@ -535,9 +555,17 @@ pub async fn issue_pass(
     active_at: i64,
     expires_at: i64,
 ) -> Result<bool> {
+    sqlx::query(
+        "UPDATE users SET last_factor_sign_in_at = last_factor_sign_in_at \
+         WHERE id = (SELECT target_id FROM support_requests WHERE id = $1)",
+    )
+    .bind(request_id)
+    .execute(&mut *c)
+    .await?;
     let done = sqlx::query(
         "UPDATE support_requests SET state = 'issued', issued_by = $2, pass_active_at = $3, pass_expires_at = $4 \
-         WHERE id = $1 AND state IN ('open', 'escalated')",
+         WHERE id = $1 AND state IN ('open', 'escalated') AND NOT EXISTS (SELECT 1 FROM users u \
+           WHERE u.id = support_requests.target_id AND u.last_factor_sign_in_at > support_requests.created_at)",
     )
     .bind(request_id)
     .bind(by)

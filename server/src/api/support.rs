@@ -30,6 +30,7 @@ pub fn routes() -> Router<AppState> {
         .route("/support/requests/{id}/escalate", post(escalate))
         .route("/support/requests/{id}/decision", post(decide))
         .route("/support/requests/{id}/cancel", post(cancel))
+        .route("/support/not-me", post(not_me))
         .route("/admin/support", get(org_requests))
 }
 
@@ -42,6 +43,7 @@ async fn show_code(
     Extension(origin): Extension<Origin>,
     bearer: Bearer,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RevealSupportCode)?;
     code_json(s.gatehouse.support_code(bearer.user_id, &origin).await?)
 }
 
@@ -50,6 +52,7 @@ async fn renew_code(
     Extension(origin): Extension<Origin>,
     bearer: Bearer,
 ) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::RevealSupportCode)?;
     code_json(
         s.gatehouse
             .new_support_code(bearer.user_id, &origin)
@@ -265,9 +268,7 @@ async fn decide(
     Path(id): Path<i64>,
     Body(b): Body<DecisionBody>,
 ) -> ApiResult {
-    if b.approve {
-        require_recent(&s.gatehouse, &bearer, Operation::IssueResetPass)?;
-    }
+    require_recent(&s.gatehouse, &bearer, Operation::IssueResetPass)?;
     one_json(
         &s.gatehouse
             .decide_reset(bearer.user_id, id, b.approve, &b.reason, &origin)
@@ -294,4 +295,25 @@ async fn org_requests(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
     Ok(requests_json(
         &s.gatehouse.org_reset_requests(bearer.user_id).await?,
     ))
+}
+
+#[derive(Deserialize)]
+struct NotMeBody {
+    token: String,
+}
+
+/// "This wasn't me" from an emailed link, without signing in: the link's
+/// token is the only credential, and pressing it twice changes nothing more.
+async fn not_me(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<NotMeBody>,
+) -> ApiResult {
+    let info = s.gatehouse.report_not_me(&b.token, &origin).await?;
+    Ok(Json(json!({
+        "request_id": info.request_id,
+        "state": info.state.as_str(),
+        "reported": info.reported,
+    }))
+    .into_response())
 }

@@ -399,6 +399,31 @@ impl Server {
         )
     }
 
+    /// Signs in with a password that a grant or a support pass lets through
+    /// (`reason` is what the sign-in answers), sets up a new authenticator and
+    /// gets new recovery codes; the new secret.
+    pub fn reset_at_sign_in(&self, email: &str, reason: &str) -> Vec<u8> {
+        let login = self.login(email, PASSWORD);
+        assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
+        assert_eq!(login.json["reason"], reason);
+        let token = login.json["mfa_token"].as_str().unwrap();
+        let setup = self.post(
+            "/api/v1/mfa/totp/setup",
+            json!({ "mfa_token": token }),
+            None,
+        );
+        let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+        let confirm = self.post(
+            "/api/v1/mfa/totp/confirm",
+            json!({ "mfa_token": token, "code": totp_now(&secret) }),
+            None,
+        );
+        assert_eq!(confirm.status, 200, "{confirm:?}");
+        assert_eq!(confirm.json["status"], "authenticated");
+        assert_eq!(confirm.json["recovery_codes"].as_array().unwrap().len(), 10);
+        secret
+    }
+
     pub fn mfa_token(&self, email: &str) -> String {
         let login = self.login(email, PASSWORD);
         assert_eq!(login.json["status"], "mfa_required", "{login:?}");

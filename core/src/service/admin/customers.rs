@@ -274,12 +274,18 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// The running grant or active support pass that lets this user reset MFA, if any.
+    /// The running grant that lets this signed-in user reset MFA from My
+    /// Account, if any. A support pass is not offered here: it works only
+    /// right after the password is typed at sign-in, so a stolen session
+    /// cannot use it.
     pub async fn reset_permission(&self, user_id: i64) -> Result<Option<ResetPermission>> {
-        Self::reset_permission_at(&mut *self.conn().await?, user_id, self.now()).await
+        let mut c = self.conn().await?;
+        let permission = Self::reset_permission_at(&mut c, user_id, self.now()).await?;
+        Ok(permission.filter(|p| p.reason == AttemptReason::ResetPermission))
     }
 
-    /// [`Self::reset_permission`] on the caller's connection, at `now`.
+    /// The running grant or active support pass that lets the password
+    /// through at sign-in, on the caller's connection, at `now`.
     pub(crate) async fn reset_permission_at(
         c: &mut Conn,
         user_id: i64,
@@ -315,7 +321,9 @@ impl Gatehouse {
         ) {
             return Err(AuthError::MfaTokenInvalid);
         }
-        Ok((user.id, self.reset_permission(user.id).await?))
+        let mut c = self.conn().await?;
+        let permission = Self::reset_permission_at(&mut c, user.id, self.now()).await?;
+        Ok((user.id, permission))
     }
 
     /// A signed-in user covered by a grant starts the reset: an enrollment
