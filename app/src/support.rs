@@ -14,7 +14,8 @@ use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::support_desk::{RequestSummary, StateBadge};
-use crate::urls::param_i64;
+use crate::urls::{param_i64, url_encode};
+use leptos_router::hooks::use_navigate;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupportView {
@@ -31,10 +32,14 @@ pub struct SupportView {
 
 crate::signed_in_view!(SupportView);
 
+/// The page's data. Seeing the code needs a recent sign-in: it proves to
+/// the desk who is calling, so a stale or stolen session must not read it.
 #[server(prefix = "/sfn", endpoint = "support_code")]
 pub async fn support_code() -> Result<SupportView, AppError> {
     let cx = Ctx::new().await?;
-    let uid = cx.user().await?;
+    let uid = cx
+        .recent_user(Operation::RevealSupportCode, "/support")
+        .await?;
     let code = cx.gh.support_code(uid, &cx.origin).await?;
     let contact = cx.gh.is_authorized_contact(uid).await?;
     let requests = if contact {
@@ -88,7 +93,9 @@ pub async fn request_reset(user_email: String) -> Result<(), AppError> {
 #[server(prefix = "/sfn", endpoint = "new_support_code")]
 pub async fn new_support_code() -> Result<(), AppError> {
     form_action("/support", |cx| async move {
-        let uid = cx.user().await?;
+        let uid = cx
+            .recent_user(Operation::RevealSupportCode, "/support")
+            .await?;
         cx.gh.new_support_code(uid, &cx.origin).await?;
         leptos_axum::redirect("/support?notice=support_code_new");
         Ok(())
@@ -104,6 +111,20 @@ pub fn SupportPage() -> impl IntoView {
         move || (renew.version().get(), ask.version().get()),
         |_| support_code(),
     );
+    // A page load is sent to "Confirm it's you" by the server; a visit from
+    // another page of the app (the script loads the data) goes there itself.
+    let navigate = use_navigate();
+    Effect::new(move || {
+        if data
+            .get()
+            .is_some_and(|d| matches!(d, Err(e) if e.code == "step_up_required"))
+        {
+            navigate(
+                &format!("/confirm-identity?next={}", url_encode("/support")),
+                Default::default(),
+            );
+        }
+    });
     view! {
         <DataPage title="Support" data let:view>
             <SupportScreen view renew ask/>

@@ -94,7 +94,7 @@ fn CancelScreen(view: CancelView, report: ServerAction<ReportNotMe>) -> impl Int
     let token = param("token");
     let body = match view.info {
         None => view! {
-            <p class="alert error">"This link is not valid or has expired (a link works for 30 days). Nothing was changed."</p>
+            <p class="alert error">"This link is not valid or has expired. Nothing was changed."</p>
             <p>"If someone reset your two-step verification without your asking, tell your administrator."</p>
         }
         .into_any(),
@@ -107,8 +107,8 @@ fn CancelScreen(view: CancelView, report: ServerAction<ReportNotMe>) -> impl Int
                 <h2>"What happens next"</h2>
                 <ul>
                     <li>"The reset pass no longer works, and the support desk was told: they will look into who asked for it."</li>
-                    <li>{format!("If the reset had already been used, {who} was signed out everywhere and their two-step verification is locked until an administrator checks it.")}</li>
-                    <li>{format!("{who} keeps signing in as before, with the authenticator they had.")}</li>
+                    <li>{format!("If the reset had not been used yet, {who} keeps signing in as before, with the authenticator they had.")}</li>
+                    <li>{format!("If it had already been used, whoever used it is out: {who}'s account is deactivated, signed out everywhere, and what was set up with the reset is removed. An administrator of {who}'s organization reactivates the account after speaking to them.")}</li>
                 </ul>
             }
             .into_any()
@@ -126,7 +126,7 @@ fn CancelScreen(view: CancelView, report: ServerAction<ReportNotMe>) -> impl Int
                 "open" | "escalated" => "The request is still being checked.".to_string(),
                 "cooling_off" => "The reset has not started yet: it waits out a cooling-off period first.".to_string(),
                 "active" => format!("The reset works now: {who} can sign in with their password alone, once."),
-                "used" => format!("The reset was already used. Pressing the button also signs {who} out everywhere and locks their two-step verification until an administrator checks it."),
+                "used" => format!("The reset was already used. Pressing the button also deactivates {who}'s account and signs it out everywhere, until an administrator has spoken to them."),
                 _ => "The reset expired unused.".to_string(),
             };
             view! {

@@ -27,9 +27,17 @@ export function createUserIn(slug, role, name) {
   return email;
 }
 
-/** Turns "MFA required" on or off for a role of the organization `slug`. */
-export function setRoleMfaRequired(slug, role, on) {
-  cli(['role', 'mfa-required', '--org', slug, '--role', role, on ? 'on' : 'off']);
+/** Makes the sign-in methods of `email` look set up `days` ago, by editing
+ * the run's SQLite database with the sqlite3 shell (as the HTTP tests do with
+ * their own): what was set up this week raises a flag on the desk. */
+export function ageMfa(email, days) {
+  const database = serverEnv.GATEHOUSE_DATABASE_URL.replace(/^sqlite:\/\//, '');
+  const seconds = Math.round(days * 24 * 3600);
+  const who = `(SELECT id FROM users WHERE email = '${email.replace(/'/g, "''")}')`;
+  execFileSync('sqlite3', [database], {
+    input: `.timeout 5000\nUPDATE mfa_factors SET confirmed_at = confirmed_at - ${seconds} WHERE user_id = ${who};\n`
+      + `UPDATE recovery_codes SET created_at = created_at - ${seconds} WHERE user_id = ${who};\n`,
+  });
 }
 
 /** A new company with one user of `role` (owner/admin require MFA, member does not). */

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import {
   test, expect, createOrg, createUserIn, enrolled, signIn, signInWithCode, signInWithRecoveryCode,
-  signOut, hydrated, enrollOnPage, codesOnPage, saveCodesAndContinue, setRoleMfaRequired, mailTo,
+  signOut, hydrated, enrollOnPage, codesOnPage, saveCodesAndContinue, ageMfa, mailTo,
 } from './helpers.mjs';
 
 const APPROVED = 'A reset of two-step verification was approved';
@@ -32,17 +32,16 @@ function stateOf(page) {
 
 test('the officer reads out their support code, the agent issues the reset, the person signs in and sets up a new authenticator', async ({ page, request }) => {
   const company = createOrg('company', 'Acme Anvils');
-  // The officer is the company's first owner. Setting up MFA a moment ago would
-  // raise the "requester's MFA changed" flag (and need a manager), so owners of
-  // this company sign in with a password only.
-  setRoleMfaRequired(company, 'owner', false);
-  const officer = createUserIn(company, 'owner', 'Olivia Officer');
+  // The officer is the company's first owner. An authenticator set up a moment
+  // ago would raise the "requester's MFA changed" flag (and need a manager):
+  // theirs looks eight days old.
+  const officer = await enrolled(request, createUserIn(company, 'owner', 'Olivia Officer'));
+  ageMfa(officer.email, 8);
   const member = await enrolled(request, createUserIn(company, 'member', 'Mia Member'));
   const agent = await enrolled(request, createUserIn('platform', 'support', 'Sam Support'));
 
   // The officer's code, from their own Support page.
-  await signIn(page, officer);
-  await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
+  await signInWithCode(page, officer);
   await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Support' }).click();
   await expect(page.getByRole('heading', { name: 'Your support code' })).toBeVisible();
   await expect(page.getByRole('button', { name: 'Request an MFA reset' })).toBeVisible();
@@ -52,7 +51,7 @@ test('the officer reads out their support code, the agent issues the reset, the 
 
   // The agent files what the officer asks on the phone and checks the code.
   await signInWithCode(page, agent);
-  const id = await fileRequest(page, { requester: officer, user: member.email, channel: 'phone', reference: 'Call 1001' });
+  const id = await fileRequest(page, { requester: officer.email, user: member.email, channel: 'phone', reference: 'Call 1001' });
   await expect(stateOf(page)).toHaveText('Open');
   await expect(page.getByText('Mia Member · ' + member.email)).toBeVisible();
   await expect(page.getByText('No risk flag is up.')).toBeVisible();
@@ -212,7 +211,8 @@ test('an owner sees the authorized contacts and names a technical contact, who m
   await expect(page.getByRole('heading', { name: 'Reset request', exact: true })).toBeVisible();
   await expect(page.locator('.subtitle [data-state]')).toHaveText('Open');
   await expect(page.getByText('Filed in Gatehouse by the requester, signed in', { exact: true })).toBeVisible();
-  await expect(page.locator('.timeline')).toContainText(`Request filed: ${tech} asks for a reset of ${colleague} (signed in to Gatehouse).`);
+  // Readers see what happened, not the desk's details.
+  await expect(page.locator('.timeline')).toHaveText(/Request filed\./);
   await expect(page.getByText('Read-only: the support desk works this request.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Check support code' })).toHaveCount(0);
 

@@ -171,6 +171,9 @@ pub fn flag_sentence(flag: &str) -> &'static str {
         "requester_mfa_changed" => {
             "The requester's own two-step verification changed in the last 7 days: their account may not be in their hands."
         }
+        "requester_without_mfa" => {
+            "The requester has no second factor: only their password proves who they are."
+        }
         "target_signed_in" => {
             "The person signed in with an authenticator they already had after this request was filed: the “lost” device still works."
         }
@@ -184,6 +187,7 @@ pub fn flag_short(flag: &str) -> &'static str {
         "repeat_target" => "Asked again within 30 days",
         "company_burst" => "Many requests for the company",
         "requester_mfa_changed" => "Requester's MFA changed",
+        "requester_without_mfa" => "Requester without MFA",
         "target_signed_in" => "Signed in since",
         _ => "Risk",
     }
@@ -363,9 +367,38 @@ pub(crate) mod convert {
         }
     }
 
+    /// A step as readers (the requester, the customer's admins) see it:
+    /// what happened, not why — core leaves them no details.
+    fn bare_event(event: &str) -> String {
+        match event {
+            "request_filed" => "Request filed.".into(),
+            "check_passed" => "An identity check passed.".into(),
+            "check_failed" => "An identity check failed.".into(),
+            "pass_issued" => "Reset pass issued by the support desk.".into(),
+            "approved" => "Approved by a manager; the reset pass was issued.".into(),
+            "escalated" => "Escalated to management.".into(),
+            "denied" => "Denied by a manager.".into(),
+            "cancelled" => "Cancelled.".into(),
+            "reported" => "“This wasn't me”: the reset was cancelled.".into(),
+            "pass_used" => "The person used the reset pass and set up a new authenticator.".into(),
+            "cancelled_by_sign_in" => {
+                "The person signed in with an authenticator they already had: the pass was cancelled."
+                    .into()
+            }
+            other => other.replace('_', " "),
+        }
+    }
+
     /// One timeline step in words.
     fn event(e: &EventRow) -> EventView {
         let d = &e.details;
+        if !d.is_object() {
+            return EventView {
+                at: format_time(e.at),
+                actor: e.actor_email.clone().unwrap_or_default(),
+                text: bare_event(&e.event),
+            };
+        }
         let window = format!(
             "from {} until {}",
             time(d, "active_at"),
@@ -408,7 +441,7 @@ pub(crate) mod convert {
                     "“This wasn't me” from {}: the reset was cancelled{}.",
                     text(d, "by"),
                     if used {
-                        ", and because the pass had been used, the person's sessions were ended and their two-step verification locked"
+                        ", and because the pass had been used, the account was deactivated, signed out everywhere and stripped of what the pass set up"
                     } else {
                         ""
                     }

@@ -147,12 +147,10 @@ pub async fn desk_decide(id: i64, decision: String, reason: String) -> Result<()
             "deny" => false,
             _ => return Err(AppError::new("invalid_request", "Press Approve or Deny.")),
         };
-        let uid = if approve {
-            cx.recent_user(Operation::IssueResetPass, &page_of(id))
-                .await?
-        } else {
-            cx.user().await?
-        };
+        // Approving issues a pass and denying ends a request: both need a recent sign-in.
+        let uid = cx
+            .recent_user(Operation::IssueResetPass, &page_of(id))
+            .await?;
         cx.gh
             .decide_reset(uid, id, approve, &reason, &cx.origin)
             .await?;
@@ -341,8 +339,10 @@ fn RequestScreen(view: RequestView, forms: DeskForms) -> impl IntoView {
                 {view.desk.then(|| view! {
                     <dt>"Note"</dt><dd class="pre-wrap">{if r.note.is_empty() { "—".to_string() } else { r.note.clone() }}</dd>
                 })}
-                <dt>"Last sign-in with an authenticator"</dt>
-                <dd>{r.last_factor_sign_in.clone().unwrap_or_else(|| "Never".into())}</dd>
+                {view.desk.then(|| view! {
+                    <dt>"Last sign-in with an authenticator"</dt>
+                    <dd>{r.last_factor_sign_in.clone().unwrap_or_else(|| "Never".into())}</dd>
+                })}
                 {r.pass.clone().map(|(from, until)| view! {
                     <dt>"Reset pass"</dt><dd>{pass_sentence(&s.state, &from, &until)}</dd>
                 })}
@@ -466,7 +466,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                 <p class="muted">"Nothing more can be done with this request."</p>
             })}
             {(open && !a.issue && a.escalate).then(|| view! {
-                <p class="alert info">"An agent issues a reset alone only after a support code check passed (or the contact filed it signed in), for someone who is not an owner or admin, with no risk flag up. Otherwise a manager decides: escalate to management with a reason."</p>
+                <p class="alert info">"An agent issues a reset alone only after a support code check passed (or the contact filed it signed in), for someone who is not an owner, an admin, an authorized contact or on the desk, with no risk flag up. Otherwise a manager decides: escalate to management with a reason."</p>
             })}
             {a.issue.then(|| view! {
                 <div class="decision">
