@@ -347,16 +347,20 @@ fn RequestScreen(view: RequestView, forms: DeskForms) -> impl IntoView {
                     <dt>"Reset pass"</dt><dd>{pass_sentence(&s.state, &from, &until)}</dd>
                 })}
             </dl>
-            <h2 id="flags-title">"Risk flags"</h2>
-            {if s.flags.is_empty() {
-                view! { <p class="muted">"No risk flag is up."</p> }.into_any()
-            } else {
-                view! {
-                    <ul class="flags" aria-labelledby="flags-title">
-                        {s.flags.iter().map(|f| view! { <li>{flag_sentence(f)}</li> }).collect_view()}
-                    </ul>
-                }.into_any()
-            }}
+            // The flags tell the desk why to be careful; a requester reading
+            // them would learn what to avoid.
+            {view.desk.then(|| view! {
+                <h2 id="flags-title">"Risk flags"</h2>
+                {if s.flags.is_empty() {
+                    view! { <p class="muted">"No risk flag is up."</p> }.into_any()
+                } else {
+                    view! {
+                        <ul class="flags" aria-labelledby="flags-title">
+                            {s.flags.iter().map(|f| view! { <li>{flag_sentence(f)}</li> }).collect_view()}
+                        </ul>
+                    }.into_any()
+                }}
+            })}
         </section>
         <section class="card wide" aria-labelledby="checks-title">
             <h2 id="checks-title">"Identity checks"</h2>
