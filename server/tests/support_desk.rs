@@ -640,12 +640,12 @@ fn weak_proof_privileged_targets_and_flags_need_a_manager(backend: Backend) {
         json!({ "user_email": someone.email }),
         &no_mfa,
     );
-    assert_eq!(
-        filed.json["flags"],
-        json!(["requester_without_mfa"]),
-        "{filed:?}"
-    );
-    assert_eq!(filed.json["needs_manager"], true);
+    // The requester sees neither the flags nor that a manager must decide.
+    assert_eq!(filed.json["flags"], json!([]), "{filed:?}");
+    assert_eq!(filed.json["needs_manager"], false);
+    let seen = d.request(filed.json["id"].as_i64().unwrap());
+    assert_eq!(seen["flags"], json!(["requester_without_mfa"]), "{seen}");
+    assert_eq!(seen["needs_manager"], true);
     // The officer set up MFA a moment ago: a flag on what they ask.
     let someone = d.server.account(COMPANY, "member");
     let id = d.file(&d.officer, &someone);

@@ -493,7 +493,13 @@ impl Gatehouse {
                 row.note.clone()
             },
             created_at: row.created_at,
-            flags,
+            // Which flags are up, and whether a manager must decide, would
+            // tell someone posing as the requester what to avoid: desk only.
+            flags: if viewer == Viewer::Reader {
+                Vec::new()
+            } else {
+                flags
+            },
             user_last_factor_sign_in: if viewer == Viewer::Reader {
                 None
             } else {
@@ -507,7 +513,7 @@ impl Gatehouse {
                 expires_at: active_at + PASS_LIFETIME,
             }),
             reported: row.reported_at.is_some(),
-            needs_manager,
+            needs_manager: needs_manager && viewer != Viewer::Reader,
             actions,
             requester: row.requester,
             user: row.target,
