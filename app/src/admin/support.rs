@@ -14,7 +14,7 @@ use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
 use crate::support_desk::{
-    channel_label, flag_sentence, pass_sentence, ChecksTable, RequestDetail, StateBadge, Timeline,
+    channel_label, pass_sentence, ChecksTable, RequestDetail, StateBadge, Timeline,
 };
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -85,10 +85,6 @@ fn OrgSupportScreen(view: OrgRequestsView) -> impl IntoView {
                         <dt>"Filed"</dt><dd>{s.filed.clone()}</dd>
                         {r.pass.clone().map(|(from, until)| view! {
                             <dt>"Reset pass"</dt><dd>{pass_sentence(&s.state, &from, &until)}</dd>
-                        })}
-                        {(!s.flags.is_empty()).then(|| view! {
-                            <dt>"Risk flags"</dt>
-                            <dd><ul class="plain">{s.flags.iter().map(|f| view! { <li>{flag_sentence(f)}</li> }).collect_view()}</ul></dd>
                         })}
                     </dl>
                     <h3>"Identity checks"</h3>
