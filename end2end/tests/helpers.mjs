@@ -28,16 +28,20 @@ export function createUserIn(slug, role, name) {
 }
 
 /** Makes the sign-in methods of `email` look set up `days` ago, by editing
- * the run's SQLite database with the sqlite3 shell (as the HTTP tests do with
- * their own): what was set up this week raises a flag on the desk. */
+ * the run's SQLite database with Python's sqlite3 module (Python already runs
+ * the HTTP tests' mail and SMS sinks), as the HTTP tests do with their own:
+ * what was set up this week raises a flag on the desk. */
 export function ageMfa(email, days) {
   const database = serverEnv.GATEHOUSE_DATABASE_URL.replace(/^sqlite:\/\//, '');
-  const seconds = Math.round(days * 24 * 3600);
-  const who = `(SELECT id FROM users WHERE email = '${email.replace(/'/g, "''")}')`;
-  execFileSync('sqlite3', [database], {
-    input: `.timeout 5000\nUPDATE mfa_factors SET confirmed_at = confirmed_at - ${seconds} WHERE user_id = ${who};\n`
-      + `UPDATE recovery_codes SET created_at = created_at - ${seconds} WHERE user_id = ${who};\n`,
-  });
+  const script = [
+    'import sqlite3, sys',
+    'db = sqlite3.connect(sys.argv[1], timeout=5)',
+    'who = "(SELECT id FROM users WHERE email = ?)"',
+    'db.execute("UPDATE mfa_factors SET confirmed_at = confirmed_at - ? WHERE user_id = " + who, (int(sys.argv[3]), sys.argv[2]))',
+    'db.execute("UPDATE recovery_codes SET created_at = created_at - ? WHERE user_id = " + who, (int(sys.argv[3]), sys.argv[2]))',
+    'db.commit()',
+  ].join('\n');
+  execFileSync('python3', ['-c', script, database, email, String(Math.round(days * 24 * 3600))]);
 }
 
 /** A new company with one user of `role` (owner/admin require MFA, member does not). */
