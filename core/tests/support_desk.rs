@@ -157,7 +157,7 @@ async fn an_expired_pass_does_nothing_even_halfway_through_the_reset() {
 async fn risk_flags_go_down_when_their_windows_pass() {
     let desk = Desk::new().await;
     let first = desk.file(&desk.officer, &desk.member).await.unwrap();
-    assert_eq!(first.flags, vec![]);
+    assert_eq!(desk.view(first.id).await.flags, vec![]);
     desk.flow
         .gh
         .cancel_reset(desk.agent.id, first.id, "Duplicate", &desk.flow.origin())

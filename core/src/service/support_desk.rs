@@ -341,7 +341,10 @@ impl Gatehouse {
         )
         .await?;
         tx.commit().await?;
-        self.view(id, Viewer::Reader, actor_id).await
+        // The desk sees what it filed as the desk (flags included); a
+        // contact sees their own request as its reader.
+        let viewer = self.viewer_role(actor_id).await?;
+        self.view(id, viewer, actor_id).await
     }
 
     /// The requests the caller may see, newest first: all of them for the
