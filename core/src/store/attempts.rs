@@ -2,7 +2,7 @@
 
 use sqlx::Row;
 
-use super::{Conn, Result};
+use super::{unknown, Conn, Result};
 
 persisted_enum! {
     /// What a sign-in attempt leads to.
@@ -28,11 +28,6 @@ persisted_enum! {
         /// A code or link by email: the lost authenticator is replaced.
         Recovery = "recovery",
     }
-}
-
-/// A column held a word this version does not know.
-fn unknown(column: &str, text: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown {column} “{text}”").into())
 }
 
 #[derive(Debug, Clone)]

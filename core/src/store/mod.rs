@@ -87,4 +87,9 @@ pub use users::{
 };
 
 pub type Conn = AnyConnection;
+
+/// A column held a word this version does not know.
+pub(crate) fn unknown(column: &str, text: &str) -> sqlx::Error {
+    sqlx::Error::Decode(format!("unknown {column} “{text}”").into())
+}
 pub type Result<T> = std::result::Result<T, sqlx::Error>;

@@ -10,12 +10,7 @@ use sqlx::Row;
 use crate::rules::support::{CheckMethod, RequestChannel, RequestState, Stage, MAX_FAILED_CHECKS};
 
 use super::subtree::SUBTREE;
-use super::{Conn, Result};
-
-/// A column held a word this version does not know.
-fn unknown(column: &str, text: &str) -> sqlx::Error {
-    sqlx::Error::Decode(format!("unknown {column} “{text}”").into())
-}
+use super::{unknown, Conn, Result};
 
 // ---- Authorized contacts -------------------------------------------------
 
@@ -156,11 +151,7 @@ pub struct Person {
 impl Person {
     /// How messages name them: their name, or their address when they have none.
     pub fn name_or_email(&self) -> String {
-        if self.name.trim().is_empty() {
-            self.email.clone()
-        } else {
-            self.name.clone()
-        }
+        super::users::name_or_email(&self.name, &self.email)
     }
 }
 

@@ -30,12 +30,13 @@ pub struct User {
 impl User {
     /// How messages name them: their name, or their address when they have none.
     pub fn name_or_email(&self) -> String {
-        if self.name.trim().is_empty() {
-            self.email.clone()
-        } else {
-            self.name.clone()
-        }
+        name_or_email(&self.name, &self.email)
     }
+}
+
+/// A person's name, or their address when they have none.
+pub(crate) fn name_or_email(name: &str, email: &str) -> String {
+    if name.trim().is_empty() { email } else { name }.to_string()
 }
 
 pub(crate) const USER_COLUMNS: &str =
