@@ -26,6 +26,7 @@ pub mod confirm_identity;
 pub mod enrollment;
 pub mod home;
 pub mod invite;
+pub mod password;
 pub mod profile;
 pub mod sign_in;
 pub mod support;
@@ -45,6 +46,7 @@ use enrollment::{EnrollPage, RecoveryCodesPage};
 use home::HomePage;
 use invite::InvitePage;
 use page::PublicPage;
+use password::{ForgotPasswordPage, ResetPasswordPage};
 use profile::ProfilePage;
 use sign_in::{
     LoginPage, MessageCodePage, MfaPage, OtherMethodsPage, RecoveryPage, SignInLinkPage,
@@ -107,6 +109,8 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/msp/customers") view=CustomersPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/password/forgot") view=ForgotPasswordPage ssr=SsrMode::Async/>
+                <Route path=path!("/password/reset") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async/>
                 <Route path=path!("/support/cancel") view=CancelResetPage ssr=SsrMode::Async/>
                 <Route path=path!("/support/requests") view=RequestsPage ssr=SsrMode::Async/>

@@ -69,6 +69,9 @@ pub fn notice_for(code: &str) -> &'static str {
         "revoked" => "The reset permission was revoked.",
         "customer_created" => "The customer was created and its first admin invited by email.",
         "password_set" => "Your password is set. Sign in to continue.",
+        "password_link_sent" => "If this address belongs to an account, we have emailed it a link to choose a new password. It works for 30 minutes.",
+        "password_reset" => "Your new password is set and every browser and app was signed out. Sign in with it: you will still need your authenticator.",
+        "password_changed" => "Your password was changed. Every other browser and app was signed out.",
         _ => "",
     }
 }

@@ -65,6 +65,10 @@ pub enum Notice {
         request_id: i64,
         target: String,
     },
+    /// The password changed: from My Profile, or with an emailed link.
+    PasswordChanged {
+        by_link: bool,
+    },
     /// To the desk: someone told about a pass said "This wasn't me".
     ResetRequestReported {
         request_id: i64,
@@ -123,6 +127,7 @@ impl Notice {
             Notice::ResetRequestReported { request_id, .. } => {
                 format!("Reset request #{request_id} was reported as not requested")
             }
+            Notice::PasswordChanged { .. } => "Your password was changed".into(),
         }
     }
 
@@ -192,6 +197,12 @@ impl Notice {
             Notice::PassCancelledBySignIn { request_id, target } => format!(
                 "{target} signed in with an authenticator they still have, so the reset pass of request #{request_id} was cancelled: the lost device may not be lost. Review the request before doing anything else."
             ),
+            Notice::PasswordChanged { by_link: false } => {
+                "Your password was changed from My Profile. Every other browser and app was signed out.".into()
+            }
+            Notice::PasswordChanged { by_link: true } => {
+                "Your password was reset with a link sent to this address. Every browser and app was signed out. Your two-step verification did not change: signing in still asks for your authenticator.".into()
+            }
             Notice::ResetRequestReported { request_id, target } => format!(
                 "Someone told about reset request #{request_id} for {target} answered “This wasn't me”. The request was cancelled and flagged; if its pass had been used, {target}'s sessions were ended, every authenticator set up with it was removed and the account was deactivated: reactivate it only after speaking to {target} in person."
             ),
@@ -292,6 +303,24 @@ pub fn sign_in_link(
 }
 
 const SIGN_IN_ADVICE: &str = "If you did not try to sign in, someone knows your password: change it and tell your administrator. Never share this message.";
+
+/// The mail that carries a link to choose a new password.
+pub fn password_reset_link(
+    link: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    one_time_mail(
+        "Reset your Gatehouse password",
+        &format!(
+            "Someone asked to reset the password of this account. To choose a new password, open this link within 30 minutes and press “Set password”. It works once:\n{link}\nYour two-step verification stays as it is: signing in will still ask for your authenticator."
+        ),
+        "If you did not ask for this, ignore this message: your password stays as it is. Never share this link.",
+        MailContext { account, origin, now, public_url },
+    )
+}
 
 /// The mail that invites a new user to choose their password.
 pub fn invitation(

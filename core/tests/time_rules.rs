@@ -21,6 +21,8 @@ const MFA_TOKEN_TTL: i64 = 5 * 60;
 const OOB_LINK_TTL: i64 = 15 * 60;
 const INVITATION_TTL: i64 = 7 * 24 * 3600;
 const API_TOKEN_TTL: i64 = 12 * 3600;
+const PASSWORD_LINK_TTL: i64 = 30 * 60;
+const PASSWORD_LINKS_PER_HOUR: usize = 3;
 
 /// A six-digit code that is not `right`.
 fn wrong(right: &str) -> String {
@@ -344,4 +346,58 @@ async fn new_support_codes_are_limited_to_five_in_ten_minutes_and_end_with_the_s
     let after = flow.gh.support_code(jo.id, &origin).await.unwrap();
     assert_eq!(after.expires_at, flow.gh.now() + 60 * 60);
     assert_ne!(after.code, live.code, "a fresh code after the reset");
+}
+
+#[tokio::test]
+async fn a_password_link_works_for_thirty_minutes() {
+    let flow = Flow::new().await;
+    flow.person("acme", "member", "ida@acme.example").await;
+    flow.gh
+        .forgot_password("ida@acme.example", &flow.origin())
+        .await
+        .unwrap();
+    let token = link_param(&flow.last_message_to("ida@acme.example").await, "token");
+    flow.advance(PASSWORD_LINK_TTL - 1);
+    assert_eq!(
+        flow.gh
+            .password_link_email(&token)
+            .await
+            .unwrap()
+            .as_deref(),
+        Some("ida@acme.example")
+    );
+    flow.advance(1);
+    assert_eq!(flow.gh.password_link_email(&token).await.unwrap(), None);
+    assert!(matches!(
+        flow.gh
+            .reset_password_with_link(&token, "a brand new passphrase", &flow.origin())
+            .await,
+        Err(AuthError::LinkInvalid)
+    ));
+}
+
+#[tokio::test]
+async fn three_password_links_an_hour_per_account() {
+    let flow = Flow::new().await;
+    flow.person("acme", "member", "jon@acme.example").await;
+    let links = || async {
+        let mails = flow.messages_to("jon@acme.example").await;
+        mails
+            .iter()
+            .filter(|m| m.contains("/password/reset?token="))
+            .count()
+    };
+    for _ in 0..PASSWORD_LINKS_PER_HOUR + 2 {
+        flow.gh
+            .forgot_password("jon@acme.example", &flow.origin())
+            .await
+            .unwrap();
+    }
+    assert_eq!(links().await, PASSWORD_LINKS_PER_HOUR);
+    flow.advance(3600);
+    flow.gh
+        .forgot_password("jon@acme.example", &flow.origin())
+        .await
+        .unwrap();
+    assert_eq!(links().await, PASSWORD_LINKS_PER_HOUR + 1);
 }

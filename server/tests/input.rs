@@ -5,10 +5,6 @@
 
 mod common;
 
-use std::io::{Read, Write};
-use std::net::TcpStream;
-use std::time::Duration;
-
 use common::*;
 use serde_json::json;
 
@@ -186,54 +182,15 @@ fn every_api_error_is_json(backend: Backend) {
     assert_invalid(&nul, "a NUL in any string of a body");
 }
 
-/// Posts a body of `length` bytes by hand and returns the status line: the
-/// server may answer before it has read everything.
-fn post_raw(server: &Server, path: &str, length: usize) -> String {
-    let address = server.base.trim_start_matches("http://");
-    let mut stream = TcpStream::connect(address).unwrap();
-    stream
-        .set_read_timeout(Some(Duration::from_secs(20)))
-        .unwrap();
-    write!(
-        stream,
-        "POST {path} HTTP/1.1\r\nHost: {address}\r\nOrigin: {}\r\nAccept: text/html\r\n\
-         Content-Type: application/x-www-form-urlencoded\r\nContent-Length: {length}\r\n\r\n",
-        server.base
-    )
-    .unwrap();
-    let mut writer = stream.try_clone().unwrap();
-    let sending = std::thread::spawn(move || {
-        let chunk = vec![b'a'; 64 * 1024];
-        let mut left = length;
-        while left > 0 {
-            let n = left.min(chunk.len());
-            if writer.write_all(&chunk[..n]).is_err() {
-                return; // the server answered and closed: fine
-            }
-            left -= n;
-        }
-    });
-    let mut answer = Vec::new();
-    let mut buffer = [0u8; 1024];
-    while !answer.windows(2).any(|w| w == b"\r\n") {
-        match stream.read(&mut buffer) {
-            Ok(0) | Err(_) => break,
-            Ok(n) => answer.extend_from_slice(&buffer[..n]),
-        }
-    }
-    let _ = stream.shutdown(std::net::Shutdown::Both);
-    let _ = sending.join();
-    String::from_utf8_lossy(&answer)
-        .lines()
-        .next()
-        .unwrap_or_default()
-        .to_string()
-}
-
 fn an_oversized_server_function_body_answers_413(backend: Backend) {
     let server = Server::start(backend);
     for length in [100 * 1024, 3 * 1024 * 1024] {
-        let status = post_raw(&server, "/sfn/login", length);
+        let status = post_raw(
+            &server,
+            "/sfn/login",
+            "application/x-www-form-urlencoded",
+            length,
+        );
         assert!(
             status.starts_with("HTTP/1.1 413"),
             "{length} bytes: {status:?}"

@@ -1,8 +1,10 @@
 //! My Profile (`/profile`): the authenticators (add, remove), the recovery
-//! codes (how many are left, new ones), the SMS backup and the reset.
+//! codes (how many are left, new ones), the SMS backup, the password and
+//! the reset.
 //! Removing and regenerating are confirmed in dialogs that are part of the
 //! page (`?confirm=…`), so they work without JavaScript.
 
+mod password;
 mod phone;
 mod reset;
 
@@ -18,6 +20,7 @@ use crate::messages::message_for;
 use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, session_key, stash_codes, Ctx, Operation};
+use password::PasswordSection;
 use phone::PhoneSection;
 use reset::ResetSection;
 
@@ -228,6 +231,8 @@ fn ProfileScreen(
         })}
 
         <PhoneSection phone=view.phone pending=view.pending_phone/>
+
+        <PasswordSection/>
 
         <ResetSection/>
     }

@@ -16,6 +16,8 @@ pub enum Operation {
     RegenerateRecoveryCodes,
     /// Add, verify or remove the phone for SMS codes.
     ChangePhone,
+    /// Choose a new password (the current one is asked for as well).
+    ChangePassword,
     /// Remove every factor of one's own account. Confirmed with the password
     /// instead: a user who lost their phone must still be able to do it.
     ResetOwnMfa,
@@ -91,6 +93,7 @@ mod tests {
             Operation::RevealSupportCode,
             Operation::RequestSupportReset,
             Operation::IssueResetPass,
+            Operation::ChangePassword,
         ] {
             assert!(op.needs_recent_sign_in(), "{op:?}");
             assert!(require_recent_sign_in(op, 1000, 1300, 300).is_ok());

@@ -155,7 +155,8 @@ impl Gatehouse {
         if remaining == 0 {
             store::delete_all_mfa(&mut tx, user_id).await?;
         }
-        store::revoke_sessions_and_tokens(&mut tx, user_id, keep_session, now).await?;
+        let keep = keep_session.map_or(store::Keep::Nothing, store::Keep::Session);
+        store::revoke_sessions_and_tokens(&mut tx, user_id, keep, now).await?;
         let notice = Notice::FactorRemoved {
             label: label.clone(),
             factors_left: remaining,
@@ -186,7 +187,7 @@ impl Gatehouse {
         let mut tx = self.db.begin().await?;
         store::delete_all_mfa(&mut tx, user_id).await?;
         store::clear_mfa_failures(&mut tx, user_id).await?;
-        store::revoke_sessions_and_tokens(&mut tx, user_id, None, now).await?;
+        store::revoke_sessions_and_tokens(&mut tx, user_id, store::Keep::Nothing, now).await?;
         self.notify(
             &mut tx,
             &user,

@@ -183,7 +183,7 @@ impl Gatehouse {
         if replaces_factors {
             // The old device is lost (or being replaced): it goes, with every session.
             store::delete_confirmed_factors(&mut tx, user.id).await?;
-            store::revoke_sessions_and_tokens(&mut tx, user.id, None, now).await?;
+            store::revoke_sessions_and_tokens(&mut tx, user.id, store::Keep::Nothing, now).await?;
             store::unlock_mfa(&mut tx, user.id).await?;
         }
         let codes = self

@@ -25,6 +25,7 @@ mod api_tokens;
 mod enrollment;
 mod operator;
 mod out_of_band;
+mod password;
 mod phone;
 mod second_factor;
 mod sign_in;

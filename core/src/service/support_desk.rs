@@ -967,7 +967,13 @@ impl Gatehouse {
                 // the password: everything they set up goes, and the account
                 // waits, deactivated, for an administrator who has spoken to
                 // the person.
-                store::revoke_sessions_and_tokens(&mut tx, row.target.id, None, now).await?;
+                store::revoke_sessions_and_tokens(
+                    &mut tx,
+                    row.target.id,
+                    store::Keep::Nothing,
+                    now,
+                )
+                .await?;
                 store::delete_all_mfa(&mut tx, row.target.id).await?;
                 store::set_verified_phone(&mut tx, row.target.id, None, now).await?;
                 store::set_user_disabled(&mut tx, row.target.id, Some(now)).await?;

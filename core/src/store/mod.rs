@@ -11,6 +11,7 @@
 
 use sqlx::AnyConnection;
 
+mod account_links;
 mod attempts;
 mod audit;
 mod challenges;
@@ -29,6 +30,9 @@ mod support_codes;
 mod support_desk;
 mod users;
 
+pub use account_links::{
+    account_link, expire_account_links, insert_account_link, use_account_link,
+};
 pub use attempts::{
     attempt_by_token, attempt_reserve_check, consume_attempt, end_sign_in_attempts, insert_attempt,
     lock_attempt, Attempt, AttemptPurpose, AttemptReason, NewAttempt,
@@ -69,7 +73,7 @@ pub use roles::{
 };
 pub use sessions::{
     api_token_user, delete_expired, insert_api_token, revoke_api_token, revoke_sessions_and_tokens,
-    session_delete, session_insert, session_load, session_update,
+    session_delete, session_insert, session_load, session_update, Keep,
 };
 pub use support_codes::{live_support_code, store_support_code, NewSupportCode, SupportCodeRow};
 pub use support_desk::{

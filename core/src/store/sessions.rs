@@ -5,24 +5,43 @@ use sqlx::Row;
 use super::attempts::end_sign_in_attempts;
 use super::{Conn, Result};
 
-/// Ends the user's sessions (but `keep_session`), API tokens and sign-in attempts in progress.
+/// The one sign-in that survives when every other one of a user ends: the
+/// browser session or the API token that made the change.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum Keep<'a> {
+    Nothing,
+    /// A session's id hash.
+    Session(&'a str),
+    /// A bearer token's hash.
+    Token(&'a [u8]),
+}
+
+/// Ends the user's sessions and API tokens (but the one to `keep`) and their sign-in attempts in progress.
 pub async fn revoke_sessions_and_tokens(
     c: &mut Conn,
     user_id: i64,
-    keep_session: Option<&str>,
+    keep: Keep<'_>,
     now: i64,
 ) -> Result<()> {
     end_sign_in_attempts(c, user_id, now).await?;
+    let (session, token): (&str, &[u8]) = match keep {
+        Keep::Nothing => ("", b""),
+        Keep::Session(id_hash) => (id_hash, b""),
+        Keep::Token(token_hash) => ("", token_hash),
+    };
     sqlx::query("DELETE FROM sessions WHERE user_id = $1 AND id_hash <> $2")
         .bind(user_id)
-        .bind(keep_session.unwrap_or(""))
+        .bind(session)
         .execute(&mut *c)
         .await?;
-    sqlx::query("UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL")
-        .bind(now)
-        .bind(user_id)
-        .execute(&mut *c)
-        .await?;
+    sqlx::query(
+        "UPDATE api_tokens SET revoked_at = $1 WHERE user_id = $2 AND revoked_at IS NULL AND token_hash <> $3",
+    )
+    .bind(now)
+    .bind(user_id)
+    .bind(token)
+    .execute(&mut *c)
+    .await?;
     // A support code read through a session that ends now must end with it.
     sqlx::query("DELETE FROM support_codes WHERE user_id = $1")
         .bind(user_id)

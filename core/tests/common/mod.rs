@@ -130,14 +130,23 @@ impl Flow {
 
     /// The text of the newest message to `recipient`.
     pub async fn last_message_to(&self, recipient: &str) -> String {
+        self.messages_to(recipient)
+            .await
+            .into_iter()
+            .next()
+            .unwrap_or_else(|| panic!("no message to {recipient}"))
+    }
+
+    /// The texts of the (last 100) messages to `recipient`, newest first.
+    pub async fn messages_to(&self, recipient: &str) -> Vec<String> {
         let mut c = self.gh.db.pool.acquire().await.unwrap();
         store::outbox_recent(&mut c, 100)
             .await
             .unwrap()
             .into_iter()
-            .find(|m| m.recipient == recipient)
+            .filter(|m| m.recipient == recipient)
             .map(|m| m.body_text)
-            .unwrap_or_else(|| panic!("no message to {recipient}"))
+            .collect()
     }
 }
 

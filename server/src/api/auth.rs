@@ -24,6 +24,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/mfa", post(mfa))
         .route("/auth/mfa/send", post(send))
         .route("/auth/logout", post(logout))
+        .route("/auth/password/forgot", post(forgot_password))
 }
 
 /// A new bearer token for the user, with `extra` fields beside it.
@@ -147,4 +148,20 @@ async fn logout(
 ) -> ApiResult {
     s.gatehouse.revoke_api_token(&bearer.token, &origin).await?;
     Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct ForgotBody {
+    email: String,
+}
+
+/// "Forgot password?": 202 whether or not the address has an account.
+async fn forgot_password(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<ForgotBody>,
+) -> ApiResult {
+    s.gatehouse.forgot_password(&b.email, &origin).await?;
+    let message = "If this address belongs to an account, we have emailed it a link to choose a new password.";
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))).into_response())
 }

@@ -1,6 +1,6 @@
 //! The signed-in user's own account: who they are and their factors, new
-//! recovery codes, and resetting their MFA (both with the password again and
-//! a recent sign-in).
+//! recovery codes, resetting their MFA (both with the password again and a
+//! recent sign-in), and changing their password.
 
 use axum::extract::State;
 use axum::http::StatusCode;
@@ -9,6 +9,7 @@ use axum::routing::{get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::policy::Operation;
+use gatehouse_core::store::Keep;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -21,6 +22,7 @@ pub fn routes() -> Router<AppState> {
         .route("/me", get(me))
         .route("/mfa/recovery-codes", post(recovery_codes))
         .route("/mfa/reset", post(reset))
+        .route("/me/password", post(change_password))
 }
 
 async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
@@ -81,6 +83,33 @@ async fn reset(
         .await?;
     s.gatehouse
         .reset_mfa(bearer.user_id, Some(bearer.user_id), &origin)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
+}
+
+#[derive(Deserialize)]
+struct ChangePasswordBody {
+    current_password: String,
+    new_password: String,
+}
+
+/// Every other session and token ends; the caller's token stays.
+async fn change_password(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Body(b): Body<ChangePasswordBody>,
+) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::ChangePassword)?;
+    let token_hash = gatehouse_core::crypto::token_hash(&bearer.token);
+    s.gatehouse
+        .change_password(
+            bearer.user_id,
+            &b.current_password,
+            &b.new_password,
+            Keep::Token(&token_hash),
+            &origin,
+        )
         .await?;
     Ok(StatusCode::NO_CONTENT.into_response())
 }

@@ -2,8 +2,8 @@
 //! or a fresh PostgreSQL database, driven over HTTP and through its CLI.
 #![allow(dead_code)]
 
-use std::io::Write;
-use std::net::TcpListener;
+use std::io::{Read, Write};
+use std::net::{TcpListener, TcpStream};
 use std::process::{Child, Command, Output, Stdio};
 use std::time::{Duration, Instant};
 
@@ -629,4 +629,48 @@ pub fn base32_decode(text: &str) -> Vec<u8> {
         }
     }
     out
+}
+
+/// Posts a body of `length` bytes by hand and returns the status line: the
+/// server may answer before it has read everything.
+pub fn post_raw(server: &Server, path: &str, content_type: &str, length: usize) -> String {
+    let address = server.base.trim_start_matches("http://");
+    let mut stream = TcpStream::connect(address).unwrap();
+    stream
+        .set_read_timeout(Some(Duration::from_secs(20)))
+        .unwrap();
+    write!(
+        stream,
+        "POST {path} HTTP/1.1\r\nHost: {address}\r\nOrigin: {}\r\nAccept: text/html\r\n\
+         Content-Type: {content_type}\r\nContent-Length: {length}\r\n\r\n",
+        server.base
+    )
+    .unwrap();
+    let mut writer = stream.try_clone().unwrap();
+    let sending = std::thread::spawn(move || {
+        let chunk = vec![b'a'; 64 * 1024];
+        let mut left = length;
+        while left > 0 {
+            let n = left.min(chunk.len());
+            if writer.write_all(&chunk[..n]).is_err() {
+                return; // the server answered and closed: fine
+            }
+            left -= n;
+        }
+    });
+    let mut answer = Vec::new();
+    let mut buffer = [0u8; 1024];
+    while !answer.windows(2).any(|w| w == b"\r\n") {
+        match stream.read(&mut buffer) {
+            Ok(0) | Err(_) => break,
+            Ok(n) => answer.extend_from_slice(&buffer[..n]),
+        }
+    }
+    let _ = stream.shutdown(std::net::Shutdown::Both);
+    let _ = sending.join();
+    String::from_utf8_lossy(&answer)
+        .lines()
+        .next()
+        .unwrap_or_default()
+        .to_string()
 }

@@ -177,7 +177,7 @@ impl Gatehouse {
             notice: Notice::SignedOutEverywhere,
         };
         self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
-            store::revoke_sessions_and_tokens(c, user.id, None, now).await?;
+            store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
             Ok(())
         })
         .await
@@ -210,7 +210,7 @@ impl Gatehouse {
         };
         self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
             store::set_user_disabled(c, user.id, (!active).then_some(now)).await?;
-            store::revoke_sessions_and_tokens(c, user.id, None, now).await?;
+            store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
             Ok(())
         })
         .await

@@ -1,0 +1,116 @@
+//! "Forgot password?": `/password/forgot` asks for the address and emails a
+//! link; `/password/reset?token=…` opens from that link and sets the new
+//! password with its button (opening it changes nothing). The second factor
+//! stays: the next sign-in still asks for it.
+
+use leptos::prelude::*;
+
+use crate::error::AppError;
+use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::page::{DataPage, PublicPage};
+#[cfg(feature = "ssr")]
+use crate::session::form_action;
+use crate::urls::param;
+
+#[server(prefix = "/sfn", endpoint = "forgot_password")]
+pub async fn forgot_password(email: String) -> Result<(), AppError> {
+    form_action("/password/forgot", |cx| async move {
+        cx.gh.forgot_password(&email, &cx.origin).await?;
+        leptos_axum::redirect("/login?notice=password_link_sent");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn ForgotPasswordPage() -> impl IntoView {
+    let action = ServerAction::<ForgotPassword>::new();
+    let email = NodeRef::new();
+    focus_on_mount::<leptos::html::Input>(email);
+    view! {
+        <PublicPage title="Forgot password">
+            <section class="card narrow" aria-labelledby="page-title">
+                <h1 id="page-title">"Forgot your password?"</h1>
+                <p>"Enter the email address of your account. We email it a link to choose a new password; the link works for 30 minutes."</p>
+                <p class="hint">"A new password does not replace your authenticator: signing in will still ask for it. Lost that too? Sign in with the new password, then choose “Try another method”."</p>
+                <ErrorBox message=error_signal(action)/>
+                <ActionForm action=action>
+                    <div class="field">
+                        <label for="email">"Email"</label>
+                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required node_ref=email/>
+                    </div>
+                    <Submit label="Send" pending=action.pending()/>
+                    " "<a href="/login">"Back to sign-in"</a>
+                </ActionForm>
+            </section>
+        </PublicPage>
+    }
+}
+
+/// The address the link is for, if it still works. Nobody is signed in.
+#[server(prefix = "/sfn", endpoint = "password_link")]
+pub async fn password_link(token: String) -> Result<Option<String>, AppError> {
+    Ok(crate::request::gatehouse()
+        .password_link_email(&token)
+        .await?)
+}
+
+#[server(prefix = "/sfn", endpoint = "reset_password")]
+pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+    let page = format!("/password/reset?token={}", crate::urls::url_encode(&token));
+    form_action(&page, |cx| async move {
+        cx.gh
+            .reset_password_with_link(&token, &password, &cx.origin)
+            .await?;
+        leptos_axum::redirect("/login?notice=password_reset");
+        Ok(())
+    })
+    .await
+}
+
+#[component]
+pub fn ResetPasswordPage() -> impl IntoView {
+    let token = param("token");
+    let data = Resource::new(move || token.get(), password_link);
+    view! {
+        <DataPage title="Choose a new password" data let:email>
+            <ResetPasswordScreen email token=token.get_untracked()/>
+        </DataPage>
+    }
+}
+
+#[component]
+fn ResetPasswordScreen(email: Option<String>, token: String) -> impl IntoView {
+    let action = ServerAction::<ResetPassword>::new();
+    let password = NodeRef::new();
+    focus_on_mount::<leptos::html::Input>(password);
+    view! {
+        <section class="card narrow" aria-labelledby="page-title">
+            <h1 id="page-title">"Choose a new password"</h1>
+            {match email {
+                Some(email) => view! {
+                    <p>"Every browser and app signed in to this account will be signed out. Your authenticator stays as it is."</p>
+                    <ErrorBox message=error_signal(action)/>
+                    <ActionForm action=action>
+                        <input type="hidden" name="token" value=token/>
+                        <div class="field">
+                            <label for="email">"Email"</label>
+                            <input id="email" type="email" autocomplete="username" value=email readonly/>
+                        </div>
+                        <div class="field">
+                            <label for="password">"New password"</label>
+                            <p class="hint" id="password-hint">"At least 8 characters; a few unrelated words make a strong one. Common passwords are refused."</p>
+                            <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
+                                aria-describedby="password-hint" required node_ref=password/>
+                        </div>
+                        <Submit label="Set password" pending=action.pending()/>
+                    </ActionForm>
+                }.into_any(),
+                None => view! {
+                    <p class="alert error" role="alert">"This link has expired or was already used. Nothing was changed."</p>
+                    <p><a href="/password/forgot">"Ask for a new link"</a>" or "<a href="/login">"go to sign-in"</a>"."</p>
+                }.into_any(),
+            }}
+        </section>
+    }
+}

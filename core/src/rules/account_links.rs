@@ -1,0 +1,60 @@
+//! Links emailed to an account's own address: what each is for, how long it
+//! works, and how many may be sent. Whoever opens one has proved they read
+//! the account's email — never more: a password link does not skip the
+//! second factor.
+
+/// What a link lets its holder do, once.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum LinkPurpose {
+    /// Choose a new password ("Forgot password?").
+    PasswordReset,
+}
+
+impl LinkPurpose {
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::PasswordReset => "password_reset",
+        }
+    }
+
+    /// Seconds from sending until the link stops working.
+    pub fn lifetime(self) -> i64 {
+        match self {
+            Self::PasswordReset => 30 * 60,
+        }
+    }
+
+    /// How many links of this purpose one account may be sent per
+    /// [`SEND_WINDOW`]: enough for a lost email, too few to flood an inbox.
+    pub fn max_per_window(self) -> i64 {
+        match self {
+            Self::PasswordReset => 3,
+        }
+    }
+}
+
+/// The window the per-account limit counts in.
+pub const SEND_WINDOW: i64 = 3600;
+
+/// Whether the `sent`-th link of the window (counting this one) may go out.
+pub fn may_send(purpose: LinkPurpose, sent: i64) -> bool {
+    sent <= purpose.max_per_window()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_password_link_works_for_half_an_hour() {
+        assert_eq!(LinkPurpose::PasswordReset.lifetime(), 1800);
+        assert_eq!(LinkPurpose::PasswordReset.as_str(), "password_reset");
+    }
+
+    #[test]
+    fn three_password_links_an_hour_then_silence() {
+        assert!(may_send(LinkPurpose::PasswordReset, 1));
+        assert!(may_send(LinkPurpose::PasswordReset, 3));
+        assert!(!may_send(LinkPurpose::PasswordReset, 4));
+    }
+}

@@ -1,0 +1,185 @@
+//! Passwords after the first: "Forgot password?" (a link to the account's
+//! email) and "Change password" on My Profile. Neither touches the second
+//! factor — a new password never signs anyone in by itself.
+
+use serde_json::json;
+
+use crate::audit::{self, Event, Origin};
+use crate::crypto;
+use crate::error::{AuthError, Result};
+use crate::notify::{self, Notice};
+use crate::rules::account_links::{self, LinkPurpose, SEND_WINDOW};
+use crate::rules::contact::{account_key, normalize_email, valid_email};
+use crate::rules::password;
+use crate::store::{self, Keep};
+
+use super::sign_in::PLATFORM_ORG_ID;
+use super::{audit_own, Gatehouse};
+
+impl Gatehouse {
+    /// "Forgot password?": emails a link to choose a new password when the
+    /// address has an active account with a password. The answer is the same
+    /// in every case — unknown, deactivated, invited, over the per-account
+    /// limit — and so is the work: one transaction with one audit entry. Only
+    /// the per-IP limit answers differently, and it counts every address alike.
+    pub async fn forgot_password(&self, email: &str, origin: &Origin) -> Result<()> {
+        let now = self.now();
+        let email = normalize_email(email);
+        let mut tx = self.db.begin().await?;
+        self.count_ip(&mut tx, "forgot", origin, now).await?;
+        let user = if valid_email(&email) {
+            store::user_by_email(&mut tx, &email).await?
+        } else {
+            None
+        };
+        let Some(user) = user.filter(|u| !u.disabled && !u.password_hash.is_empty()) else {
+            let event = Event {
+                org_id: PLATFORM_ORG_ID,
+                actor_id: None,
+                subject_id: None,
+                action: "password.reset_not_sent",
+                details: json!({ "reason": "no_such_account" }),
+            };
+            audit::append(&mut tx, event, origin, now).await?;
+            tx.commit().await?;
+            return Ok(());
+        };
+        // Counted in one statement, so 30 requests at once send at most the limit.
+        let key = format!("forgot:{}", account_key(&user.email));
+        let (sent, _) = store::count_in_window(&mut tx, &key, now, SEND_WINDOW).await?;
+        if !account_links::may_send(LinkPurpose::PasswordReset, sent) {
+            let details = json!({ "reason": "account_limit" });
+            audit_own(
+                &mut tx,
+                &user,
+                "password.reset_not_sent",
+                details,
+                origin,
+                now,
+            )
+            .await?;
+            tx.commit().await?;
+            return Ok(());
+        }
+        let token = crypto::new_token();
+        let purpose = LinkPurpose::PasswordReset;
+        store::insert_account_link(
+            &mut tx,
+            &crypto::token_hash(&token),
+            user.id,
+            purpose,
+            "",
+            now,
+        )
+        .await?;
+        let public_url = &self.settings.public_url;
+        let link = format!("{public_url}/password/reset?token={token}");
+        let mail = notify::password_reset_link(&link, &user.email, origin, now, public_url);
+        notify::enqueue_mail(&mut tx, &user.email, &mail, now).await?;
+        audit_own(
+            &mut tx,
+            &user,
+            "password.reset_link_sent",
+            json!({}),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// The address a password link is for, while it can be used (shown on
+    /// its page before the button is pressed).
+    pub async fn password_link_email(&self, token: &str) -> Result<Option<String>> {
+        let mut c = self.conn().await?;
+        let hash = crypto::token_hash(token);
+        let Some((user_id, _)) =
+            store::account_link(&mut c, &hash, LinkPurpose::PasswordReset, self.now()).await?
+        else {
+            return Ok(None);
+        };
+        Ok(store::user_by_id(&mut c, user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .map(|u| u.email))
+    }
+
+    /// Sets a new password from an emailed link, once. Every session, token
+    /// and sign-in in progress ends; the second factor stays, so the next
+    /// sign-in still asks for it.
+    pub async fn reset_password_with_link(
+        &self,
+        token: &str,
+        new_password: &str,
+        origin: &Origin,
+    ) -> Result<()> {
+        password::check_policy(new_password)?;
+        let now = self.now();
+        let mut c = self.conn().await?;
+        self.count_ip(&mut c, "password_link", origin, now).await?;
+        drop(c);
+        // A made-up link costs no hashing.
+        if self.password_link_email(token).await?.is_none() {
+            return Err(AuthError::LinkInvalid);
+        }
+        let hash = self.hash_password(new_password).await?;
+        let mut tx = self.db.begin().await?;
+        let purpose = LinkPurpose::PasswordReset;
+        let (user_id, _) =
+            store::use_account_link(&mut tx, &crypto::token_hash(token), purpose, now)
+                .await?
+                .ok_or(AuthError::LinkInvalid)?;
+        let user = store::user_by_id(&mut tx, user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(AuthError::LinkInvalid)?;
+        store::set_password_hash(&mut tx, user.id, &hash).await?;
+        store::expire_account_links(&mut tx, user.id, purpose, now).await?;
+        store::revoke_sessions_and_tokens(&mut tx, user.id, Keep::Nothing, now).await?;
+        // The delay earned by someone else's wrong guesses ends with the old password.
+        store::throttle_clear(&mut tx, &account_key(&user.email)).await?;
+        let notice = Notice::PasswordChanged { by_link: true };
+        self.notify(&mut tx, &user, &notice, origin, now).await?;
+        let details = json!({ "by": "email_link" });
+        audit_own(&mut tx, &user, "password.changed", details, origin, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+
+    /// "Change password" (My Profile, `POST /api/v1/me/password`): the
+    /// current password again, then every other session and token ends. The
+    /// caller has already shown a recent sign-in.
+    pub async fn change_password(
+        &self,
+        user_id: i64,
+        current_password: &str,
+        new_password: &str,
+        keep: Keep<'_>,
+        origin: &Origin,
+    ) -> Result<()> {
+        password::check_policy(new_password)?;
+        if current_password == new_password {
+            return Err(AuthError::Invalid(
+                "The new password is the same as the current one: choose another.".into(),
+            ));
+        }
+        self.check_password(user_id, current_password, origin)
+            .await?;
+        let hash = self.hash_password(new_password).await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let user = store::user_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AuthError::NotFound("User"))?;
+        store::set_password_hash(&mut tx, user.id, &hash).await?;
+        store::expire_account_links(&mut tx, user.id, LinkPurpose::PasswordReset, now).await?;
+        store::revoke_sessions_and_tokens(&mut tx, user.id, keep, now).await?;
+        let notice = Notice::PasswordChanged { by_link: false };
+        self.notify(&mut tx, &user, &notice, origin, now).await?;
+        let details = json!({ "by": "self" });
+        audit_own(&mut tx, &user, "password.changed", details, origin, now).await?;
+        tx.commit().await?;
+        Ok(())
+    }
+}
