@@ -23,6 +23,8 @@ pub struct Me {
     pub can_read_audit: bool,
     /// Works the support desk (a platform agent or manager): the reset requests.
     pub desk: bool,
+    /// An owner whose organization has at most one administrator with MFA.
+    pub needs_second_admin: bool,
 }
 
 /// Warn at or below this many recovery codes left: core's
@@ -43,6 +45,7 @@ impl Me {
             can_manage_customers: may(Permission::CustomersManage) && actor.is_partner(),
             can_read_audit: may(Permission::AuditRead),
             desk: gh.desk_role(uid).await?.is_some(),
+            needs_second_admin: gh.needs_second_administrator(uid).await?,
             email: p.email,
             name: p.name,
             organization: p.organization,
@@ -128,4 +131,16 @@ mod tests {
             gatehouse_core::rules::recovery::LOW_WATERMARK
         );
     }
+}
+
+/// To an owner: one lost phone would lock the organization out of its own
+/// administration.
+#[component]
+pub fn SecondAdminWarning(me: Me) -> impl IntoView {
+    me.needs_second_admin.then(|| view! {
+        <p class="alert warning" role="status">
+            {format!("Only one person at {} can administer it with two-step verification. If that person loses their phone, nobody here can reset it. ", me.organization)}
+            <a href="/admin?invite=1#invite-title">"Add a second administrator"</a>
+        </p>
+    })
 }

@@ -4,7 +4,7 @@
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
-use crate::header::{current_me, Me, LOW_CODES_WATERMARK};
+use crate::header::{current_me, Me, SecondAdminWarning, LOW_CODES_WATERMARK};
 use crate::page::DataPage;
 
 #[component]
@@ -29,6 +29,7 @@ fn HomeScreen(me: Me, codes_left: Option<i64>) -> impl IntoView {
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"Welcome, " {greeting}</h1>
+            <SecondAdminWarning me=me.clone()/>
             {low.map(|n| view! {
                 <p class="alert warning" role="alert">
                     {format!("You signed in with a recovery code. Only {n} recovery codes are left: ")}

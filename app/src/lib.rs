@@ -26,6 +26,8 @@ pub mod confirm_identity;
 pub mod enrollment;
 pub mod home;
 pub mod invite;
+pub mod locked_out;
+pub mod not_me;
 pub mod password;
 pub mod profile;
 pub mod sign_in;
@@ -45,6 +47,8 @@ use confirm_identity::ConfirmIdentityPage;
 use enrollment::{EnrollPage, RecoveryCodesPage};
 use home::HomePage;
 use invite::InvitePage;
+use locked_out::{LockedOutConfirmPage, LockedOutPage};
+use not_me::NotMePage;
 use page::PublicPage;
 use password::{ForgotPasswordPage, ResetPasswordPage};
 use profile::ProfilePage;
@@ -109,6 +113,9 @@ pub fn App() -> impl IntoView {
                 <Route path=path!("/msp/customers") view=CustomersPage ssr=SsrMode::Async/>
                 <Route path=path!("/audit") view=AuditPage ssr=SsrMode::Async/>
                 <Route path=path!("/invite") view=InvitePage ssr=SsrMode::Async/>
+                <Route path=path!("/locked-out") view=LockedOutPage ssr=SsrMode::Async/>
+                <Route path=path!("/locked-out/confirm") view=LockedOutConfirmPage ssr=SsrMode::Async/>
+                <Route path=path!("/not-me") view=NotMePage ssr=SsrMode::Async/>
                 <Route path=path!("/password/forgot") view=ForgotPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/password/reset") view=ResetPasswordPage ssr=SsrMode::Async/>
                 <Route path=path!("/support") view=SupportPage ssr=SsrMode::Async/>

@@ -71,6 +71,8 @@ pub fn notice_for(code: &str) -> &'static str {
         "password_set" => "Your password is set. Sign in to continue.",
         "password_link_sent" => "If this address belongs to an account, we have emailed it a link to choose a new password. It works for 30 minutes.",
         "password_reset" => "Your new password is set and every browser and app was signed out. Sign in with it: you will still need your authenticator.",
+        "locked_out_sent" => "If this address belongs to an account, we have emailed it. Check your inbox (and spam folder) for what to do next.",
+        "locked_out_filed" => "Your request is with the support desk. We will email you at each step; there is nothing more to do now.",
         "password_changed" => "Your password was changed. Every other browser and app was signed out.",
         _ => "",
     }

@@ -71,6 +71,9 @@ pub struct Settings {
     pub support_cooling_off: i64,
     /// The support desk's last-resort procedure, shown only on its screens.
     pub support_procedure: String,
+    /// How long the pass of a locked-out caller's request that was not
+    /// confirmed from the primary email waits (seconds).
+    pub support_unconfirmed_cooling_off: i64,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             hash_queue: 64,
             support_cooling_off: rules::support::DEFAULT_COOLING_OFF,
             support_procedure: String::new(),
+            support_unconfirmed_cooling_off: rules::locked_out::DEFAULT_UNCONFIRMED_COOLING_OFF,
         }
     }
 }

@@ -65,6 +65,20 @@ pub enum Notice {
         request_id: i64,
         target: String,
     },
+    /// A new authenticator replaced the old one after an emailed code or link.
+    ReplacedAfterEmail,
+    /// The person's own "This wasn't me": what happened to their account.
+    AccountLockedAfterReport,
+    /// To the organization's admins: someone answered "This wasn't me".
+    ResetReported {
+        person: String,
+    },
+    /// To a person and their organization's contacts: the desk took a call
+    /// from someone who says they are that person and could not prove it.
+    UnconfirmedRequestFiled {
+        request_id: i64,
+        person: String,
+    },
     /// The password changed: from My Profile, or with an emailed link.
     PasswordChanged {
         by_link: bool,
@@ -128,6 +142,16 @@ impl Notice {
                 format!("Reset request #{request_id} was reported as not requested")
             }
             Notice::PasswordChanged { .. } => "Your password was changed".into(),
+            Notice::ReplacedAfterEmail => "Your authenticator was replaced".into(),
+            Notice::UnconfirmedRequestFiled { request_id, person } => {
+                format!("Reset request #{request_id}: someone says they are {person}")
+            }
+            Notice::AccountLockedAfterReport => {
+                "Your account is locked after “This wasn't me”".into()
+            }
+            Notice::ResetReported { person } => {
+                format!("{person} reported a reset they did not ask for")
+            }
         }
     }
 
@@ -197,6 +221,18 @@ impl Notice {
             Notice::PassCancelledBySignIn { request_id, target } => format!(
                 "{target} signed in with an authenticator they still have, so the reset pass of request #{request_id} was cancelled: the lost device may not be lost. Review the request before doing anything else."
             ),
+            Notice::UnconfirmedRequestFiled { request_id, person } => format!(
+                "The support desk took a call from someone who says they are {person} and is locked out, and who could not confirm it from {person}'s email address (request #{request_id}). If a manager approves it after further checks, a reset becomes possible only after a 3-day waiting period. If this was not {person}, tell the support desk and your administrator now: the request will be cancelled."
+            ),
+            Notice::ReplacedAfterEmail => {
+                "A new authenticator was set up for your account after signing in with a code or link sent to this address. Your previous authenticator, your recovery codes and every other session stopped working.".into()
+            }
+            Notice::AccountLockedAfterReport => {
+                "You answered “This wasn't me” to a reset of your two-step verification. Everyone using your account was signed out, and the authenticator, recovery codes, phone number and password it had were removed. The account is locked until your administrator has reviewed it with you. Then choose a new password with “Forgot password?” on the sign-in page and set up a new authenticator.".into()
+            }
+            Notice::ResetReported { person } => format!(
+                "{person} answered “This wasn't me” to a reset of their two-step verification. Their account was signed out everywhere, stripped of its authenticator, recovery codes, phone and password, and deactivated. Speak to {person} in person or on a number you already had, then reactivate the account from the top of the Users page; they choose a new password with “Forgot password?”."
+            ),
             Notice::PasswordChanged { by_link: false } => {
                 "Your password was changed from My Profile. Every other browser and app was signed out.".into()
             }
@@ -233,6 +269,35 @@ pub fn compose(
     now: i64,
     public_url: &str,
 ) -> Mail {
+    compose_with(notice, None, account, origin, now, public_url)
+}
+
+/// A notification about a reset, with the person's "This wasn't me" link.
+pub fn with_report_link(
+    notice: &Notice,
+    link: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    compose_with(notice, Some(link), account, origin, now, public_url)
+}
+
+fn compose_with(
+    notice: &Notice,
+    report_link: Option<&str>,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    let report = report_link.map(|link| {
+        (
+            "Not you? Open this link within 7 days and press “This wasn't me”: everyone using your account is signed out at once and it is locked until your administrator has checked it with you.",
+            link,
+        )
+    });
     let what = notice.what_happened();
     let when = format_time(now);
     let browser = if origin.user_agent.is_empty() {
@@ -244,8 +309,20 @@ pub fn compose(
     let advice =
         "If this was not you, sign in and reset your multi-factor authentication from My Profile, \
                   change your password, and tell your administrator right away.";
+    let report_text = report
+        .map(|(words, link)| format!("{words}\n{link}\n\n"))
+        .unwrap_or_default();
+    let report_html = report
+        .map(|(words, link)| {
+            format!(
+                "<p><strong>{}</strong></p><p><a href=\"{link}\">{link}</a></p>",
+                escape_html(words),
+                link = escape_html(link)
+            )
+        })
+        .unwrap_or_default();
     let text = format!(
-        "Hello,\n\n{what}\n\nAccount: {account}\nWhen: {when}\nFrom: IP {ip}, {browser}\n\n{advice}\n{sign_in}\n\n— Gatehouse\n",
+        "Hello,\n\n{what}\n\nAccount: {account}\nWhen: {when}\nFrom: IP {ip}, {browser}\n\n{report_text}{advice}\n{sign_in}\n\n— Gatehouse\n",
         ip = origin.ip,
     );
     let html = format!(
@@ -253,7 +330,7 @@ pub fn compose(
          <p>Hello,</p><p>{what}</p>\
          <table><tr><td>Account</td><td>{account}</td></tr><tr><td>When</td><td>{when}</td></tr>\
          <tr><td>From</td><td>IP {ip}, {browser}</td></tr></table>\
-         <p>{advice}</p><p><a href=\"{sign_in}\">{sign_in}</a></p><p>— Gatehouse</p></body></html>",
+         {report_html}<p>{advice}</p><p><a href=\"{sign_in}\">{sign_in}</a></p><p>— Gatehouse</p></body></html>",
         what = escape_html(&what),
         account = escape_html(account),
         ip = escape_html(&origin.ip),
@@ -318,6 +395,50 @@ pub fn password_reset_link(
             "Someone asked to reset the password of this account. To choose a new password, open this link within 30 minutes and press “Set password”. It works once:\n{link}\nYour two-step verification stays as it is: signing in will still ask for your authenticator."
         ),
         "If you did not ask for this, ignore this message: your password stays as it is. Never share this link.",
+        MailContext { account, origin, now, public_url },
+    )
+}
+
+/// The mail that lets a locked-out owner or officer take their request to
+/// the support desk (the page behind the link asks for the password).
+pub fn locked_out_confirm(
+    link: &str,
+    organization: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    one_time_mail(
+        "Locked out of Gatehouse: confirm your request to the support desk",
+        &format!(
+            "You told us you are locked out. Nobody else at {organization} can reset your two-step verification, so the support desk can. To ask them, open this link within 60 minutes, enter your password and press “Send to the support desk”. It works once:\n{link}\nA manager at the support desk decides; if they approve, you can set up a new authenticator after a waiting period, and you, your organization's admins and its authorized contacts are told by email at each step."
+        ),
+        "If you did not ask for this, ignore this message: nothing happens without your password. Someone may be trying to take over your account: tell your administrator. Never share this link.",
+        MailContext { account, origin, now, public_url },
+    )
+}
+
+/// The mail that tells a locked-out person who can reset them.
+pub fn locked_out_helpers(
+    helpers: &[String],
+    organization: &str,
+    account: &str,
+    origin: &Origin,
+    now: i64,
+    public_url: &str,
+) -> Mail {
+    let who = if helpers.is_empty() {
+        format!("an administrator of {organization}")
+    } else {
+        helpers.join(", ")
+    };
+    one_time_mail(
+        "Locked out of Gatehouse: who can help",
+        &format!(
+            "You told us you are locked out. First try a recovery code, or “Try another method” on the sign-in page to get a code or link by email. If neither works, ask {who} to reset your two-step verification: they can do it from Gatehouse in a minute, after checking it is you. The support desk cannot reset the account of someone at {organization} without a request from the organization's authorized contacts."
+        ),
+        "If you did not ask for this, ignore this message: nothing was changed.",
         MailContext { account, origin, now, public_url },
     )
 }

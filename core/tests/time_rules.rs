@@ -23,6 +23,7 @@ const INVITATION_TTL: i64 = 7 * 24 * 3600;
 const API_TOKEN_TTL: i64 = 12 * 3600;
 const PASSWORD_LINK_TTL: i64 = 30 * 60;
 const PASSWORD_LINKS_PER_HOUR: usize = 3;
+const NOT_ME_LINK_TTL: i64 = 7 * 24 * 3600;
 
 /// A six-digit code that is not `right`.
 fn wrong(right: &str) -> String {
@@ -400,4 +401,29 @@ async fn three_password_links_an_hour_per_account() {
         .await
         .unwrap();
     assert_eq!(links().await, PASSWORD_LINKS_PER_HOUR + 1);
+}
+
+#[tokio::test]
+async fn a_this_wasnt_me_link_works_for_seven_days() {
+    let flow = Flow::new().await;
+    let kim = flow.enrolled("acme", "member", "kim@acme.example").await;
+    flow.gh
+        .reset_mfa(kim.id, Some(kim.id), &flow.origin())
+        .await
+        .unwrap();
+    let token = link_param(&flow.last_message_to("kim@acme.example").await, "token");
+    flow.advance(NOT_ME_LINK_TTL - 1);
+    let link = flow
+        .gh
+        .not_me_link(&token)
+        .await
+        .unwrap()
+        .expect("still valid");
+    assert_eq!((link.reset.as_str(), link.reported), ("self_reset", false));
+    flow.advance(1);
+    assert_eq!(flow.gh.not_me_link(&token).await.unwrap(), None);
+    assert!(matches!(
+        flow.gh.report_reset(&token, &flow.origin()).await,
+        Err(AuthError::LinkInvalid)
+    ));
 }

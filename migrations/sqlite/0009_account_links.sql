@@ -13,3 +13,7 @@ CREATE TABLE account_links (
     used_at     BIGINT
 );
 CREATE INDEX account_links_user ON account_links (user_id, purpose);
+
+-- Set when the person answered "This wasn't me" to a reset: the account is
+-- deactivated and waits at the top of /admin for an administrator's review.
+ALTER TABLE users ADD COLUMN flagged_at BIGINT;

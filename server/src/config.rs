@@ -40,6 +40,23 @@ fn var(name: &str) -> Option<String> {
     std::env::var(name).ok().filter(|v| !v.trim().is_empty())
 }
 
+/// A support cooling-off in seconds: 0 to 30 days.
+fn cooling_off(name: &'static str, default: i64) -> Result<i64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .parse()
+            .ok()
+            .filter(|s| (0..=30 * 24 * 3600).contains(s))
+            .ok_or_else(|| {
+                bad(
+                    name,
+                    "must be a number of seconds from 0 to 2592000 (30 days)",
+                )
+            }),
+    }
+}
+
 impl Config {
     pub fn from_env() -> Result<Self, ConfigError> {
         let database_url =
@@ -169,19 +186,14 @@ impl Config {
                     )
                 })?,
         };
-        let support_cooling_off = match var("GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS") {
-            None => defaults.support_cooling_off,
-            Some(v) => v
-                .parse()
-                .ok()
-                .filter(|s| (0..=30 * 24 * 3600).contains(s))
-                .ok_or_else(|| {
-                    bad(
-                        "GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS",
-                        "must be a number of seconds from 0 to 2592000 (30 days)",
-                    )
-                })?,
-        };
+        let support_cooling_off = cooling_off(
+            "GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS",
+            defaults.support_cooling_off,
+        )?;
+        let support_unconfirmed_cooling_off = cooling_off(
+            "GATEHOUSE_SUPPORT_UNCONFIRMED_COOLING_OFF_SECONDS",
+            defaults.support_unconfirmed_cooling_off,
+        )?;
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -207,6 +219,7 @@ impl Config {
                 hash_queue,
                 support_cooling_off,
                 support_procedure: var("GATEHOUSE_SUPPORT_PROCEDURE").unwrap_or_default(),
+                support_unconfirmed_cooling_off,
             },
         })
     }

@@ -483,6 +483,10 @@ fn a_support_code_proves_the_requester_once_and_the_agent_issues_a_pass(backend:
     let old_session = d.member.token.clone();
     let new_secret = d.server.reset_at_sign_in(&d.member.email, "reset_pass");
     assert_eq!(d.server.get("/api/v1/me", Some(&old_session)).status, 401);
+    // Like every reset, the person hears of it with their own "This wasn't me" link.
+    assert!(mail_to(&d.server, &d.member.email).iter().any(|m| m
+        .contains("with the permission the support desk granted")
+        && m.contains("/not-me?token=")));
     assert_eq!(d.request(id)["state"], "used");
     assert_eq!(
         d.server.number(&format!(

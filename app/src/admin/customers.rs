@@ -22,6 +22,8 @@ pub struct CustomerView {
     pub users: i64,
     pub mfa_users: i64,
     pub users_who_cannot_recover_alone: i64,
+    /// At most one person can administer it with MFA: one lost phone from a lockout.
+    pub needs_second_admin: bool,
     pub grants: Vec<GrantView>,
 }
 
@@ -85,6 +87,9 @@ pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppE
                 users: c.users,
                 mfa_users: c.mfa_users,
                 users_who_cannot_recover_alone: c.users_who_cannot_recover_alone,
+                needs_second_admin: gatehouse_core::rules::locked_out::needs_second_administrator(
+                    c.admins_with_mfa,
+                ),
             })
             .collect(),
         grant_people,
@@ -201,6 +206,7 @@ fn CustomersScreen(
             <Notice/>
             <ErrorBox message=error_signal(revoke)/>
             {granting.map(|(id, name)| view! { <GrantDialog org_id=id org_name=name people=view.grant_people.clone() action=grant/> })}
+            {single_admin_warning(&view.customers)}
             <div class="table-scroll">
                 <table class="data">
                     <caption class="visually-hidden">"Customer companies"</caption>
@@ -211,7 +217,10 @@ fn CustomersScreen(
                     <tbody>
                         {view.customers.into_iter().map(|c| view! {
                             <tr>
-                                <th scope="row">{c.name.clone()}</th>
+                                <th scope="row">
+                                    {c.name.clone()}
+                                    {c.needs_second_admin.then(|| view! { " "<span class="badge warn">"One administrator"</span> })}
+                                </th>
                                 <td data-label="Users">{c.users}</td>
                                 <td data-label="With MFA">{c.mfa_users}</td>
                                 <td data-label="Could not recover alone" class=risk_class(c.users_who_cannot_recover_alone > 0)>
@@ -340,4 +349,26 @@ fn NewCustomerSection(action: ServerAction<CreateCustomer>) -> impl IntoView {
             </ActionForm>
         </section>
     }
+}
+
+/// How many customers one lost phone would lock out of their own administration.
+fn single_admin_warning(customers: &[CustomerView]) -> Option<impl IntoView> {
+    let alone: Vec<String> = customers
+        .iter()
+        .filter(|c| c.needs_second_admin)
+        .map(|c| c.name.clone())
+        .collect();
+    (!alone.is_empty()).then(|| {
+        let text = match alone.len() {
+            1 => format!(
+                "1 customer has only one administrator with two-step verification: {}. If that person loses their phone, nobody there can reset it — ask them to add a second administrator.",
+                alone[0]
+            ),
+            n => format!(
+                "{n} customers have only one administrator with two-step verification: {}. If that person loses their phone, nobody there can reset it — ask them to add a second administrator.",
+                alone.join(", ")
+            ),
+        };
+        view! { <p class="alert warning" role="status">{text}</p> }
+    })
 }

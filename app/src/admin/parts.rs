@@ -126,6 +126,8 @@ pub struct UserRow {
     pub locked: bool,
     pub active: bool,
     pub invited: bool,
+    /// Answered "This wasn't me" to a reset: deactivated until reviewed.
+    pub flagged: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -144,6 +146,7 @@ impl From<gatehouse_core::store::UserSummary> for UserRow {
             locked: u.locked,
             active: !u.disabled,
             invited: u.invited,
+            flagged: u.flagged,
         }
     }
 }

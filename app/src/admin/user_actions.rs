@@ -115,6 +115,11 @@ pub(super) fn ConfirmUserAction(
         "unlock" => (format!("Unlock {who}?"), "Lifts the lock after too many wrong codes or passwords. Make sure it was them who got locked out.", false),
         "sign_out" => (format!("Sign {who} out everywhere?"), "Ends every browser session and app token of this user.", false),
         "deactivate" => (format!("Deactivate {who}?"), "They can no longer sign in; every session and token ends. You can reactivate them later.", true),
+        "reactivate" if user.flagged => (
+            format!("Reactivate {who} after “This wasn't me”?"),
+            "They answered “This wasn't me” to a reset of their two-step verification: their sessions, authenticators and password were removed. Reactivate only after speaking to them in person or on a number you already had. They then choose a new password with “Forgot password?” and set up a new authenticator.",
+            true,
+        ),
         "reactivate" => (format!("Reactivate {who}?"), "They can sign in again with their password and authenticator.", false),
         _ => return None,
     };

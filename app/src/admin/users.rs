@@ -10,6 +10,7 @@ use super::user_actions::{ActionButton, AdminUserAction, ConfirmUserAction};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
+use crate::header::SecondAdminWarning;
 use crate::page::{DataPage, Pager};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
@@ -145,6 +146,7 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
         }).collect_view()}
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">"Users"</h1>
+            <SecondAdminWarning me=me.clone()/>
             <Notice/>
             <ErrorBox message=error_signal(action)/>
             {dialog}
@@ -227,7 +229,7 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
         "—".into()
     };
     view! {
-        <tr>
+        <tr class=if u.flagged { "flagged" } else { "" }>
             <th scope="row" class="who-cell">
                 <span class="email">{u.email.clone()}</span>
                 {(!u.name.is_empty()).then(|| view! { <span class="name">{u.name.clone()}</span> })}
@@ -239,7 +241,8 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
             <td data-label="Last sign-in">{u.last_sign_in.clone().unwrap_or_else(|| "Never".into())}</td>
             <td>
                 {u.locked.then(|| view! { <span class="badge danger">"Locked"</span> })}
-                {(!u.active).then(|| view! { <span class="badge">"Deactivated"</span> })}
+                {u.flagged.then(|| view! { <span class="badge danger">"Reported: “This wasn't me”"</span> })}
+                {(!u.active && !u.flagged).then(|| view! { <span class="badge">"Deactivated"</span> })}
                 {u.invited.then(|| view! { <span class="badge">"Invited"</span> })}
                 {(u.active && !u.locked && !u.invited).then(|| view! { <span class="badge ok">"Active"</span> })}
             </td>
@@ -255,7 +258,8 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
                         {if u.active {
                             view! { <ActionButton label="Deactivate" confirm="deactivate" user=u.id class="secondary"/> }.into_any()
                         } else {
-                            view! { <ActionButton label="Reactivate" confirm="reactivate" user=u.id class="secondary"/> }.into_any()
+                            let label = if u.flagged { "Review and reactivate" } else { "Reactivate" };
+                            view! { <ActionButton label confirm="reactivate" user=u.id class="secondary"/> }.into_any()
                         }}
                     }.into_any()
                 }}

@@ -67,7 +67,7 @@ pub fn LoginPage() -> impl IntoView {
                     </div>
                     <Submit label="Sign in" pending=action.pending()/>
                 </ActionForm>
-                <p class="secondary-links"><a href="/password/forgot">"Forgot password?"</a></p>
+                <p class="secondary-links"><a href="/password/forgot">"Forgot password?"</a>" · "<a href="/locked-out">"Locked out?"</a></p>
             </section>
         </PublicPage>
     }

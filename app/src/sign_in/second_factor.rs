@@ -82,7 +82,7 @@ pub fn MfaPage() -> impl IntoView {
                 <h1 id="page-title">"Two-step verification"</h1>
                 <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
                 <CodeForm method="totp" label="Authentication code" hint="6 digits, for example 123456."/>
-                <p class="alt-link"><a href="/login/other">"Try another method"</a></p>
+                <p class="alt-link"><a href="/login/other">"Try another method"</a>" · "<a href="/locked-out">"Locked out?"</a></p>
             </section>
         </PublicPage>
     }

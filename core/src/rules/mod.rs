@@ -5,6 +5,7 @@
 pub mod account_links;
 pub mod contact;
 pub mod filters;
+pub mod locked_out;
 pub mod lockout;
 pub mod naming;
 pub mod password;

@@ -173,6 +173,9 @@ pub enum Refusal {
     Outranked,
     /// The role handed out carries a permission the actor does not hold.
     RoleAboveActor(Permission),
+    /// An owner who answered "This wasn't me" is reviewed from outside
+    /// their organization.
+    OwnerReviewedAbove,
 }
 
 impl fmt::Display for Refusal {
@@ -190,6 +193,9 @@ impl fmt::Display for Refusal {
             Refusal::Outranked => f.write_str(
                 "That is above your own role: ask someone with a more senior role.",
             ),
+            Refusal::OwnerReviewedAbove => f.write_str(
+                "An owner who reported a reset they did not ask for is reviewed by your partner or the support desk, not from inside the organization.",
+            ),
             Refusal::RoleAboveActor(p) => write!(
                 f,
                 "That role can do something yours cannot ({}): ask someone who holds every permission of the role.",
@@ -206,6 +212,24 @@ pub fn require(actor: &Actor, permission: Permission) -> Result<(), Refusal> {
     } else {
         Err(Refusal::MissingPermission(permission))
     }
+}
+
+/// The seniority of the built-in owner role.
+pub const OWNER_SENIORITY: i64 = 100;
+
+/// May `actor` reactivate an account flagged "This wasn't me" (already in
+/// scope, with the permission)? An owner's is reviewed from an ancestor — the
+/// partner or the platform — since whoever took the owner's account may hold
+/// another owner's too.
+pub fn may_review_flagged(
+    actor: &Actor,
+    target_org_id: i64,
+    target_seniority: i64,
+) -> Result<(), Refusal> {
+    if target_seniority >= OWNER_SENIORITY && actor.org_id == target_org_id {
+        return Err(Refusal::OwnerReviewedAbove);
+    }
+    Ok(())
 }
 
 /// May `actor` use `permission` on `target`? Scope is checked first, so a

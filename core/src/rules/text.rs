@@ -6,7 +6,7 @@
 //! strings, forms and JSON bodies alike.
 
 /// Fields whose text may span lines (a `<textarea>`).
-pub const MULTI_LINE_FIELDS: &[&str] = &["reason", "note"];
+pub const MULTI_LINE_FIELDS: &[&str] = &["reason", "note", "description"];
 
 /// Whether the field `name` with `value` holds a forbidden character.
 /// `in_body`: the field came in a request body (a query string is one line).

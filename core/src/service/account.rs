@@ -11,6 +11,7 @@ use crate::rules::policy::{self, Operation};
 use crate::rules::recovery;
 use crate::store::{self};
 
+use super::resets::ResetKind;
 use super::second_factor::{CodeUse, MfaMethod};
 use super::sign_in::{FailedPassword, PasswordCheck};
 use super::{audit_own, Gatehouse};
@@ -188,16 +189,13 @@ impl Gatehouse {
         store::delete_all_mfa(&mut tx, user_id).await?;
         store::clear_mfa_failures(&mut tx, user_id).await?;
         store::revoke_sessions_and_tokens(&mut tx, user_id, store::Keep::Nothing, now).await?;
-        self.notify(
-            &mut tx,
-            &user,
-            &Notice::MfaReset {
-                by_self: actor_id == Some(user_id),
-            },
-            origin,
-            now,
-        )
-        .await?;
+        let kind = if actor_id == Some(user_id) {
+            ResetKind::SelfReset
+        } else {
+            ResetKind::AdminDisable
+        };
+        self.reset_took_effect(&mut tx, &user, kind, origin, now)
+            .await?;
         audit::append(
             &mut tx,
             Event {

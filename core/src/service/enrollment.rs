@@ -13,6 +13,7 @@ use crate::rules::recovery;
 use crate::rules::totp;
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Enrollment, User};
 
+use super::resets::ResetKind;
 use super::{audit_own, secret_context, Gatehouse};
 
 /// Setting up an authenticator (scan, type a code) takes longer than typing one.
@@ -140,16 +141,6 @@ impl Gatehouse {
                 tx.rollback().await?;
                 return Err(AuthError::GrantEnded);
             }
-            self.notify(
-                &mut tx,
-                &user,
-                &Notice::ResetWithPermission {
-                    partner: cover.granted_by_org.clone(),
-                },
-                origin,
-                now,
-            )
-            .await?;
             audit_own(
                 &mut tx,
                 &user,
@@ -175,16 +166,21 @@ impl Gatehouse {
                 tx.rollback().await?;
                 return Err(AuthError::GrantEnded);
             }
-            let notice = Notice::ResetWithPermission {
-                partner: "the support desk".into(),
-            };
-            self.notify(&mut tx, &user, &notice, origin, now).await?;
         }
         if replaces_factors {
             // The old device is lost (or being replaced): it goes, with every session.
             store::delete_confirmed_factors(&mut tx, user.id).await?;
             store::revoke_sessions_and_tokens(&mut tx, user.id, store::Keep::Nothing, now).await?;
             store::unlock_mfa(&mut tx, user.id).await?;
+            let kind = match (&cover, attempt.reason) {
+                (Some(cover), _) => ResetKind::Grant {
+                    partner: cover.granted_by_org.clone(),
+                },
+                (None, AttemptReason::ResetPass) => ResetKind::SupportPass,
+                _ => ResetKind::EmailRecovery,
+            };
+            self.reset_took_effect(&mut tx, &user, kind, origin, now)
+                .await?;
         }
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, true, origin, now)

@@ -18,9 +18,10 @@ use super::{audit_own, Gatehouse};
 
 impl Gatehouse {
     /// "Forgot password?": emails a link to choose a new password when the
-    /// address has an active account with a password. The answer is the same
-    /// in every case — unknown, deactivated, invited, over the per-account
-    /// limit — and so is the work: one transaction with one audit entry. Only
+    /// address has an active account — also one without a password yet (an
+    /// invitee, or a reviewed "This wasn't me": the link proves the same
+    /// mailbox). The answer is the same in every case — unknown, deactivated,
+    /// over the per-account limit — and so is the work: one transaction with one audit entry. Only
     /// the per-IP limit answers differently, and it counts every address alike.
     pub async fn forgot_password(&self, email: &str, origin: &Origin) -> Result<()> {
         let now = self.now();
@@ -32,7 +33,7 @@ impl Gatehouse {
         } else {
             None
         };
-        let Some(user) = user.filter(|u| !u.disabled && !u.password_hash.is_empty()) else {
+        let Some(user) = user.filter(|u| !u.disabled) else {
             let event = Event {
                 org_id: PLATFORM_ORG_ID,
                 actor_id: None,

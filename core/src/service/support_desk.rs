@@ -14,6 +14,7 @@ use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::{self, Notice, PassNotice, PassRecipient};
 use crate::rules::contact::normalize_email;
+use crate::rules::locked_out::{self, Route, SelfRequest};
 use crate::rules::scope::{Permission, Permissions};
 use crate::rules::support::{
     self as rules, CheckMethod, Conflict, DeskAction, DeskRole, Issuer, Parties, Pass, Proof,
@@ -278,12 +279,21 @@ impl Gatehouse {
             }
             None => (actor.clone(), RequestChannel::InApp),
         };
-        if !is_contact(&mut c, &requester).await? {
-            return Err(AuthError::NotAContact);
-        }
         let target = store::user_by_email(&mut c, &normalize_email(new.user_email))
             .await?
             .ok_or(AuthError::NotFound("User"))?;
+        // A caller asking for themselves from elsewhere ("not confirmed"):
+        // only an owner or officer whom nobody inside can reset, and never
+        // in the app (signed in, they need no reset).
+        let unconfirmed = channel != RequestChannel::InApp && requester.id == target.id;
+        if unconfirmed {
+            let (route, _) = self.who_can_help(&mut c, &target).await?;
+            if route != Route::SupportDesk {
+                return Err(AuthError::NotAContact);
+            }
+        } else if !is_contact(&mut c, &requester).await? {
+            return Err(AuthError::NotAContact);
+        }
         if target.disabled {
             return Err(AuthError::Invalid(
                 "This account is deactivated: its administrators reactivate it first.".into(),
@@ -320,26 +330,18 @@ impl Gatehouse {
         let id = store::insert_request(&mut tx, &filed, now)
             .await?
             .ok_or(AuthError::RequestOpen)?;
-        let details = json!({
-            "requester": requester.email,
-            "user": target.email,
-            "channel": channel.as_str(),
-            "reference": reference,
-        });
-        record(
-            &mut tx,
-            RequestRef {
-                id,
-                org_id: target.org_id,
-                target_id: target.id,
-            },
-            Some(&actor),
-            "support.request_filed",
-            details,
-            origin,
-            now,
-        )
-        .await?;
+        let filing = Filing {
+            id,
+            target: &target,
+            requester: &requester,
+            channel,
+            reference: &reference,
+        };
+        record_filing(&mut tx, &filing, &actor, origin, now).await?;
+        if unconfirmed {
+            self.announce_unconfirmed(&mut tx, &filing, origin, now)
+                .await?;
+        }
         tx.commit().await?;
         // The desk sees what it filed as the desk (flags included); a
         // contact sees their own request as its reader.
@@ -777,6 +779,16 @@ impl Gatehouse {
                 .move_request(&actor, role, &row, Move::Deny, &reason, origin)
                 .await;
         }
+        let unconfirmed = self_request_of(&row) == Some(SelfRequest::Unconfirmed);
+        let vouched = checks
+            .iter()
+            .any(|c| c.passed && matches!(c.method, CheckMethod::Card | CheckMethod::LastResort));
+        if unconfirmed && !vouched {
+            return Err(AuthError::Forbidden(
+                "This caller could not prove the primary email: approve only after a passed card or last-resort check."
+                    .into(),
+            ));
+        }
         requester_still_asks(&mut *self.conn().await?, &row).await?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -868,8 +880,7 @@ impl Gatehouse {
             ));
         }
         let privileged = is_privileged(c, row).await?;
-        let active_at =
-            rules::pass_active_at(now, issuer, privileged, self.settings.support_cooling_off);
+        let active_at = rules::pass_active_at(now, issuer, privileged, self.cooling_off_of(row));
         let expires_at = active_at + PASS_LIFETIME;
         if !store::issue_pass(c, row.id, actor.id, active_at, expires_at).await? {
             return Err(changed_meanwhile());
@@ -933,6 +944,46 @@ impl Gatehouse {
         Ok(())
     }
 
+    /// How long an issued pass of this request waits: longer for a caller
+    /// who could not prove the primary email.
+    fn cooling_off_of(&self, row: &RequestRow) -> i64 {
+        match self_request_of(row) {
+            Some(SelfRequest::Unconfirmed) => self.settings.support_unconfirmed_cooling_off,
+            _ => self.settings.support_cooling_off,
+        }
+    }
+
+    /// A request not confirmed from the primary email is told at once to the
+    /// person's address and to every authorized contact of the organization:
+    /// if the caller was not them, someone who knows says so before the
+    /// cooling-off ends.
+    async fn announce_unconfirmed(
+        &self,
+        c: &mut Conn,
+        filing: &Filing<'_>,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
+        let (officer, _, technical) = contacts_of(c, filing.target.org_id).await?;
+        let mut recipients = vec![filing.target.email.clone()];
+        for id in officer.into_iter().chain(technical) {
+            if let Some(contact) = store::user_by_id(c, id).await? {
+                if !recipients.contains(&contact.email) {
+                    recipients.push(contact.email);
+                }
+            }
+        }
+        let notice = Notice::UnconfirmedRequestFiled {
+            request_id: filing.id,
+            person: filing.target.name_or_email(),
+        };
+        for email in recipients {
+            let url = &self.settings.public_url;
+            notify::enqueue(c, &email, &notice, origin, now, url).await?;
+        }
+        Ok(())
+    }
+
     /// What a "This wasn't me" link is about, for its page.
     pub async fn cancel_link_info(&self, token: &str) -> Result<CancelLinkInfo> {
         let now = self.now();
@@ -967,16 +1018,9 @@ impl Gatehouse {
                 // the password: everything they set up goes, and the account
                 // waits, deactivated, for an administrator who has spoken to
                 // the person.
-                store::revoke_sessions_and_tokens(
-                    &mut tx,
-                    row.target.id,
-                    store::Keep::Nothing,
-                    now,
-                )
-                .await?;
-                store::delete_all_mfa(&mut tx, row.target.id).await?;
-                store::set_verified_phone(&mut tx, row.target.id, None, now).await?;
-                store::set_user_disabled(&mut tx, row.target.id, Some(now)).await?;
+                if let Some(target) = store::user_by_id(&mut tx, row.target.id).await? {
+                    self.lock_reported_account(&mut tx, &target, now).await?;
+                }
             }
             let details = json!({ "by": email, "pass_was_used": pass_was_used });
             record(
@@ -1122,6 +1166,38 @@ fn desk_role_of(user: &User) -> Option<DeskRole> {
     rules::desk_role(user.org_id == PLATFORM_ORG_ID, Some(user.role.as_str()))
 }
 
+/// A request as filed, for its first audit entry.
+pub(crate) struct Filing<'a> {
+    pub(crate) id: i64,
+    pub(crate) target: &'a User,
+    pub(crate) requester: &'a User,
+    pub(crate) channel: RequestChannel,
+    pub(crate) reference: &'a str,
+}
+
+/// Records that `actor` filed the request.
+pub(crate) async fn record_filing(
+    c: &mut Conn,
+    filing: &Filing<'_>,
+    actor: &User,
+    origin: &Origin,
+    now: i64,
+) -> Result<()> {
+    let details = json!({
+        "requester": filing.requester.email,
+        "user": filing.target.email,
+        "channel": filing.channel.as_str(),
+        "reference": filing.reference,
+    });
+    let request = RequestRef {
+        id: filing.id,
+        org_id: filing.target.org_id,
+        target_id: filing.target.id,
+    };
+    let action = "support.request_filed";
+    record(c, request, Some(actor), action, details, origin, now).await
+}
+
 /// Whether the user is their organization's officer or a technical contact.
 async fn is_contact(c: &mut Conn, user: &User) -> Result<bool> {
     if user.disabled {
@@ -1149,6 +1225,11 @@ pub(crate) async fn contacts_of(
     }
 }
 
+/// Whether the request is someone's about themselves, and how it was confirmed.
+fn self_request_of(row: &RequestRow) -> Option<SelfRequest> {
+    locked_out::self_request(row.requester.id, row.target.id, row.filed_by)
+}
+
 /// The strongest proof of the requester so far.
 fn proof_of(row: &RequestRow, checks: &[CheckRow]) -> Option<Proof> {
     let filed_signed_in = row.channel == RequestChannel::InApp && row.filed_by == row.requester.id;
@@ -1174,6 +1255,10 @@ fn parties_of(row: &RequestRow, checks: &[CheckRow]) -> Parties {
 /// The request still comes from an authorized contact above the person: a
 /// contact removed or deactivated since filing asks for nothing any more.
 async fn requester_still_asks(c: &mut Conn, row: &RequestRow) -> Result<()> {
+    if self_request_of(row).is_some() {
+        // The person asks for themselves (a locked-out owner or officer).
+        return Ok(());
+    }
     let requester = store::user_by_id(c, row.requester.id)
         .await?
         .ok_or(AuthError::NotAContact)?;

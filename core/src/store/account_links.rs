@@ -47,6 +47,29 @@ pub async fn account_link(
     Ok(row.map(|r| (r.get("user_id"), r.get("about"))))
 }
 
+/// The user and `about` of an unexpired link of this purpose, and whether
+/// it was used (its page then says what using it did).
+pub async fn account_link_any(
+    c: &mut Conn,
+    token_hash: &[u8],
+    purpose: LinkPurpose,
+    now: i64,
+) -> Result<Option<(i64, String, bool)>> {
+    let row = sqlx::query(
+        "SELECT user_id, about, used_at FROM account_links \
+         WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3",
+    )
+    .bind(token_hash)
+    .bind(purpose.as_str())
+    .bind(now)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(row.map(|r| {
+        let used: Option<i64> = r.get("used_at");
+        (r.get("user_id"), r.get("about"), used.is_some())
+    }))
+}
+
 /// Uses a live link once: its user and `about`, or None (unknown, used, expired).
 pub async fn use_account_link(
     c: &mut Conn,

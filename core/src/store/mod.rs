@@ -31,7 +31,7 @@ mod support_desk;
 mod users;
 
 pub use account_links::{
-    account_link, expire_account_links, insert_account_link, use_account_link,
+    account_link, account_link_any, expire_account_links, insert_account_link, use_account_link,
 };
 pub use attempts::{
     attempt_by_token, attempt_reserve_check, consume_attempt, end_sign_in_attempts, insert_attempt,
@@ -85,9 +85,9 @@ pub use support_desk::{
     use_support_code, CheckRow, EventRow, NewRequest, Person, RequestRow, RequestScope,
 };
 pub use users::{
-    actor_facts, insert_user, list_users, next_user_id, org_admin_emails, record_login,
-    set_password_hash, set_user_disabled, set_user_role, user_by_email, user_by_id, User,
-    UserSummary,
+    actor_facts, administrators_with_mfa, clear_flag, flag_user, insert_user, list_users,
+    next_user_id, org_admin_emails, record_login, set_password_hash, set_user_disabled,
+    set_user_role, user_by_email, user_by_id, User, UserSummary,
 };
 
 pub type Conn = AnyConnection;

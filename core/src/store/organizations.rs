@@ -117,6 +117,8 @@ pub struct Customer {
     pub mfa_users: i64,
     /// Users with one factor and no recovery code left: losing the phone locks them out.
     pub users_who_cannot_recover_alone: i64,
+    /// Active people who may reset others' MFA and have a second factor.
+    pub admins_with_mfa: i64,
 }
 
 /// The customer companies in a subtree, by name.
@@ -128,7 +130,10 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} > 0) AS mfa_users, \
            (SELECT COUNT(*) FROM users u WHERE u.org_id = o.id AND u.disabled_at IS NULL AND {factors} = 1 \
               AND NOT EXISTS (SELECT 1 FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL)) \
-              AS users_who_cannot_recover_alone \
+              AS users_who_cannot_recover_alone, \
+           (SELECT COUNT(*) FROM users u JOIN roles r ON r.id = u.role_id WHERE u.org_id = o.id \
+              AND u.disabled_at IS NULL AND (' ' || r.permissions || ' ') LIKE '% users.mfa_reset %' \
+              AND {factors} > 0) AS admins_with_mfa \
          FROM organizations o JOIN sub ON sub.id = o.id WHERE o.kind = 'company' ORDER BY lower(o.name), o.id"
     );
     let rows = sqlx::query(&sql).bind(scope).fetch_all(&mut *c).await?;
@@ -139,6 +144,7 @@ pub async fn customers(c: &mut Conn, scope: i64) -> Result<Vec<Customer>> {
                 users: r.get("users"),
                 mfa_users: r.get("mfa_users"),
                 users_who_cannot_recover_alone: r.get("users_who_cannot_recover_alone"),
+                admins_with_mfa: r.get("admins_with_mfa"),
             })
         })
         .collect()

@@ -160,6 +160,8 @@ pub struct UserSummary {
     pub has_phone: bool,
     /// Invited and not yet set a password.
     pub invited: bool,
+    /// Reported "This wasn't me" after a reset: deactivated until reviewed.
+    pub flagged: bool,
 }
 
 pub(crate) const CONFIRMED_FACTOR: &str =
@@ -203,7 +205,11 @@ pub(crate) fn user_clauses(scope: i64, filter: &UserFilter, now: i64) -> Clauses
     w
 }
 
-/// One page of the users of a subtree, by email, and how many match in all.
+/// Accounts reported "This wasn't me" wait at the top of every list, then by email.
+const FLAGGED_FIRST: &str = "CASE WHEN u.flagged_at IS NULL THEN 1 ELSE 0 END, u.email";
+
+/// One page of the users of a subtree, flagged first then by email, and how
+/// many match in all.
 pub async fn list_users(
     c: &mut Conn,
     scope: i64,
@@ -224,7 +230,7 @@ pub async fn list_users(
     // The page's ids first, so the per-user counts below run for 50 rows, not
     // for every skipped one.
     let sql = format!(
-        "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY u.email LIMIT ${lim} OFFSET ${off}) \
+        "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY {FLAGGED_FIRST} LIMIT ${lim} OFFSET ${off}) \
          SELECT u.id, u.email, u.name, u.org_id, o.name AS org_name, u.role_id, r.name AS role_name, \
            r.seniority, u.disabled_at, \
            (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factors, \
@@ -232,9 +238,10 @@ pub async fn list_users(
            u.last_login_at, \
            CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END AS locked, \
            CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END AS has_phone, \
-           CASE WHEN u.password_hash = '' THEN 1 ELSE 0 END AS invited \
+           CASE WHEN u.password_hash = '' AND u.flagged_at IS NULL THEN 1 ELSE 0 END AS invited, \
+           CASE WHEN u.flagged_at IS NULL THEN 0 ELSE 1 END AS flagged \
          FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
-         JOIN organizations o ON o.id = u.org_id ORDER BY u.email",
+         JOIN organizations o ON o.id = u.org_id ORDER BY {FLAGGED_FIRST}",
         w.where_sql()
     );
     let rows = w
@@ -262,6 +269,7 @@ pub async fn list_users(
             locked: r.get::<i64, _>("locked") != 0,
             has_phone: r.get::<i64, _>("has_phone") != 0,
             invited: r.get::<i64, _>("invited") != 0,
+            flagged: r.get::<i64, _>("flagged") != 0,
         })
         .collect();
     Ok((users, total))
@@ -283,6 +291,53 @@ pub async fn set_user_disabled(c: &mut Conn, user_id: i64, at: Option<i64>) -> R
         .execute(&mut *c)
         .await?;
     Ok(())
+}
+
+/// Deactivates an account and flags it for review ("This wasn't me").
+pub async fn flag_user(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET disabled_at = $1, flagged_at = $1 WHERE id = $2")
+        .bind(now)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// An administrator reviewed a flagged account (and reactivated it).
+pub async fn clear_flag(c: &mut Conn, user_id: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET flagged_at = NULL WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// The names (or addresses) of the active people of an organization, other
+/// than `except`, with a second factor, whose role may reset others' MFA and
+/// is at least `min_seniority`: who could help someone of that seniority who
+/// lost their phone.
+pub async fn administrators_with_mfa(
+    c: &mut Conn,
+    org_id: i64,
+    min_seniority: i64,
+    except: i64,
+) -> Result<Vec<String>> {
+    let sql = format!(
+        "SELECT u.name, u.email FROM users u JOIN roles r ON r.id = u.role_id \
+         WHERE u.org_id = $1 AND u.id <> $2 AND r.seniority >= $3 AND u.disabled_at IS NULL \
+         AND (' ' || r.permissions || ' ') LIKE '% users.mfa_reset %' AND {CONFIRMED_FACTOR} \
+         ORDER BY u.email"
+    );
+    let rows = sqlx::query(&sql)
+        .bind(org_id)
+        .bind(except)
+        .bind(min_seniority)
+        .fetch_all(&mut *c)
+        .await?;
+    Ok(rows
+        .into_iter()
+        .map(|r| name_or_email(r.get("name"), r.get("email")))
+        .collect())
 }
 
 /// The active owners and admins of an organization, who hear about grants.

@@ -25,6 +25,7 @@ pub fn routes() -> Router<AppState> {
         .route("/auth/mfa/send", post(send))
         .route("/auth/logout", post(logout))
         .route("/auth/password/forgot", post(forgot_password))
+        .route("/auth/locked-out", post(locked_out))
 }
 
 /// A new bearer token for the user, with `extra` fields beside it.
@@ -163,5 +164,25 @@ async fn forgot_password(
 ) -> ApiResult {
     s.gatehouse.forgot_password(&b.email, &origin).await?;
     let message = "If this address belongs to an account, we have emailed it a link to choose a new password.";
+    Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))).into_response())
+}
+
+#[derive(Deserialize)]
+struct LockedOutBody {
+    email: String,
+    #[serde(default)]
+    description: String,
+}
+
+/// "Locked out?": 202 whatever the address.
+async fn locked_out(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<LockedOutBody>,
+) -> ApiResult {
+    s.gatehouse
+        .locked_out(&b.email, &b.description, &origin)
+        .await?;
+    let message = "If this address belongs to an account, we have emailed it.";
     Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))).into_response())
 }

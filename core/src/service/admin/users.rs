@@ -197,6 +197,11 @@ impl Gatehouse {
         if user.disabled != active {
             return Ok(());
         }
+        let reviewed = active && user.flagged;
+        if reviewed {
+            scope::may_review_flagged(&actor, user.org_id, user.seniority)
+                .map_err(|r| refused(r, "User"))?;
+        }
         let now = self.now();
         let action = if active {
             "user.reactivated"
@@ -205,11 +210,14 @@ impl Gatehouse {
         };
         let change = AdminChange {
             action,
-            details: json!({}),
+            details: json!({ "reviewed_report": reviewed }),
             notice: Notice::AccountDisabled { disabled: !active },
         };
         self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
             store::set_user_disabled(c, user.id, (!active).then_some(now)).await?;
+            if reviewed {
+                store::clear_flag(c, user.id).await?;
+            }
             store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
             Ok(())
         })

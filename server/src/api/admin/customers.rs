@@ -7,6 +7,7 @@ use axum::response::IntoResponse;
 use axum::routing::{delete, get, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
+use gatehouse_core::rules::locked_out::needs_second_administrator;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::rules::scope::GRANT_DEFAULT_MINUTES;
 use gatehouse_core::store::Grant;
@@ -49,6 +50,8 @@ async fn customers(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
                 "users": c.users,
                 "users_with_mfa": c.mfa_users,
                 "users_who_cannot_recover_alone": c.users_who_cannot_recover_alone,
+                "administrators_with_mfa": c.admins_with_mfa,
+                "needs_second_administrator": needs_second_administrator(c.admins_with_mfa),
                 "active_grants": grants.iter().filter(|g| g.org_id == c.org.id).map(grant_json).collect::<Vec<_>>(),
             })
         })

@@ -67,6 +67,7 @@ fn user_json(u: &UserSummary) -> Value {
         "locked": u.locked,
         "active": !u.disabled,
         "invited": u.invited,
+        "reported_not_me": u.flagged,
         "last_sign_in_at": u.last_login_at,
     })
 }
