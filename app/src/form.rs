@@ -146,3 +146,25 @@ pub fn Submit(
         <span class="progress" aria-live="polite">{move || pending.get().then_some("Working…")}</span>
     }
 }
+
+/// The account's address (read-only, for password managers) and its new
+/// password with the rules as a hint, then "Set password": the body of every
+/// form that sets a password from an emailed link.
+#[component]
+pub fn NewPasswordFields(email: String, pending: Memo<bool>) -> impl IntoView {
+    let password = NodeRef::<leptos::html::Input>::new();
+    focus_on_mount(password);
+    view! {
+        <div class="field">
+            <label for="email">"Email"</label>
+            <input id="email" type="email" autocomplete="username" value=email readonly tabindex="-1"/>
+        </div>
+        <div class="field">
+            <label for="password">"New password"</label>
+            <p class="hint" id="password-hint">"At least 8 characters; a few unrelated words make a strong one. Common passwords are refused."</p>
+            <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
+                aria-describedby="password-hint" required node_ref=password/>
+        </div>
+        <Submit label="Set password" pending/>
+    }
+}

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, ErrorBox, NewPasswordFields};
 use crate::header::Me;
 use crate::page::{DataPage, Viewer};
 #[cfg(feature = "ssr")]
@@ -49,8 +49,6 @@ pub fn InvitePage() -> impl IntoView {
 #[component]
 fn InviteScreen(email: Option<String>, token: String) -> impl IntoView {
     let action = ServerAction::<AcceptInvitation>::new();
-    let password = NodeRef::new();
-    focus_on_mount::<leptos::html::Input>(password);
     view! {
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Choose your password"</h1>
@@ -59,17 +57,7 @@ fn InviteScreen(email: Option<String>, token: String) -> impl IntoView {
                     <ErrorBox message=error_signal(action)/>
                     <ActionForm action=action>
                         <input type="hidden" name="token" value=token/>
-                        <div class="field">
-                            <label for="email">"Email"</label>
-                            <input id="email" type="email" autocomplete="username" value=email readonly/>
-                        </div>
-                        <div class="field">
-                            <label for="password">"New password"</label>
-                            <p class="hint" id="password-hint">"At least 8 characters; a few unrelated words make a strong one. Common passwords are refused."</p>
-                            <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
-                                aria-describedby="password-hint" required node_ref=password/>
-                        </div>
-                        <Submit label="Set password" pending=action.pending()/>
+                        <NewPasswordFields email pending=action.pending()/>
                     </ActionForm>
                 }.into_any(),
                 None => view! {

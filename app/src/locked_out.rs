@@ -27,14 +27,31 @@ pub async fn locked_out(email: String, description: String) -> Result<(), AppErr
 
 #[component]
 pub fn LockedOutPage() -> impl IntoView {
-    let action = ServerAction::<LockedOut>::new();
-    let email = NodeRef::new();
-    focus_on_mount::<leptos::html::Input>(email);
+    // After sending, the page says what happens next, not "send again".
+    let sent = !param("notice").get_untracked().is_empty();
     view! {
         <PublicPage title="Locked out">
             <section class="card narrow" aria-labelledby="page-title">
                 <h1 id="page-title">"Locked out?"</h1>
-                <Notice/>
+                {if sent {
+                    view! {
+                        <Notice/>
+                        <p><a href="/login">"Back to sign-in"</a></p>
+                    }.into_any()
+                } else {
+                    view! { <LockedOutForm/> }.into_any()
+                }}
+            </section>
+        </PublicPage>
+    }
+}
+
+#[component]
+fn LockedOutForm() -> impl IntoView {
+    let action = ServerAction::<LockedOut>::new();
+    let email = NodeRef::new();
+    focus_on_mount::<leptos::html::Input>(email);
+    view! {
                 <p>"Lost the phone with your authenticator? Try these first, in this order:"</p>
                 <ol class="ways-back">
                     <li><strong>"A recovery code."</strong>" Sign in, then choose “Try another method” → “Use a recovery code”. Each of the 10 codes you saved works once."</li>
@@ -56,8 +73,6 @@ pub fn LockedOutPage() -> impl IntoView {
                     <Submit label="Send" pending=action.pending()/>
                     " "<a href="/login">"Back to sign-in"</a>
                 </ActionForm>
-            </section>
-        </PublicPage>
     }
 }
 
@@ -119,20 +134,21 @@ fn ConfirmScreen(view: ConfirmView, token: String) -> impl IntoView {
             <h1 id="page-title">"Ask the support desk"</h1>
             {match view.account {
                 Some((email, organization)) => view! {
-                    <p>{format!("Nobody else at {organization} can reset your two-step verification, so the support desk will. Your password confirms it is you; the email you opened this from already did.")}</p>
+                    <p>{format!("Nobody else at {organization} can reset your two-step verification, so the support desk will. Your password confirms it is you; the email you opened this from already did. This link works for 60 minutes from when it was sent, once.")}</p>
                     <p>"What happens next: an agent reviews your request and a manager decides. If they approve, you get an email saying from when you can sign in with your password alone and set up a new authenticator (there is a waiting period, so that a request that was not yours can still be stopped). You, your organization's admins and its authorized contacts hear of every step."</p>
                     <ErrorBox message=error_signal(action)/>
                     <ActionForm action=action>
                         <input type="hidden" name="token" value=token/>
                         <div class="field">
                             <label for="email">"Email"</label>
-                            <input id="email" type="email" autocomplete="username" value=email readonly/>
+                            <input id="email" type="email" autocomplete="username" value=email readonly tabindex="-1"/>
                         </div>
                         <div class="field">
                             <label for="password">"Password"</label>
                             <input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required node_ref=password/>
                         </div>
                         <Submit label="Send to the support desk" pending=action.pending()/>
+                        " "<a href="/login">"Back to sign-in"</a>
                     </ActionForm>
                 }.into_any(),
                 None => view! {

@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::form::{error_signal, ErrorBox, Submit};
+use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::{DataPage, Viewer};
 #[cfg(feature = "ssr")]
@@ -92,14 +92,22 @@ pub fn NotMePage() -> impl IntoView {
 #[component]
 fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoView {
     let token = param("token");
+    // The button is gone once pressed: keyboard and screen-reader users land on the result.
+    let done = NodeRef::<leptos::html::P>::new();
+    focus_on_mount(done);
+    let title = if view.reported {
+        "Account locked"
+    } else {
+        "Was this you?"
+    };
     let body = match view.user_name {
         None => view! {
-            <p class="alert error">"This link is not valid or is more than 7 days old. Nothing was changed."</p>
+            <p class="alert error" role="alert">"This link is not valid or is more than 7 days old. Nothing was changed."</p>
             <p>"If someone changed your sign-in without your asking, tell your administrator right away."</p>
         }
         .into_any(),
         Some(name) if view.reported => view! {
-            <p class="alert success" role="status">{format!("Done: {name}'s account is locked and everyone using it was signed out.")}</p>
+            <p class="alert success" role="status" tabindex="-1" node_ref=done>{format!("Done: {name}'s account is locked and everyone using it was signed out.")}</p>
             <h2>"What happens next"</h2>
             <ul>
                 <li>"The authenticator, recovery codes, phone number and password that were on the account are removed, so whoever made the change cannot sign in."</li>
@@ -110,7 +118,7 @@ fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoV
         .into_any(),
         Some(name) => view! {
             <p>{describe(&view.reset)}</p>
-            <p>{format!("If neither you nor someone you asked did this, press the button. It signs everyone out of {name}'s account at once, removes the new authenticator and the password, and locks the account until your administrator has checked with you.")}</p>
+            <p>{format!("If neither you nor someone you asked did this, press the button. It signs everyone out of {name}'s account at once, removes its authenticators and its password — whatever someone may have set up or learned — and locks the account until your administrator has checked with you.")}</p>
             <p class="hint">"If it was you, close this page: nothing changes."</p>
             <ErrorBox message=error_signal(report)/>
             <ActionForm action=report>
@@ -122,7 +130,7 @@ fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoV
     };
     view! {
         <section class="card narrow" aria-labelledby="page-title">
-            <h1 id="page-title">"Was this you?"</h1>
+            <h1 id="page-title">{title}</h1>
             {body}
         </section>
     }

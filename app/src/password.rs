@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, focus_on_mount, ErrorBox, NewPasswordFields, Submit};
 use crate::page::{DataPage, PublicPage};
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
@@ -82,8 +82,6 @@ pub fn ResetPasswordPage() -> impl IntoView {
 #[component]
 fn ResetPasswordScreen(email: Option<String>, token: String) -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
-    let password = NodeRef::new();
-    focus_on_mount::<leptos::html::Input>(password);
     view! {
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Choose a new password"</h1>
@@ -93,17 +91,8 @@ fn ResetPasswordScreen(email: Option<String>, token: String) -> impl IntoView {
                     <ErrorBox message=error_signal(action)/>
                     <ActionForm action=action>
                         <input type="hidden" name="token" value=token/>
-                        <div class="field">
-                            <label for="email">"Email"</label>
-                            <input id="email" type="email" autocomplete="username" value=email readonly/>
-                        </div>
-                        <div class="field">
-                            <label for="password">"New password"</label>
-                            <p class="hint" id="password-hint">"At least 8 characters; a few unrelated words make a strong one. Common passwords are refused."</p>
-                            <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
-                                aria-describedby="password-hint" required node_ref=password/>
-                        </div>
-                        <Submit label="Set password" pending=action.pending()/>
+                        <NewPasswordFields email pending=action.pending()/>
+                        " "<a href="/login">"Back to sign-in"</a>
                     </ActionForm>
                 }.into_any(),
                 None => view! {

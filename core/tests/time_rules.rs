@@ -354,7 +354,7 @@ async fn a_password_link_works_for_thirty_minutes() {
     let flow = Flow::new().await;
     flow.person("acme", "member", "ida@acme.example").await;
     flow.gh
-        .forgot_password("ida@acme.example", &flow.origin())
+        .send_password_link("ida@acme.example", &flow.origin())
         .await
         .unwrap();
     let token = link_param(&flow.last_message_to("ida@acme.example").await, "token");
@@ -390,14 +390,14 @@ async fn three_password_links_an_hour_per_account() {
     };
     for _ in 0..PASSWORD_LINKS_PER_HOUR + 2 {
         flow.gh
-            .forgot_password("jon@acme.example", &flow.origin())
+            .send_password_link("jon@acme.example", &flow.origin())
             .await
             .unwrap();
     }
     assert_eq!(links().await, PASSWORD_LINKS_PER_HOUR);
     flow.advance(3600);
     flow.gh
-        .forgot_password("jon@acme.example", &flow.origin())
+        .send_password_link("jon@acme.example", &flow.origin())
         .await
         .unwrap();
     assert_eq!(links().await, PASSWORD_LINKS_PER_HOUR + 1);

@@ -1,30 +1,84 @@
 // Shared steps: users made with the gatehouse CLI, TOTP codes computed here,
 // and a page fixture that fails the test on any browser error.
 import { test as base, expect } from '@playwright/test';
-import { execFileSync } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import crypto from 'node:crypto';
+import fs from 'node:fs';
+import os from 'node:os';
 import path from 'node:path';
 import { serverEnv } from '../playwright.config.mjs';
 
 export const PASSWORD = 'correct horse battery staple';
 const binary = process.env.GATEHOUSE_BIN ?? path.resolve(import.meta.dirname, '../../target/release/gatehouse');
 
-function cli(args, input) {
-  return execFileSync(binary, args, { env: { ...process.env, ...serverEnv }, input, encoding: 'utf8' });
+/** The CLI steps for the server whose environment is `env` (the shared test server's by default). */
+export function cliFor(env) {
+  const cli = (args, input) => execFileSync(binary, args, { env: { ...process.env, ...env }, input, encoding: 'utf8' });
+  return {
+    /** A new organization; its slug. */
+    createOrg(kind, name, parent) {
+      const slug = `e2e-${crypto.randomBytes(5).toString('hex')}`;
+      cli(['org', 'create', '--kind', kind, '--slug', slug, '--name', name, ...(parent ? ['--parent', parent] : [])]);
+      return slug;
+    },
+    /** A user of `role` in the organization `slug` (with a display `name`, if given). */
+    createUserIn(slug, role, name) {
+      const email = `${role}-${crypto.randomBytes(5).toString('hex')}@example.com`;
+      cli(['user', 'create', '--org', slug, '--email', email, '--role', role, ...(name ? ['--name', name] : [])], `${PASSWORD}\n`);
+      return email;
+    },
+  };
 }
 
 /** A new organization; its slug. */
-export function createOrg(kind, name, parent) {
-  const slug = `e2e-${crypto.randomBytes(5).toString('hex')}`;
-  cli(['org', 'create', '--kind', kind, '--slug', slug, '--name', name, ...(parent ? ['--parent', parent] : [])]);
-  return slug;
-}
+export const createOrg = cliFor(serverEnv).createOrg;
 
 /** A user of `role` in the organization `slug` (with a display `name`, if given). */
-export function createUserIn(slug, role, name) {
-  const email = `${role}-${crypto.randomBytes(5).toString('hex')}@example.com`;
-  cli(['user', 'create', '--org', slug, '--email', email, '--role', role, ...(name ? ['--name', name] : [])], `${PASSWORD}\n`);
-  return email;
+export const createUserIn = cliFor(serverEnv).createUserIn;
+
+/** A server of its own on `port` — its own SQLite database in a temporary
+ * folder, its own key — for a test that needs a setting the shared server
+ * must not have (`settings`: more environment variables). Resolves once
+ * /login answers; `stop()` ends it and removes the folder. */
+export async function startServer(port, settings = {}) {
+  const baseURL = `http://127.0.0.1:${port}`;
+  if (await answers(`${baseURL}/login`)) throw new Error(`port ${port} is already in use`);
+  const dir = fs.mkdtempSync(path.join(os.tmpdir(), 'gatehouse-e2e-own-'));
+  const env = {
+    ...serverEnv,
+    GATEHOUSE_DATABASE_URL: `sqlite://${dir}/gatehouse.db`,
+    GATEHOUSE_SECRET_KEY: crypto.randomBytes(32).toString('hex'),
+    LEPTOS_SITE_ADDR: `127.0.0.1:${port}`,
+    ...settings,
+  };
+  const child = spawn(binary, ['serve'], { env: { ...process.env, ...env }, stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  child.stderr.on('data', (chunk) => { stderr += chunk; });
+  const exited = new Promise((resolve) => child.once('exit', resolve));
+  const stop = async () => {
+    if (child.exitCode === null && child.signalCode === null) {
+      child.kill('SIGTERM');
+      await exited;
+    }
+    fs.rmSync(dir, { recursive: true, force: true });
+  };
+  const deadline = Date.now() + 30_000;
+  while (!(await answers(`${baseURL}/login`))) {
+    if (child.exitCode !== null || Date.now() > deadline) {
+      await stop();
+      throw new Error(`the server on port ${port} did not start:\n${stderr}`);
+    }
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
+  return { baseURL, env, ...cliFor(env), stop };
+}
+
+async function answers(url) {
+  try {
+    return (await fetch(url)).ok;
+  } catch {
+    return false;
+  }
 }
 
 /** Makes the sign-in methods of `email` look set up `days` ago, by editing
@@ -117,7 +171,7 @@ export async function signInWithRecoveryCode(page, user, index = 0) {
 }
 
 export async function signOut(page) {
-  await page.getByRole('button', { name: 'Sign out' }).click();
+  await page.getByRole('button', { name: 'Sign out', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 }
 

@@ -94,10 +94,10 @@ test('resets MFA from My Profile and enrolls again', async ({ page, request }) =
   await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
   await hydrated(page);
   await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
-  await page.getByLabel('Password', { exact: true }).fill('not my password');
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill('not my password');
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That password is not correct.' })).toBeVisible();
-  await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+  await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
   await expect(page.getByText('Your multi-factor authentication was reset')).toBeVisible();
 

@@ -34,6 +34,26 @@ fn confirm_link(server: &Server, email: &str) -> Option<String> {
     })
 }
 
+fn confirm_links(server: &Server, email: &str) -> usize {
+    mail_to(server, email)
+        .iter()
+        .filter(|m| m.contains("/locked-out/confirm?token="))
+        .count()
+}
+
+/// Sends the form and waits for the confirmation link; its path.
+fn request_confirm_link(server: &Server, email: &str) -> String {
+    let before = confirm_links(server, email);
+    assert_eq!(locked_out(server, email).status, 202);
+    eventually("the link mailed", || confirm_links(server, email) > before);
+    confirm_link(server, email).unwrap()
+}
+
+/// Every "Locked out?" form handled, mailed or not.
+fn handled(server: &Server) -> i64 {
+    audited(server, &["locked_out.answered", "locked_out.not_sent"])
+}
+
 fn token_of(path: &str) -> &str {
     path.split("token=").nth(1).unwrap()
 }
@@ -78,6 +98,8 @@ fn locked_out_answers_alike_and_mails_who_can_help(backend: Backend) {
         Some("/locked-out?notice=locked_out_sent")
     );
     assert_eq!(known.header("location"), unknown.header("location"));
+    // The mail goes after the answer.
+    eventually("six forms handled", || handled(&server) == 6);
     assert!(mail_to(&server, "nobody@example.com").is_empty());
 
     // The only owner: a link to the desk.
@@ -94,11 +116,8 @@ fn locked_out_answers_alike_and_mails_who_can_help(backend: Backend) {
     for _ in 0..4 {
         assert_eq!(locked_out(&server, &alone.email).status, 202);
     }
-    let links = mail_to(&server, &alone.email)
-        .iter()
-        .filter(|m| m.contains("/locked-out/confirm?token="))
-        .count();
-    assert_eq!(links, 3);
+    eventually("ten forms handled", || handled(&server) == 10);
+    assert_eq!(confirm_links(&server, &alone.email), 3);
     let long = server.post(
         "/api/v1/auth/locked-out",
         json!({ "email": alone.email, "description": "x".repeat(1001) }),
@@ -124,8 +143,7 @@ fn a_confirmed_owner_request_goes_through_the_desk_to_a_new_authenticator(backen
     let owner = server.account("solo", "owner");
     let agent = server.account("platform", "support");
     let manager = server.account("platform", "manager");
-    locked_out(&server, &owner.email);
-    let link = confirm_link(&server, &owner.email).unwrap();
+    let link = request_confirm_link(&server, &owner.email);
 
     // Opening the page changes nothing; a wrong password files nothing.
     let shown = page(&server, &link, None);
@@ -199,8 +217,7 @@ fn a_confirmed_owner_request_goes_through_the_desk_to_a_new_authenticator(backen
     server.reset_at_sign_in(&owner.email, "reset_pass");
 
     // An expired link (aged in the database) files nothing.
-    locked_out(&server, &owner.email);
-    let late = confirm_link(&server, &owner.email).unwrap();
+    let late = request_confirm_link(&server, &owner.email);
     server.sql_exec("UPDATE account_links SET expires_at = 1 WHERE used_at IS NULL");
     assert!(page(&server, &late, None)
         .text

@@ -256,6 +256,11 @@ fn this_wasnt_me_shuts_out_whoever_reset_until_an_admin_reviews(backend: Backend
         json!({ "email": victim.email }),
         None,
     );
+    eventually("the password link mailed", || {
+        mail_to(&server, &victim.email)
+            .iter()
+            .any(|m| m.contains("/password/reset?token="))
+    });
     let reset_link = mail_to(&server, &victim.email)
         .into_iter()
         .find_map(|m| {

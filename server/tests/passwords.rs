@@ -49,6 +49,22 @@ fn token_of(path: &str) -> String {
     path.split("token=").nth(1).unwrap().to_string()
 }
 
+/// Every "Forgot password?" request handled, sent or not.
+fn handled(server: &Server) -> i64 {
+    audited(
+        server,
+        &["password.reset_link_sent", "password.reset_not_sent"],
+    )
+}
+
+/// Asks for a link and waits for it; its path.
+fn request_link(server: &Server, email: &str) -> String {
+    let before = links_sent(server, email);
+    assert_eq!(forgot(server, email).status, 202);
+    eventually("the link mailed", || links_sent(server, email) > before);
+    password_link(server, email).unwrap()
+}
+
 fn links_sent(server: &Server, email: &str) -> usize {
     mail_to(server, email)
         .iter()
@@ -90,7 +106,9 @@ fn forgot_password_answers_alike_and_mails_only_real_accounts(backend: Backend) 
     );
     assert_eq!(known.header("location"), other.header("location"));
 
-    // Only the real, active account gets a link (two so far: API and form).
+    // Only the real, active account gets a link (two so far: API and form),
+    // sent after the answer.
+    eventually("six requests handled", || handled(&server) == 6);
     assert_eq!(links_sent(&server, &member), 2);
     assert_eq!(links_sent(&server, &deactivated), 0);
     assert!(mail_to(&server, unknown).is_empty());
@@ -105,6 +123,7 @@ fn forgot_password_answers_alike_and_mails_only_real_accounts(backend: Backend) 
         handles.into_iter().map(|h| h.join().unwrap()).collect()
     });
     assert!(statuses.iter().all(|s| *s == 202), "{statuses:?}");
+    eventually("the flood handled", || handled(&server) == 36);
     assert_eq!(links_sent(&server, &flood), 3);
     assert_eq!(
         server.number(&format!(
@@ -118,13 +137,11 @@ fn forgot_password_answers_alike_and_mails_only_real_accounts(backend: Backend) 
 
 fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend) {
     let server = Server::start(backend);
-    let (email, secret, _, token) = server.enrolled_user();
+    let (email, secret, codes, token) = server.enrolled_user();
     let session = browser_session(&server, &email, &secret);
 
-    assert_eq!(forgot(&server, &email).status, 202);
-    let first = password_link(&server, &email).expect("a link");
-    assert!(forgot(&server, &email).status == 202);
-    let link = password_link(&server, &email).expect("a second link");
+    let first = request_link(&server, &email);
+    let link = request_link(&server, &email);
     assert_ne!(first, link);
 
     // Opening the page (a mail scanner, a preview) changes nothing.
@@ -197,14 +214,12 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
     let login = server.login(&email, NEW_PASSWORD);
     assert_eq!(login.json["status"], "mfa_required", "{login:?}");
     let mfa_token = login.json["mfa_token"].as_str().unwrap();
-    let signed_in = server.mfa(mfa_token, "totp", &totp_next(&secret));
+    let signed_in = server.mfa(mfa_token, "recovery_code", &codes[0]);
     assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
 
-    let notice = &mail_to(&server, &email)[0];
-    assert!(
-        notice.contains("Your password was reset with a link"),
-        "{notice}"
-    );
+    assert!(mail_to(&server, &email)
+        .iter()
+        .any(|m| m.contains("Your password was reset with a link")));
     assert_eq!(
         server.number(&format!(
             "SELECT COUNT(*) FROM audit_log WHERE subject_id = {} AND action = 'password.changed'",
@@ -214,8 +229,7 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
     );
 
     // A link past its 30 minutes (aged in the database) does nothing.
-    forgot(&server, &email);
-    let late = password_link(&server, &email).unwrap();
+    let late = request_link(&server, &email);
     server.sql_exec("UPDATE account_links SET expires_at = 1 WHERE used_at IS NULL");
     assert!(page(&server, &late, None)
         .text
@@ -243,13 +257,9 @@ fn change_password_needs_the_current_one_a_recent_sign_in_and_ends_other_session
     backend: Backend,
 ) {
     let server = Server::start(backend);
-    let (email, secret, _, token) = server.enrolled_user();
-    let other_login = server.login(&email, PASSWORD);
-    let other = server.mfa(
-        other_login.json["mfa_token"].as_str().unwrap(),
-        "totp",
-        &totp_next(&secret),
-    );
+    // Each sign-in below uses a recovery code: an authenticator's code works once.
+    let (email, secret, codes, token) = server.enrolled_user();
+    let other = server.mfa(&server.mfa_token(&email), "recovery_code", &codes[0]);
     let other_token = other.json["access_token"].as_str().unwrap().to_string();
     let session = browser_session(&server, &email, &secret);
     let change = |current: &str, new: &str, bearer: &str| {
@@ -286,7 +296,7 @@ fn change_password_needs_the_current_one_a_recent_sign_in_and_ends_other_session
     );
 
     // A fresh sign-in changes it; this token stays, every other one ends.
-    let fresh = server.mfa(&server.mfa_token(&email), "totp", &totp_next(&secret));
+    let fresh = server.mfa(&server.mfa_token(&email), "recovery_code", &codes[1]);
     let fresh = fresh.json["access_token"].as_str().unwrap().to_string();
     let changed = change(PASSWORD, NEW_PASSWORD, &fresh);
     assert_eq!(changed.status, 204, "{changed:?}");
@@ -307,7 +317,21 @@ fn change_password_needs_the_current_one_a_recent_sign_in_and_ends_other_session
     assert!(mail_to(&server, &email)[0].contains("Your password was changed from My Profile"));
 
     // In the browser: the same, and this browser stays signed in.
-    let browser = browser_session(&server, &email, &secret);
+    let pending = password_stage_with(&server, &email, NEW_PASSWORD);
+    let signed_in = form(
+        &server,
+        "/sfn/verify_code",
+        Some(&pending),
+        &[("method", "recovery_code"), ("code", &codes[2])],
+    );
+    assert!(
+        signed_in
+            .header("location")
+            .unwrap()
+            .starts_with("/?codes_left="),
+        "{signed_in:?}"
+    );
+    let browser = session_cookie(&signed_in).unwrap();
     let done = form(
         &server,
         "/sfn/change_password",

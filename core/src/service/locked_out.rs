@@ -9,18 +9,16 @@
 
 use serde_json::json;
 
-use crate::audit::{self, Event, Origin};
+use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify;
-use crate::rules::account_links::{self, LinkPurpose, SEND_WINDOW};
-use crate::rules::contact::{account_key, normalize_email, valid_email};
+use crate::rules::account_links::LinkPurpose;
 use crate::rules::locked_out::{self, Route, Standing, MAX_DESCRIPTION_CHARS};
 use crate::rules::scope::{OrgKind, OWNER_SENIORITY};
 use crate::rules::support::RequestChannel;
 use crate::store::{self, Conn, User};
 
-use super::sign_in::PLATFORM_ORG_ID;
 use super::support_desk::{contacts_of, record_filing, Filing};
 use super::{audit_own, Gatehouse};
 
@@ -35,8 +33,10 @@ pub struct LockedOutLink {
 pub const CONFIRMED_REFERENCE: &str = "Locked out: confirmed from the primary email and password";
 
 impl Gatehouse {
-    /// "Locked out?": the same answer, after the same work, for every address.
-    /// Only the per-IP limit answers differently, alike for every address.
+    /// "Locked out?": checks the form and counts it against the caller's IP
+    /// (refusals alike for every address), then answers; the mail goes after
+    /// the answer ([`Self::send_locked_out_mail`]), so every address answers
+    /// the same, in the same time.
     pub async fn locked_out(&self, email: &str, description: &str, origin: &Origin) -> Result<()> {
         let description = description.trim();
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
@@ -44,35 +44,42 @@ impl Gatehouse {
                 "Keep what happened under {MAX_DESCRIPTION_CHARS} characters."
             )));
         }
+        self.count_ip(&mut *self.conn().await?, "locked_out", origin, self.now())
+            .await?;
+        let (email, description, origin) =
+            (email.to_string(), description.to_string(), origin.clone());
+        self.after_answer("locked-out mail", move |gh| async move {
+            gh.send_locked_out_mail(&email, &description, &origin).await
+        });
+        Ok(())
+    }
+
+    /// The mail a "Locked out?" form leads to: who can help, or the link to
+    /// the support desk; nothing for an unknown or deactivated address or an
+    /// account over its limit. Each case is audited.
+    pub async fn send_locked_out_mail(
+        &self,
+        email: &str,
+        description: &str,
+        origin: &Origin,
+    ) -> Result<()> {
         let now = self.now();
-        let email = normalize_email(email);
         let mut tx = self.db.begin().await?;
-        self.count_ip(&mut tx, "locked_out", origin, now).await?;
-        let user = if valid_email(&email) {
-            store::user_by_email(&mut tx, &email).await?
-        } else {
-            None
-        };
-        let Some(user) = user.filter(|u| !u.disabled) else {
-            let event = Event {
-                org_id: PLATFORM_ORG_ID,
-                actor_id: None,
-                subject_id: None,
-                action: "locked_out.not_sent",
-                details: json!({ "reason": "no_such_account" }),
-            };
-            audit::append(&mut tx, event, origin, now).await?;
+        let not_sent = "locked_out.not_sent";
+        let Some(user) = self
+            .mailable_account(
+                &mut tx,
+                email,
+                LinkPurpose::LockedOut,
+                not_sent,
+                origin,
+                now,
+            )
+            .await?
+        else {
             tx.commit().await?;
             return Ok(());
         };
-        let key = format!("locked_out:{}", account_key(&user.email));
-        let (sent, _) = store::count_in_window(&mut tx, &key, now, SEND_WINDOW).await?;
-        if !account_links::may_send(LinkPurpose::LockedOut, sent) {
-            let details = json!({ "reason": "account_limit" });
-            audit_own(&mut tx, &user, "locked_out.not_sent", details, origin, now).await?;
-            tx.commit().await?;
-            return Ok(());
-        }
         let public_url = &self.settings.public_url;
         let (route, helpers) = self.who_can_help(&mut tx, &user).await?;
         let mail = match route {

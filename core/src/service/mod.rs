@@ -24,6 +24,7 @@ mod admin;
 mod api_tokens;
 mod enrollment;
 mod locked_out;
+mod mailbox;
 mod operator;
 mod out_of_band;
 mod password;
@@ -151,6 +152,23 @@ impl Gatehouse {
             &self.settings.public_url,
         )
         .await?)
+    }
+
+    /// Runs `work` after the caller has its answer: what a request about an
+    /// email address does depends on whether the address has an account, so
+    /// the answer must not wait for it — known and unknown addresses then
+    /// answer in the same time, not only with the same words.
+    fn after_answer<F, Fut>(&self, what: &'static str, work: F)
+    where
+        F: FnOnce(Gatehouse) -> Fut + Send + 'static,
+        Fut: std::future::Future<Output = Result<()>> + Send + 'static,
+    {
+        let gh = self.clone();
+        tokio::spawn(async move {
+            if let Err(error) = work(gh).await {
+                tracing::error!(%error, what, "work after the answer failed");
+            }
+        });
     }
 
     /// Unix seconds now, by this Gatehouse's clock: read once per request

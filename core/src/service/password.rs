@@ -4,66 +4,50 @@
 
 use serde_json::json;
 
-use crate::audit::{self, Event, Origin};
+use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::{self, Notice};
-use crate::rules::account_links::{self, LinkPurpose, SEND_WINDOW};
-use crate::rules::contact::{account_key, normalize_email, valid_email};
+use crate::rules::account_links::LinkPurpose;
+use crate::rules::contact::account_key;
 use crate::rules::password;
 use crate::store::{self, Keep};
 
-use super::sign_in::PLATFORM_ORG_ID;
 use super::{audit_own, Gatehouse};
 
 impl Gatehouse {
-    /// "Forgot password?": emails a link to choose a new password when the
-    /// address has an active account — also one without a password yet (an
-    /// invitee, or a reviewed "This wasn't me": the link proves the same
-    /// mailbox). The answer is the same in every case — unknown, deactivated,
-    /// over the per-account limit — and so is the work: one transaction with one audit entry. Only
-    /// the per-IP limit answers differently, and it counts every address alike.
+    /// "Forgot password?": counts the request against the caller's IP (the
+    /// one refusal, alike for every address), then answers; the link is sent
+    /// after the answer ([`Self::send_password_link`]), so every address
+    /// answers the same, in the same time.
     pub async fn forgot_password(&self, email: &str, origin: &Origin) -> Result<()> {
-        let now = self.now();
-        let email = normalize_email(email);
-        let mut tx = self.db.begin().await?;
-        self.count_ip(&mut tx, "forgot", origin, now).await?;
-        let user = if valid_email(&email) {
-            store::user_by_email(&mut tx, &email).await?
-        } else {
-            None
-        };
-        let Some(user) = user.filter(|u| !u.disabled) else {
-            let event = Event {
-                org_id: PLATFORM_ORG_ID,
-                actor_id: None,
-                subject_id: None,
-                action: "password.reset_not_sent",
-                details: json!({ "reason": "no_such_account" }),
-            };
-            audit::append(&mut tx, event, origin, now).await?;
-            tx.commit().await?;
-            return Ok(());
-        };
-        // Counted in one statement, so 30 requests at once send at most the limit.
-        let key = format!("forgot:{}", account_key(&user.email));
-        let (sent, _) = store::count_in_window(&mut tx, &key, now, SEND_WINDOW).await?;
-        if !account_links::may_send(LinkPurpose::PasswordReset, sent) {
-            let details = json!({ "reason": "account_limit" });
-            audit_own(
-                &mut tx,
-                &user,
-                "password.reset_not_sent",
-                details,
-                origin,
-                now,
-            )
+        self.count_ip(&mut *self.conn().await?, "forgot", origin, self.now())
             .await?;
+        let (email, origin) = (email.to_string(), origin.clone());
+        self.after_answer("password link", move |gh| async move {
+            gh.send_password_link(&email, &origin).await
+        });
+        Ok(())
+    }
+
+    /// Emails a link to choose a new password when the address has an active
+    /// account — also one without a password yet (an invitee, or a reviewed
+    /// "This wasn't me": the link proves the same mailbox). Unknown and
+    /// deactivated addresses, and an account over its limit, get nothing; each
+    /// case is audited.
+    pub async fn send_password_link(&self, email: &str, origin: &Origin) -> Result<()> {
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let purpose = LinkPurpose::PasswordReset;
+        let not_sent = "password.reset_not_sent";
+        let Some(user) = self
+            .mailable_account(&mut tx, email, purpose, not_sent, origin, now)
+            .await?
+        else {
             tx.commit().await?;
             return Ok(());
-        }
+        };
         let token = crypto::new_token();
-        let purpose = LinkPurpose::PasswordReset;
         store::insert_account_link(
             &mut tx,
             &crypto::token_hash(&token),

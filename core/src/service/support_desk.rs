@@ -1232,7 +1232,11 @@ fn self_request_of(row: &RequestRow) -> Option<SelfRequest> {
 
 /// The strongest proof of the requester so far.
 fn proof_of(row: &RequestRow, checks: &[CheckRow]) -> Option<Proof> {
-    let filed_signed_in = row.channel == RequestChannel::InApp && row.filed_by == row.requester.id;
+    // Asking signed in proves the password and the second factor; a
+    // locked-out person's own request, the password and the mailbox.
+    let filed_signed_in = (row.channel == RequestChannel::InApp
+        && row.filed_by == row.requester.id)
+        || self_request_of(row) == Some(SelfRequest::Confirmed);
     let passed: Vec<CheckMethod> = checks
         .iter()
         .filter(|c| c.passed)

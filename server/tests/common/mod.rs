@@ -549,11 +549,16 @@ pub fn session_cookie(reply: &Reply) -> Option<String> {
 
 /// Passes the password stage in a browser; the pending session's cookie.
 pub fn password_stage(server: &Server, email: &str) -> String {
+    password_stage_with(server, email, PASSWORD)
+}
+
+/// The password stage with another password than the usual one.
+pub fn password_stage_with(server: &Server, email: &str, password: &str) -> String {
     let reply = form(
         server,
         "/sfn/login",
         None,
-        &[("email", email), ("password", PASSWORD)],
+        &[("email", email), ("password", password)],
     );
     session_cookie(&reply).expect("a session for the second stage")
 }
@@ -673,4 +678,27 @@ pub fn post_raw(server: &Server, path: &str, content_type: &str, length: usize) 
         .next()
         .unwrap_or_default()
         .to_string()
+}
+
+/// Waits until `done` holds — for work a request does after its answer (a
+/// mail about an address is sent after the answer, so known and unknown
+/// addresses answer in the same time). Fails after 10 seconds.
+pub fn eventually(what: &str, done: impl Fn() -> bool) {
+    let deadline = Instant::now() + Duration::from_secs(10);
+    while !done() {
+        assert!(
+            Instant::now() < deadline,
+            "still not done after 10 s: {what}"
+        );
+        std::thread::sleep(Duration::from_millis(50));
+    }
+}
+
+/// How many times the audit log records one of `actions`.
+pub fn audited(server: &Server, actions: &[&str]) -> i64 {
+    let list: Vec<String> = actions.iter().map(|a| format!("'{a}'")).collect();
+    server.number(&format!(
+        "SELECT COUNT(*) FROM audit_log WHERE action IN ({})",
+        list.join(", ")
+    ))
 }
