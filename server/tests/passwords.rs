@@ -352,7 +352,7 @@ fn change_password_needs_the_current_one_a_recent_sign_in_and_ends_other_session
         "this browser stays signed in"
     );
     let cycled = session_cookie(&done).unwrap_or(browser);
-    let profile = page(&server, "/profile", Some(&cycled));
+    let profile = page(&server, "/profile?notice=password_changed", Some(&cycled));
     assert!(
         profile.text.contains("Your password was changed"),
         "{profile:?}"
