@@ -11,6 +11,7 @@
 
 use sqlx::AnyConnection;
 
+mod abuse;
 mod attempts;
 mod audit;
 mod challenges;
@@ -29,6 +30,10 @@ mod support_codes;
 mod support_desk;
 mod users;
 
+pub use abuse::{
+    alerts_after, insert_alert, insert_reset_event, last_alert_at, lock_org,
+    platform_manager_emails, reset_counts, AlertRow,
+};
 pub use attempts::{
     attempt_by_token, attempt_reserve_check, consume_attempt, end_sign_in_attempts, insert_attempt,
     lock_attempt, Attempt, AttemptPurpose, AttemptReason, NewAttempt,
