@@ -71,6 +71,9 @@ pub struct Settings {
     pub support_cooling_off: i64,
     /// The support desk's last-resort procedure, shown only on its screens.
     pub support_procedure: String,
+    /// How many MFA resets, within which sliding window, raise an abuse
+    /// alert: per organization and across the platform.
+    pub abuse: rules::abuse::Thresholds,
 }
 
 impl Default for Settings {
@@ -86,6 +89,7 @@ impl Default for Settings {
             hash_queue: 64,
             support_cooling_off: rules::support::DEFAULT_COOLING_OFF,
             support_procedure: String::new(),
+            abuse: rules::abuse::Thresholds::default(),
         }
     }
 }

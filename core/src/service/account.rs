@@ -6,6 +6,7 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
+use crate::rules::abuse::ResetKind;
 use crate::rules::contact::{account_key, mask_phone};
 use crate::rules::policy::{self, Operation};
 use crate::rules::recovery;
@@ -184,6 +185,14 @@ impl Gatehouse {
         let now = self.now();
         let user = self.user(user_id).await?;
         let mut tx = self.db.begin().await?;
+        self.reset_took_effect(
+            &mut tx,
+            &user,
+            ResetKind::of_mfa_reset(actor_id, user_id),
+            origin,
+            now,
+        )
+        .await?;
         store::delete_all_mfa(&mut tx, user_id).await?;
         store::clear_mfa_failures(&mut tx, user_id).await?;
         store::revoke_sessions_and_tokens(&mut tx, user_id, None, now).await?;

@@ -127,6 +127,10 @@ impl Gatehouse {
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
+        if let Some(kind) = super::abuse::reset_at_sign_in(attempt.reason) {
+            self.reset_took_effect(&mut tx, &user, kind, origin, now)
+                .await?;
+        }
         let first_factor = attempt.reason == AttemptReason::MfaRequired;
         if first_factor && !store::confirmed_factors(&mut tx, user.id).await?.is_empty() {
             // Someone else finished setting up the first authenticator meanwhile.

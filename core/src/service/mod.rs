@@ -19,6 +19,7 @@ use crate::Settings;
 
 pub use crate::error::{AuthError, ErrorCode, Result};
 
+mod abuse;
 mod account;
 mod admin;
 mod api_tokens;
@@ -31,6 +32,7 @@ mod sign_in;
 mod support;
 mod support_desk;
 
+pub use abuse::{AbuseAlert, ALERT_ACTION};
 pub use account::{FactorInfo, Profile};
 pub use admin::*;
 pub use api_tokens::API_TOKEN_TTL;
