@@ -2,11 +2,12 @@
 //! twice — for the server (`ssr`) and for the browser (`hydrate`).
 //!
 //! One module per feature holds its pages and their server functions side
-//! by side; the leaf modules below them (`error`, `messages`, `urls`, `form`,
+//! by side; the leaf modules below them (`abuse_alerts`, `error`, `messages`, `urls`, `form`,
 //! `header`, `page`, and on the server `request` and `session`) never import
 //! a feature.
 
 // Leaf modules.
+pub mod abuse_alerts;
 pub mod error;
 pub mod form;
 pub mod header;

@@ -74,6 +74,9 @@ pub struct Settings {
     /// How long the pass of a locked-out caller's request that was not
     /// confirmed from the primary email waits (seconds).
     pub support_unconfirmed_cooling_off: i64,
+    /// How many MFA resets, within which sliding window, raise an abuse
+    /// alert: per organization and across the platform.
+    pub abuse: rules::abuse::Thresholds,
 }
 
 impl Default for Settings {
@@ -90,6 +93,7 @@ impl Default for Settings {
             support_cooling_off: rules::support::DEFAULT_COOLING_OFF,
             support_procedure: String::new(),
             support_unconfirmed_cooling_off: rules::locked_out::DEFAULT_UNCONFIRMED_COOLING_OFF,
+            abuse: rules::abuse::Thresholds::default(),
         }
     }
 }

@@ -4,6 +4,7 @@
 
 use crate::audit::Origin;
 use crate::format_time;
+use crate::rules::abuse::{describe_kinds, describe_window, ResetKind};
 use crate::store::{self, Channel, Conn, NewMessage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -88,7 +89,47 @@ pub enum Notice {
         request_id: i64,
         target: String,
     },
+    /// To the platform's managers (`desk`) or the partner's admins: more
+    /// MFA resets at one organization than the threshold allows.
+    ResetBurst {
+        organization: String,
+        burst: Burst,
+        desk: bool,
+    },
+    /// To the platform's managers: more MFA resets across the platform than
+    /// the threshold allows.
+    PlatformResetBurst {
+        organizations: i64,
+        burst: Burst,
+    },
 }
+
+/// What an abuse alert counted.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct Burst {
+    pub resets: i64,
+    pub kinds: Vec<(ResetKind, i64)>,
+    /// The window's length in seconds.
+    pub window: i64,
+    /// The first reset counted.
+    pub since: i64,
+    pub threshold: i64,
+}
+
+impl Burst {
+    fn counted(&self, place: &str) -> String {
+        format!(
+            "{} resets of two-step verification took effect {place} within {} (the first at {}), more than the alert threshold of {}: {}.",
+            self.resets,
+            describe_window(self.window),
+            format_time(self.since),
+            self.threshold,
+            describe_kinds(&self.kinds)
+        )
+    }
+}
+
+const BURST_WHY: &str = "A cluster of resets is how help-desk fraud shows: someone may be talking their way into several accounts.";
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct Mail {
@@ -152,6 +193,74 @@ impl Notice {
             Notice::ResetReported { person } => {
                 format!("{person} reported a reset they did not ask for")
             }
+            Notice::ResetBurst {
+                organization,
+                burst,
+                ..
+            } => format!(
+                "Alert: {} MFA resets at {organization} within {}",
+                burst.resets,
+                describe_window(burst.window)
+            ),
+            Notice::PlatformResetBurst { burst, .. } => format!(
+                "Alert: {} MFA resets across the platform within {}",
+                burst.resets,
+                describe_window(burst.window)
+            ),
+        }
+    }
+
+    /// What to do, and the page to start from.
+    fn advice(&self, public_url: &str) -> (String, String) {
+        let later = |burst: &Burst, place: &str| {
+            format!(
+                "Further resets {place} within {} of this alert send no new email; the banner shows them.",
+                describe_window(burst.window)
+            )
+        };
+        match self {
+            Notice::ResetBurst {
+                organization,
+                burst,
+                desk: true,
+            } => (
+                format!(
+                    "Review the reset requests ({public_url}/support/requests) and the audit log ({public_url}/audit), \
+                     and call {organization}'s authorized officer on the number on file — never one a caller gave — \
+                     to confirm these resets were asked for, before any further reset there. {}",
+                    later(burst, &format!("at {organization}"))
+                ),
+                format!("{public_url}/support/requests"),
+            ),
+            Notice::ResetBurst {
+                organization,
+                burst,
+                desk: false,
+            } => (
+                format!(
+                    "Review the audit log ({public_url}/audit) and your customers ({public_url}/msp/customers): revoke any \
+                     MFA reset permission still running that nobody needs. Call {organization}'s authorized officer on a \
+                     number you already have to confirm these resets were asked for, and tell the support desk at once if \
+                     they were not. {}",
+                    later(burst, &format!("at {organization}"))
+                ),
+                format!("{public_url}/msp/customers"),
+            ),
+            Notice::PlatformResetBurst { burst, .. } => (
+                format!(
+                    "Review the reset requests ({public_url}/support/requests) and the audit log ({public_url}/audit) \
+                     for a pattern — the same caller, agent, partner or address — and call the authorized officers of \
+                     the companies concerned before any further reset. {}",
+                    later(burst, "across the platform")
+                ),
+                format!("{public_url}/support/requests"),
+            ),
+            _ => (
+                "If this was not you, sign in and reset your multi-factor authentication from My Profile, \
+                 change your password, and tell your administrator right away."
+                    .into(),
+                format!("{public_url}/login"),
+            ),
         }
     }
 
@@ -242,6 +351,14 @@ impl Notice {
             Notice::ResetRequestReported { request_id, target } => format!(
                 "Someone told about reset request #{request_id} for {target} answered “This wasn't me”. The request was cancelled and flagged; if its pass had been used, {target}'s sessions were ended, every authenticator set up with it was removed and the account was deactivated: reactivate it only after speaking to {target} in person."
             ),
+            Notice::ResetBurst { organization, burst, .. } => {
+                format!("{} {BURST_WHY}", burst.counted(&format!("at {organization}")))
+            }
+            Notice::PlatformResetBurst { organizations, burst } => format!(
+                "{} They happened in {organizations} organization{}. {BURST_WHY}",
+                burst.counted("across the platform"),
+                if *organizations == 1 { "" } else { "s" }
+            ),
         }
     }
 }
@@ -305,10 +422,7 @@ fn compose_with(
     } else {
         origin.user_agent.as_str()
     };
-    let sign_in = format!("{public_url}/login");
-    let advice =
-        "If this was not you, sign in and reset your multi-factor authentication from My Profile, \
-                  change your password, and tell your administrator right away.";
+    let (advice, sign_in) = notice.advice(public_url);
     let report_text = report
         .map(|(words, link)| format!("{words}\n{link}\n\n"))
         .unwrap_or_default();
@@ -335,7 +449,7 @@ fn compose_with(
         account = escape_html(account),
         ip = escape_html(&origin.ip),
         browser = escape_html(browser),
-        advice = escape_html(advice),
+        advice = escape_html(&advice),
         sign_in = escape_html(&sign_in),
     );
     Mail {
@@ -690,6 +804,76 @@ mod tests {
         let code = sign_in_code("012345", "a@example.com", &origin(), 0, "");
         assert!(code.text.contains("Your sign-in code is 012345."));
         assert!(code.text.contains("If you did not try to sign in"));
+    }
+
+    #[test]
+    fn an_abuse_alert_says_where_how_many_and_what_to_do() {
+        let burst = Burst {
+            resets: 4,
+            kinds: vec![(ResetKind::AdminDisable, 3), (ResetKind::SupportPass, 1)],
+            window: 86_400,
+            since: 1_700_000_000,
+            threshold: 3,
+        };
+        let url = "https://mfa.example.com";
+        let desk = compose(
+            &Notice::ResetBurst {
+                organization: "Acme <Corp>".into(),
+                burst: burst.clone(),
+                desk: true,
+            },
+            "manager@example.com",
+            &origin(),
+            1_700_000_100,
+            url,
+        );
+        assert_eq!(
+            desk.subject,
+            "Alert: 4 MFA resets at Acme <Corp> within 24 hours"
+        );
+        assert!(desk.text.contains(
+            "4 resets of two-step verification took effect at Acme <Corp> within 24 hours (the first at 2023-11-14 22:13 UTC), more than the alert threshold of 3: 3 by an administrator (Disable MFA), 1 with a support desk reset pass."
+        ), "{}", desk.text);
+        assert!(desk
+            .text
+            .contains("https://mfa.example.com/support/requests"));
+        assert!(desk.text.contains("https://mfa.example.com/audit"));
+        assert!(desk.text.contains("call Acme <Corp>'s authorized officer"));
+        assert!(
+            !desk.text.contains("If this was not you"),
+            "not a user's notice"
+        );
+        assert!(desk.html.contains("Acme &lt;Corp&gt;") && !desk.html.contains("<Corp>"));
+        let partner = compose(
+            &Notice::ResetBurst {
+                organization: "Acme".into(),
+                burst: burst.clone(),
+                desk: false,
+            },
+            "admin@msp.example",
+            &origin(),
+            0,
+            url,
+        );
+        assert!(partner
+            .text
+            .contains("https://mfa.example.com/msp/customers"));
+        assert!(partner.text.contains("tell the support desk"));
+        let platform = compose(
+            &Notice::PlatformResetBurst {
+                organizations: 3,
+                burst,
+            },
+            "manager@example.com",
+            &origin(),
+            0,
+            url,
+        );
+        assert_eq!(
+            platform.subject,
+            "Alert: 4 MFA resets across the platform within 24 hours"
+        );
+        assert!(platform.text.contains("They happened in 3 organizations."));
     }
 
     #[test]

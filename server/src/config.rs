@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 
 use gatehouse_core::crypto::Keys;
 use gatehouse_core::db::{self, Backend};
+use gatehouse_core::rules::abuse::{Threshold, Thresholds, MAX_WINDOW};
 use gatehouse_core::Settings;
 
 #[derive(Clone)]
@@ -194,6 +195,7 @@ impl Config {
             "GATEHOUSE_SUPPORT_UNCONFIRMED_COOLING_OFF_SECONDS",
             defaults.support_unconfirmed_cooling_off,
         )?;
+        let abuse = abuse_thresholds(defaults.abuse)?;
         let mail_from = var("GATEHOUSE_MAIL_FROM").unwrap_or_else(|| match parsed.host() {
             Some(url::Host::Domain(domain)) => format!("Gatehouse <gatehouse@{domain}>"),
             _ => "Gatehouse <gatehouse@localhost>".into(),
@@ -220,6 +222,7 @@ impl Config {
                 support_cooling_off,
                 support_procedure: var("GATEHOUSE_SUPPORT_PROCEDURE").unwrap_or_default(),
                 support_unconfirmed_cooling_off,
+                abuse,
             },
         })
     }
@@ -239,6 +242,63 @@ impl Config {
         let key_path = db_path.with_extension("key");
         load_or_create_key_file(&key_path).map_err(|problem| bad(VAR, problem))
     }
+}
+
+/// A whole number from a variable, within bounds, or the default.
+fn bounded(
+    name: &'static str,
+    default: i64,
+    bounds: std::ops::RangeInclusive<i64>,
+    what: &str,
+) -> Result<i64, ConfigError> {
+    match var(name) {
+        None => Ok(default),
+        Some(v) => v
+            .trim()
+            .parse::<i64>()
+            .ok()
+            .filter(|n| bounds.contains(n))
+            .ok_or_else(|| {
+                bad(
+                    name,
+                    format!(
+                        "must be a whole number from {} to {} ({what})",
+                        bounds.start(),
+                        bounds.end()
+                    ),
+                )
+            }),
+    }
+}
+
+/// The abuse signals' thresholds: more than N resets within a window of
+/// seconds, per organization and across the platform.
+fn abuse_thresholds(defaults: Thresholds) -> Result<Thresholds, ConfigError> {
+    const RESETS: std::ops::RangeInclusive<i64> = 1..=100_000;
+    const WINDOW: std::ops::RangeInclusive<i64> = 60..=MAX_WINDOW;
+    let threshold = |resets: &'static str, window: &'static str, default: Threshold| {
+        Ok::<_, ConfigError>(Threshold {
+            resets: bounded(
+                resets,
+                default.resets,
+                RESETS,
+                "more MFA resets than this within the window raise an alert",
+            )?,
+            window: bounded(window, default.window, WINDOW, "seconds, up to 30 days")?,
+        })
+    };
+    Ok(Thresholds {
+        company: threshold(
+            "GATEHOUSE_ABUSE_COMPANY_RESETS",
+            "GATEHOUSE_ABUSE_COMPANY_WINDOW_SECONDS",
+            defaults.company,
+        )?,
+        platform: threshold(
+            "GATEHOUSE_ABUSE_PLATFORM_RESETS",
+            "GATEHOUSE_ABUSE_PLATFORM_WINDOW_SECONDS",
+            defaults.platform,
+        )?,
+    })
 }
 
 fn load_or_create_key_file(path: &Path) -> Result<Keys, String> {
@@ -305,6 +365,42 @@ mod tests {
             mail_from: "Gatehouse <gatehouse@localhost>".into(),
             sms_webhook_url: None,
             outbox_retention_days: 7,
+        }
+    }
+
+    #[test]
+    fn abuse_thresholds_come_from_the_environment_within_bounds() {
+        // The only test here that sets these variables (tests run in threads).
+        let vars = [
+            "GATEHOUSE_ABUSE_COMPANY_RESETS",
+            "GATEHOUSE_ABUSE_COMPANY_WINDOW_SECONDS",
+            "GATEHOUSE_ABUSE_PLATFORM_RESETS",
+            "GATEHOUSE_ABUSE_PLATFORM_WINDOW_SECONDS",
+        ];
+        let defaults = Thresholds::default();
+        for v in vars {
+            std::env::remove_var(v);
+        }
+        assert_eq!(abuse_thresholds(defaults).unwrap(), defaults);
+        std::env::set_var("GATEHOUSE_ABUSE_COMPANY_RESETS", "2");
+        std::env::set_var("GATEHOUSE_ABUSE_PLATFORM_WINDOW_SECONDS", "7200");
+        let set = abuse_thresholds(defaults).unwrap();
+        assert_eq!(set.company.resets, 2);
+        assert_eq!(set.platform.window, 7200);
+        assert_eq!(set.company.window, defaults.company.window);
+        for (var, value) in [
+            ("GATEHOUSE_ABUSE_COMPANY_RESETS", "0"),
+            ("GATEHOUSE_ABUSE_COMPANY_RESETS", "three"),
+            ("GATEHOUSE_ABUSE_PLATFORM_WINDOW_SECONDS", "59"),
+            ("GATEHOUSE_ABUSE_PLATFORM_WINDOW_SECONDS", "2592001"),
+        ] {
+            std::env::set_var(var, value);
+            let refused = abuse_thresholds(defaults).unwrap_err();
+            assert_eq!(refused.var, var, "{value}");
+            std::env::remove_var(var);
+        }
+        for v in vars {
+            std::env::remove_var(v);
         }
     }
 

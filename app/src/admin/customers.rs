@@ -7,6 +7,7 @@ use leptos_router::components::Form;
 use serde::{Deserialize, Serialize};
 
 use super::parts::{risk_class, GrantView};
+use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
 use crate::header::Me;
@@ -40,6 +41,8 @@ pub struct CustomersView {
     pub customers: Vec<CustomerView>,
     /// The people of the company a grant is being prepared for (`?grant=ID`).
     pub grant_people: Vec<PersonChoice>,
+    /// Abuse alerts about the partner's customers, still inside their window.
+    pub alerts: Vec<AlertView>,
 }
 
 crate::signed_in_view!(CustomersView);
@@ -93,6 +96,7 @@ pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppE
             })
             .collect(),
         grant_people,
+        alerts: crate::abuse_alerts::alert_views(&gh.abuse_alerts_for(uid).await?),
     })
 }
 
@@ -203,6 +207,7 @@ fn CustomersScreen(
     view! {
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">"Customers"</h1>
+            <AlertBanner alerts=view.alerts.clone()/>
             <Notice/>
             <ErrorBox message=error_signal(revoke)/>
             {granting.map(|(id, name)| view! { <GrantDialog org_id=id org_name=name people=view.grant_people.clone() action=grant/> })}

@@ -6,6 +6,7 @@ use leptos_router::components::Form;
 use serde::{Deserialize, Serialize};
 
 use super::{flag_short, state_label, PersonCell, RequestSummary, StateBadge, STATES};
+use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
 use crate::form::Notice;
 use crate::header::Me;
@@ -20,6 +21,8 @@ pub struct QueueView {
     pub requests: Vec<RequestSummary>,
     /// The organizations to filter by: those of the listed requests.
     pub orgs: Vec<(i64, String)>,
+    /// Abuse alerts still inside their window.
+    pub alerts: Vec<AlertView>,
 }
 
 crate::signed_in_view!(QueueView);
@@ -61,6 +64,7 @@ pub async fn desk_requests(state: String, org: Option<i64>) -> Result<QueueView,
         me: Me::load(&cx.gh, uid).await?,
         requests: listed.iter().map(super::convert::summary).collect(),
         orgs,
+        alerts: crate::abuse_alerts::alert_views(&cx.gh.abuse_alerts_for(uid).await?),
     })
 }
 
@@ -88,6 +92,7 @@ fn QueueScreen(view: QueueView) -> impl IntoView {
                 <h1 id="page-title">"Reset requests"</h1>
                 <a class="button" href="/support/requests/new">"New request"</a>
             </div>
+            <AlertBanner alerts=view.alerts.clone()/>
             <p class="hint">"Requests to reset someone's two-step verification, newest first. Prove who is asking before anything else; the rules decide what you may do alone."</p>
             <Notice/>
             <Form method="GET" action="/support/requests" attr:class="filters">

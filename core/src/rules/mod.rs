@@ -2,6 +2,7 @@
 //! where time matters. Nothing here touches the database or reads the clock,
 //! so every rule is tested with plain unit tests.
 
+pub mod abuse;
 pub mod account_links;
 pub mod contact;
 pub mod filters;

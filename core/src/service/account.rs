@@ -6,12 +6,13 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
+use crate::rules::abuse::ResetKind;
 use crate::rules::contact::{account_key, mask_phone};
 use crate::rules::policy::{self, Operation};
 use crate::rules::recovery;
 use crate::store::{self};
 
-use super::resets::ResetKind;
+use super::resets::Reset;
 use super::second_factor::{CodeUse, MfaMethod};
 use super::sign_in::{FailedPassword, PasswordCheck};
 use super::{audit_own, Gatehouse};
@@ -186,16 +187,12 @@ impl Gatehouse {
         let now = self.now();
         let user = self.user(user_id).await?;
         let mut tx = self.db.begin().await?;
+        let reset = Reset::new(ResetKind::of_mfa_reset(actor_id, user_id), None);
+        self.reset_took_effect(&mut tx, &user, reset, origin, now)
+            .await?;
         store::delete_all_mfa(&mut tx, user_id).await?;
         store::clear_mfa_failures(&mut tx, user_id).await?;
         store::revoke_sessions_and_tokens(&mut tx, user_id, store::Keep::Nothing, now).await?;
-        let kind = if actor_id == Some(user_id) {
-            ResetKind::SelfReset
-        } else {
-            ResetKind::AdminDisable
-        };
-        self.reset_took_effect(&mut tx, &user, kind, origin, now)
-            .await?;
         audit::append(
             &mut tx,
             Event {

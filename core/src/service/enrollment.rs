@@ -13,7 +13,7 @@ use crate::rules::recovery;
 use crate::rules::totp;
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Enrollment, User};
 
-use super::resets::ResetKind;
+use super::resets::Reset;
 use super::{audit_own, secret_context, Gatehouse};
 
 /// Setting up an authenticator (scan, type a code) takes longer than typing one.
@@ -128,6 +128,12 @@ impl Gatehouse {
         if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
             return Err(AuthError::MfaTokenInvalid);
         }
+        if let Some(kind) = super::abuse::reset_at_sign_in(attempt.reason) {
+            let granted_by = cover.as_ref().map(|c| c.granted_by_org.clone());
+            let reset = Reset::new(kind, granted_by);
+            self.reset_took_effect(&mut tx, &user, reset, origin, now)
+                .await?;
+        }
         let first_factor = attempt.reason == AttemptReason::MfaRequired;
         if first_factor && !store::confirmed_factors(&mut tx, user.id).await?.is_empty() {
             // Someone else finished setting up the first authenticator meanwhile.
@@ -172,15 +178,6 @@ impl Gatehouse {
             store::delete_confirmed_factors(&mut tx, user.id).await?;
             store::revoke_sessions_and_tokens(&mut tx, user.id, store::Keep::Nothing, now).await?;
             store::unlock_mfa(&mut tx, user.id).await?;
-            let kind = match (&cover, attempt.reason) {
-                (Some(cover), _) => ResetKind::Grant {
-                    partner: cover.granted_by_org.clone(),
-                },
-                (None, AttemptReason::ResetPass) => ResetKind::SupportPass,
-                _ => ResetKind::EmailRecovery,
-            };
-            self.reset_took_effect(&mut tx, &user, kind, origin, now)
-                .await?;
         }
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, true, origin, now)

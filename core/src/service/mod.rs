@@ -19,6 +19,7 @@ use crate::Settings;
 
 pub use crate::error::{AuthError, ErrorCode, Result};
 
+mod abuse;
 mod account;
 mod admin;
 mod api_tokens;
@@ -35,13 +36,14 @@ mod sign_in;
 mod support;
 mod support_desk;
 
+pub use abuse::{AbuseAlert, ALERT_ACTION};
 pub use account::{FactorInfo, Profile};
 pub use admin::*;
 pub use api_tokens::API_TOKEN_TTL;
 pub use enrollment::{TotpSetup, ENROLL_TOKEN_TTL};
 pub use locked_out::{LockedOutLink, CONFIRMED_REFERENCE};
 pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};
-pub use resets::{NotMeLink, ResetKind};
+pub use resets::{NotMeLink, Reset};
 pub use second_factor::{CodeOutcome, MfaMethod};
 pub use sign_in::{PasswordOutcome, SignedIn, MFA_TOKEN_TTL, PLATFORM_ORG_ID};
 pub use support::SupportCode;

@@ -12,48 +12,38 @@ use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::{self, Notice};
+use crate::rules::abuse::ResetKind;
 use crate::rules::account_links::LinkPurpose;
 use crate::store::{self, Conn, Keep, User};
 
 use super::{audit_own, Gatehouse};
 
-/// The ways someone's second factor is removed or replaced.
+/// A reset as the person hears of it: its kind, and for a partner's grant,
+/// the partner that granted it.
 #[derive(Debug, Clone, PartialEq, Eq)]
-pub enum ResetKind {
-    /// "Reset multi-factor authentication" on My Profile.
-    SelfReset,
-    /// An administrator's "Disable MFA".
-    AdminDisable,
-    /// A new authenticator after signing in with an emailed code or link.
-    EmailRecovery,
-    /// A new authenticator under a partner's reset permission.
-    Grant { partner: String },
-    /// A new authenticator with the support desk's reset pass.
-    SupportPass,
+pub struct Reset {
+    pub kind: ResetKind,
+    pub granted_by: Option<String>,
 }
 
-impl ResetKind {
-    /// Its name in links and the audit log.
-    pub fn as_str(&self) -> &'static str {
-        match self {
-            Self::SelfReset => "self_reset",
-            Self::AdminDisable => "admin_disable",
-            Self::EmailRecovery => "email_recovery",
-            Self::Grant { .. } => "grant",
-            Self::SupportPass => "support_pass",
-        }
+impl Reset {
+    pub fn new(kind: ResetKind, granted_by: Option<String>) -> Self {
+        Self { kind, granted_by }
     }
 
     /// What the person's mail says happened.
     fn notice(&self) -> Notice {
-        match self {
-            Self::SelfReset => Notice::MfaReset { by_self: true },
-            Self::AdminDisable => Notice::MfaReset { by_self: false },
-            Self::EmailRecovery => Notice::ReplacedAfterEmail,
-            Self::Grant { partner } => Notice::ResetWithPermission {
-                partner: partner.clone(),
+        match self.kind {
+            ResetKind::SelfReset => Notice::MfaReset { by_self: true },
+            ResetKind::AdminDisable => Notice::MfaReset { by_self: false },
+            ResetKind::EmailRecovery => Notice::ReplacedAfterEmail,
+            ResetKind::Grant => Notice::ResetWithPermission {
+                partner: self
+                    .granted_by
+                    .clone()
+                    .unwrap_or_else(|| "your partner".into()),
             },
-            Self::SupportPass => Notice::ResetWithPermission {
+            ResetKind::SupportPass => Notice::ResetWithPermission {
                 partner: "the support desk".into(),
             },
         }
@@ -64,31 +54,35 @@ impl ResetKind {
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct NotMeLink {
     pub user_name: String,
-    /// [`ResetKind::as_str`] of the reset it reports.
+    /// The kind of the reset it reports (`ResetKind::as_str`).
     pub reset: String,
     /// Already pressed (the page then says what happened).
     pub reported: bool,
 }
 
 impl Gatehouse {
-    /// Tells the person, in the reset's transaction, with their own
-    /// "This wasn't me" link.
+    /// The one place where "a reset of someone's MFA took effect" is
+    /// handled, inside the reset's transaction, by every path that resets:
+    /// it is counted for the abuse signals ([`Self::count_reset`], which
+    /// takes row locks, so callers call this before their audit entries),
+    /// and the person is told, with their own "This wasn't me" link.
     pub(crate) async fn reset_took_effect(
         &self,
         c: &mut Conn,
         user: &User,
-        kind: ResetKind,
+        reset: Reset,
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
+        self.count_reset(c, user, reset.kind, origin, now).await?;
         let token = crypto::new_token();
         let hash = crypto::token_hash(&token);
         let purpose = LinkPurpose::NotMe;
-        store::insert_account_link(c, &hash, user.id, purpose, kind.as_str(), now).await?;
+        store::insert_account_link(c, &hash, user.id, purpose, reset.kind.as_str(), now).await?;
         let public_url = &self.settings.public_url;
         let link = format!("{public_url}/not-me?token={token}");
         let mail =
-            notify::with_report_link(&kind.notice(), &link, &user.email, origin, now, public_url);
+            notify::with_report_link(&reset.notice(), &link, &user.email, origin, now, public_url);
         notify::enqueue_mail(c, &user.email, &mail, now).await?;
         Ok(())
     }

@@ -11,6 +11,7 @@
 
 use sqlx::AnyConnection;
 
+mod abuse;
 mod account_links;
 mod attempts;
 mod audit;
@@ -30,6 +31,10 @@ mod support_codes;
 mod support_desk;
 mod users;
 
+pub use abuse::{
+    alerts_after, insert_alert, insert_reset_event, last_alert_at, lock_org,
+    platform_manager_emails, reset_counts, AlertRow,
+};
 pub use account_links::{
     account_link, account_link_any, expire_account_links, insert_account_link, use_account_link,
 };

@@ -11,7 +11,7 @@ use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::rules::support::{RequestChannel, RequestState};
-use gatehouse_core::service::{Check, NewResetRequest, ResetRequest, SupportCode};
+use gatehouse_core::service::{AbuseAlert, Check, NewResetRequest, ResetRequest, SupportCode};
 use gatehouse_core::AuthError;
 use serde::Deserialize;
 use serde_json::{json, Value};
@@ -31,6 +31,7 @@ pub fn routes() -> Router<AppState> {
         .route("/support/requests/{id}/decision", post(decide))
         .route("/support/requests/{id}/cancel", post(cancel))
         .route("/support/not-me", post(not_me))
+        .route("/support/alerts", get(alerts))
         .route("/admin/support", get(org_requests))
 }
 
@@ -316,4 +317,30 @@ async fn not_me(
         "reported": info.reported,
     }))
     .into_response())
+}
+
+/// An abuse alert as JSON (README, "Abuse signals").
+fn alert_json(a: &AbuseAlert) -> Value {
+    json!({
+        "id": a.id,
+        "scope": a.scope.as_str(),
+        "organization": a.org_id.map(|id| json!({ "id": id, "name": a.org_name })),
+        "resets": a.resets,
+        "kinds": a.kinds.iter().map(|(kind, n)| (kind.as_str().to_string(), json!(n))).collect::<serde_json::Map<_, _>>(),
+        "organizations": a.organizations,
+        "threshold": a.threshold,
+        "window_seconds": a.window_seconds,
+        "since": a.since,
+        "raised_at": a.at,
+        "resets_so_far": a.resets_so_far,
+    })
+}
+
+/// The abuse alerts still inside their window that the caller may see: all
+/// of them for the support desk, their customers' for a partner's owners
+/// and admins, an empty list for anyone else.
+async fn alerts(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
+    let alerts = s.gatehouse.abuse_alerts_for(bearer.user_id).await?;
+    let list: Vec<Value> = alerts.iter().map(alert_json).collect();
+    Ok(Json(json!({ "alerts": list })).into_response())
 }
