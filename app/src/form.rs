@@ -151,7 +151,13 @@ pub fn Submit(
 /// password with the rules as a hint, then "Set password": the body of every
 /// form that sets a password from an emailed link.
 #[component]
-pub fn NewPasswordFields(email: String, pending: Memo<bool>) -> impl IntoView {
+pub fn NewPasswordFields(
+    email: String,
+    pending: Memo<bool>,
+    /// Fields between the new password and the button (a code, when asked).
+    #[prop(optional)]
+    children: Option<Children>,
+) -> impl IntoView {
     let password = NodeRef::<leptos::html::Input>::new();
     focus_on_mount(password);
     view! {
@@ -165,6 +171,7 @@ pub fn NewPasswordFields(email: String, pending: Memo<bool>) -> impl IntoView {
             <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
                 aria-describedby="password-hint" required node_ref=password/>
         </div>
+        {children.map(|children| children())}
         <Submit label="Set password" pending/>
     }
 }

@@ -10,7 +10,7 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
     ("rate_limited", "Too many attempts. Wait a few minutes, then try again."),
     ("invalid_code", "That code is not correct. Check it and try again."),
     ("mfa_token_invalid", "This sign-in has expired or was used up. Sign in again."),
-    ("link_invalid", "This sign-in link has expired or was already used. Sign in again and ask for a new one."),
+    ("link_invalid", "This link has expired or was already used. Start again to get a new one."),
     ("link_other_browser", "Open this link in the browser where you started signing in, or sign in again here and ask for a new link."),
     ("step_up_required", "Confirm it is you to make this change."),
     ("no_enrollment", "Start the authenticator setup again."),

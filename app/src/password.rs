@@ -4,10 +4,12 @@
 //! stays: the next sign-in still asks for it.
 
 use leptos::prelude::*;
+use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, ErrorBox, NewPasswordFields, Submit};
-use crate::page::{DataPage, PublicPage};
+use crate::header::Me;
+use crate::page::{DataPage, PublicPage, Viewer};
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
 use crate::urls::param;
@@ -47,20 +49,34 @@ pub fn ForgotPasswordPage() -> impl IntoView {
     }
 }
 
-/// The address the link is for, if it still works. Nobody is signed in.
+/// Who the link is for, while it works: the address, and whether the
+/// account has an authenticator (then its code is asked for too).
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct LinkView {
+    pub account: Option<(String, bool)>,
+}
+
+impl Viewer for LinkView {
+    fn viewer(&self) -> Option<Me> {
+        None
+    }
+}
+
+/// Nobody is signed in: the link is the proof.
 #[server(prefix = "/sfn", endpoint = "password_link")]
-pub async fn password_link(token: String) -> Result<Option<String>, AppError> {
-    Ok(crate::request::gatehouse()
-        .password_link_email(&token)
-        .await?)
+pub async fn password_link(token: String) -> Result<LinkView, AppError> {
+    let link = crate::request::gatehouse().password_link(&token).await?;
+    Ok(LinkView {
+        account: link.map(|l| (l.email, l.needs_code)),
+    })
 }
 
 #[server(prefix = "/sfn", endpoint = "reset_password")]
-pub async fn reset_password(token: String, password: String) -> Result<(), AppError> {
+pub async fn reset_password(token: String, password: String, code: String) -> Result<(), AppError> {
     let page = format!("/password/reset?token={}", crate::urls::url_encode(&token));
     form_action(&page, |cx| async move {
         cx.gh
-            .reset_password_with_link(&token, &password, &cx.origin)
+            .reset_password_with_link(&token, &password, &code, &cx.origin)
             .await?;
         leptos_axum::redirect("/login?notice=password_reset");
         Ok(())
@@ -73,25 +89,37 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = param("token");
     let data = Resource::new(move || token.get(), password_link);
     view! {
-        <DataPage title="Choose a new password" data let:email>
-            <ResetPasswordScreen email token=token.get_untracked()/>
+        <DataPage title="Choose a new password" data let:view>
+            <ResetPasswordScreen account=view.account token=token.get_untracked()/>
         </DataPage>
     }
 }
 
 #[component]
-fn ResetPasswordScreen(email: Option<String>, token: String) -> impl IntoView {
+fn ResetPasswordScreen(account: Option<(String, bool)>, token: String) -> impl IntoView {
     let action = ServerAction::<ResetPassword>::new();
     view! {
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Choose a new password"</h1>
-            {match email {
-                Some(email) => view! {
+            {match account {
+                Some((email, needs_code)) => view! {
                     <p>"Every browser and app signed in to this account will be signed out. Your authenticator stays as it is."</p>
                     <ErrorBox message=error_signal(action)/>
                     <ActionForm action=action>
                         <input type="hidden" name="token" value=token/>
-                        <NewPasswordFields email pending=action.pending()/>
+                        <NewPasswordFields email pending=action.pending()>
+                            {if needs_code {
+                                view! {
+                                    <div class="field">
+                                        <label for="code">"Authentication code"</label>
+                                        <p class="hint" id="code-hint">"Your account has two-step verification: the 6-digit code from your authenticator app, or one of your recovery codes. Lost both? Go to "<a href="/locked-out">"Locked out?"</a></p>
+                                        <input id="code" name="code" type="text" inputmode="text" autocomplete="one-time-code" maxlength="32" aria-describedby="code-hint" required/>
+                                    </div>
+                                }.into_any()
+                            } else {
+                                view! { <input type="hidden" name="code" value=""/> }.into_any()
+                            }}
+                        </NewPasswordFields>
                         " "<a href="/login">"Back to sign-in"</a>
                     </ActionForm>
                 }.into_any(),

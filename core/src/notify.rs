@@ -74,6 +74,12 @@ pub enum Notice {
     ResetReported {
         person: String,
     },
+    /// To a person and their organization's contacts: the person asked the
+    /// desk for a reset of their own, from the "Locked out?" link.
+    SelfRequestFiled {
+        request_id: i64,
+        person: String,
+    },
     /// To a person and their organization's contacts: the desk took a call
     /// from someone who says they are that person and could not prove it.
     UnconfirmedRequestFiled {
@@ -186,6 +192,9 @@ impl Notice {
             Notice::ReplacedAfterEmail => "Your authenticator was replaced".into(),
             Notice::UnconfirmedRequestFiled { request_id, person } => {
                 format!("Reset request #{request_id}: someone says they are {person}")
+            }
+            Notice::SelfRequestFiled { request_id, person } => {
+                format!("Reset request #{request_id}: {person} asked the support desk")
             }
             Notice::AccountLockedAfterReport => {
                 "Your account is locked after “This wasn't me”".into()
@@ -329,6 +338,9 @@ impl Notice {
             ),
             Notice::PassCancelledBySignIn { request_id, target } => format!(
                 "{target} signed in with an authenticator they still have, so the reset pass of request #{request_id} was cancelled: the lost device may not be lost. Review the request before doing anything else."
+            ),
+            Notice::SelfRequestFiled { request_id, person } => format!(
+                "{person} told the support desk they are locked out and asked it to reset their two-step verification, confirming it with a link sent to their email address and their password (request #{request_id}). A manager decides; if approved, the reset works only after a waiting period, and you are told. If this was not {person}, tell the support desk and your administrator now: the request will be cancelled."
             ),
             Notice::UnconfirmedRequestFiled { request_id, person } => format!(
                 "The support desk took a call from someone who says they are {person} and is locked out, and who could not confirm it from {person}'s email address (request #{request_id}). If a manager approves it after further checks, a reset becomes possible only after a 3-day waiting period. If this was not {person}, tell the support desk and your administrator now: the request will be cancelled."

@@ -185,6 +185,8 @@ fn a_confirmed_owner_request_goes_through_the_desk_to_a_new_authenticator(backen
         .unwrap()
         .contains("error=link_invalid"));
 
+    // Told at once: the person, and every authorized contact (here the owner).
+    assert!(mail_to(&server, &owner.email)[0].contains("told the support desk they are locked out"));
     let request = desk_request(&server, &agent, owner.id);
     assert_eq!(request["requester"]["id"], owner.id, "{request}");
     assert_eq!(request["channel"], "email");

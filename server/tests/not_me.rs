@@ -277,6 +277,7 @@ fn this_wasnt_me_shuts_out_whoever_reset_until_an_admin_reviews(backend: Backend
         &[
             ("token", token),
             ("password", "the victim's new passphrase"),
+            ("code", ""),
         ],
     );
     assert_eq!(set.header("location"), Some("/login?notice=password_reset"));
@@ -301,6 +302,13 @@ fn a_reported_owner_is_reviewed_from_above_the_organization(backend: Backend) {
     report(&server, &link);
     assert!(mail_to(&server, &co_owner.email)[0].contains("answered “This wasn't me”"));
 
+    // Nor around the rule: a flagged account's role does not change before the review.
+    let demoted = server.post(
+        &format!("/api/v1/admin/users/{}/role", owner.id),
+        json!({ "role": "admin" }),
+        Some(&co_owner.token),
+    );
+    assert_eq!(demoted.status, 403, "{demoted:?}");
     let inside = server.post(
         &format!("/api/v1/admin/users/{}/reactivate", owner.id),
         json!({}),

@@ -157,7 +157,11 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
         &server,
         "/sfn/reset_password",
         None,
-        &[("token", &token_of(&link)), ("password", "password")],
+        &[
+            ("token", &token_of(&link)),
+            ("password", "password"),
+            ("code", ""),
+        ],
     );
     assert!(
         weak.header("location")
@@ -166,11 +170,38 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
         "{weak:?}"
     );
 
+    // The account has an authenticator: the mailbox alone is not enough.
+    for code in ["", "000000"] {
+        let without = form(
+            &server,
+            "/sfn/reset_password",
+            None,
+            &[
+                ("token", &token_of(&link)),
+                ("password", NEW_PASSWORD),
+                ("code", code),
+            ],
+        );
+        assert!(
+            without
+                .header("location")
+                .unwrap()
+                .contains("error=invalid_code"),
+            "{without:?}"
+        );
+    }
+    assert!(page(&server, &link, None)
+        .text
+        .contains("Authentication code"));
     let done = form(
         &server,
         "/sfn/reset_password",
         None,
-        &[("token", &token_of(&link)), ("password", NEW_PASSWORD)],
+        &[
+            ("token", &token_of(&link)),
+            ("password", NEW_PASSWORD),
+            ("code", &codes[0]),
+        ],
     );
     assert_eq!(
         done.header("location"),
@@ -187,6 +218,7 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
             &[
                 ("token", &token_of(used)),
                 ("password", "yet another passphrase"),
+                ("code", &codes[1]),
             ],
         );
         assert!(
@@ -214,7 +246,7 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
     let login = server.login(&email, NEW_PASSWORD);
     assert_eq!(login.json["status"], "mfa_required", "{login:?}");
     let mfa_token = login.json["mfa_token"].as_str().unwrap();
-    let signed_in = server.mfa(mfa_token, "recovery_code", &codes[0]);
+    let signed_in = server.mfa(mfa_token, "recovery_code", &codes[1]);
     assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
 
     assert!(mail_to(&server, &email)
@@ -241,6 +273,7 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
         &[
             ("token", &token_of(&late)),
             ("password", "yet another passphrase"),
+            ("code", &codes[1]),
         ],
     );
     assert!(refused
@@ -390,7 +423,11 @@ fn password_input_is_bounded_and_checked(backend: Backend) {
         &server,
         "/sfn/reset_password",
         None,
-        &[("token", "made-up"), ("password", NEW_PASSWORD)],
+        &[
+            ("token", "made-up"),
+            ("password", NEW_PASSWORD),
+            ("code", ""),
+        ],
     );
     assert!(made_up
         .header("location")

@@ -920,7 +920,8 @@ fn this_wasnt_me_cancels_before_and_after_the_pass_is_used(backend: Backend) {
         "mfa_required"
     );
 
-    // After use: the target's sessions end and their second factor locks.
+    // After use, someone told about it (an admin) says nobody asked: whoever
+    // signed in is out, and the person decides with their own link.
     let other = d.server.account(COMPANY, "member");
     let id = d.active_pass_for(&other);
     let secret = d.server.reset_at_sign_in(&other.email, "reset_pass");
@@ -938,7 +939,28 @@ fn this_wasnt_me_cancels_before_and_after_the_pass_is_used(backend: Backend) {
         .post("/api/v1/support/not-me", json!({ "token": token }), None);
     assert_eq!(reported.json["state"], "cancelled", "{reported:?}");
     assert_eq!(d.server.get("/api/v1/me", Some(&session_token)).status, 401);
-    // What the pass set up is gone, and the account waits for an administrator.
+    assert_eq!(
+        d.server.login(&other.email, PASSWORD).json["status"],
+        "mfa_required",
+        "an admin's word alone wipes nobody's account"
+    );
+    let own_link = mail_to(&d.server, &other.email)[0]
+        .lines()
+        .find(|l| l.contains("/not-me?token="))
+        .map(|l| l.split("token=").nth(1).unwrap().trim().to_string())
+        .expect("the person gets their own link");
+    let pressed = form(
+        &d.server,
+        "/sfn/report_reset",
+        None,
+        &[("token", &own_link)],
+    );
+    assert!(
+        pressed.header("location").unwrap().starts_with("/not-me"),
+        "{pressed:?}"
+    );
+    // The person's own word: what the pass set up is gone, and the account
+    // waits for an administrator.
     assert_error(
         &d.server.login(&other.email, PASSWORD),
         401,

@@ -14,7 +14,7 @@ use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify;
 use crate::rules::account_links::LinkPurpose;
-use crate::rules::locked_out::{self, Route, Standing, MAX_DESCRIPTION_CHARS};
+use crate::rules::locked_out::{self, Route, SelfRequest, Standing, MAX_DESCRIPTION_CHARS};
 use crate::rules::scope::{OrgKind, OWNER_SENIORITY};
 use crate::rules::support::RequestChannel;
 use crate::store::{self, Conn, User};
@@ -50,7 +50,8 @@ impl Gatehouse {
             (email.to_string(), description.to_string(), origin.clone());
         self.after_answer("locked-out mail", move |gh| async move {
             gh.send_locked_out_mail(&email, &description, &origin).await
-        });
+        })
+        .await;
         Ok(())
     }
 
@@ -81,7 +82,7 @@ impl Gatehouse {
             return Ok(());
         };
         let public_url = &self.settings.public_url;
-        let (route, helpers) = self.who_can_help(&mut tx, &user).await?;
+        let (route, helpers) = who_can_help(&mut tx, &user).await?;
         let mail = match route {
             Route::SupportDesk => {
                 let token = crypto::new_token();
@@ -117,45 +118,6 @@ impl Gatehouse {
         audit_own(&mut tx, &user, "locked_out.answered", details, origin, now).await?;
         tx.commit().await?;
         Ok(())
-    }
-
-    /// Where a locked-out person can turn, and the names the mail gives
-    /// (their organization's administrators, else their partner).
-    pub(crate) async fn who_can_help(
-        &self,
-        c: &mut Conn,
-        user: &User,
-    ) -> Result<(Route, Vec<String>)> {
-        let actor = store::actor_facts(c, user.id)
-            .await?
-            .ok_or(AuthError::NotFound("User"))?;
-        let (officer, _, _) = contacts_of(c, user.org_id).await?;
-        let admins =
-            store::administrators_with_mfa(c, user.org_id, actor.seniority, user.id).await?;
-        let standing = Standing {
-            is_owner: actor.seniority >= OWNER_SENIORITY,
-            is_officer: officer == Some(user.id),
-            others_who_can_reset: admins.len() as i64,
-        };
-        let mut helpers: Vec<String> = admins;
-        if let Some(parent) = self.partner_of(c, user.org_id).await? {
-            helpers.push(format!("{parent} (your IT partner)"));
-        }
-        Ok((locked_out::route(standing), helpers))
-    }
-
-    /// The partner an organization belongs to, if any.
-    async fn partner_of(&self, c: &mut Conn, org_id: i64) -> Result<Option<String>> {
-        let Some(org) = store::org_by_id(c, org_id).await? else {
-            return Ok(None);
-        };
-        let Some(parent) = org.parent_id else {
-            return Ok(None);
-        };
-        Ok(store::org_by_id(c, parent)
-            .await?
-            .filter(|p| p.kind == OrgKind::Partner)
-            .map(|p| p.name))
     }
 
     /// The confirmation page of a locked-out link, while it works.
@@ -225,6 +187,9 @@ impl Gatehouse {
             reference: CONFIRMED_REFERENCE,
         };
         record_filing(&mut tx, &filing, &user, origin, now).await?;
+        let kind = SelfRequest::Confirmed;
+        self.announce_self_request(&mut tx, &filing, kind, origin, now)
+            .await?;
         tx.commit().await?;
         Ok(id)
     }
@@ -242,4 +207,38 @@ impl Gatehouse {
         let admins = store::administrators_with_mfa(&mut c, actor.org_id, 0, 0).await?;
         Ok(locked_out::needs_second_administrator(admins.len() as i64))
     }
+}
+
+/// Where a locked-out person can turn, and the names the mail gives
+/// (their organization's administrators, else their partner).
+pub(crate) async fn who_can_help(c: &mut Conn, user: &User) -> Result<(Route, Vec<String>)> {
+    let actor = store::actor_facts(c, user.id)
+        .await?
+        .ok_or(AuthError::NotFound("User"))?;
+    let (officer, _, _) = contacts_of(c, user.org_id).await?;
+    let admins = store::administrators_with_mfa(c, user.org_id, actor.seniority, user.id).await?;
+    let standing = Standing {
+        is_owner: actor.seniority >= OWNER_SENIORITY,
+        is_officer: officer == Some(user.id),
+        others_who_can_reset: admins.len() as i64,
+    };
+    let mut helpers: Vec<String> = admins;
+    if let Some(parent) = partner_of(c, user.org_id).await? {
+        helpers.push(format!("{parent} (your IT partner)"));
+    }
+    Ok((locked_out::route(standing), helpers))
+}
+
+/// The partner an organization belongs to, if any.
+async fn partner_of(c: &mut Conn, org_id: i64) -> Result<Option<String>> {
+    let Some(org) = store::org_by_id(c, org_id).await? else {
+        return Ok(None);
+    };
+    let Some(parent) = org.parent_id else {
+        return Ok(None);
+    };
+    Ok(store::org_by_id(c, parent)
+        .await?
+        .filter(|p| p.kind == OrgKind::Partner)
+        .map(|p| p.name))
 }

@@ -43,6 +43,7 @@ pub use api_tokens::API_TOKEN_TTL;
 pub use enrollment::{TotpSetup, ENROLL_TOKEN_TTL};
 pub use locked_out::{LockedOutLink, CONFIRMED_REFERENCE};
 pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};
+pub use password::PasswordLink;
 pub use resets::{NotMeLink, Reset};
 pub use second_factor::{CodeOutcome, MfaMethod};
 pub use sign_in::{PasswordOutcome, SignedIn, MFA_TOKEN_TTL, PLATFORM_ORG_ID};
@@ -62,7 +63,13 @@ pub struct Gatehouse {
     dummy_hash: Arc<str>,
     hasher: Hasher,
     clock: Arc<dyn Clock>,
+    /// Work done after an answer ([`Gatehouse::after_answer`]) at once, at most.
+    background: Arc<tokio::sync::Semaphore>,
 }
+
+/// How many pieces of work after an answer may run at once; past that, the
+/// answer waits for its own (a flood slows itself, not the mail of others).
+const BACKGROUND_WORK: usize = 64;
 
 fn six_digit_code() -> String {
     format!("{:06}", rand::rngs::OsRng.gen_range(0..1_000_000))
@@ -113,6 +120,7 @@ impl Gatehouse {
             dummy_hash: dummy.into(),
             hasher,
             clock,
+            background: Arc::new(tokio::sync::Semaphore::new(BACKGROUND_WORK)),
         }
     }
 
@@ -160,17 +168,27 @@ impl Gatehouse {
     /// email address does depends on whether the address has an account, so
     /// the answer must not wait for it — known and unknown addresses then
     /// answer in the same time, not only with the same words.
-    fn after_answer<F, Fut>(&self, what: &'static str, work: F)
+    /// At most [`BACKGROUND_WORK`] run at once: past that, the answer waits.
+    async fn after_answer<F, Fut>(&self, what: &'static str, work: F)
     where
         F: FnOnce(Gatehouse) -> Fut + Send + 'static,
         Fut: std::future::Future<Output = Result<()>> + Send + 'static,
     {
         let gh = self.clone();
-        tokio::spawn(async move {
-            if let Err(error) = work(gh).await {
+        let done = move |result: Result<()>| {
+            if let Err(error) = result {
                 tracing::error!(%error, what, "work after the answer failed");
             }
-        });
+        };
+        match self.background.clone().try_acquire_owned() {
+            Ok(permit) => {
+                tokio::spawn(async move {
+                    done(work(gh).await);
+                    drop(permit);
+                });
+            }
+            Err(_) => done(work(gh).await),
+        }
     }
 
     /// Unix seconds now, by this Gatehouse's clock: read once per request

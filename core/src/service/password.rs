@@ -11,9 +11,20 @@ use crate::notify::{self, Notice};
 use crate::rules::account_links::LinkPurpose;
 use crate::rules::contact::account_key;
 use crate::rules::password;
+use crate::rules::recovery;
 use crate::store::{self, Keep};
 
+use super::second_factor::{CodeUse, MfaMethod};
 use super::{audit_own, Gatehouse};
+
+/// What a password link's page shows before its button is pressed.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct PasswordLink {
+    pub user_id: i64,
+    pub email: String,
+    /// The account has an authenticator: the page asks for a code too.
+    pub needs_code: bool,
+}
 
 impl Gatehouse {
     /// "Forgot password?": counts the request against the caller's IP (the
@@ -26,7 +37,8 @@ impl Gatehouse {
         let (email, origin) = (email.to_string(), origin.clone());
         self.after_answer("password link", move |gh| async move {
             gh.send_password_link(&email, &origin).await
-        });
+        })
+        .await;
         Ok(())
     }
 
@@ -74,9 +86,9 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// The address a password link is for, while it can be used (shown on
-    /// its page before the button is pressed).
-    pub async fn password_link_email(&self, token: &str) -> Result<Option<String>> {
+    /// Who a password link is for, while it can be used (shown on its page
+    /// before the button is pressed).
+    pub async fn password_link(&self, token: &str) -> Result<Option<PasswordLink>> {
         let mut c = self.conn().await?;
         let hash = crypto::token_hash(token);
         let Some((user_id, _)) =
@@ -84,19 +96,32 @@ impl Gatehouse {
         else {
             return Ok(None);
         };
-        Ok(store::user_by_id(&mut c, user_id)
+        let Some(user) = store::user_by_id(&mut c, user_id)
             .await?
             .filter(|u| !u.disabled)
-            .map(|u| u.email))
+        else {
+            return Ok(None);
+        };
+        let needs_code = !store::confirmed_factors(&mut c, user.id).await?.is_empty();
+        Ok(Some(PasswordLink {
+            user_id: user.id,
+            email: user.email,
+            needs_code,
+        }))
     }
 
-    /// Sets a new password from an emailed link, once. Every session, token
+    /// Sets a new password from an emailed link, once. The mailbox alone
+    /// must not open an account that has a second factor — with a new
+    /// password, the emailed sign-in code would then replace the factor too —
+    /// so such an account also gives a code from its authenticator or a
+    /// recovery code (`code`; counted like every code). Every session, token
     /// and sign-in in progress ends; the second factor stays, so the next
     /// sign-in still asks for it.
     pub async fn reset_password_with_link(
         &self,
         token: &str,
         new_password: &str,
+        code: &str,
         origin: &Origin,
     ) -> Result<()> {
         password::check_policy(new_password)?;
@@ -105,8 +130,19 @@ impl Gatehouse {
         self.count_ip(&mut c, "password_link", origin, now).await?;
         drop(c);
         // A made-up link costs no hashing.
-        if self.password_link_email(token).await?.is_none() {
-            return Err(AuthError::LinkInvalid);
+        let link = self
+            .password_link(token)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?;
+        if link.needs_code {
+            let user = self.user(link.user_id).await?;
+            let method = if recovery::normalize(code).is_some() {
+                MfaMethod::RecoveryCode
+            } else {
+                MfaMethod::Totp
+            };
+            self.prove_with_code(&user, CodeUse::NewPassword, method, code, origin, now)
+                .await?;
         }
         let hash = self.hash_password(new_password).await?;
         let mut tx = self.db.begin().await?;

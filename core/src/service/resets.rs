@@ -75,6 +75,19 @@ impl Gatehouse {
         now: i64,
     ) -> Result<()> {
         self.count_reset(c, user, reset.kind, origin, now).await?;
+        self.offer_report_link(c, user, &reset, origin, now).await
+    }
+
+    /// Mails the person what happened to their second factor, with their own
+    /// "This wasn't me" link.
+    pub(crate) async fn offer_report_link(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        reset: &Reset,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
         let token = crypto::new_token();
         let hash = crypto::token_hash(&token);
         let purpose = LinkPurpose::NotMe;

@@ -50,6 +50,8 @@ pub(crate) enum CodeUse {
     SignIn { attempt_id: i64 },
     /// A signed-in user confirming it is them.
     StepUp,
+    /// Choosing a new password from an emailed link.
+    NewPassword,
 }
 
 /// Where a correct code at the second stage leads, whatever its method.
@@ -116,7 +118,7 @@ impl Gatehouse {
     ) -> Result<Option<i64>> {
         let attempt = match purpose {
             CodeUse::SignIn { attempt_id } => Some(attempt_id),
-            CodeUse::StepUp => None,
+            CodeUse::StepUp | CodeUse::NewPassword => None,
         };
         let check = self
             .reserve_code_check(user, attempt, method.name(), origin, now)
@@ -142,6 +144,7 @@ impl Gatehouse {
                 "login.succeeded"
             }
             CodeUse::StepUp => "login.step_up",
+            CodeUse::NewPassword => "password.code_checked",
         };
         // Signing in or confirming with a factor proves it is not lost.
         self.signed_in_with_factor(&mut tx, user, origin, now)

@@ -13,6 +13,7 @@ use crate::audit::{self, Event, Origin};
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::{self, Notice, PassNotice, PassRecipient};
+use crate::rules::abuse::ResetKind;
 use crate::rules::contact::normalize_email;
 use crate::rules::locked_out::{self, Route, SelfRequest};
 use crate::rules::scope::{Permission, Permissions};
@@ -21,8 +22,10 @@ use crate::rules::support::{
     RequestChannel, RequestState, RiskFacts, RiskFlag, Stage, BURST_WINDOW, CANCEL_LINK_TTL,
     MAX_FAILED_CHECKS, PASS_LIFETIME,
 };
-use crate::store::{self, CheckRow, Conn, EventRow, Person, RequestRow, RequestScope, User};
+use crate::store::{self, CheckRow, Conn, EventRow, Keep, Person, RequestRow, RequestScope, User};
 
+use super::locked_out::who_can_help;
+use super::resets::Reset;
 use super::{Gatehouse, PLATFORM_ORG_ID};
 
 /// The longest reference (a ticket number) and note a request keeps.
@@ -287,7 +290,7 @@ impl Gatehouse {
         // in the app (signed in, they need no reset).
         let unconfirmed = channel != RequestChannel::InApp && requester.id == target.id;
         if unconfirmed {
-            let (route, _) = self.who_can_help(&mut c, &target).await?;
+            let (route, _) = who_can_help(&mut c, &target).await?;
             if route != Route::SupportDesk {
                 return Err(AuthError::NotAContact);
             }
@@ -339,7 +342,8 @@ impl Gatehouse {
         };
         record_filing(&mut tx, &filing, &actor, origin, now).await?;
         if unconfirmed {
-            self.announce_unconfirmed(&mut tx, &filing, origin, now)
+            let kind = SelfRequest::Unconfirmed;
+            self.announce_self_request(&mut tx, &filing, kind, origin, now)
                 .await?;
         }
         tx.commit().await?;
@@ -905,7 +909,13 @@ impl Gatehouse {
             (row.target.email.clone(), PassRecipient::Target),
             (row.requester.email.clone(), PassRecipient::Requester),
         ];
-        for admin in store::org_admin_emails(c, row.org_id).await? {
+        let mut told = store::org_admin_emails(c, row.org_id).await?;
+        if self_request_of(row).is_some() {
+            // Nobody asked for the person but themselves: their organization's
+            // authorized contacts hear of it too.
+            told.extend(contact_emails(c, row.org_id).await?);
+        }
+        for admin in told {
             if !recipients.iter().any(|(email, _)| *email == admin) {
                 recipients.push((admin, PassRecipient::Admin));
             }
@@ -953,29 +963,27 @@ impl Gatehouse {
         }
     }
 
-    /// A request not confirmed from the primary email is told at once to the
-    /// person's address and to every authorized contact of the organization:
-    /// if the caller was not them, someone who knows says so before the
-    /// cooling-off ends.
-    async fn announce_unconfirmed(
+    /// A request someone makes about themselves is told at once to their
+    /// address and to every authorized contact of the organization: if it
+    /// was not them, someone who knows says so before the cooling-off ends.
+    pub(crate) async fn announce_self_request(
         &self,
         c: &mut Conn,
         filing: &Filing<'_>,
+        kind: SelfRequest,
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
-        let (officer, _, technical) = contacts_of(c, filing.target.org_id).await?;
         let mut recipients = vec![filing.target.email.clone()];
-        for id in officer.into_iter().chain(technical) {
-            if let Some(contact) = store::user_by_id(c, id).await? {
-                if !recipients.contains(&contact.email) {
-                    recipients.push(contact.email);
-                }
+        for contact in contact_emails(c, filing.target.org_id).await? {
+            if !recipients.contains(&contact) {
+                recipients.push(contact);
             }
         }
-        let notice = Notice::UnconfirmedRequestFiled {
-            request_id: filing.id,
-            person: filing.target.name_or_email(),
+        let (request_id, person) = (filing.id, filing.target.name_or_email());
+        let notice = match kind {
+            SelfRequest::Confirmed => Notice::SelfRequestFiled { request_id, person },
+            SelfRequest::Unconfirmed => Notice::UnconfirmedRequestFiled { request_id, person },
         };
         for email in recipients {
             let url = &self.settings.public_url;
@@ -1013,13 +1021,23 @@ impl Gatehouse {
             .await?
             .ok_or(AuthError::LinkInvalid)?;
         if let Some(pass_was_used) = store::report_request(&mut tx, request_id, now).await? {
-            if pass_was_used {
-                // Whoever used the pass holds the new authenticator and knows
-                // the password: everything they set up goes, and the account
-                // waits, deactivated, for an administrator who has spoken to
-                // the person.
-                if let Some(target) = store::user_by_id(&mut tx, row.target.id).await? {
+            let target = store::user_by_id(&mut tx, row.target.id).await?;
+            if let Some(target) = target.filter(|_| pass_was_used) {
+                if email == target.email {
+                    // The person says they did not use it: whoever did holds
+                    // the new authenticator and knows the password, so
+                    // everything goes and the account waits for a review.
                     self.lock_reported_account(&mut tx, &target, now).await?;
+                } else {
+                    // Someone told about it (the requester, an admin) says
+                    // nobody asked: whoever signed in is signed out, and the
+                    // person — who may well have used it — decides with
+                    // their own "This wasn't me".
+                    store::revoke_sessions_and_tokens(&mut tx, target.id, Keep::Nothing, now)
+                        .await?;
+                    let reset = Reset::new(ResetKind::SupportPass, None);
+                    self.offer_report_link(&mut tx, &target, &reset, origin, now)
+                        .await?;
                 }
             }
             let details = json!({ "by": email, "pass_was_used": pass_was_used });
@@ -1198,6 +1216,18 @@ pub(crate) async fn record_filing(
     record(c, request, Some(actor), action, details, origin, now).await
 }
 
+/// The addresses of an organization's authorized contacts (officer first).
+async fn contact_emails(c: &mut Conn, org_id: i64) -> Result<Vec<String>> {
+    let (officer, _, technical) = contacts_of(c, org_id).await?;
+    let mut emails = Vec::new();
+    for id in officer.into_iter().chain(technical) {
+        if let Some(contact) = store::user_by_id(c, id).await? {
+            emails.push(contact.email);
+        }
+    }
+    Ok(emails)
+}
+
 /// Whether the user is their organization's officer or a technical contact.
 async fn is_contact(c: &mut Conn, user: &User) -> Result<bool> {
     if user.disabled {
@@ -1260,8 +1290,17 @@ fn parties_of(row: &RequestRow, checks: &[CheckRow]) -> Parties {
 /// contact removed or deactivated since filing asks for nothing any more.
 async fn requester_still_asks(c: &mut Conn, row: &RequestRow) -> Result<()> {
     if self_request_of(row).is_some() {
-        // The person asks for themselves (a locked-out owner or officer).
-        return Ok(());
+        // The person asks for themselves: only while nobody inside their
+        // organization can reset them (a second administrator added since
+        // makes this request theirs to handle).
+        let person = store::user_by_id(c, row.target.id)
+            .await?
+            .ok_or(AuthError::NotAContact)?;
+        let (route, _) = who_can_help(c, &person).await?;
+        return match route {
+            Route::SupportDesk => Ok(()),
+            Route::AskSomeone => Err(AuthError::NotAContact),
+        };
     }
     let requester = store::user_by_id(c, row.requester.id)
         .await?

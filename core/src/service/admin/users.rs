@@ -114,6 +114,13 @@ impl Gatehouse {
         let (actor, user) = self
             .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
             .await?;
+        if user.flagged {
+            // A review decides first: a new role would also change who may review it.
+            return Err(AuthError::Forbidden(
+                "This account was reported “This wasn't me”: review and reactivate it before changing its role."
+                    .into(),
+            ));
+        }
         let role = self
             .target_role(&actor, role_id, Permission::UsersManage)
             .await?;
