@@ -134,6 +134,7 @@ test('"This wasn\'t me" after an owner disabled a member\'s MFA locks the accoun
   await hydrated(page);
   await page.getByRole('button', { name: "This wasn't me" }).click();
   await expect(page.getByRole('status').filter({ hasText: "Done: Nora Notme's account is locked and everyone using it was signed out." })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'Account locked' })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'What happens next' })).toBeVisible();
   await expect(page.getByRole('button', { name: "This wasn't me" })).toHaveCount(0);
 
