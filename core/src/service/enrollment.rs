@@ -167,11 +167,9 @@ impl Gatehouse {
         // it cannot reset the new authenticator a second time.
         let pass_used =
             replaces_factors && self.use_reset_pass(&mut tx, &user, origin, now).await?;
-        if attempt.reason == AttemptReason::ResetPass {
-            if !pass_used {
-                tx.rollback().await?;
-                return Err(AuthError::GrantEnded);
-            }
+        if attempt.reason == AttemptReason::ResetPass && !pass_used {
+            tx.rollback().await?;
+            return Err(AuthError::GrantEnded);
         }
         if replaces_factors {
             // The old device is lost (or being replaced): it goes, with every session.
