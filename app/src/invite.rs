@@ -4,18 +4,10 @@ use leptos::prelude::*;
 
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, NewPasswordFields};
-use crate::header::Me;
-use crate::page::{DataPage, Viewer};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
 use crate::urls::param;
-
-/// The invitation's email, if the link is still good. Nobody is signed in yet.
-impl Viewer for Option<String> {
-    fn viewer(&self) -> Option<Me> {
-        None
-    }
-}
 
 #[server(prefix = "/sfn", endpoint = "invitation")]
 pub async fn invitation(token: String) -> Result<Option<String>, AppError> {

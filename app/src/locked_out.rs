@@ -5,12 +5,10 @@
 //! request to the support desk. Opening it changes nothing.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
-use crate::header::Me;
-use crate::page::{DataPage, PublicPage, Viewer};
+use crate::page::{DataPage, PublicPage};
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
 use crate::urls::param;
@@ -76,25 +74,12 @@ fn LockedOutForm() -> impl IntoView {
     }
 }
 
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct ConfirmView {
-    /// The account and its organization; None: the link does not work (any more).
-    pub account: Option<(String, String)>,
-}
-
-impl Viewer for ConfirmView {
-    fn viewer(&self) -> Option<Me> {
-        None
-    }
-}
-
-/// The account a confirmation link is for, while it works. Reads only.
+/// The account a confirmation link is for, and its organization, while the
+/// link works. Reads only.
 #[server(prefix = "/sfn", endpoint = "locked_out_link")]
-pub async fn locked_out_link(token: String) -> Result<ConfirmView, AppError> {
+pub async fn locked_out_link(token: String) -> Result<Option<(String, String)>, AppError> {
     let link = crate::request::gatehouse().locked_out_link(&token).await?;
-    Ok(ConfirmView {
-        account: link.map(|l| (l.email, l.organization)),
-    })
+    Ok(link.map(|l| (l.email, l.organization)))
 }
 
 #[server(prefix = "/sfn", endpoint = "confirm_locked_out")]
@@ -118,21 +103,21 @@ pub fn LockedOutConfirmPage() -> impl IntoView {
     let token = param("token");
     let data = Resource::new(move || token.get(), locked_out_link);
     view! {
-        <DataPage title="Ask the support desk" data let:view>
-            <ConfirmScreen view token=token.get_untracked()/>
+        <DataPage title="Ask the support desk" data let:account>
+            <ConfirmScreen account token=token.get_untracked()/>
         </DataPage>
     }
 }
 
 #[component]
-fn ConfirmScreen(view: ConfirmView, token: String) -> impl IntoView {
+fn ConfirmScreen(account: Option<(String, String)>, token: String) -> impl IntoView {
     let action = ServerAction::<ConfirmLockedOut>::new();
     let password = NodeRef::new();
     focus_on_mount::<leptos::html::Input>(password);
     view! {
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Ask the support desk"</h1>
-            {match view.account {
+            {match account {
                 Some((email, organization)) => view! {
                     <p>{format!("Nobody else at {organization} can reset your two-step verification, so the support desk will. Your password confirms it is you; the email you opened this from already did. This link works for 60 minutes from when it was sent, once.")}</p>
                     <p>"What happens next: an agent reviews your request and a manager decides. If they approve, you get an email saying from when you can sign in with your password alone and set up a new authenticator (there is a waiting period, so that a request that was not yours can still be stopped). You, your organization's admins and its authorized contacts hear of every step."</p>

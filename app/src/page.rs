@@ -30,6 +30,15 @@ macro_rules! signed_in_view {
     };
 }
 
+/// What a page opened from an emailed link shows — the account it is for,
+/// or nothing when the link no longer works. Nobody is signed in: the link
+/// is the proof.
+impl<T> Viewer for Option<T> {
+    fn viewer(&self) -> Option<Me> {
+        None
+    }
+}
+
 impl Viewer for Me {
     fn viewer(&self) -> Option<Me> {
         Some(self.clone())

@@ -4,12 +4,10 @@
 //! stays: the next sign-in still asks for it.
 
 use leptos::prelude::*;
-use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, ErrorBox, NewPasswordFields, Submit};
-use crate::header::Me;
-use crate::page::{DataPage, PublicPage, Viewer};
+use crate::page::{DataPage, PublicPage};
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
 use crate::urls::param;
@@ -51,24 +49,10 @@ pub fn ForgotPasswordPage() -> impl IntoView {
 
 /// Who the link is for, while it works: the address, and whether the
 /// account has an authenticator (then its code is asked for too).
-#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
-pub struct LinkView {
-    pub account: Option<(String, bool)>,
-}
-
-impl Viewer for LinkView {
-    fn viewer(&self) -> Option<Me> {
-        None
-    }
-}
-
-/// Nobody is signed in: the link is the proof.
 #[server(prefix = "/sfn", endpoint = "password_link")]
-pub async fn password_link(token: String) -> Result<LinkView, AppError> {
+pub async fn password_link(token: String) -> Result<Option<(String, bool)>, AppError> {
     let link = crate::request::gatehouse().password_link(&token).await?;
-    Ok(LinkView {
-        account: link.map(|l| (l.email, l.needs_code)),
-    })
+    Ok(link.map(|l| (l.email, l.needs_code)))
 }
 
 #[server(prefix = "/sfn", endpoint = "reset_password")]
@@ -89,8 +73,8 @@ pub fn ResetPasswordPage() -> impl IntoView {
     let token = param("token");
     let data = Resource::new(move || token.get(), password_link);
     view! {
-        <DataPage title="Choose a new password" data let:view>
-            <ResetPasswordScreen account=view.account token=token.get_untracked()/>
+        <DataPage title="Choose a new password" data let:account>
+            <ResetPasswordScreen account token=token.get_untracked()/>
         </DataPage>
     }
 }

@@ -27,18 +27,11 @@ fn locked_out(server: &Server, email: &str) -> Reply {
 
 /// The confirmation link in the newest mail to `email`, as a path.
 fn confirm_link(server: &Server, email: &str) -> Option<String> {
-    mail_to(server, email).into_iter().find_map(|m| {
-        m.lines()
-            .find(|l| l.contains("/locked-out/confirm?token="))
-            .map(|l| l.trim().trim_start_matches(&server.base).to_string())
-    })
+    mailed_path(server, email, "/locked-out/confirm?token=")
 }
 
 fn confirm_links(server: &Server, email: &str) -> usize {
-    mail_to(server, email)
-        .iter()
-        .filter(|m| m.contains("/locked-out/confirm?token="))
-        .count()
+    mailed_links(server, email, "/locked-out/confirm?token=")
 }
 
 /// Sends the form and waits for the confirmation link; its path.

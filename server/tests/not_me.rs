@@ -17,18 +17,11 @@ on_both_databases!(
 
 /// The newest "This wasn't me" link mailed to `email`, as a path.
 fn not_me_link(server: &Server, email: &str) -> Option<String> {
-    mail_to(server, email).into_iter().find_map(|m| {
-        m.lines()
-            .find(|l| l.contains("/not-me?token="))
-            .map(|l| l.trim().trim_start_matches(&server.base).to_string())
-    })
+    mailed_path(server, email, "/not-me?token=")
 }
 
 fn not_me_links(server: &Server, email: &str) -> usize {
-    mail_to(server, email)
-        .iter()
-        .filter(|m| m.contains("/not-me?token="))
-        .count()
+    mailed_links(server, email, "/not-me?token=")
 }
 
 fn report(server: &Server, link: &str) -> Reply {

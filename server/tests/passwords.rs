@@ -31,11 +31,7 @@ fn forgot(server: &Server, email: &str) -> Reply {
 
 /// The newest password link mailed to `email`, as a path on the server.
 fn password_link(server: &Server, email: &str) -> Option<String> {
-    mail_to(server, email).into_iter().find_map(|m| {
-        m.lines()
-            .find(|l| l.contains("/password/reset?token="))
-            .map(|l| l.trim().trim_start_matches(&server.base).to_string())
-    })
+    mailed_path(server, email, "/password/reset?token=")
 }
 
 fn sessions_of(server: &Server, email: &str) -> i64 {
@@ -66,10 +62,7 @@ fn request_link(server: &Server, email: &str) -> String {
 }
 
 fn links_sent(server: &Server, email: &str) -> usize {
-    mail_to(server, email)
-        .iter()
-        .filter(|m| m.contains("/password/reset?token="))
-        .count()
+    mailed_links(server, email, "/password/reset?token=")
 }
 
 fn forgot_password_answers_alike_and_mails_only_real_accounts(backend: Backend) {

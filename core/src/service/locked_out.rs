@@ -159,14 +159,9 @@ impl Gatehouse {
         self.check_password(user_id, password, origin).await?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        let (user_id, description) =
-            store::use_account_link(&mut tx, &hash, LinkPurpose::LockedOut, now)
-                .await?
-                .ok_or(AuthError::LinkInvalid)?;
-        let user = store::user_by_id(&mut tx, user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or(AuthError::LinkInvalid)?;
+        let (user, description) = self
+            .use_link(&mut tx, token, LinkPurpose::LockedOut, now)
+            .await?;
         let filed = store::NewRequest {
             org_id: user.org_id,
             target_id: user.id,

@@ -4,7 +4,8 @@
 use serde_json::json;
 
 use crate::audit::{self, Event, Origin};
-use crate::error::Result;
+use crate::crypto;
+use crate::error::{AuthError, Result};
 use crate::rules::account_links::{self, LinkPurpose, SEND_WINDOW};
 use crate::rules::contact::{account_key, normalize_email, valid_email};
 use crate::store::{self, Conn, User};
@@ -13,6 +14,25 @@ use super::sign_in::PLATFORM_ORG_ID;
 use super::{audit_own, Gatehouse};
 
 impl Gatehouse {
+    /// Uses a live link of `purpose` once, in the caller's transaction: the
+    /// active account it is for, and what it is about.
+    pub(crate) async fn use_link(
+        &self,
+        c: &mut Conn,
+        token: &str,
+        purpose: LinkPurpose,
+        now: i64,
+    ) -> Result<(User, String)> {
+        let (user_id, about) = store::use_account_link(c, &crypto::token_hash(token), purpose, now)
+            .await?
+            .ok_or(AuthError::LinkInvalid)?;
+        let user = store::user_by_id(c, user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(AuthError::LinkInvalid)?;
+        Ok((user, about))
+    }
+
     /// The active account of `email`, if it may be mailed for `purpose` now:
     /// within the account's hourly limit, counted in one statement (30
     /// requests at once send at most the limit). An unknown or deactivated

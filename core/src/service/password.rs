@@ -147,14 +147,7 @@ impl Gatehouse {
         let hash = self.hash_password(new_password).await?;
         let mut tx = self.db.begin().await?;
         let purpose = LinkPurpose::PasswordReset;
-        let (user_id, _) =
-            store::use_account_link(&mut tx, &crypto::token_hash(token), purpose, now)
-                .await?
-                .ok_or(AuthError::LinkInvalid)?;
-        let user = store::user_by_id(&mut tx, user_id)
-            .await?
-            .filter(|u| !u.disabled)
-            .ok_or(AuthError::LinkInvalid)?;
+        let (user, _) = self.use_link(&mut tx, token, purpose, now).await?;
         store::set_password_hash(&mut tx, user.id, &hash).await?;
         store::expire_account_links(&mut tx, user.id, purpose, now).await?;
         store::revoke_sessions_and_tokens(&mut tx, user.id, Keep::Nothing, now).await?;

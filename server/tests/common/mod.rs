@@ -702,3 +702,21 @@ pub fn audited(server: &Server, actions: &[&str]) -> i64 {
         list.join(", ")
     ))
 }
+
+/// The path of the newest link containing `marker` (`/not-me?token=`…)
+/// mailed to `email`.
+pub fn mailed_path(server: &Server, email: &str, marker: &str) -> Option<String> {
+    mail_to(server, email).into_iter().find_map(|m| {
+        m.lines()
+            .find(|l| l.contains(marker))
+            .map(|l| l.trim().trim_start_matches(&server.base).to_string())
+    })
+}
+
+/// How many mails to `email` carry a link containing `marker`.
+pub fn mailed_links(server: &Server, email: &str, marker: &str) -> usize {
+    mail_to(server, email)
+        .iter()
+        .filter(|m| m.contains(marker))
+        .count()
+}
