@@ -21,6 +21,8 @@ pub struct NotMeView {
     pub user_name: Option<String>,
     /// What the reset was (core's `ResetKind` name).
     pub reset: String,
+    /// When, as people read it.
+    pub when: String,
     pub reported: bool,
 }
 
@@ -39,11 +41,13 @@ pub async fn not_me_link(token: String) -> Result<NotMeView, AppError> {
             user_name: Some(link.user_name),
             reset: link.reset,
             reported: link.reported,
+            when: gatehouse_core::format_time(link.at),
         },
         None => NotMeView {
             user_name: None,
             reset: String::new(),
             reported: false,
+            when: String::new(),
         },
     })
 }
@@ -117,7 +121,7 @@ fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoV
         }
         .into_any(),
         Some(name) => view! {
-            <p>{describe(&view.reset)}</p>
+            <p>{format!("On {}: {}", view.when, describe(&view.reset))}</p>
             <p>{format!("If neither you nor someone you asked did this, press the button. It signs everyone out of {name}'s account at once, removes its authenticators and its password — whatever someone may have set up or learned — and locks the account until your administrator has checked with you.")}</p>
             <p class="hint">"If it was you, close this page: nothing changes."</p>
             <ErrorBox message=error_signal(report)/>

@@ -423,6 +423,19 @@ async fn a_this_wasnt_me_link_works_for_seven_days() {
     assert_eq!((link.reset.as_str(), link.reported), ("self_reset", false));
     flow.advance(1);
     assert_eq!(flow.gh.not_me_link(&token).await.unwrap(), None);
+    // A day after it stopped working, the link itself is deleted.
+    let links = || async {
+        let mut c = flow.gh.db.pool.acquire().await.unwrap();
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM account_links")
+            .fetch_one(&mut *c)
+            .await
+            .unwrap()
+    };
+    flow.gh.delete_expired().await.unwrap();
+    assert_eq!(links().await, 1, "kept for a day");
+    flow.advance(86_400);
+    flow.gh.delete_expired().await.unwrap();
+    assert_eq!(links().await, 0);
     assert!(matches!(
         flow.gh.report_reset(&token, &flow.origin()).await,
         Err(AuthError::LinkInvalid)

@@ -16,9 +16,38 @@ pub fn has_forbidden_char(name: &str, value: &str, in_body: bool) -> bool {
     name.chars().any(char::is_control) || value.chars().any(|c| c.is_control() && !allowed(c))
 }
 
+/// `text` without the invisible characters that change how the text
+/// around them is shown (zero-width spaces and joiners, bidirectional
+/// overrides and isolates, the byte-order mark): free text written by
+/// someone who is not signed in reaches the support desk's screens, where
+/// such characters could make a note read differently than it is.
+pub fn without_format_chars(text: &str) -> String {
+    text.chars()
+        .filter(|c| {
+            !matches!(
+                c,
+                '\u{200B}'..='\u{200F}'
+                    | '\u{202A}'..='\u{202E}'
+                    | '\u{2060}'..='\u{2064}'
+                    | '\u{2066}'..='\u{2069}'
+                    | '\u{FEFF}'
+            )
+        })
+        .collect()
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn invisible_formatting_is_dropped_from_free_text() {
+        assert_eq!(
+            without_format_chars("phone\u{202E}nelots\u{200B} lost\u{FEFF}"),
+            "phonenelots lost"
+        );
+        assert_eq!(without_format_chars("Zoë — 電話"), "Zoë — 電話");
+    }
 
     #[test]
     fn only_multi_line_fields_of_a_body_take_line_breaks() {

@@ -17,6 +17,7 @@ use crate::rules::account_links::LinkPurpose;
 use crate::rules::locked_out::{self, Route, SelfRequest, Standing, MAX_DESCRIPTION_CHARS};
 use crate::rules::scope::{OrgKind, OWNER_SENIORITY};
 use crate::rules::support::RequestChannel;
+use crate::rules::text;
 use crate::store::{self, Conn, User};
 
 use super::support_desk::{contacts_of, record_filing, Filing};
@@ -38,7 +39,7 @@ impl Gatehouse {
     /// the answer ([`Self::send_locked_out_mail`]), so every address answers
     /// the same, in the same time.
     pub async fn locked_out(&self, email: &str, description: &str, origin: &Origin) -> Result<()> {
-        let description = description.trim();
+        let description = text::without_format_chars(description.trim());
         if description.chars().count() > MAX_DESCRIPTION_CHARS {
             return Err(AuthError::Invalid(format!(
                 "Keep what happened under {MAX_DESCRIPTION_CHARS} characters."
@@ -46,8 +47,7 @@ impl Gatehouse {
         }
         self.count_ip(&mut *self.conn().await?, "locked_out", origin, self.now())
             .await?;
-        let (email, description, origin) =
-            (email.to_string(), description.to_string(), origin.clone());
+        let (email, description, origin) = (email.to_string(), description, origin.clone());
         self.after_answer("locked-out mail", move |gh| async move {
             gh.send_locked_out_mail(&email, &description, &origin).await
         })

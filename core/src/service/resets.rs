@@ -58,6 +58,8 @@ pub struct NotMeLink {
     pub reset: String,
     /// Already pressed (the page then says what happened).
     pub reported: bool,
+    /// When the reset happened (its mail was sent).
+    pub at: i64,
 }
 
 impl Gatehouse {
@@ -106,18 +108,18 @@ impl Gatehouse {
         let mut c = self.conn().await?;
         let hash = crypto::token_hash(token);
         let now = self.now();
-        let Some((user_id, reset, used)) =
-            store::account_link_any(&mut c, &hash, LinkPurpose::NotMe, now).await?
+        let Some(link) = store::account_link_any(&mut c, &hash, LinkPurpose::NotMe, now).await?
         else {
             return Ok(None);
         };
-        let Some(user) = store::user_by_id(&mut c, user_id).await? else {
+        let Some(user) = store::user_by_id(&mut c, link.user_id).await? else {
             return Ok(None);
         };
         Ok(Some(NotMeLink {
             user_name: user.name_or_email(),
-            reset,
-            reported: used,
+            reset: link.about,
+            reported: link.used,
+            at: link.sent_at,
         }))
     }
 
@@ -167,6 +169,7 @@ impl Gatehouse {
             user_name: user.name_or_email(),
             reset,
             reported: true,
+            at: now,
         })
     }
 

@@ -47,16 +47,23 @@ pub async fn account_link(
     Ok(row.map(|r| (r.get("user_id"), r.get("about"))))
 }
 
-/// The user and `about` of an unexpired link of this purpose, and whether
-/// it was used (its page then says what using it did).
+/// An unexpired link of this purpose, used or not (its page then says what
+/// using it did).
+pub struct LinkRow {
+    pub user_id: i64,
+    pub about: String,
+    pub sent_at: i64,
+    pub used: bool,
+}
+
 pub async fn account_link_any(
     c: &mut Conn,
     token_hash: &[u8],
     purpose: LinkPurpose,
     now: i64,
-) -> Result<Option<(i64, String, bool)>> {
+) -> Result<Option<LinkRow>> {
     let row = sqlx::query(
-        "SELECT user_id, about, used_at FROM account_links \
+        "SELECT user_id, about, created_at, used_at FROM account_links \
          WHERE token_hash = $1 AND purpose = $2 AND expires_at > $3",
     )
     .bind(token_hash)
@@ -64,9 +71,11 @@ pub async fn account_link_any(
     .bind(now)
     .fetch_optional(&mut *c)
     .await?;
-    Ok(row.map(|r| {
-        let used: Option<i64> = r.get("used_at");
-        (r.get("user_id"), r.get("about"), used.is_some())
+    Ok(row.map(|r| LinkRow {
+        user_id: r.get("user_id"),
+        about: r.get("about"),
+        sent_at: r.get("created_at"),
+        used: r.get::<Option<i64>, _>("used_at").is_some(),
     }))
 }
 

@@ -37,6 +37,7 @@ pub use abuse::{
 };
 pub use account_links::{
     account_link, account_link_any, expire_account_links, insert_account_link, use_account_link,
+    LinkRow,
 };
 pub use attempts::{
     attempt_by_token, attempt_reserve_check, consume_attempt, end_sign_in_attempts, insert_attempt,

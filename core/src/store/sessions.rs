@@ -161,5 +161,11 @@ pub async fn delete_expired(c: &mut Conn, now: i64) -> Result<()> {
         .bind(now - 86_400)
         .execute(&mut *c)
         .await?;
+    // A day after it stopped working, a mailed link (and what a locked-out
+    // person wrote with it) goes.
+    sqlx::query("DELETE FROM account_links WHERE expires_at <= $1")
+        .bind(now - 86_400)
+        .execute(&mut *c)
+        .await?;
     Ok(())
 }
