@@ -25,20 +25,12 @@ pub async fn locked_out(email: String, description: String) -> Result<(), AppErr
 
 #[component]
 pub fn LockedOutPage() -> impl IntoView {
-    // After sending, the page says what happens next, not "send again".
-    let sent = !param("notice").get_untracked().is_empty();
     view! {
         <PublicPage title="Locked out">
             <section class="card narrow" aria-labelledby="page-title">
                 <h1 id="page-title">"Locked out?"</h1>
-                {if sent {
-                    view! {
-                        <Notice/>
-                        <p><a href="/login">"Back to sign-in"</a></p>
-                    }.into_any()
-                } else {
-                    view! { <LockedOutForm/> }.into_any()
-                }}
+                <Notice/>
+                <LockedOutForm/>
             </section>
         </PublicPage>
     }
