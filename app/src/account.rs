@@ -1,6 +1,7 @@
-//! My Account (`/account`): who you are, and — while a partner's grant
-//! allows it — the reset of your multi-factor authentication. It is also
-//! where a sign-in that such a grant let through lands.
+//! `/account`: where a sign-in that a partner's grant (or the desk's pass)
+//! let through lands — who you are, and the reset of your multi-factor
+//! authentication. Signed in, the same reset is on My Profile, and
+//! `/account` leads there.
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -35,13 +36,6 @@ impl Viewer for AccountView {
 pub async fn account() -> Result<AccountView, AppError> {
     let cx = Ctx::new().await?;
     let gh = &cx.gh;
-    let describe = |p: gatehouse_core::service::ResetPermission| {
-        format!(
-            "{} allowed you to reset your multi-factor authentication until {}.",
-            p.partner,
-            gatehouse_core::format_time(p.expires_at)
-        )
-    };
     if let Some(token) = get::<String>(&cx.session, PENDING_ENROLL).await? {
         if let Ok((user_id, permission)) = gh.reset_permission_for_attempt(&token).await {
             let p = gh.profile(user_id).await?;
@@ -52,21 +46,27 @@ pub async fn account() -> Result<AccountView, AppError> {
                 organization: p.organization,
                 role: p.role,
                 mfa_on: !p.factors.is_empty(),
-                reset_permission: permission.map(describe),
+                reset_permission: permission.map(describe_permission),
             });
         }
     }
-    let uid = cx.user().await?;
-    let me = Me::load(gh, uid).await?;
-    Ok(AccountView {
-        email: me.email.clone(),
-        name: me.name.clone(),
-        organization: me.organization.clone(),
-        role: me.role.clone(),
-        mfa_on: me.mfa_on,
-        reset_permission: gh.reset_permission(uid).await?.map(describe),
-        me: Some(me),
-    })
+    cx.user().await?;
+    // One place for your account once signed in: My Profile.
+    leptos_axum::redirect("/profile");
+    Err(AppError::new(
+        "moved",
+        "My Account is now part of My Profile.",
+    ))
+}
+
+/// "Northwind IT allowed you to reset … until …", while a grant covers the user.
+#[cfg(feature = "ssr")]
+pub fn describe_permission(p: gatehouse_core::service::ResetPermission) -> String {
+    format!(
+        "{} allowed you to reset your multi-factor authentication until {}.",
+        p.partner,
+        gatehouse_core::format_time(p.expires_at)
+    )
 }
 
 /// "Reset multi-factor authentication" on My Account: on to setting up the
@@ -103,6 +103,22 @@ pub fn AccountPage() -> impl IntoView {
     }
 }
 
+/// The reset a partner's grant (or the desk's pass) allows, while it does.
+#[component]
+pub fn GrantedReset(text: String, start: ServerAction<StartAccountReset>) -> impl IntoView {
+    view! {
+        <section class="card danger-zone" aria-labelledby="granted-reset-title">
+            <h2 id="granted-reset-title">"Reset multi-factor authentication"</h2>
+            <p>{text}</p>
+            <p>"You will set up a new authenticator app and get new recovery codes. Your old authenticators and codes stop working, and every other session is signed out."</p>
+            <ErrorBox message=error_signal(start)/>
+            <ActionForm action=start>
+                <Submit label="Reset multi-factor authentication" pending=start.pending() class="danger"/>
+            </ActionForm>
+        </section>
+    }
+}
+
 #[component]
 fn AccountScreen(view: AccountView, start: ServerAction<StartAccountReset>) -> impl IntoView {
     view! {
@@ -118,17 +134,7 @@ fn AccountScreen(view: AccountView, start: ServerAction<StartAccountReset>) -> i
             </dl>
         </section>
         {match view.reset_permission {
-            Some(text) => view! {
-                <section class="card danger-zone" aria-labelledby="reset-title">
-                    <h2 id="reset-title">"Reset multi-factor authentication"</h2>
-                    <p>{text}</p>
-                    <p>"You will set up a new authenticator app and get new recovery codes. Your old authenticators and codes stop working, and every other session is signed out."</p>
-                    <ErrorBox message=error_signal(start)/>
-                    <ActionForm action=start>
-                        <Submit label="Reset multi-factor authentication" pending=start.pending() class="danger"/>
-                    </ActionForm>
-                </section>
-            }.into_any(),
+            Some(text) => view! { <GrantedReset text start/> }.into_any(),
             None => view! {
                 <section class="card" aria-labelledby="help-title">
                     <h2 id="help-title">"Lost your authenticator?"</h2>

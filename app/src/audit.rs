@@ -131,7 +131,7 @@ fn AuditScreen(view: AuditView) -> impl IntoView {
             </Form>
             <p><a class="button secondary small" href=export download>"Download CSV"</a>
                <span class="hint">" The entries matching these filters, for the dates chosen."</span></p>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Audit log entries">
                 <table class="data audit">
                     <caption class="visually-hidden">"Audit entries"</caption>
                     <thead><tr>

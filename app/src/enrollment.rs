@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::form::{error_signal, ErrorBox, Submit};
+use crate::form::{clear_on_refusal, error_signal, hydrated, CopyButton, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::{DataPage, Viewer};
 #[cfg(feature = "ssr")]
@@ -14,6 +14,7 @@ use crate::session::{
     establish, form_action, get, stash_codes, stashed_codes, Ctx, Operation, FRESH_CODES,
     PENDING_ENROLL,
 };
+use crate::sign_in::SigningInAs;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct EnrollmentView {
@@ -24,6 +25,10 @@ pub struct EnrollmentView {
     /// the last two replace the old authenticators. None when signed in.
     pub reason: Option<String>,
     pub account: String,
+    /// The key and settings as an `otpauth://` link, which a phone's
+    /// authenticator app opens (the same as the QR code).
+    pub otpauth_uri: String,
+    pub secret: String,
     pub secret_display: String,
     pub qr_data_uri: String,
 }
@@ -70,6 +75,8 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
         me,
         reason,
         account: account.replace("%40", "@"),
+        otpauth_uri: setup.otpauth_uri.clone(),
+        secret: setup.secret,
         secret_display: setup.secret_display,
         qr_data_uri: format!(
             "data:image/svg+xml;base64,{}",
@@ -162,8 +169,12 @@ pub fn EnrollPage() -> impl IntoView {
 fn EnrollScreen(view: EnrollmentView) -> impl IntoView {
     let action = ServerAction::<ConfirmEnrollment>::new();
     let error = error_signal(action);
+    let signing_in = view.me.is_none();
+    let code = NodeRef::<leptos::html::Input>::new();
+    clear_on_refusal(action, code);
     view! {
         <section class="card" aria-labelledby="page-title">
+            {signing_in.then(|| view! { <SigningInAs email=view.account.clone()/> })}
             <h1 id="page-title">"Set up your authenticator app"</h1>
             {view.reason.as_deref().map(|reason| {
                 let text = match reason {
@@ -181,19 +192,26 @@ fn EnrollScreen(view: EnrollmentView) -> impl IntoView {
                 <li>
                     <h2>"Scan this QR code"</h2>
                     <img class="qr" src=view.qr_data_uri alt="QR code for your authenticator app" width="200" height="200"/>
+                    <p class="on-phone"><a class="button secondary" href=view.otpauth_uri>"Open in authenticator app"</a></p>
                     <p>"Can’t scan it? Add an account by hand with this key (time-based) for "<strong>{view.account}</strong>":"</p>
-                    <p><code class="secret" id="secret" aria-label="Setup key">{view.secret_display}</code></p>
+                    <p class="secret-row">
+                        <code class="secret" id="secret" aria-label="Setup key">{view.secret_display}</code>
+                        " "<CopyButton text=view.secret label="Copy key"/>
+                    </p>
                 </li>
                 <li>
                     <h2>"Enter the code the app shows"</h2>
-                    <ErrorBox message=error/>
+                    <ErrorBox message=error id="code-error"/>
                     <ActionForm action=action>
                         <div class="field">
                             <label for="code">"Authentication code"</label>
+                            <p class="hint" id="code-hint">"6 digits, as the app shows them now."</p>
                             <input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9 ]*" maxlength="7"
-                                autocomplete="one-time-code" required/>
+                                autocomplete="one-time-code" aria-describedby="code-hint code-error" node_ref=code
+                                aria-invalid=move || error.get().is_some().then_some("true") required/>
                         </div>
                         <Submit label="Verify" pending=action.pending()/>
+                        {(!signing_in).then(|| view! { " "<a href="/profile">"Cancel"</a> })}
                     </ActionForm>
                 </li>
             </ol>
@@ -215,6 +233,23 @@ pub fn RecoveryCodesPage() -> impl IntoView {
 fn CodesScreen(view: CodesView) -> impl IntoView {
     let action = ServerAction::<AcknowledgeCodes>::new();
     let error = error_signal(action);
+    let ready = hydrated();
+    let all_codes = view.codes.join("\n");
+    // Leaving before "I have saved" loses the codes: the browser asks first.
+    #[cfg(feature = "hydrate")]
+    {
+        let acknowledged = move || action.value().with(|v| matches!(v, Some(Ok(()))));
+        let guard = window_event_listener(leptos::ev::beforeunload, move |event| {
+            if !acknowledged() {
+                event.prevent_default();
+            }
+        });
+        on_cleanup(move || guard.remove());
+    }
+    let print = move |_| {
+        #[cfg(feature = "hydrate")]
+        let _ = window().print();
+    };
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"Save your recovery codes"</h1>
@@ -223,8 +258,10 @@ fn CodesScreen(view: CodesView) -> impl IntoView {
             <ol class="codes" aria-label="Recovery codes">
                 {view.codes.into_iter().map(|c| view! { <li><code>{c}</code></li> }).collect_view()}
             </ol>
-            <p>
-                <a class="button secondary" role="button" href=view.download_href download="gatehouse-recovery-codes.txt">"Download"</a>
+            <p class="code-actions">
+                <a class="button secondary small" role="button" href=view.download_href download="gatehouse-recovery-codes.txt">"Download"</a>
+                " "<CopyButton text=all_codes label="Copy"/>
+                " "<button type="button" class="button secondary small" hidden=move || !ready.get() on:click=print>"Print"</button>
             </p>
             <ErrorBox message=error/>
             <ActionForm action=action>

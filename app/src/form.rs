@@ -7,9 +7,11 @@ use server_fn::ServerFn;
 
 use crate::error::AppError;
 use crate::messages::{message_for, notice_for};
+use crate::page::Changes;
 use crate::urls::{url_encode, without_messages};
 
 /// The error to show: the action's, or the one a no-JavaScript post put in the URL.
+/// A success is recorded in [`Changes`], so the page's data loads again.
 ///
 /// A refusal for want of a recent sign-in (`step_up_required`) also takes the
 /// browser to `/confirm-identity`, which brings it back to this page as it is
@@ -21,6 +23,19 @@ where
 {
     let navigate = use_navigate();
     let location = use_location();
+    let changes = Changes::here();
+    Effect::new(move |recorded: Option<usize>| {
+        let answers = action.version().get();
+        let succeeded = action.value().with(|v| matches!(v, Some(Ok(()))));
+        let recorded = recorded.unwrap_or(answers);
+        if succeeded && answers > recorded {
+            if let Some(changes) = changes {
+                changes.record();
+            }
+            return answers;
+        }
+        recorded
+    });
     // Only a refusal that arrives while this form is shown: a page drawn again
     // afterwards must not send the browser off a second time.
     let seen = action.version().get_untracked();
@@ -76,6 +91,22 @@ where
     });
 }
 
+/// After each refusal of `action`, `field` is emptied and focused, ready to
+/// be typed again (a wrong password, a wrong code).
+pub fn clear_on_refusal<S>(action: ServerAction<S>, field: NodeRef<leptos::html::Input>)
+where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    Effect::new(move || {
+        if action.value().with(|v| matches!(v, Some(Err(_)))) {
+            if let Some(input) = field.get_untracked() {
+                input.set_value("");
+                let _ = input.focus();
+            }
+        }
+    });
+}
+
 /// A confirmation that is part of the page (`?confirm=…` in its URL), so it
 /// works before hydration and without JavaScript: what will happen, then the
 /// form that does it (`children`, ending with [`DialogActions`]).
@@ -94,6 +125,8 @@ pub fn Dialog(title: String, text: String, children: Children) -> impl IntoView 
 #[component]
 pub fn DialogActions(
     pending: Memo<bool>,
+    /// What the button does ("Remove", "Turn off MFA required"), never just "Confirm".
+    label: &'static str,
     cancel: String,
     #[prop(optional)] danger: bool,
 ) -> impl IntoView {
@@ -101,22 +134,36 @@ pub fn DialogActions(
     focus_on_mount(confirm);
     view! {
         <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm
-            disabled=move || pending.get()>"Confirm"</button>
+            disabled=move || pending.get()>{label}</button>
         " "<a href=cancel>"Cancel"</a>
         <span class="progress" aria-live="polite">{move || pending.get().then_some("Working…")}</span>
     }
 }
 
+/// The error of a form. `id` names it, so that the field it is about can
+/// point at it (`aria-describedby`) and a screen reader reads it with the field.
 #[component]
-pub fn ErrorBox(message: Signal<Option<String>>) -> impl IntoView {
+pub fn ErrorBox(
+    message: Signal<Option<String>>,
+    #[prop(optional)] id: &'static str,
+) -> impl IntoView {
     view! {
         <div class="alert-slot" role="alert" aria-live="assertive">
-            {move || message.get().map(|m| view! { <p class="alert error">{m}</p> })}
+            {move || message.get().map(|m| view! { <p class="alert error" id=(!id.is_empty()).then_some(id)>{m}</p> })}
         </div>
     }
 }
 
-/// A status line from `?notice=…`.
+/// The text of the notice `?flash=ID` names, if this session made it
+/// ([`crate::session::flash`]); nothing for anyone else's.
+#[server(prefix = "/sfn", endpoint = "flashed")]
+pub async fn flashed(id: String) -> Result<Option<String>, AppError> {
+    let cx = crate::session::Ctx::new().await?;
+    crate::session::flashed(&cx.session, &id).await
+}
+
+/// A status line from `?notice=…` (a fixed text), or from `?flash=…` (a
+/// notice that names who or what an action was about, kept by the session).
 #[component]
 pub fn Notice() -> impl IntoView {
     let query = use_query_map();
@@ -127,8 +174,53 @@ pub fn Notice() -> impl IntoView {
             .map(|n| notice_for(&n))
             .filter(|t| !t.is_empty())
     };
+    let flash = Resource::new(
+        move || query.read().get("flash"),
+        |id| async move {
+            match id {
+                Some(id) => flashed(id).await.ok().flatten(),
+                None => None,
+            }
+        },
+    );
     view! {
-        <div role="status">{move || text().map(|t| view! { <p class="alert success">{t}</p> })}</div>
+        <div role="status">
+            {move || text().map(|t| view! { <p class="alert success">{t}</p> })}
+            <Transition fallback=|| ()>
+                {move || Suspend::new(async move {
+                    flash.await.map(|t| view! { <p class="alert success">{t}</p> })
+                })}
+            </Transition>
+        </div>
+    }
+}
+
+/// True once the page's script runs: controls that need it (Copy, Print)
+/// stay hidden in a page without JavaScript.
+pub fn hydrated() -> ReadSignal<bool> {
+    let (ready, set_ready) = signal(false);
+    Effect::new(move || set_ready.set(true));
+    ready
+}
+
+/// Copies `text` to the clipboard, and says so.
+#[component]
+pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
+    let ready = hydrated();
+    let copied = RwSignal::new(false);
+    let copy = move |_| {
+        #[cfg(feature = "hydrate")]
+        {
+            let _ = window().navigator().clipboard().write_text(&text);
+            copied.set(true);
+        }
+        // The server draws the button; only the browser copies.
+        #[cfg(not(feature = "hydrate"))]
+        let _ = &text;
+    };
+    view! {
+        <button type="button" class="button secondary small" hidden=move || !ready.get() on:click=copy>{label}</button>
+        <span class="progress" role="status">{move || copied.get().then_some("Copied")}</span>
     }
 }
 

@@ -2,6 +2,7 @@
 //! header with their name and "Sign out", and the header before sign-in.
 
 use leptos::prelude::*;
+use leptos_router::hooks::use_location;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -93,23 +94,43 @@ pub fn SignedInHeader(me: Me) -> impl IntoView {
         <header class="topbar">
             <Brand/>
             <nav aria-label="Account">
-                {me.can_admin.then(|| view! { <a href="/admin">"Administration"</a> })}
-                {me.can_manage_customers.then(|| view! { <a href="/msp/customers">"Customers"</a> })}
-                {me.can_read_audit.then(|| view! { <a href="/audit">"Audit log"</a> })}
-                {me.desk.then(|| view! { <a href="/support/requests">"Reset requests"</a> })}
-                <a href="/account">"My Account"</a>
-                <a href="/support">"Support"</a>
-                <a href="/profile">"My Profile"</a>
-                <span class="who">
-                    <span class="visually-hidden">"Signed in as "</span>
-                    {me.email}
-                </span>
-                <ActionForm action=logout>
-                    <button type="submit" class="button secondary small">"Sign out"</button>
-                </ActionForm>
+                // A row of links on wide screens, behind "Menu" on narrow ones.
+                <details class="nav-menu">
+                    <summary class="button secondary small">"Menu"</summary>
+                    <div class="nav-links">
+                        {me.can_admin.then(|| view! { <NavLink href="/admin" section="/admin" label="Administration"/> })}
+                        {me.can_manage_customers.then(|| view! { <NavLink href="/msp/customers" section="/msp" label="Customers"/> })}
+                        {me.can_read_audit.then(|| view! { <NavLink href="/audit" section="/audit" label="Audit log"/> })}
+                        {me.desk.then(|| view! { <NavLink href="/support/requests" section="/support/requests" label="Reset requests"/> })}
+                        <NavLink href="/support" section="/support" label="Support"/>
+                        <NavLink href="/profile" section="/profile" label="My Profile"/>
+                        <span class="who">
+                            <span class="visually-hidden">"Signed in as "</span>
+                            {me.email}
+                        </span>
+                        <ActionForm action=logout>
+                            <button type="submit" class="button secondary small">"Sign out"</button>
+                        </ActionForm>
+                    </div>
+                </details>
             </nav>
         </header>
     }
+}
+
+/// A link of the header, marked as the current page while the address is
+/// in its `section` (and not in a longer section of another link).
+#[component]
+fn NavLink(href: &'static str, section: &'static str, label: &'static str) -> impl IntoView {
+    let location = use_location();
+    let current = move || {
+        let path = location.pathname.get();
+        let inside = path == section || path.starts_with(&format!("{section}/"));
+        // "Support" is not current on the desk's "Reset requests".
+        let deeper = section == "/support" && path.starts_with("/support/requests");
+        (inside && !deeper).then_some("page")
+    };
+    view! { <a href=href aria-current=current>{label}</a> }
 }
 
 /// Header for pages before sign-in.

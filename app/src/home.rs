@@ -1,5 +1,5 @@
-//! `/`, the start page after sign-in: who you are, and a warning after
-//! signing in with one of the last recovery codes.
+//! `/`, the start page after sign-in: who you are, and what is left after
+//! signing in with a recovery code.
 
 use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
@@ -20,7 +20,6 @@ pub fn HomePage() -> impl IntoView {
 
 #[component]
 fn HomeScreen(me: Me, codes_left: Option<i64>) -> impl IntoView {
-    let low = codes_left.filter(|n| *n <= LOW_CODES_WATERMARK);
     let greeting = if me.name.is_empty() {
         me.email.clone()
     } else {
@@ -30,12 +29,7 @@ fn HomeScreen(me: Me, codes_left: Option<i64>) -> impl IntoView {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"Welcome, " {greeting}</h1>
             <SecondAdminWarning me=me.clone()/>
-            {low.map(|n| view! {
-                <p class="alert warning" role="alert">
-                    {format!("You signed in with a recovery code. Only {n} recovery codes are left: ")}
-                    <a href="/profile">"generate new codes"</a>" or set up your authenticator again."
-                </p>
-            })}
+            {codes_left.map(|n| view! { <RecoveryCodeUsed left=n/> })}
             <dl class="facts">
                 <dt>"Organization"</dt><dd>{me.organization}</dd>
                 <dt>"Role"</dt><dd>{me.role}</dd>
@@ -44,5 +38,33 @@ fn HomeScreen(me: Me, codes_left: Option<i64>) -> impl IntoView {
             </dl>
             <p><a class="button" href="/profile">"Manage your sign-in methods"</a></p>
         </section>
+    }
+}
+
+/// After a sign-in with a recovery code: it is crossed off, and how many are
+/// left — a warning, with the way to new codes, when few are.
+#[component]
+fn RecoveryCodeUsed(left: i64) -> impl IntoView {
+    let count = match left {
+        0 => "No recovery codes are left".to_string(),
+        1 => "1 recovery code is left".to_string(),
+        n => format!("{n} recovery codes are left"),
+    };
+    if left <= LOW_CODES_WATERMARK {
+        view! {
+            <p class="alert warning" role="alert">
+                {format!("You signed in with a recovery code, so it no longer works. {count}: ")}
+                <a href="/profile">"generate new codes"</a>", and set up your authenticator again if it is lost."
+            </p>
+        }
+        .into_any()
+    } else {
+        view! {
+            <p class="alert info" role="status">
+                {format!("You signed in with a recovery code, so it no longer works. {count}. Lost your authenticator? ")}
+                <a href="/profile">"Set up a new one"</a>"."
+            </p>
+        }
+        .into_any()
     }
 }

@@ -92,6 +92,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
+    page::Changes::provide();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         // Each page draws its own `<main id="main">` (see `page`).

@@ -45,15 +45,70 @@ impl Viewer for Me {
     }
 }
 
+/// How many actions have succeeded on this page so far. A page whose data
+/// an action can change reads [`changes`] in its resource's key, so after
+/// every invitation, role added or grant revoked the screen shows what is
+/// now true — and the form it came from is emptied.
+#[derive(Clone, Copy)]
+pub struct Changes {
+    count: RwSignal<usize>,
+    /// The form submitted last (in the browser): the one a success empties.
+    /// A page redrawn with new data keeps its elements, and with them what
+    /// was typed, so the form is reset instead.
+    #[cfg(feature = "hydrate")]
+    last_form: StoredValue<Option<leptos::web_sys::HtmlFormElement>, LocalStorage>,
+}
+
+impl Changes {
+    pub fn provide() {
+        let changes = Self {
+            count: RwSignal::new(0),
+            #[cfg(feature = "hydrate")]
+            last_form: StoredValue::new_local(None),
+        };
+        #[cfg(feature = "hydrate")]
+        {
+            use wasm_bindgen::JsCast;
+            // Lives as long as the page: never removed.
+            let _ = window_event_listener(leptos::ev::submit, move |event| {
+                let form = event
+                    .target()
+                    .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
+                changes.last_form.set_value(form);
+            });
+        }
+        provide_context(changes);
+    }
+
+    /// The counter of the app, if there is one (there is, under [`crate::App`]).
+    pub fn here() -> Option<Self> {
+        use_context::<Self>()
+    }
+
+    /// An action succeeded: the data loads again and its form is emptied.
+    pub fn record(self) {
+        self.count.update(|n| *n += 1);
+        #[cfg(feature = "hydrate")]
+        self.last_form.with_value(|form| {
+            if let Some(form) = form {
+                form.reset();
+            }
+        });
+    }
+}
+
+/// Read in a resource's key: the resource loads again after each success.
+pub fn changes() -> usize {
+    Changes::here().map_or(0, |c| c.count.get())
+}
+
 /// A page that needs nothing from the server: the public header, then `children`.
 #[component]
 pub fn PublicPage(title: &'static str, children: Children) -> impl IntoView {
     view! {
         <Title text=format!("{title} · Gatehouse")/>
-        <main id="main">
-            <PublicHeader/>
-            {children()}
-        </main>
+        <PublicHeader/>
+        <main id="main" tabindex="-1">{children()}</main>
     }
 }
 
@@ -72,8 +127,8 @@ where
 {
     view! {
         <Title text=format!("{title} · Gatehouse")/>
-        <main id="main">
-            <Suspense fallback=Loading>
+        // Reloads after an action keep the page on screen until the new data is in.
+        <Transition fallback=|| view! { <main id="main" tabindex="-1"><Loading/></main> }>
                 {move || {
                     let children = children.clone();
                     Suspend::new(async move {
@@ -85,14 +140,17 @@ where
                                 };
                                 // Erasing the content's type keeps the browser
                                 // build's type depth within the compiler's limit.
-                                view! { {header} {children(data).into_any()} }.into_any()
+                                view! {
+                                    {header}
+                                    <main id="main" tabindex="-1">{children(data).into_any()}</main>
+                                }
+                                .into_any()
                             }
                             Err(error) => view! { <LoadError error/> }.into_any(),
                         }
                     })
                 }}
-            </Suspense>
-        </main>
+        </Transition>
     }
 }
 
@@ -106,11 +164,13 @@ pub fn Loading() -> impl IntoView {
 fn LoadError(error: AppError) -> impl IntoView {
     view! {
         <PublicHeader/>
-        <section class="card narrow">
-            <h1>"This page could not be shown"</h1>
-            <p class="alert error" role="alert">{error.message}</p>
-            <p><a href="/login">"Go to sign-in"</a></p>
-        </section>
+        <main id="main" tabindex="-1">
+            <section class="card narrow">
+                <h1>"This page could not be shown"</h1>
+                <p class="alert error" role="alert">{error.message}</p>
+                <p><a href="/login">"Go to sign-in"</a></p>
+            </section>
+        </main>
     }
 }
 

@@ -177,6 +177,27 @@ pub async fn stashed_codes(s: &Session) -> Result<Option<Vec<String>>, AppError>
     Ok(codes)
 }
 
+/// The last notice that names who or what an action was about.
+const FLASH: &str = "flash";
+
+/// Keeps a notice such as "Disabled MFA for Mia Member" for this session and
+/// returns its id, for `?flash=ID` in the URL. The words stay on the server:
+/// a URL that carried them would let anyone write a link that puts their
+/// own words on Gatehouse's page.
+pub async fn flash(s: &Session, text: String) -> Result<String, AppError> {
+    let id = gatehouse_core::crypto::hex_encode(&gatehouse_core::crypto::random_bytes::<8>());
+    put(s, FLASH, (&id, text)).await?;
+    Ok(id)
+}
+
+/// The notice kept under `id`, while it is the session's latest.
+pub async fn flashed(s: &Session, id: &str) -> Result<Option<String>, AppError> {
+    Ok(get::<(String, String)>(s, FLASH)
+        .await?
+        .filter(|(kept, _)| kept == id)
+        .map(|(_, text)| text))
+}
+
 /// The mfa_token of the sign-in in progress, or a redirect to the sign-in page.
 pub async fn pending_mfa(s: &Session) -> Result<String, AppError> {
     match get::<String>(s, PENDING_MFA).await? {

@@ -10,7 +10,7 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::DataPage;
+use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::support_desk::{RequestSummary, StateBadge};
@@ -107,10 +107,7 @@ pub async fn new_support_code() -> Result<(), AppError> {
 pub fn SupportPage() -> impl IntoView {
     let renew = ServerAction::<NewSupportCode>::new();
     let ask = ServerAction::<RequestReset>::new();
-    let data = Resource::new(
-        move || (renew.version().get(), ask.version().get()),
-        |_| support_code(),
-    );
+    let data = Resource::new(changes, |_| support_code());
     // A page load is sent to "Confirm it's you" by the server; a visit from
     // another page of the app (the script loads the data) goes there itself.
     let navigate = use_navigate();

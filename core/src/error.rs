@@ -20,6 +20,14 @@ pub enum AuthError {
     RateLimited { retry_after: i64 },
     #[error("That code is not correct. Check it and try again.")]
     InvalidCode,
+    /// A wrong code where the tries are counted: at sign-in, and when a
+    /// signed-in user confirms it is them.
+    #[error("{}", wrong_code_message(*tries_left))]
+    WrongCode { tries_left: i64 },
+    /// A right code that was already used (an authenticator's code signs in
+    /// once; so does each recovery code); it counts as a wrong one.
+    #[error("That code was already used. Wait for your authenticator app to show the next one, or use another recovery code.")]
+    CodeUsed { tries_left: i64 },
     #[error("This sign-in has expired or was used up. Sign in again.")]
     MfaTokenInvalid,
     #[error(
@@ -64,6 +72,14 @@ pub enum AuthError {
 
 pub type Result<T, E = AuthError> = std::result::Result<T, E>;
 
+fn wrong_code_message(tries_left: i64) -> String {
+    match tries_left {
+        0 => "That code is not correct, and that was the last try.".to_string(),
+        1 => "That code is not correct. Check it and try again: 1 try left.".to_string(),
+        n => format!("That code is not correct. Check it and try again: {n} tries left."),
+    }
+}
+
 impl AuthError {
     pub fn code(&self) -> ErrorCode {
         use ErrorCode as C;
@@ -72,7 +88,8 @@ impl AuthError {
             Self::WrongPassword => C::InvalidPassword,
             // A hard lock answers like a rate limit: the caller learns nothing more.
             Self::RateLimited { .. } | Self::AdminLocked => C::RateLimited,
-            Self::InvalidCode => C::InvalidCode,
+            Self::InvalidCode | Self::WrongCode { .. } => C::InvalidCode,
+            Self::CodeUsed { .. } => C::CodeUsed,
             Self::MfaTokenInvalid => C::MfaTokenInvalid,
             Self::LinkInvalid => C::LinkInvalid,
             Self::LinkOtherBrowser => C::LinkOtherBrowser,
@@ -88,6 +105,15 @@ impl AuthError {
             Self::NotAContact => C::NotAContact,
             Self::RequestOpen => C::RequestOpen,
             Self::Overloaded { .. } | Self::Storage(_) => C::Unavailable,
+        }
+    }
+
+    /// How many more codes may be tried before the sign-in ends or the second
+    /// factor locks, after a wrong one.
+    pub fn tries_left(&self) -> Option<i64> {
+        match self {
+            Self::WrongCode { tries_left } | Self::CodeUsed { tries_left } => Some(*tries_left),
+            _ => None,
         }
     }
 
@@ -110,6 +136,7 @@ pub enum ErrorCode {
     InvalidPassword,
     RateLimited,
     InvalidCode,
+    CodeUsed,
     MfaTokenInvalid,
     LinkInvalid,
     LinkOtherBrowser,
@@ -131,11 +158,12 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 22] = [
+    pub const ALL: [Self; 23] = [
         Self::InvalidCredentials,
         Self::InvalidPassword,
         Self::RateLimited,
         Self::InvalidCode,
+        Self::CodeUsed,
         Self::MfaTokenInvalid,
         Self::LinkInvalid,
         Self::LinkOtherBrowser,
@@ -162,6 +190,7 @@ impl ErrorCode {
             Self::InvalidPassword => "invalid_password",
             Self::RateLimited => "rate_limited",
             Self::InvalidCode => "invalid_code",
+            Self::CodeUsed => "code_used",
             Self::MfaTokenInvalid => "mfa_token_invalid",
             Self::LinkInvalid => "link_invalid",
             Self::LinkOtherBrowser => "link_other_browser",
@@ -194,6 +223,7 @@ impl ErrorCode {
             Self::InvalidCredentials
             | Self::InvalidPassword
             | Self::InvalidCode
+            | Self::CodeUsed
             | Self::MfaTokenInvalid
             | Self::LinkInvalid
             | Self::LinkOtherBrowser

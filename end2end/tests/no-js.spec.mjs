@@ -43,9 +43,9 @@ test('an MSP grants a reset to chosen people and a company admin disables MFA, w
   await page.goto('/admin');
   const row = page.getByRole('row').filter({ hasText: colleague.email });
   await row.getByRole('button', { name: 'Disable MFA' }).click();
-  await page.getByRole('dialog').getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByText('Multi-factor authentication was disabled for that user.')).toBeVisible();
-  await expect(page.getByRole('row').filter({ hasText: colleague.email })).toContainText('Off');
+  await page.getByRole('dialog').getByRole('button', { name: 'Disable MFA' }).click();
+  await expect(page.getByText(/Disabled MFA for \S+@example\.com\. They were signed out everywhere/)).toBeVisible();
+  await expect(page.getByRole('row').filter({ hasText: colleague.email })).toContainText('Required, not set up');
 });
 
 test('removing an authenticator, new recovery codes and "MFA required" off ask first, without JavaScript', async ({ page, request }) => {
@@ -57,7 +57,7 @@ test('removing an authenticator, new recovery codes and "MFA required" off ask f
   await page.getByRole('button', { name: 'Generate new codes' }).click();
   const codes = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
   await expect(codes).toContainText('Your current codes stop working.');
-  await codes.getByRole('button', { name: 'Confirm' }).click();
+  await codes.getByRole('button', { name: 'Generate new codes' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
   await page.getByRole('button', { name: 'Continue' }).click();
@@ -66,22 +66,22 @@ test('removing an authenticator, new recovery codes and "MFA required" off ask f
   await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
   const last = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
   await expect(last).toContainText('Add another authenticator first, or ask an administrator.');
-  await expect(last.getByRole('button', { name: 'Confirm' })).toHaveCount(0);
+  await expect(last.getByRole('button', { name: 'Remove' })).toHaveCount(0);
 
   await page.goto('/admin/roles');
   const adminRow = page.getByRole('row').filter({ hasText: /^admin/ });
   await adminRow.getByRole('switch', { name: 'MFA required' }).click();
   const off = page.getByRole('dialog', { name: 'Turn off MFA required for admin?' });
   await expect(off).toContainText('Members can then sign in with a password only');
-  await off.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByText('MFA is no longer required for that role.')).toBeVisible();
+  await off.getByRole('button', { name: 'Turn off MFA required' }).click();
+  await expect(page.getByText('MFA is no longer required for “admin”.')).toBeVisible();
 
   // Now the last authenticator may go, after saying what that means.
   await page.goto('/profile');
   await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
   const remove = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
   await expect(remove).toContainText('two-step verification turns off');
-  await remove.getByRole('button', { name: 'Confirm' }).click();
+  await remove.getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByText('The authenticator was removed.')).toBeVisible();
   await expect(page.getByText('Two-step verification is off.')).toBeVisible();
 });

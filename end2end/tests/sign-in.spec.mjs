@@ -66,12 +66,12 @@ test('regenerates recovery codes; the old ones stop working', async ({ page, req
   await page.getByRole('button', { name: 'Generate new codes' }).click();
   const dialog = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
   await expect(dialog).toContainText('Your current codes stop working.');
-  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
+  await expect(dialog.getByRole('button', { name: 'Generate new codes' })).toBeFocused();
   await dialog.getByRole('link', { name: 'Cancel' }).click();
   await expect(dialog).toHaveCount(0);
   await expect(page.getByText('10 of 10 recovery codes left.')).toBeVisible();
   await page.getByRole('button', { name: 'Generate new codes' }).click();
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.getByRole('button', { name: 'Generate new codes' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   const newCodes = await codesOnPage(page);
   expect(newCodes).toHaveLength(10);
@@ -141,8 +141,8 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
   await expect(dialog).toContainText('Your other sessions will be signed out');
-  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog.getByRole('button', { name: 'Remove' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByText('The authenticator was removed.')).toBeVisible();
   await expect(rows).toHaveCount(2);
   await expect(page.getByRole('cell', { name: 'Authenticator app 2', exact: true })).toBeVisible();
@@ -151,7 +151,7 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   await page.getByRole('button', { name: 'Remove Authenticator app 2', exact: true }).click();
   const last = page.getByRole('dialog', { name: 'Remove “Authenticator app 2”?' });
   await expect(last).toContainText('Add another authenticator first, or ask an administrator.');
-  await expect(last.getByRole('button', { name: 'Confirm' })).toHaveCount(0);
+  await expect(last.getByRole('button', { name: 'Remove' })).toHaveCount(0);
   await expect(last.getByRole('link', { name: 'Close' })).toBeFocused();
   await last.getByRole('link', { name: 'Close' }).click();
   await expect(last).toHaveCount(0);

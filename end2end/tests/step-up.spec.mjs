@@ -85,11 +85,11 @@ test('Generate new codes after the window: confirm, back to the open dialog, the
   await hydrated(page);
   await windowPasses(page);
   await page.getByRole('button', { name: 'Generate new codes' }).click();
-  await page.getByRole('dialog', { name: 'Generate new recovery codes?' }).getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('dialog', { name: 'Generate new recovery codes?' }).getByRole('button', { name: 'Generate new codes' }).click();
   await confirmIdentity(page, user, '/profile?confirm=regenerate_codes');
   const dialog = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
-  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await expect(dialog.getByRole('button', { name: 'Generate new codes' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Generate new codes' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   expect(await codesOnPage(page)).toHaveLength(10);
   await saveCodesAndContinue(page);
@@ -113,27 +113,28 @@ test('Disable MFA after the window: confirm, back to the open dialog, then disab
   const { owner, member, memberId, row } = await adminWithMember(page, request);
   await windowPasses(page);
   await row.getByRole('button', { name: 'Disable MFA' }).click();
-  await page.getByRole('dialog', { name: `Disable MFA for ${member.email}?` }).getByRole('button', { name: 'Confirm' }).click();
+  await page.getByRole('dialog', { name: `Disable MFA for ${member.email}?` }).getByRole('button', { name: 'Disable MFA' }).click();
   await confirmIdentity(page, owner, `/admin?confirm=disable_mfa&user=${memberId}`);
   const dialog = page.getByRole('dialog', { name: `Disable MFA for ${member.email}?` });
-  await expect(dialog.getByRole('button', { name: 'Confirm' })).toBeFocused();
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByText('Multi-factor authentication was disabled for that user.')).toBeVisible();
+  await expect(dialog.getByRole('button', { name: 'Disable MFA' })).toBeFocused();
+  await dialog.getByRole('button', { name: 'Disable MFA' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Disabled MFA for ${member.email}.` })).toBeVisible();
   await expect(row).toContainText('Off');
 });
 
 test('Change role after the window: confirm, back to the open dialog, then changed', async ({ page, request }) => {
   const { owner, member, memberId, row } = await adminWithMember(page, request);
   await windowPasses(page);
+  await row.getByText('More', { exact: true }).click();
   await row.getByRole('button', { name: 'Change role' }).click();
   const dialog = page.getByRole('dialog', { name: `Change the role of ${member.email}` });
   await dialog.getByLabel('New role').selectOption({ label: 'admin' });
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
+  await dialog.getByRole('button', { name: 'Change role' }).click();
   await confirmIdentity(page, owner, `/admin?confirm=change_role&user=${memberId}`);
   await expect(dialog.getByLabel('New role')).toBeFocused();
   await dialog.getByLabel('New role').selectOption({ label: 'admin' });
-  await dialog.getByRole('button', { name: 'Confirm' }).click();
-  await expect(page.getByText('The role was changed.')).toBeVisible();
+  await dialog.getByRole('button', { name: 'Change role' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Changed the role of ${member.email}.` })).toBeVisible();
   await expect(row.getByRole('cell', { name: 'admin', exact: true })).toBeVisible();
 });
 

@@ -155,6 +155,22 @@ fn user_list_shows_the_subtree_and_searches_filters_and_pages(backend: Backend) 
         assert!(row.get(field).is_some(), "{field} in {row}");
     }
     assert_eq!(row["mfa"]["recovery_codes_left"], 10);
+    // Each row says what the caller may do to that person, and nothing to themself.
+    let actions_of = |email: &str| {
+        list.json["users"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|u| u["email"] == email)
+            .map(|u| u["actions"].clone())
+            .unwrap()
+    };
+    assert_eq!(
+        actions_of(&w.acme_member.email),
+        json!(["disable_mfa", "change_role", "sign_out", "deactivate"])
+    );
+    assert_eq!(actions_of(&w.acme_admin.email), json!([]));
+    assert!(row["mfa"]["required"].is_boolean(), "{row}");
 
     let search = w.get(
         &format!(

@@ -125,20 +125,39 @@ fn enrollment_at_sign_in_sets_up_totp_and_recovery_codes(backend: Backend) {
 
 fn totp_sign_in_blocks_replay(backend: Backend) {
     let server = Server::start(backend);
-    let (email, secret, _, _) = server.enrolled_user();
+    let (email, secret, codes, _) = server.enrolled_user();
     let code = totp_next(&secret);
     let first = server.mfa(&server.mfa_token(&email), "totp", &code);
     assert_eq!(first.status, 200, "{first:?}");
     assert_eq!(first.json["status"], "authenticated");
 
+    // Called what it is, and counted as a wrong code all the same.
     let replay = server.mfa(&server.mfa_token(&email), "totp", &code);
     assert_eq!(
         (replay.status, replay.json["error"].as_str()),
-        (401, Some("invalid_code"))
+        (401, Some("code_used"))
     );
+    assert_eq!(replay.json["tries_left"], 4, "{replay:?}");
+    assert!(replay.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("already used"));
     // An older step than the last one used is refused as well.
     let older = server.mfa(&server.mfa_token(&email), "totp", &totp_now(&secret));
-    assert_eq!(older.json["error"], "invalid_code");
+    assert_eq!(older.json["error"], "code_used");
+    assert_eq!(older.json["tries_left"], 3, "{older:?}");
+
+    // A recovery code crossed off is "already used" too; a right one clears the count.
+    let crossed_off = server.mfa(&server.mfa_token(&email), "recovery_code", &codes[0]);
+    assert_eq!(crossed_off.status, 200, "{crossed_off:?}");
+    let again = server.mfa(&server.mfa_token(&email), "recovery_code", &codes[0]);
+    assert_eq!(
+        (again.status, again.json["error"].as_str()),
+        (401, Some("code_used"))
+    );
+    assert_eq!(again.json["tries_left"], 4, "{again:?}");
+    let unknown = server.mfa(&server.mfa_token(&email), "recovery_code", "AAAA-BBBB-CCCC");
+    assert_eq!(unknown.json["error"], "invalid_code");
 }
 
 fn recovery_code_is_single_use_under_concurrency(backend: Backend) {
@@ -178,6 +197,12 @@ fn five_wrong_codes_void_the_token_and_lock_the_second_factor(backend: Backend) 
             (r.status, r.json["error"].as_str()),
             (401, Some("invalid_code")),
             "attempt {attempt}"
+        );
+        // Each refusal says how many codes may still be tried.
+        assert_eq!(
+            r.json["tries_left"],
+            5 - attempt,
+            "attempt {attempt}: {r:?}"
         );
     }
     let sixth = server.mfa(&token, "totp", &totp_next(&secret));

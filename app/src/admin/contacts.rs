@@ -11,7 +11,7 @@ use super::parts::AdminNav;
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::DataPage;
+use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::urls::param_i64;
@@ -95,7 +95,7 @@ pub fn ContactsPage() -> impl IntoView {
     let org = param_i64("org");
     let save = ServerAction::<SaveContacts>::new();
     let data = Resource::new(
-        move || (org.get(), save.version().get()),
+        move || (org.get(), changes()),
         |(org, _)| authorized_contacts(org),
     );
     view! {

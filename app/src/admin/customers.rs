@@ -11,9 +11,9 @@ use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::DataPage;
+use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
-use crate::session::{form_action, Ctx, Operation};
+use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::param_i64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -64,7 +64,9 @@ pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppE
                 .await?
                 .users
                 .into_iter()
-                .filter(|u| !u.disabled)
+                .map(|listed| listed.user)
+                // Only people who could use it: active, and past their invitation.
+                .filter(|u| !u.disabled && !u.invited)
                 .map(|u| PersonChoice {
                     id: u.id,
                     email: u.email,
@@ -161,7 +163,15 @@ pub async fn create_customer(
         cx.gh
             .msp_create_customer(uid, &name, &admin_email, &admin_name, &cx.origin)
             .await?;
-        leptos_axum::redirect("/msp/customers?notice=customer_created");
+        let done = format!(
+            "Added {}. Its first admin, {}, was invited by email.",
+            name.trim(),
+            admin_email.trim()
+        );
+        leptos_axum::redirect(&format!(
+            "/msp/customers?flash={}",
+            flash(&cx.session, done).await?
+        ));
         Ok(())
     })
     .await
@@ -174,14 +184,7 @@ pub fn CustomersPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeGrant>::new();
     let create = ServerAction::<CreateCustomer>::new();
     let data = Resource::new(
-        move || {
-            (
-                grant_for.get(),
-                grant.version().get(),
-                revoke.version().get(),
-                create.version().get(),
-            )
-        },
+        move || (grant_for.get(), changes()),
         |(grant_for, ..)| msp_customers(grant_for),
     );
     view! {
@@ -212,7 +215,7 @@ fn CustomersScreen(
             <ErrorBox message=error_signal(revoke)/>
             {granting.map(|(id, name)| view! { <GrantDialog org_id=id org_name=name people=view.grant_people.clone() action=grant/> })}
             {single_admin_warning(&view.customers)}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Customers">
                 <table class="data">
                     <caption class="visually-hidden">"Customer companies"</caption>
                     <thead><tr>

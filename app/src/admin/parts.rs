@@ -121,6 +121,8 @@ pub struct UserRow {
     pub role_id: i64,
     pub role: String,
     pub factors: i64,
+    /// The role requires MFA.
+    pub mfa_required: bool,
     pub recovery_codes_left: i64,
     pub last_sign_in: Option<String>,
     pub locked: bool,
@@ -128,12 +130,20 @@ pub struct UserRow {
     pub invited: bool,
     /// Answered "This wasn't me" to a reset: deactivated until reviewed.
     pub flagged: bool,
+    /// What the viewer may do to this user (`disable_mfa`, `unlock`, …), as core decides.
+    pub actions: Vec<String>,
 }
 
 #[cfg(feature = "ssr")]
-impl From<gatehouse_core::store::UserSummary> for UserRow {
-    fn from(u: gatehouse_core::store::UserSummary) -> Self {
+impl From<gatehouse_core::service::ListedUser> for UserRow {
+    fn from(listed: gatehouse_core::service::ListedUser) -> Self {
+        let u = listed.user;
         UserRow {
+            actions: listed
+                .actions
+                .iter()
+                .map(|a| a.name().to_string())
+                .collect(),
             id: u.id,
             email: u.email,
             name: u.name,
@@ -141,6 +151,7 @@ impl From<gatehouse_core::store::UserSummary> for UserRow {
             role_id: u.role_id,
             role: u.role,
             factors: u.factors,
+            mfa_required: u.mfa_required,
             recovery_codes_left: u.recovery_codes_left,
             last_sign_in: u.last_login_at.map(gatehouse_core::format_time),
             locked: u.locked,

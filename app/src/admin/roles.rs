@@ -10,9 +10,9 @@ use super::parts::AdminNav;
 use crate::error::AppError;
 use crate::form::{error_signal, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::DataPage;
+use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
-use crate::session::{form_action, Ctx, Operation};
+use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -80,14 +80,16 @@ pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppErr
         let uid = cx
             .recent_user(Operation::SetRoleMfaRequired, dialog)
             .await?;
-        cx.gh
+        let role = cx
+            .gh
             .admin_set_mfa_required(uid, role_id, required, &cx.origin)
             .await?;
-        leptos_axum::redirect(if required {
-            "/admin/roles?notice=mfa_required_on"
+        let done = if required {
+            format!("MFA is now required for “{}”: its members without an authenticator set one up at their next sign-in.", role.name)
         } else {
-            "/admin/roles?notice=mfa_required_off"
-        });
+            format!("MFA is no longer required for “{}”.", role.name)
+        };
+        leptos_axum::redirect(&format!("/admin/roles?flash={}", flash(&cx.session, done).await?));
         Ok(())
     })
     .await
@@ -108,7 +110,11 @@ pub async fn create_role(
         cx.gh
             .admin_create_role(uid, &name, &chosen, mfa_required.is_some(), &cx.origin)
             .await?;
-        leptos_axum::redirect("/admin/roles?notice=role_created");
+        let done = format!("Added the role “{}”.", name.trim());
+        leptos_axum::redirect(&format!(
+            "/admin/roles?flash={}",
+            flash(&cx.session, done).await?
+        ));
         Ok(())
     })
     .await
@@ -118,10 +124,7 @@ pub async fn create_role(
 pub fn AdminRolesPage() -> impl IntoView {
     let set = ServerAction::<SetMfaRequired>::new();
     let create = ServerAction::<CreateRole>::new();
-    let data = Resource::new(
-        move || (set.version().get(), create.version().get()),
-        |_| admin_roles(),
-    );
+    let data = Resource::new(changes, |_| admin_roles());
     view! {
         <DataPage title="User roles · Administration" data let:view>
             <RolesScreen view set create/>
@@ -152,7 +155,7 @@ fn RolesScreen(
                     <ActionForm action=set>
                         <input type="hidden" name="role_id" value=role.id.to_string()/>
                         <input type="hidden" name="required" value="false"/>
-                        <DialogActions pending=set.pending() cancel="/admin/roles".to_string() danger=true/>
+                        <DialogActions pending=set.pending() label="Turn off MFA required" cancel="/admin/roles".to_string() danger=true/>
                     </ActionForm>
                 </Dialog>
             }
@@ -166,7 +169,7 @@ fn RolesScreen(
             <Notice/>
             <ErrorBox message=error_signal(set)/>
             {dialog}
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Roles">
                 <table class="data">
                     <caption class="visually-hidden">"Roles"</caption>
                     <thead><tr><th scope="col">"Role"</th><th scope="col">"Permissions"</th><th scope="col">"Members"</th><th scope="col">"MFA required"</th></tr></thead>

@@ -4,13 +4,14 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_location, use_query_map};
+use leptos_router::hooks::{use_location, use_navigate, use_query_map};
 
 use super::parts::{OrgRoles, RoleOptions, UserRow};
+use super::users::action_label;
 use crate::error::AppError;
 use crate::form::focus_on_mount;
 #[cfg(feature = "ssr")]
-use crate::session::{form_action, Operation};
+use crate::session::{flash, form_action, Operation};
 #[cfg(feature = "ssr")]
 use crate::urls::{safe_admin_path, with_param};
 
@@ -44,20 +45,45 @@ pub async fn admin_user_action(
         } else {
             cx.user().await?
         };
-        match action.as_str() {
-            "disable_mfa" => gh.admin_disable_mfa(uid, user_id, origin).await?,
+        // Each says what was done; named only once it is done, so a refusal
+        // tells nothing about the person.
+        let done: fn(&str) -> String = match action.as_str() {
+            "disable_mfa" => {
+                gh.admin_disable_mfa(uid, user_id, origin).await?;
+                |who| format!("Disabled MFA for {who}. They were signed out everywhere and told by email; they set up a new authenticator at their next sign-in if their role requires one.")
+            }
             "change_role" => {
                 let role =
                     role_id.ok_or_else(|| AppError::new("invalid_request", "Choose a role."))?;
-                gh.admin_change_role(uid, user_id, role, origin).await?
+                gh.admin_change_role(uid, user_id, role, origin).await?;
+                |who| format!("Changed the role of {who}. They were told by email.")
             }
-            "unlock" => gh.admin_unlock(uid, user_id, origin).await?,
-            "sign_out" => gh.admin_sign_out_everywhere(uid, user_id, origin).await?,
-            "deactivate" => gh.admin_set_active(uid, user_id, false, origin).await?,
-            "reactivate" => gh.admin_set_active(uid, user_id, true, origin).await?,
+            "unlock" => {
+                gh.admin_unlock(uid, user_id, origin).await?;
+                |who| format!("Unlocked {who}: they can sign in with a code again.")
+            }
+            "sign_out" => {
+                gh.admin_sign_out_everywhere(uid, user_id, origin).await?;
+                |who| format!("Signed {who} out everywhere.")
+            }
+            "deactivate" => {
+                gh.admin_set_active(uid, user_id, false, origin).await?;
+                |who| format!("Deactivated {who} and signed them out everywhere.")
+            }
+            "reactivate" => {
+                gh.admin_set_active(uid, user_id, true, origin).await?;
+                |who| format!("Reactivated {who}.")
+            }
             _ => return Err(AppError::new("invalid_request", "Unknown action.")),
-        }
-        leptos_axum::redirect(&with_param(list, "notice", &format!("admin_{action}")));
+        };
+        let about = gh.profile(user_id).await?;
+        let who = if about.name.trim().is_empty() {
+            about.email
+        } else {
+            about.name
+        };
+        let id = flash(&cx.session, done(&who)).await?;
+        leptos_axum::redirect(&with_param(list, "flash", &id));
         Ok(())
     })
     .await
@@ -67,7 +93,7 @@ pub async fn admin_user_action(
 #[component]
 pub(super) fn ActionButton(
     label: &'static str,
-    confirm: &'static str,
+    confirm: String,
     user: i64,
     #[prop(optional)] class: &'static str,
 ) -> impl IntoView {
@@ -75,7 +101,12 @@ pub(super) fn ActionButton(
     let kept: Vec<(String, String)> = query
         .get_untracked()
         .into_iter()
-        .filter(|(k, _)| !matches!(k.as_ref(), "confirm" | "user" | "notice" | "error" | "form"))
+        .filter(|(k, _)| {
+            !matches!(
+                k.as_ref(),
+                "confirm" | "user" | "notice" | "flash" | "error" | "form"
+            )
+        })
         .map(|(k, v)| (k.to_string(), v))
         .collect();
     view! {
@@ -137,7 +168,11 @@ pub(super) fn ConfirmUserAction(
     let cancel = back
         .split(['?', '&'])
         .skip(1)
-        .filter(|p| !p.starts_with("confirm=") && !p.starts_with("user="))
+        .filter(|p| {
+            !["confirm=", "user=", "flash=", "notice=", "error=", "form="]
+                .iter()
+                .any(|key| p.starts_with(key))
+        })
         .collect::<Vec<_>>()
         .join("&");
     let cancel = if cancel.is_empty() {
@@ -145,8 +180,17 @@ pub(super) fn ConfirmUserAction(
     } else {
         format!("/admin?{cancel}")
     };
+    let label = action_label(&kind, user.flagged);
+    let navigate = use_navigate();
+    let escape_to = cancel.clone();
+    // Escape closes it, as it would a modal dialog.
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            navigate(&escape_to, Default::default());
+        }
+    };
     Some(view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text" on:keydown=on_key>
             <h2 id="dialog-title">{title}</h2>
             <p id="dialog-text">{text}</p>
             <ActionForm action=action>
@@ -162,7 +206,7 @@ pub(super) fn ConfirmUserAction(
                     </div>
                 })}
                 <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm_button
-                    disabled=move || action.pending().get()>"Confirm"</button>
+                    disabled=move || action.pending().get()>{label}</button>
                 " "<a href=cancel>"Cancel"</a>
                 <span class="progress" aria-live="polite">{move || action.pending().get().then_some("Working…")}</span>
             </ActionForm>

@@ -11,9 +11,9 @@ use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::header::SecondAdminWarning;
-use crate::page::{DataPage, Pager};
+use crate::page::{changes, DataPage, Pager};
 #[cfg(feature = "ssr")]
-use crate::session::{form_action, Ctx, Operation};
+use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -86,7 +86,11 @@ pub async fn invite_user(email: String, name: String, role_id: i64) -> Result<()
         cx.gh
             .admin_invite(uid, role_id, &email, &name, &cx.origin)
             .await?;
-        leptos_axum::redirect("/admin?notice=invited");
+        let done = format!(
+            "Invited {}: they choose their own password from the link in the email, within 7 days.",
+            email.trim()
+        );
+        leptos_axum::redirect(&format!("/admin?flash={}", flash(&cx.session, done).await?));
         Ok(())
     })
     .await
@@ -106,7 +110,7 @@ pub fn AdminUsersPage() -> impl IntoView {
                 role.get(),
                 org.get(),
                 page.get(),
-                action.version().get(),
+                changes(),
             )
         },
         |(q, mfa, locked, role, org, page, _)| {
@@ -131,12 +135,37 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
     let orgs = view.orgs.clone();
     let invite_orgs = view.orgs.clone();
     let users = view.users.clone();
-    let dialog = move || {
-        let user = users.iter().find(|u| Some(u.id) == target.get())?.clone();
-        let kind = confirm.get();
-        (!kind.is_empty())
-            .then(|| view! { <ConfirmUserAction kind user orgs=orgs.clone() action/> })
+    // The confirmation `?confirm=ACTION&user=ID` asks for, drawn under that user's row.
+    let columns = if many_orgs { 8 } else { 7 };
+    let confirm_row = move |id: i64| {
+        let (users, orgs) = (users.clone(), orgs.clone());
+        ViewFn::from(move || {
+            let kind = confirm.get();
+            let user = users
+                .iter()
+                .find(|u| u.id == id && target.get() == Some(id))
+                .filter(|u| u.actions.contains(&kind));
+            match user {
+                Some(user) => view! {
+                    <tr class="confirm-row"><td colspan=columns.to_string()>
+                        <ConfirmUserAction kind user=user.clone() orgs=orgs.clone() action/>
+                    </td></tr>
+                }
+                .into_any(),
+                None => ().into_any(),
+            }
+        })
     };
+    let empty = view.users.is_empty();
+    let filtered = [
+        q.get_untracked(),
+        mfa.get_untracked(),
+        locked.get_untracked(),
+    ]
+    .iter()
+    .any(|p| !p.is_empty())
+        || role.get_untracked().is_some()
+        || org.get_untracked().is_some();
     view! {
         <AdminNav current="/admin"/>
         {view.grants.iter().map(|g| view! {
@@ -149,7 +178,6 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
             <SecondAdminWarning me=me.clone()/>
             <Notice/>
             <ErrorBox message=error_signal(action)/>
-            {dialog}
             <Form method="GET" action="/admin" attr:class="filters">
                 <div class="field grow">
                     <label for="q">"Search by email or name"</label>
@@ -187,7 +215,7 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
                 </div>
                 <button type="submit" class="button secondary">"Filter"</button>
             </Form>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Users">
                 <table class="data">
                     <caption class="visually-hidden">"Users"</caption>
                     <thead><tr>
@@ -201,35 +229,106 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
                         <th scope="col">"Actions"</th>
                     </tr></thead>
                     <tbody>
-                        {view.users.into_iter().map(|u| view! { <UserRowView u many_orgs me=me.clone()/> }).collect_view()}
+                        {view.users.into_iter().map(|u| {
+                            let confirm_row = confirm_row(u.id);
+                            view! { <UserRowView u many_orgs me=me.clone() confirm_row/> }
+                        }).collect_view()}
                     </tbody>
                 </table>
             </div>
+            {empty.then(|| view! {
+                <p class="empty">
+                    {if filtered { "No users match these filters. " } else { "No users yet. " }}
+                    {filtered.then(|| view! { <a href="/admin">"Clear filters"</a> })}
+                </p>
+            })}
             <Pager page=view.page pages=view.pages total=view.total noun="users"/>
         </section>
         <InviteSection orgs=invite_orgs/>
     }
 }
 
-#[component]
-fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
-    let own = u.email == me.email;
-    let mfa = if u.factors > 0 {
-        format!(
-            "On · {} authenticator{}",
-            u.factors,
-            if u.factors == 1 { "" } else { "s" }
-        )
+/// The label of a user action's button, and of its confirmation's button.
+pub(super) fn action_label(action: &str, flagged: bool) -> &'static str {
+    match action {
+        "disable_mfa" => "Disable MFA",
+        "change_role" => "Change role",
+        "unlock" => "Unlock",
+        "sign_out" => "Sign out everywhere",
+        "deactivate" => "Deactivate",
+        "reactivate" if flagged => "Review and reactivate",
+        "reactivate" => "Reactivate",
+        _ => "",
+    }
+}
+
+/// The row's main action: what its state most calls for (a lock, a review),
+/// else the first the viewer may take. The rest go under "More".
+fn main_action(u: &UserRow) -> Option<&str> {
+    ["unlock", "reactivate", "disable_mfa", "change_role"]
+        .into_iter()
+        .find(|a| u.actions.iter().any(|mine| mine == a))
+}
+
+fn plural(n: i64, one: &str, many: &str) -> String {
+    if n == 1 {
+        format!("1 {one}")
     } else {
-        "Off".to_string()
+        format!("{n} {many}")
+    }
+}
+
+#[component]
+fn UserRowView(u: UserRow, many_orgs: bool, me: Me, confirm_row: ViewFn) -> impl IntoView {
+    let own = u.email == me.email;
+    let mfa = match (u.factors, u.mfa_required) {
+        (0, true) => view! { <span class="badge warn">"Required, not set up"</span> }.into_any(),
+        (0, false) => "Off".into_any(),
+        (n, _) => format!("On · {}", plural(n, "authenticator", "authenticators")).into_any(),
     };
     let codes = if u.factors > 0 {
         u.recovery_codes_left.to_string()
     } else {
         "—".into()
     };
+    let main = main_action(&u).map(str::to_string);
+    let more: Vec<String> = u
+        .actions
+        .iter()
+        .filter(|a| Some(*a) != main.as_ref())
+        .cloned()
+        .collect();
+    let who = u.email.clone();
+    let flagged = u.flagged;
+    let button = move |action: String, class: &'static str| {
+        let label = action_label(&action, flagged);
+        view! { <ActionButton label confirm=action user=u.id class/> }
+    };
+    let actions = if own {
+        view! { <a href="/profile">"You: use My Profile"</a> }.into_any()
+    } else if u.actions.is_empty() {
+        view! { <span class="muted">"None: their role is above yours"</span> }.into_any()
+    } else {
+        let main_class = match main.as_deref() {
+            Some("unlock") => "",
+            Some("disable_mfa") => "danger",
+            _ => "secondary",
+        };
+        view! {
+            {main.map(|a| button(a, main_class))}
+            {(!more.is_empty()).then(|| view! {
+                <details class="more">
+                    <summary class="button small secondary" aria-label=format!("More actions for {who}")>"More"</summary>
+                    <div class="menu">
+                        {more.into_iter().map(|a| button(a, "secondary")).collect_view()}
+                    </div>
+                </details>
+            })}
+        }
+        .into_any()
+    };
     view! {
-        <tr class=if u.flagged { "flagged" } else { "" }>
+        <tr class=if u.flagged { "flagged" } else if u.locked { "locked" } else { "" }>
             <th scope="row" class="who-cell">
                 <span class="email">{u.email.clone()}</span>
                 {(!u.name.is_empty()).then(|| view! { <span class="name">{u.name.clone()}</span> })}
@@ -239,32 +338,17 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me) -> impl IntoView {
             <td data-label="MFA">{mfa}</td>
             <td data-label="Recovery codes" class=risk_class(u.factors > 0 && u.recovery_codes_left == 0)>{codes}</td>
             <td data-label="Last sign-in">{u.last_sign_in.clone().unwrap_or_else(|| "Never".into())}</td>
-            <td>
+            <td data-label="Status">
                 {u.locked.then(|| view! { <span class="badge danger">"Locked"</span> })}
                 {u.flagged.then(|| view! { <span class="badge danger">"Reported: “This wasn't me”"</span> })}
                 {(!u.active && !u.flagged).then(|| view! { <span class="badge">"Deactivated"</span> })}
                 {u.invited.then(|| view! { <span class="badge">"Invited"</span> })}
                 {(u.active && !u.locked && !u.invited).then(|| view! { <span class="badge ok">"Active"</span> })}
             </td>
-            <td><div class="actions">
-                {if own {
-                    view! { <a href="/profile">"You: use My Profile"</a> }.into_any()
-                } else {
-                    view! {
-                        {(u.factors > 0).then(|| view! { <ActionButton label="Disable MFA" confirm="disable_mfa" user=u.id class="danger"/> })}
-                        <ActionButton label="Change role" confirm="change_role" user=u.id class="secondary"/>
-                        {u.locked.then(|| view! { <ActionButton label="Unlock" confirm="unlock" user=u.id class="secondary"/> })}
-                        <ActionButton label="Sign out everywhere" confirm="sign_out" user=u.id class="secondary"/>
-                        {if u.active {
-                            view! { <ActionButton label="Deactivate" confirm="deactivate" user=u.id class="secondary"/> }.into_any()
-                        } else {
-                            let label = if u.flagged { "Review and reactivate" } else { "Reactivate" };
-                            view! { <ActionButton label confirm="reactivate" user=u.id class="secondary"/> }.into_any()
-                        }}
-                    }.into_any()
-                }}
-            </div></td>
+            <td data-label="Actions"><div class="actions">{actions}</div></td>
         </tr>
+        // The confirmation opens under the row it acts on.
+        {move || confirm_row.run()}
     }
 }
 

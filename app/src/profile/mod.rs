@@ -13,11 +13,12 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 use serde::{Deserialize, Serialize};
 
+use crate::account::{GrantedReset, StartAccountReset};
 use crate::error::AppError;
 use crate::form::{error_signal, focus_on_mount, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::{Me, LOW_CODES_WATERMARK};
 use crate::messages::message_for;
-use crate::page::DataPage;
+use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, session_key, stash_codes, Ctx, Operation};
 use password::PasswordSection;
@@ -41,6 +42,8 @@ pub struct ProfileView {
     pub phone: Option<String>,
     /// A number waiting for its verification code, masked.
     pub pending_phone: Option<String>,
+    /// "Northwind IT allowed you to reset …" while a grant or pass covers the user.
+    pub reset_permission: Option<String>,
 }
 
 crate::signed_in_view!(ProfileView);
@@ -53,6 +56,11 @@ pub async fn profile() -> Result<ProfileView, AppError> {
     let me = Me::load(&cx.gh, uid).await?;
     Ok(ProfileView {
         me,
+        reset_permission: cx
+            .gh
+            .reset_permission(uid)
+            .await?
+            .map(crate::account::describe_permission),
         phone: p.phone,
         pending_phone: p.pending_phone,
         mfa_required: p.mfa_required,
@@ -122,10 +130,11 @@ pub fn ProfilePage() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateCodes>::new();
     let remove = ServerAction::<RemoveFactor>::new();
     let add = ServerAction::<AddFactor>::new();
-    let data = Resource::new(move || remove.version().get(), |_| profile());
+    let start = ServerAction::<StartAccountReset>::new();
+    let data = Resource::new(changes, |_| profile());
     view! {
         <DataPage title="My Profile" data let:view>
-            <ProfileScreen view regenerate remove add/>
+            <ProfileScreen view regenerate remove add start/>
         </DataPage>
     }
 }
@@ -136,6 +145,7 @@ fn ProfileScreen(
     regenerate: ServerAction<RegenerateCodes>,
     remove: ServerAction<RemoveFactor>,
     add: ServerAction<AddFactor>,
+    start: ServerAction<StartAccountReset>,
 ) -> impl IntoView {
     let me = view.me.clone();
     let add_error = error_signal(add);
@@ -167,11 +177,14 @@ fn ProfileScreen(
             <h1 id="page-title">"My Profile"</h1>
             <Notice/>
             <dl class="facts">
+                <dt>"Name"</dt><dd>{if me.name.is_empty() { "—".to_string() } else { me.name.clone() }}</dd>
                 <dt>"Email"</dt><dd>{me.email.clone()}</dd>
                 <dt>"Organization"</dt><dd>{me.organization.clone()}</dd>
                 <dt>"Role"</dt><dd>{me.role.clone()}</dd>
             </dl>
         </section>
+
+        {view.reset_permission.clone().map(|text| view! { <GrantedReset text start/> })}
 
         <section class="card" aria-labelledby="mfa-title">
             <h2 id="mfa-title">"Two-step verification"</h2>
@@ -230,11 +243,12 @@ fn ProfileScreen(
             </section>
         })}
 
-        <PhoneSection phone=view.phone pending=view.pending_phone/>
+        // SMS backup and the reset only make sense once there is an authenticator.
+        {me.mfa_on.then(|| view! { <PhoneSection phone=view.phone pending=view.pending_phone/> })}
 
         <PasswordSection/>
 
-        <ResetSection/>
+        {me.mfa_on.then(|| view! { <ResetSection/> })}
     }
 }
 
@@ -268,7 +282,7 @@ fn RemoveFactorDialog(
             <ErrorBox message=error_signal(action)/>
             <ActionForm action=action>
                 <input type="hidden" name="factor_id" value=factor.id.to_string()/>
-                <DialogActions pending=action.pending() cancel="/profile".to_string() danger=true/>
+                <DialogActions pending=action.pending() label="Remove" cancel="/profile".to_string() danger=true/>
             </ActionForm>
         </Dialog>
     }
@@ -284,7 +298,7 @@ fn RegenerateCodesDialog(action: ServerAction<RegenerateCodes>) -> impl IntoView
         >
             <ErrorBox message=error_signal(action)/>
             <ActionForm action=action>
-                <DialogActions pending=action.pending() cancel="/profile".to_string()/>
+                <DialogActions pending=action.pending() label="Generate new codes" cancel="/profile".to_string()/>
             </ActionForm>
         </Dialog>
     }

@@ -6,8 +6,10 @@ mod email_link;
 mod other_methods;
 mod password;
 mod second_factor;
+mod stage;
 
 pub use email_link::SignInLinkPage;
 pub use other_methods::{MessageCodePage, OtherMethodsPage};
 pub use password::LoginPage;
 pub use second_factor::{MfaPage, RecoveryPage};
+pub use stage::SigningInAs;

@@ -5,12 +5,13 @@ use leptos::prelude::*;
 use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
-use super::second_factor::CodeForm;
+use super::second_factor::{CodeForm, VerifyCode};
+use super::stage::{refusals, SignInStage};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice};
 use crate::page::PublicPage;
 #[cfg(feature = "ssr")]
-use crate::session::{form_action, pending_mfa, Ctx};
+use crate::session::{form_action, pending_mfa};
 
 /// Emails a code or a sign-in link, or texts a code, for the sign-in in
 /// progress (`email_otp`, `email_link`, `sms_otp`).
@@ -35,77 +36,112 @@ pub async fn send_challenge(method: String) -> Result<(), AppError> {
     .await
 }
 
-/// Which other methods the sign-in in progress can use (SMS only with a verified phone).
-#[server(prefix = "/sfn", endpoint = "sign_in_options")]
-pub async fn sign_in_options() -> Result<bool, AppError> {
-    let cx = Ctx::new().await?;
-    let token = pending_mfa(&cx.session).await?;
-    Ok(cx.gh.attempt_has_phone(&token).await?)
-}
+/// What signing in by email does, said before anything is sent.
+const EMAIL_REPLACES: &str = "Signing in by email replaces your authenticator: your current authenticator app and your recovery codes stop working, every other browser and app is signed out, and you set up a new authenticator right away.";
 
 #[component]
 pub fn OtherMethodsPage() -> impl IntoView {
     let send = ServerAction::<SendChallenge>::new();
     let error = error_signal(send);
-    let has_phone = Resource::new(|| (), |_| sign_in_options());
+    let query = use_query_map();
+    let confirming = move || {
+        query
+            .read()
+            .get("confirm")
+            .filter(|m| m == "email_otp" || m == "email_link")
+    };
     view! {
         <PublicPage title="Try another method">
-            <section class="card narrow" aria-labelledby="page-title">
+            <SignInStage method=None refresh=refusals(send) let:stage>
                 <h1 id="page-title">"Try another method"</h1>
-                <p>"Lost your phone or can’t use your authenticator app? Choose another way to prove it’s you."</p>
                 <Notice/>
                 <ErrorBox message=error/>
-                <ul class="methods">
-                    <li>
-                        <ActionForm action=send>
-                            <input type="hidden" name="method" value="email_link"/>
-                            <button type="submit" class="method" aria-describedby="link-hint">
-                                <strong>"Email me a sign-in link"</strong>
-                            </button>
-                            <span class="hint" id="link-hint">"Open it in this browser. You then set up your authenticator again."</span>
-                        </ActionForm>
-                    </li>
-                    <li>
-                        <ActionForm action=send>
-                            <input type="hidden" name="method" value="email_otp"/>
-                            <button type="submit" class="method" aria-describedby="code-hint">
-                                <strong>"Email me a code"</strong>
-                            </button>
-                            <span class="hint" id="code-hint">"A 6-digit code, valid for 10 minutes. You then set up your authenticator again."</span>
-                        </ActionForm>
-                    </li>
-                    <Suspense fallback=|| ()>
-                        {move || Suspend::new(async move {
-                            has_phone.await.unwrap_or(false).then(|| view! {
-                                <li>
-                                    <ActionForm action=send>
-                                        <input type="hidden" name="method" value="sms_otp"/>
-                                        <button type="submit" class="method" aria-describedby="sms-hint">
-                                            <strong>"Text me a code"</strong>
-                                        </button>
-                                        <span class="hint" id="sms-hint">"A 6-digit code to your verified phone, valid for 10 minutes."</span>
-                                    </ActionForm>
-                                </li>
-                            })
-                        })}
-                    </Suspense>
-                    <li>
-                        <Form method="GET" action="/login/recovery">
-                            <button type="submit" class="method" aria-describedby="recovery-hint">
-                                <strong>"Use a recovery code"</strong>
-                            </button>
-                            <span class="hint" id="recovery-hint">"One of the 10 codes you saved when you set up two-step verification."</span>
-                        </Form>
-                    </li>
-                </ul>
+                {move || match confirming() {
+                    Some(method) => view! { <ConfirmEmail send method/> }.into_any(),
+                    None => view! { <MethodList has_phone=stage.has_phone send/> }.into_any(),
+                }}
                 <p class="alt-link"><a href="/login/mfa">"Back to the authenticator code"</a></p>
-                <p class="hint">"None of these work? Ask your administrator or your IT provider to reset your multi-factor authentication."</p>
-            </section>
+                <p class="hint">"None of these work? Ask your administrator or your IT provider to reset your multi-factor authentication, or see "<a href="/locked-out">"Locked out?"</a></p>
+            </SignInStage>
         </PublicPage>
     }
 }
 
-/// A code sent by email or text message: "Code", "Verify", and "Send again" after the resend wait.
+/// The ways back in, gentlest first: a recovery code changes nothing else; a
+/// text message signs in; email replaces the authenticator (and asks first).
+#[component]
+fn MethodList(has_phone: bool, send: ServerAction<SendChallenge>) -> impl IntoView {
+    view! {
+        <p>"Lost your phone or can’t use your authenticator app? Choose another way to prove it’s you."</p>
+        <ul class="methods">
+            <li>
+                <Form method="GET" action="/login/recovery">
+                    <button type="submit" class="method" aria-describedby="recovery-hint">
+                        <strong>"Use a recovery code"</strong>
+                    </button>
+                    <span class="hint" id="recovery-hint">"One of the 10 codes you saved when you set up two-step verification. Nothing else changes."</span>
+                </Form>
+            </li>
+            {has_phone.then(|| view! {
+                <li>
+                    <ActionForm action=send>
+                        <input type="hidden" name="method" value="sms_otp"/>
+                        <button type="submit" class="method" aria-describedby="sms-hint">
+                            <strong>"Text me a code"</strong>
+                        </button>
+                        <span class="hint" id="sms-hint">"A 6-digit code to your verified phone, valid for 10 minutes. Nothing else changes."</span>
+                    </ActionForm>
+                </li>
+            })}
+            <li>
+                <Form method="GET" action="/login/other">
+                    <input type="hidden" name="confirm" value="email_otp"/>
+                    <button type="submit" class="method" aria-describedby="code-hint">
+                        <strong>"Email me a code"</strong>
+                    </button>
+                    <span class="hint" id="code-hint">"A 6-digit code, valid for 10 minutes. You then set up a new authenticator."</span>
+                </Form>
+            </li>
+            <li>
+                <Form method="GET" action="/login/other">
+                    <input type="hidden" name="confirm" value="email_link"/>
+                    <button type="submit" class="method" aria-describedby="link-hint">
+                        <strong>"Email me a sign-in link"</strong>
+                    </button>
+                    <span class="hint" id="link-hint">"Open it in this browser within 15 minutes. You then set up a new authenticator."</span>
+                </Form>
+            </li>
+        </ul>
+    }
+}
+
+/// The confirmation before an email is sent: what signing in by email does.
+#[component]
+fn ConfirmEmail(send: ServerAction<SendChallenge>, method: String) -> impl IntoView {
+    let (title, label) = if method == "email_otp" {
+        ("Email you a code?", "Email me a code")
+    } else {
+        ("Email you a sign-in link?", "Email me a link")
+    };
+    let confirm = NodeRef::<leptos::html::Button>::new();
+    crate::form::focus_on_mount(confirm);
+    view! {
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+            <h2 id="dialog-title">{title}</h2>
+            <p id="dialog-text">{EMAIL_REPLACES}</p>
+            <p>"Still have a recovery code? Use that instead: nothing else changes."</p>
+            <ActionForm action=send>
+                <input type="hidden" name="method" value=method/>
+                <button type="submit" class="button" node_ref=confirm disabled=move || send.pending().get()>{label}</button>
+                " "<a href="/login/other">"Cancel"</a>
+                <span class="progress" aria-live="polite">{move || send.pending().get().then_some("Working…")}</span>
+            </ActionForm>
+        </section>
+    }
+}
+
+/// A code sent by email or text message: "Code", "Verify", and "Send again"
+/// once the server's resend wait is over, with the seconds counted down.
 #[component]
 pub fn MessageCodePage() -> impl IntoView {
     let query = use_query_map();
@@ -119,15 +155,43 @@ pub fn MessageCodePage() -> impl IntoView {
     } else {
         ("email_otp", "Check your email", "We sent a 6-digit code to the email address of your account. It works once, for 10 minutes.")
     };
+    let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<SendChallenge>::new();
-    let resend_error = error_signal(resend);
-    let wait = RwSignal::new(30_i64);
+    // Read again after a refused code or resend, and after a new code was sent.
+    let refused = refusals(verify);
+    let resent = refusals(resend);
+    let refresh = Signal::derive(move || refused.get() + resent.get() + resend.version().get());
+    view! {
+        <PublicPage title="Enter the code">
+            <SignInStage method=Some(method) refresh let:stage>
+                <h1 id="page-title">{heading}</h1>
+                <Notice/>
+                <p>{sent_to}</p>
+                <CodeForm action=verify stage=stage.clone() method=method label="Code" hint="6 digits."/>
+                <SendAgain resend method wait=stage.resend_in/>
+                <p class="alt-link"><a href="/login/other">"Try another method"</a></p>
+            </SignInStage>
+        </PublicPage>
+    }
+}
+
+/// "Send again", disabled until the server would send another code; the
+/// countdown starts from the server's own wait, so the two agree.
+#[component]
+fn SendAgain(
+    resend: ServerAction<SendChallenge>,
+    method: &'static str,
+    wait: i64,
+) -> impl IntoView {
+    let error = error_signal(resend);
+    let left = RwSignal::new(wait);
     // Counts down in the browser only (the server renders the full wait), so hydration matches.
     Effect::new(move || {
-        resend.version().get();
-        wait.set(30);
+        if left.get_untracked() <= 0 {
+            return;
+        }
         let handle = set_interval_with_handle(
-            move || wait.update(|w| *w = (*w - 1).max(0)),
+            move || left.update(|w| *w = (*w - 1).max(0)),
             std::time::Duration::from_secs(1),
         );
         on_cleanup(move || {
@@ -137,25 +201,18 @@ pub fn MessageCodePage() -> impl IntoView {
         });
     });
     view! {
-        <PublicPage title="Enter the code">
-            <section class="card narrow" aria-labelledby="page-title">
-                <h1 id="page-title">{heading}</h1>
-                <Notice/>
-                <p>{sent_to}</p>
-                <CodeForm method=method label="Code" hint="6 digits."/>
-                <ErrorBox message=resend_error/>
-                <ActionForm action=resend>
-                    <input type="hidden" name="method" value=method/>
-                    <button type="submit" class="button secondary" disabled=move || resend.pending().get()>"Send again"</button>
-                    <span class="hint" aria-live="polite">
-                        {move || match wait.get() {
-                            0 => "You can ask for a new code now; it replaces the old one.".to_string(),
-                            n => format!("You can ask for a new code in {n} seconds."),
-                        }}
-                    </span>
-                </ActionForm>
-                <p class="alt-link"><a href="/login/other">"Try another method"</a></p>
-            </section>
-        </PublicPage>
+        <ErrorBox message=error/>
+        <ActionForm action=resend>
+            <input type="hidden" name="method" value=method/>
+            <button type="submit" class="button secondary" aria-describedby="resend-hint"
+                disabled=move || { resend.pending().get() || left.get() > 0 }>"Send again"</button>
+            <span class="hint" id="resend-hint" aria-live="polite">
+                {move || match left.get() {
+                    0 => "You can ask for a new code now; it replaces the old one.".to_string(),
+                    1 => "You can ask for a new code in 1 second.".to_string(),
+                    n => format!("You can ask for a new code in {n} seconds."),
+                }}
+            </span>
+        </ActionForm>
     }
 }

@@ -4,8 +4,9 @@
 
 use leptos::prelude::*;
 
+use super::stage::{refusals, tries_hint, SignInStage, Stage};
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{clear_on_refusal, error_signal, focus_on_mount, ErrorBox, Submit};
 use crate::page::PublicPage;
 #[cfg(feature = "ssr")]
 use crate::session::{begin_recovery, establish, form_action, pending_mfa};
@@ -43,31 +44,38 @@ pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
     .await
 }
 
-/// One code field for `method`, with its own error box.
+/// One code field for `method`, with its own error box and, after a wrong
+/// code, the tries left. A wrong code leaves the field empty and focused.
 #[component]
 pub(super) fn CodeForm(
+    action: ServerAction<VerifyCode>,
+    stage: Stage,
     method: &'static str,
     label: &'static str,
     hint: &'static str,
 ) -> impl IntoView {
-    let action = ServerAction::<VerifyCode>::new();
     let error = error_signal(action);
+    let tries = tries_hint(&stage);
     let (mode, pattern, max) = if method == "totp" {
         ("numeric", "[0-9 ]*", "7")
     } else {
         ("text", "[0-9A-Za-z \\-]*", "16")
     };
-    let input = NodeRef::new();
+    let input = NodeRef::<leptos::html::Input>::new();
     focus_on_mount(input);
+    clear_on_refusal(action, input);
     view! {
-        <ErrorBox message=error/>
+        <ErrorBox message=error id="code-error"/>
         <ActionForm action=action>
             <input type="hidden" name="method" value=method/>
             <div class="field">
                 <label for="code">{label}</label>
                 <p class="hint" id="code-hint">{hint}</p>
+                {tries.map(|t| view! { <p class="hint tries" id="code-tries">{t}</p> })}
                 <input id="code" name="code" type="text" inputmode=mode pattern=pattern maxlength=max
-                    autocomplete="one-time-code" aria-describedby="code-hint" required autofocus node_ref=input/>
+                    autocomplete="one-time-code" aria-describedby="code-hint code-tries code-error"
+                    aria-invalid=move || error.get().is_some().then_some("true")
+                    required autofocus node_ref=input/>
             </div>
             <Submit label="Verify" pending=action.pending()/>
         </ActionForm>
@@ -76,28 +84,30 @@ pub(super) fn CodeForm(
 
 #[component]
 pub fn MfaPage() -> impl IntoView {
+    let action = ServerAction::<VerifyCode>::new();
     view! {
         <PublicPage title="Two-step verification">
-            <section class="card narrow" aria-labelledby="page-title">
+            <SignInStage method=None refresh=refusals(action) let:stage>
                 <h1 id="page-title">"Two-step verification"</h1>
                 <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
-                <CodeForm method="totp" label="Authentication code" hint="6 digits, for example 123456."/>
+                <CodeForm action stage method="totp" label="Authentication code" hint="6 digits, for example 123456."/>
                 <p class="alt-link"><a href="/login/other">"Try another method"</a>" · "<a href="/locked-out">"Locked out?"</a></p>
-            </section>
+            </SignInStage>
         </PublicPage>
     }
 }
 
 #[component]
 pub fn RecoveryPage() -> impl IntoView {
+    let action = ServerAction::<VerifyCode>::new();
     view! {
         <PublicPage title="Use a recovery code">
-            <section class="card narrow" aria-labelledby="page-title">
+            <SignInStage method=None refresh=refusals(action) let:stage>
                 <h1 id="page-title">"Use a recovery code"</h1>
                 <p>"Each recovery code works once. After signing in, set up your authenticator again or generate new codes."</p>
-                <CodeForm method="recovery_code" label="Recovery code" hint="12 characters, like ABCD-EFGH-JKMN. Dashes are optional."/>
+                <CodeForm action stage method="recovery_code" label="Recovery code" hint="12 characters, like ABCD-EFGH-JKMN. Dashes are optional."/>
                 <p class="alt-link"><a href="/login/other">"Try another method"</a></p>
-            </section>
+            </SignInStage>
         </PublicPage>
     }
 }

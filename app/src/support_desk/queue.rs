@@ -10,7 +10,7 @@ use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
 use crate::form::Notice;
 use crate::header::Me;
-use crate::page::DataPage;
+use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
 use crate::urls::{param, param_i64};
@@ -72,8 +72,8 @@ pub async fn desk_requests(state: String, org: Option<i64>) -> Result<QueueView,
 pub fn RequestsPage() -> impl IntoView {
     let (state, org) = (param("state"), param_i64("org"));
     let data = Resource::new(
-        move || (state.get(), org.get()),
-        |(state, org)| desk_requests(state, org),
+        move || (state.get(), org.get(), changes()),
+        |(state, org, _)| desk_requests(state, org),
     );
     view! {
         <DataPage title="Reset requests" data let:view>
@@ -117,7 +117,7 @@ fn QueueScreen(view: QueueView) -> impl IntoView {
                 <button type="submit" class="button secondary">"Filter"</button>
                 {filtered.then(|| view! { <a href="/support/requests">"Show all"</a> })}
             </Form>
-            <div class="table-scroll">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Reset requests">
                 <table class="data">
                     <caption class="visually-hidden">"Reset requests, newest first"</caption>
                     <thead><tr>

@@ -249,6 +249,65 @@ pub fn may_act_on(actor: &Actor, permission: Permission, target: &Target) -> Res
     Ok(())
 }
 
+/// One thing an admin can do to one user of their list.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum UserAction {
+    DisableMfa,
+    ChangeRole,
+    Unlock,
+    SignOut,
+    Deactivate,
+    Reactivate,
+}
+
+impl UserAction {
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::DisableMfa => "disable_mfa",
+            Self::ChangeRole => "change_role",
+            Self::Unlock => "unlock",
+            Self::SignOut => "sign_out",
+            Self::Deactivate => "deactivate",
+            Self::Reactivate => "reactivate",
+        }
+    }
+}
+
+/// Where a listed user stands, as far as the actions on them go.
+#[derive(Debug, Clone, Copy)]
+pub struct Listed {
+    pub has_factors: bool,
+    pub locked: bool,
+    pub active: bool,
+    pub flagged: bool,
+}
+
+/// What `actor` may do to a user of their list (so in their subtree), given
+/// where the user stands: the list offers these and nothing else. Each is
+/// decided by the rule the action itself applies ([`may_act_on`],
+/// [`may_review_flagged`]); the action checks again when it is done.
+pub fn user_actions(actor: &Actor, target: &Target, listed: Listed) -> Vec<UserAction> {
+    let may = |permission| may_act_on(actor, permission, target).is_ok();
+    let (manage, reset) = (may(Permission::UsersManage), may(Permission::UsersMfaReset));
+    let mut actions = Vec::new();
+    if reset && listed.has_factors {
+        actions.push(UserAction::DisableMfa);
+    }
+    if manage {
+        if listed.locked {
+            actions.push(UserAction::Unlock);
+        }
+        actions.extend([UserAction::ChangeRole, UserAction::SignOut]);
+        let org_id = target.org_path.last().copied().unwrap_or_default();
+        if listed.active {
+            actions.push(UserAction::Deactivate);
+        } else if !listed.flagged || may_review_flagged(actor, org_id, target.seniority).is_ok() {
+            actions.push(UserAction::Reactivate);
+        }
+    }
+    actions
+}
+
 /// May `actor` hand out a role with `role_permissions` (invite, change a
 /// role, create a customer's owner)? Only when they hold every permission of
 /// it themselves: a role is never a way to gain or give more than one has.
@@ -303,6 +362,67 @@ mod tests {
             org_path: path.to_vec(),
             seniority,
         }
+    }
+
+    #[test]
+    fn the_list_offers_only_what_the_viewer_may_do_to_that_row() {
+        use UserAction::*;
+        let standing = Listed {
+            has_factors: true,
+            locked: false,
+            active: true,
+            flagged: false,
+        };
+        let admin = admin_of(3, 80);
+        assert_eq!(
+            user_actions(&admin, &user_in(&[1, 2, 3], 10), standing),
+            vec![DisableMfa, ChangeRole, SignOut, Deactivate]
+        );
+        // Someone more senior in the same organization: nothing at all.
+        assert!(user_actions(&admin, &user_in(&[1, 2, 3], 100), standing).is_empty());
+        // Nor on one's own row.
+        let own = Target {
+            user_id: Some(admin.user_id),
+            ..user_in(&[1, 2, 3], 80)
+        };
+        assert!(user_actions(&admin, &own, standing).is_empty());
+        // Locked rows lead with Unlock; no MFA, nothing to disable.
+        let locked = Listed {
+            locked: true,
+            has_factors: false,
+            ..standing
+        };
+        assert_eq!(
+            user_actions(&admin, &user_in(&[1, 2, 3], 10), locked)[0],
+            Unlock
+        );
+        assert!(!user_actions(&admin, &user_in(&[1, 2, 3], 10), locked).contains(&DisableMfa));
+        // Without users.manage only the MFA reset is offered.
+        let resetter = Actor {
+            permissions: Permissions::parse("users.read users.mfa_reset"),
+            ..admin_of(3, 80)
+        };
+        assert_eq!(
+            user_actions(&resetter, &user_in(&[1, 2, 3], 10), standing),
+            vec![DisableMfa]
+        );
+        // A flagged owner is reviewed from above: not by a co-owner, but by the partner.
+        let flagged = Listed {
+            active: false,
+            flagged: true,
+            ..standing
+        };
+        let co_owner = admin_of(3, OWNER_SENIORITY);
+        assert!(
+            !user_actions(&co_owner, &user_in(&[1, 2, 3], OWNER_SENIORITY), flagged)
+                .contains(&Reactivate)
+        );
+        assert!(user_actions(
+            &admin_of(2, 80),
+            &user_in(&[1, 2, 3], OWNER_SENIORITY),
+            flagged
+        )
+        .contains(&Reactivate));
     }
 
     #[test]

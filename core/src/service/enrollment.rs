@@ -102,19 +102,19 @@ impl Gatehouse {
             .live_attempt(mfa_token, AttemptPurpose::Enrollment, now)
             .await?;
         // A wrong code counts against the attempt; reserved first, like every check.
-        let reserved = store::attempt_reserve_check(
+        let failures = store::attempt_reserve_check(
             &mut *self.conn().await?,
             attempt.id,
             now,
             MAX_CODE_FAILURES_PER_ATTEMPT,
         )
-        .await?;
-        if !reserved {
-            return Err(AuthError::MfaTokenInvalid);
-        }
+        .await?
+        .ok_or(AuthError::MfaTokenInvalid)?;
         let enrollment = Enrollment::Attempt(attempt.id);
         let Some((pending, step)) = self.match_pending(&user, enrollment, code, now).await? else {
-            return Err(AuthError::InvalidCode);
+            return Err(AuthError::WrongCode {
+                tries_left: MAX_CODE_FAILURES_PER_ATTEMPT - failures,
+            });
         };
         let cover = match attempt.reason {
             AttemptReason::ResetPermission => Some(

@@ -45,7 +45,7 @@ pub use locked_out::{LockedOutLink, CONFIRMED_REFERENCE};
 pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};
 pub use password::PasswordLink;
 pub use resets::{NotMeLink, Reset};
-pub use second_factor::{CodeOutcome, MfaMethod};
+pub use second_factor::{CodeOutcome, MfaMethod, SecondStage, StageEnded};
 pub use sign_in::{PasswordOutcome, SignedIn, MFA_TOKEN_TTL, PLATFORM_ORG_ID};
 pub use support::SupportCode;
 pub use support_desk::{

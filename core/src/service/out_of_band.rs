@@ -197,7 +197,7 @@ impl Gatehouse {
         if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
             tx.rollback().await?;
             return self
-                .code_failed(&user, check, kind.name(), origin, now)
+                .code_failed(&user, check, kind.name(), false, origin, now)
                 .await;
         }
         if kind == OobKind::SmsCode {
@@ -311,13 +311,5 @@ impl Gatehouse {
         )
         .await?;
         Ok(token)
-    }
-
-    /// Whether a user signing in can get an SMS code (their phone is verified).
-    pub async fn attempt_has_phone(&self, mfa_token: &str) -> Result<bool> {
-        let (_, user) = self
-            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, self.now())
-            .await?;
-        Ok(user.phone.is_some())
     }
 }

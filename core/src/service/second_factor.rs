@@ -8,11 +8,12 @@
 use serde_json::json;
 
 use crate::audit::Origin;
+use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
 use crate::rules::lockout::{
-    MAX_CODE_FAILURES_PER_ATTEMPT, MFA_HARD_LOCK_THRESHOLD, MFA_LOCK_SECONDS, MFA_LOCK_THRESHOLD,
-    MFA_LOCK_WINDOW,
+    code_tries_left, MAX_CODE_FAILURES_PER_ATTEMPT, MFA_HARD_LOCK_THRESHOLD, MFA_LOCK_SECONDS,
+    MFA_LOCK_THRESHOLD, MFA_LOCK_WINDOW,
 };
 use crate::rules::recovery;
 use crate::store::{self, AttemptPurpose, Conn, Factor, User};
@@ -63,13 +64,55 @@ pub enum CodeOutcome {
     Recovery(String),
 }
 
-/// A second-factor check let through: the failures counted with this one, and
-/// whether this one locked the second factor should it be wrong.
+/// A second-factor check let through: the failures counted with this one (the
+/// user's, and the attempt's at sign-in), and whether this one locked the
+/// second factor should it be wrong.
 #[derive(Debug, Clone, Copy)]
 pub(crate) struct CodeCheck {
     pub(crate) lock: store::LockState,
+    pub(crate) attempt_failures: Option<i64>,
     pub(crate) locks: bool,
     pub(crate) hard: bool,
+}
+
+impl CodeCheck {
+    /// Codes that may still be tried should this one be wrong.
+    fn tries_left(&self) -> i64 {
+        if self.locks {
+            return 0;
+        }
+        code_tries_left(self.lock.recent_failures, self.attempt_failures)
+    }
+}
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum StageEnded {
+    /// The sign-in was open for its 5 minutes.
+    TimedOut,
+    /// Every code the sign-in allows was tried.
+    TriesUsedUp,
+}
+
+/// What the second stage of a sign-in shows before a code is typed: whose
+/// sign-in it is, how many codes may still be tried, and any lock — so a
+/// person learns of a lock before typing a right code, not after.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct SecondStage {
+    /// Why no code can be tried any more; the person starts over.
+    pub ended: Option<StageEnded>,
+    pub email: String,
+    /// A text message can be sent (the phone is verified).
+    pub has_phone: bool,
+    pub recovery_codes_left: i64,
+    pub tries_left: i64,
+    /// Seconds until the second factor unlocks by itself, while locked.
+    pub locked_for: Option<i64>,
+    /// Locked until an administrator unlocks it.
+    pub admin_locked: bool,
+    /// Seconds between two codes sent by email or text message.
+    pub resend_wait: i64,
+    /// Seconds until another code of the kind asked about may be sent.
+    pub resend_in: i64,
 }
 
 pub(crate) enum Proof {
@@ -132,9 +175,10 @@ impl Gatehouse {
             }
         }
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
+            let used = self.proof_was_used(&mut tx, user.id, &proof).await?;
             tx.rollback().await?;
             return self
-                .code_failed(user, check, method.name(), origin, now)
+                .code_failed(user, check, method.name(), used, origin, now)
                 .await;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
@@ -204,21 +248,31 @@ impl Gatehouse {
             self.check_not_locked(&current, now)?;
             return Err(AuthError::RateLimited { retry_after: 1 });
         };
-        if let Some(id) = attempt_id {
-            if !store::attempt_reserve_check(&mut tx, id, now, MAX_CODE_FAILURES_PER_ATTEMPT)
-                .await?
-            {
-                tx.rollback().await?;
-                return Err(AuthError::MfaTokenInvalid);
+        let attempt_failures = match attempt_id {
+            Some(id) => {
+                let counted =
+                    store::attempt_reserve_check(&mut tx, id, now, MAX_CODE_FAILURES_PER_ATTEMPT)
+                        .await?;
+                if counted.is_none() {
+                    tx.rollback().await?;
+                    return Err(AuthError::MfaTokenInvalid);
+                }
+                counted
             }
-        }
+            None => None,
+        };
         let hard = lock.consecutive >= MFA_HARD_LOCK_THRESHOLD;
         let locks = hard || lock.recent_failures >= MFA_LOCK_THRESHOLD;
         if locks {
             store::lock_mfa(&mut tx, user.id, now + MFA_LOCK_SECONDS, hard).await?;
         }
         tx.commit().await?;
-        Ok(CodeCheck { lock, locks, hard })
+        Ok(CodeCheck {
+            lock,
+            attempt_failures,
+            locks,
+            hard,
+        })
     }
 
     /// Works out what the code proves, before any transaction (CPU only).
@@ -272,6 +326,17 @@ impl Gatehouse {
         })
     }
 
+    /// Whether a code that was not accepted was right but already used: an
+    /// authenticator's code from a time step already signed in with, or a
+    /// recovery code crossed off.
+    async fn proof_was_used(&self, c: &mut Conn, user_id: i64, proof: &Proof) -> Result<bool> {
+        Ok(match proof {
+            Proof::Totp(matched) => matched.is_some(),
+            Proof::Recovery(Some(hash)) => store::recovery_code_was_used(c, user_id, hash).await?,
+            Proof::Recovery(None) => false,
+        })
+    }
+
     pub(crate) async fn audit_code_use(
         &self,
         c: &mut Conn,
@@ -304,13 +369,15 @@ impl Gatehouse {
         Ok(Some(left))
     }
 
-    /// Records a wrong code, already counted against the attempt and the user
-    /// by its reservation; audited as the lock when it was the one that locked.
+    /// Records a wrong (or `used`) code, already counted against the attempt
+    /// and the user by its reservation; audited as the lock when it was the
+    /// one that locked. The refusal says how many tries are left.
     pub(crate) async fn code_failed<T>(
         &self,
         user: &User,
         check: CodeCheck,
         method: &str,
+        used: bool,
         origin: &Origin,
         now: i64,
     ) -> Result<T> {
@@ -319,13 +386,66 @@ impl Gatehouse {
             &mut tx,
             user,
             if check.locks { "mfa.locked" } else { "mfa.failed" },
-            json!({ "method": method, "recent_failures": check.lock.recent_failures, "consecutive_failures": check.lock.consecutive, "admin_unlock_needed": check.hard }),
+            json!({ "method": method, "already_used": used, "recent_failures": check.lock.recent_failures, "consecutive_failures": check.lock.consecutive, "admin_unlock_needed": check.hard }),
             origin,
             now,
         )
         .await?;
         tx.commit().await?;
-        Err(AuthError::InvalidCode)
+        let tries_left = check.tries_left();
+        Err(if used {
+            AuthError::CodeUsed { tries_left }
+        } else {
+            AuthError::WrongCode { tries_left }
+        })
+    }
+
+    /// The second stage of the sign-in `mfa_token` as its page shows it, with
+    /// the wait before another code of `kind` may be sent. Looking changes
+    /// nothing and counts as no try.
+    pub async fn second_stage(
+        &self,
+        mfa_token: &str,
+        kind: Option<OobKind>,
+    ) -> Result<SecondStage> {
+        let now = self.now();
+        let mut c = self.conn().await?;
+        // An attempt that ended still says why (a used one does not: it signed in).
+        let attempt = store::attempt_by_token(&mut c, &crypto::token_hash(mfa_token))
+            .await?
+            .filter(|a| a.purpose == AttemptPurpose::SecondFactor && !a.consumed)
+            .ok_or(AuthError::MfaTokenInvalid)?;
+        let user = store::user_by_id(&mut c, attempt.user_id)
+            .await?
+            .filter(|u| !u.disabled)
+            .ok_or(AuthError::MfaTokenInvalid)?;
+        let ended = if attempt.failures >= MAX_CODE_FAILURES_PER_ATTEMPT {
+            Some(StageEnded::TriesUsedUp)
+        } else if attempt.expires_at <= now {
+            Some(StageEnded::TimedOut)
+        } else {
+            None
+        };
+        let recent = store::mfa_recent_failures(&mut c, user.id, now - MFA_LOCK_WINDOW).await?;
+        let recovery_codes_left = store::recovery_codes_left(&mut c, user.id).await?;
+        let resend_wait = self.settings.code_resend_seconds;
+        let resend_in = match kind {
+            Some(kind) => store::oob_last_sent(&mut c, attempt.id, kind.name())
+                .await?
+                .map_or(0, |last| (last + resend_wait - now).max(0)),
+            None => 0,
+        };
+        Ok(SecondStage {
+            ended,
+            email: user.email.clone(),
+            has_phone: user.phone.is_some(),
+            recovery_codes_left,
+            tries_left: code_tries_left(recent, Some(attempt.failures)),
+            locked_for: (user.mfa_locked_until > now).then(|| user.mfa_locked_until - now),
+            admin_locked: user.mfa_admin_lock,
+            resend_wait,
+            resend_in,
+        })
     }
 
     /// The second stage for any code a person types: `totp`,

@@ -86,24 +86,25 @@ pub async fn attempt_by_token(c: &mut Conn, token_hash: &[u8]) -> Result<Option<
 }
 
 /// Reserves one code check of a live attempt, counted as a wrong code before
-/// the code is verified; false once `max_failures` checks were reserved, or
-/// the attempt ended. Concurrent checks therefore never exceed the limit.
+/// the code is verified: the checks counted with this one, or None once
+/// `max_failures` checks were reserved or the attempt ended. Concurrent
+/// checks therefore never exceed the limit.
 pub async fn attempt_reserve_check(
     c: &mut Conn,
     attempt_id: i64,
     now: i64,
     max_failures: i64,
-) -> Result<bool> {
-    let done = sqlx::query(
+) -> Result<Option<i64>> {
+    sqlx::query_scalar(
         "UPDATE login_attempts SET failures = failures + 1 \
-         WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 AND failures < $3",
+         WHERE id = $1 AND consumed_at IS NULL AND expires_at > $2 AND failures < $3 \
+         RETURNING failures",
     )
     .bind(attempt_id)
     .bind(now)
     .bind(max_failures)
-    .execute(&mut *c)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .fetch_optional(&mut *c)
+    .await
 }
 
 /// Holds the attempt's row until the transaction ends (PostgreSQL; SQLite's

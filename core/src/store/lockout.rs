@@ -54,6 +54,15 @@ pub async fn mfa_reserve_check(
     }))
 }
 
+/// The user's wrong codes since `since` (the lock window), without counting one.
+pub async fn mfa_recent_failures(c: &mut Conn, user_id: i64, since: i64) -> Result<i64> {
+    sqlx::query_scalar("SELECT COUNT(*) FROM mfa_failures WHERE user_id = $1 AND at > $2")
+        .bind(user_id)
+        .bind(since)
+        .fetch_one(&mut *c)
+        .await
+}
+
 pub async fn lock_mfa(c: &mut Conn, user_id: i64, until: i64, admin_lock: bool) -> Result<()> {
     sqlx::query("UPDATE users SET mfa_locked_until = $1, mfa_admin_lock = $2 WHERE id = $3")
         .bind(until)

@@ -62,8 +62,8 @@ pub use grants::{
 };
 pub use invitations::{insert_invitation, invitation_email, use_invitation};
 pub use lockout::{
-    clear_mfa_failures, count_in_window, lock_mfa, mfa_reserve_check, throttle, throttle_clear,
-    throttle_lock, throttle_reserve, unlock_mfa, LockState, Throttle,
+    clear_mfa_failures, count_in_window, lock_mfa, mfa_recent_failures, mfa_reserve_check,
+    throttle, throttle_clear, throttle_lock, throttle_reserve, unlock_mfa, LockState, Throttle,
 };
 pub use organizations::{
     customers, insert_org, org_by_id, org_by_slug, org_path, subtree_orgs, Customer, Org,
@@ -72,7 +72,9 @@ pub use outbox::{
     outbox_claim, outbox_failed, outbox_insert, outbox_purge, outbox_recent, outbox_retry_later,
     outbox_sent, Channel, NewMessage, OutboxMessage, ERASED_BODY,
 };
-pub use recovery_codes::{consume_recovery_code, recovery_codes_left, replace_recovery_codes};
+pub use recovery_codes::{
+    consume_recovery_code, recovery_code_was_used, recovery_codes_left, replace_recovery_codes,
+};
 pub use roles::{
     insert_role, role_by_id, role_id, roles_of_org, set_role_mfa_required, subtree_roles, NewRole,
     RoleRow, BUILTIN_ROLES,

@@ -45,6 +45,18 @@ pub async fn consume_recovery_code(
     Ok(id.is_some())
 }
 
+/// Whether this is one of the user's recovery codes that was already used.
+pub async fn recovery_code_was_used(c: &mut Conn, user_id: i64, hash: &[u8]) -> Result<bool> {
+    let used: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM recovery_codes WHERE user_id = $1 AND code_hash = $2 AND used_at IS NOT NULL LIMIT 1",
+    )
+    .bind(user_id)
+    .bind(hash)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(used.is_some())
+}
+
 pub async fn recovery_codes_left(c: &mut Conn, user_id: i64) -> Result<i64> {
     sqlx::query_scalar("SELECT COUNT(*) FROM recovery_codes WHERE user_id = $1 AND used_at IS NULL")
         .bind(user_id)

@@ -152,6 +152,8 @@ pub struct UserSummary {
     pub role_id: i64,
     pub role: String,
     pub seniority: i64,
+    /// The role requires MFA (so no factor means it is set up at the next sign-in).
+    pub mfa_required: bool,
     pub disabled: bool,
     pub factors: i64,
     pub recovery_codes_left: i64,
@@ -232,7 +234,7 @@ pub async fn list_users(
     let sql = format!(
         "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY {FLAGGED_FIRST} LIMIT ${lim} OFFSET ${off}) \
          SELECT u.id, u.email, u.name, u.org_id, o.name AS org_name, u.role_id, r.name AS role_name, \
-           r.seniority, u.disabled_at, \
+           r.seniority, r.mfa_required, u.disabled_at, \
            (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factors, \
            (SELECT COUNT(*) FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL) AS recovery_codes_left, \
            u.last_login_at, \
@@ -262,6 +264,7 @@ pub async fn list_users(
             role_id: r.get("role_id"),
             role: r.get("role_name"),
             seniority: r.get("seniority"),
+            mfa_required: r.get::<i64, _>("mfa_required") != 0,
             disabled: r.get::<Option<i64>, _>("disabled_at").is_some(),
             factors: r.get("factors"),
             recovery_codes_left: r.get("recovery_codes_left"),

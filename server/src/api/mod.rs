@@ -42,7 +42,11 @@ impl IntoResponse for ApiError {
         let code = self.0.code();
         let status =
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut response = error_response(status, code.as_str(), &self.0.to_string());
+        let mut body = json!({ "error": code.as_str(), "message": self.0.to_string() });
+        if let Some(tries_left) = self.0.tries_left() {
+            body["tries_left"] = json!(tries_left);
+        }
+        let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = self.0.retry_after() {
             response
                 .headers_mut()

@@ -25,7 +25,7 @@ pub use contacts::{AuthorizedContacts, Contact};
 pub use customers::ResetPermission;
 pub use invitations::INVITATION_TTL;
 pub use roles::CUSTOM_ROLE_SENIORITY;
-pub use users::UserPage;
+pub use users::{ListedUser, UserPage};
 
 pub const USERS_PER_PAGE: i64 = 50;
 

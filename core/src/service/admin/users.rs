@@ -6,19 +6,48 @@ use crate::audit::Origin;
 use crate::error::{AuthError, Result};
 use crate::rules::contact::account_key;
 use crate::rules::filters::UserFilter;
-use crate::rules::scope::{self, Permission};
+use crate::rules::scope::{self, Permission, UserAction};
 use crate::store::{self, Conn, RoleRow, UserSummary};
 
 use super::{may_hand_out, page_number, pages, refused, AdminChange, USERS_PER_PAGE};
 use crate::service::{Gatehouse, Notice};
 
+/// A user of an admin's list, with what that admin may do to them.
+#[derive(Debug, Clone)]
+pub struct ListedUser {
+    pub user: UserSummary,
+    pub actions: Vec<UserAction>,
+}
+
 #[derive(Debug, Clone)]
 pub struct UserPage {
-    pub users: Vec<UserSummary>,
+    pub users: Vec<ListedUser>,
     pub total: i64,
     /// 1-based.
     pub page: i64,
     pub pages: i64,
+}
+
+/// What `actor` may do to `u`, a user of their list (so in their subtree:
+/// the list's own query scopes it, which is all the path needs to say).
+fn actions_on(actor: &scope::Actor, u: &UserSummary) -> Vec<UserAction> {
+    let org_path = if u.org_id == actor.org_id {
+        vec![actor.org_id]
+    } else {
+        vec![actor.org_id, u.org_id]
+    };
+    let target = scope::Target {
+        user_id: Some(u.id),
+        org_path,
+        seniority: u.seniority,
+    };
+    let listed = scope::Listed {
+        has_factors: u.factors > 0,
+        locked: u.locked,
+        active: !u.disabled,
+        flagged: u.flagged,
+    };
+    scope::user_actions(actor, &target, listed)
 }
 
 impl Gatehouse {
@@ -50,6 +79,13 @@ impl Gatehouse {
             (page - 1) * USERS_PER_PAGE,
         )
         .await?;
+        let users = users
+            .into_iter()
+            .map(|user| ListedUser {
+                actions: actions_on(&actor, &user),
+                user,
+            })
+            .collect();
         Ok(UserPage {
             users,
             total,

@@ -63,7 +63,7 @@ fn user_json(u: &UserSummary) -> Value {
         "name": u.name,
         "organization": { "id": u.org_id, "name": u.org_name },
         "role": { "id": u.role_id, "name": u.role },
-        "mfa": { "enabled": u.factors > 0, "factors": u.factors, "recovery_codes_left": u.recovery_codes_left, "phone": u.has_phone },
+        "mfa": { "enabled": u.factors > 0, "required": u.mfa_required, "factors": u.factors, "recovery_codes_left": u.recovery_codes_left, "phone": u.has_phone },
         "locked": u.locked,
         "active": !u.disabled,
         "invited": u.invited,
@@ -74,7 +74,11 @@ fn user_json(u: &UserSummary) -> Value {
 
 fn page_json(p: &UserPage) -> Value {
     json!({
-        "users": p.users.iter().map(user_json).collect::<Vec<_>>(),
+        "users": p.users.iter().map(|listed| {
+            let mut user = user_json(&listed.user);
+            user["actions"] = json!(listed.actions.iter().map(|a| a.name()).collect::<Vec<_>>());
+            user
+        }).collect::<Vec<_>>(),
         "total": p.total,
         "page": p.page,
         "pages": p.pages,
