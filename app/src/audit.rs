@@ -3,7 +3,6 @@
 //! by the server crate).
 
 use leptos::prelude::*;
-use leptos_router::components::Form;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
@@ -11,24 +10,30 @@ use crate::header::Me;
 use crate::page::{DataPage, Pager};
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
-use crate::urls::{param, param_i64, url_encode};
+use crate::urls::{param, param_i64};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditRow {
     pub id: i64,
     pub at: String,
     pub organization: String,
-    pub actor: String,
-    pub subject: String,
+    /// What happened, as a sentence naming who and whom.
+    pub what: String,
+    /// A failure or refusal, which stands out.
+    pub failure: bool,
     pub action: String,
     pub ip: String,
+    /// "Chrome on Linux"; the full user agent is shown on demand.
     pub browser: String,
+    pub user_agent: String,
     pub details: String,
 }
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct AuditView {
     pub me: Me,
+    /// Why the filters could not be used (a date that is not one, a reversed range).
+    pub filter_error: Option<String>,
     pub entries: Vec<AuditRow>,
     pub total: i64,
     pub page: i64,
@@ -46,14 +51,32 @@ pub async fn audit_log(
     to: String,
     page: i64,
 ) -> Result<AuditView, AppError> {
+    use gatehouse_core::rules::audit_text::{is_failure, sentence, short_browser};
     use gatehouse_core::rules::filters::AuditFilter;
     let cx = Ctx::new().await?;
     let uid = cx.user().await?;
     let gh = &cx.gh;
-    let filter = AuditFilter::from_params(&user, &action, &from, &to)?;
+    let me = Me::load(gh, uid).await?;
+    let actions = gh.audit_actions(uid).await?;
+    let filter = match AuditFilter::from_params(&user, &action, &from, &to) {
+        Ok(filter) => filter,
+        // The form stays, with what was typed and what is wrong with it.
+        Err(e) => {
+            return Ok(AuditView {
+                me,
+                filter_error: Some(e.to_string()),
+                entries: Vec::new(),
+                total: 0,
+                page: 1,
+                pages: 1,
+                actions,
+            })
+        }
+    };
     let result = gh.audit_page(uid, &filter, page).await?;
     Ok(AuditView {
-        me: Me::load(gh, uid).await?,
+        me,
+        filter_error: None,
         entries: result
             .entries
             .into_iter()
@@ -61,18 +84,19 @@ pub async fn audit_log(
                 id: e.id,
                 at: gatehouse_core::format_time(e.at),
                 organization: e.org_name,
-                actor: e.actor.unwrap_or_else(|| "—".into()),
-                subject: e.subject.unwrap_or_else(|| "—".into()),
+                what: sentence(&e.action, e.actor.as_deref(), e.subject.as_deref()),
+                failure: is_failure(&e.action),
                 action: e.action,
                 ip: e.ip,
-                browser: e.user_agent,
+                browser: short_browser(&e.user_agent),
+                user_agent: e.user_agent,
                 details: e.details,
             })
             .collect(),
         total: result.total,
         page: result.page,
         pages: result.pages,
-        actions: gh.audit_actions(uid).await?,
+        actions,
     })
 }
 
@@ -94,18 +118,15 @@ pub fn AuditPage() -> impl IntoView {
 #[component]
 fn AuditScreen(view: AuditView) -> impl IntoView {
     let (user, action, from, to) = (param("user"), param("action"), param("from"), param("to"));
-    let export = format!(
-        "/audit/export.csv?user={}&action={}&from={}&to={}",
-        url_encode(&user.get_untracked()),
-        url_encode(&action.get_untracked()),
-        url_encode(&from.get_untracked()),
-        url_encode(&to.get_untracked())
-    );
+    let dates_wrong = view.filter_error.is_some();
+    let nothing_found = view.entries.is_empty() && !dates_wrong;
     view! {
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">"Audit log"</h1>
             <p class="hint">"Every sign-in, change, reset and grant in your organizations, newest first. Times are UTC."</p>
-            <Form method="GET" action="/audit" attr:class="filters">
+            // A plain form: "Download CSV" submits the same fields to the export,
+            // so the file holds exactly what the form shows, named with its dates.
+            <form method="get" action="/audit" class="filters">
                 <div class="field grow">
                     <label for="user">"User (email)"</label>
                     <input id="user" name="user" type="search" value=user.get_untracked()/>
@@ -121,39 +142,52 @@ fn AuditScreen(view: AuditView) -> impl IntoView {
                 </div>
                 <div class="field">
                     <label for="from">"From"</label>
-                    <input id="from" name="from" type="date" value=from.get_untracked()/>
+                    <input id="from" name="from" type="date" value=from.get_untracked()
+                        aria-invalid=dates_wrong.then_some("true") aria-describedby="dates-error"/>
                 </div>
                 <div class="field">
                     <label for="to">"To"</label>
-                    <input id="to" name="to" type="date" value=to.get_untracked()/>
+                    <input id="to" name="to" type="date" value=to.get_untracked()
+                        aria-invalid=dates_wrong.then_some("true") aria-describedby="dates-error"/>
                 </div>
                 <button type="submit" class="button secondary">"Filter"</button>
-            </Form>
-            <p><a class="button secondary small" href=export download>"Download CSV"</a>
-               <span class="hint">" The entries matching these filters, for the dates chosen."</span></p>
+                <button type="submit" class="button secondary" formaction="/audit/export.csv">"Download CSV"</button>
+            </form>
+            {view.filter_error.map(|e| view! { <p class="alert error" role="alert" id="dates-error">{e}</p> })}
+            <p class="hint">"Download CSV saves the entries these filters find, every page of them."</p>
             <div class="table-scroll" tabindex="0" role="region" aria-label="Audit log entries">
                 <table class="data audit">
                     <caption class="visually-hidden">"Audit entries"</caption>
                     <thead><tr>
-                        <th scope="col">"Time"</th><th scope="col">"Action"</th><th scope="col">"Actor"</th><th scope="col">"Subject"</th>
+                        <th scope="col">"Time"</th><th scope="col">"What happened"</th>
                         <th scope="col">"Organization"</th><th scope="col">"IP"</th><th scope="col">"Browser"</th><th scope="col">"Details"</th>
                     </tr></thead>
                     <tbody>
                         {view.entries.into_iter().map(|e| view! {
-                            <tr>
-                                <td class="nowrap">{e.at}</td>
-                                <th scope="row"><code>{e.action}</code></th>
-                                <td>{e.actor}</td>
-                                <td>{e.subject}</td>
-                                <td>{e.organization}</td>
-                                <td>{e.ip}</td>
-                                <td class="browser">{e.browser}</td>
-                                <td><code class="details">{e.details}</code></td>
+                            <tr class=e.failure.then_some("failure")>
+                                <td class="nowrap" data-label="Time">{e.at}</td>
+                                <th scope="row" data-label="What happened">
+                                    {e.failure.then(|| view! { <span class="badge danger">"Failed or refused"</span>" " })}
+                                    {e.what}
+                                    <code class="action">{e.action}</code>
+                                </th>
+                                <td data-label="Organization">{e.organization}</td>
+                                <td data-label="IP">{e.ip}</td>
+                                <td class="browser" data-label="Browser">
+                                    <details>
+                                        <summary>{e.browser}</summary>
+                                        <span class="details">{e.user_agent}</span>
+                                    </details>
+                                </td>
+                                <td data-label="Details"><code class="details">{e.details}</code></td>
                             </tr>
                         }).collect_view()}
                     </tbody>
                 </table>
             </div>
+            {nothing_found.then(|| view! {
+                <p class="empty">"No entries match these filters. "<a href="/audit">"Clear filters"</a></p>
+            })}
             <Pager page=view.page pages=view.pages total=view.total noun="entries"/>
         </section>
     }

@@ -105,15 +105,28 @@ test('a company admin disables a user\'s MFA and the user enrolls again; the aud
   await expect(page.getByRole('heading', { name: 'Audit log' })).toBeVisible();
   await page.getByLabel('Action').selectOption('mfa.reset');
   await page.getByRole('button', { name: 'Filter' }).click();
+  // Entries read as sentences, with the browser in a few words.
   const entry = page.getByRole('row').filter({ hasText: 'mfa.reset' });
   await expect(entry).toHaveCount(1);
-  await expect(entry).toContainText(admin.email);
-  await expect(entry).toContainText(colleague.email);
+  await expect(entry).toContainText(`${admin.email} disabled MFA for ${colleague.email}`);
+  await expect(entry).toContainText('Chrome on Linux');
+  // Download CSV saves exactly what the form shows, named with its dates.
+  const today = new Date().toISOString().slice(0, 10);
+  await page.getByLabel('From').fill(today);
   const downloading = page.waitForEvent('download');
-  await page.getByRole('link', { name: 'Download CSV' }).click();
-  const csv = fs.readFileSync(await (await downloading).path(), 'utf8');
+  await page.getByRole('button', { name: 'Download CSV' }).click();
+  const download = await downloading;
+  expect(download.suggestedFilename()).toBe(`gatehouse-audit-${today}-now.csv`);
+  const csv = fs.readFileSync(await download.path(), 'utf8');
   expect(csv.split('\n')[0]).toBe('time_utc,unix_time,organization,actor,subject,action,ip,browser,details');
+  expect(csv.trim().split('\n')).toHaveLength(2);
   expect(csv).toContain('mfa.reset');
+  // A reversed range says so, and keeps the form as typed.
+  await page.getByLabel('From').fill('2026-12-31');
+  await page.getByLabel('To').fill('2026-01-01');
+  await page.getByRole('button', { name: 'Filter' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'The “From” date is after the “To” date' })).toBeVisible();
+  await expect(page.getByLabel('From')).toHaveAttribute('aria-invalid', 'true');
   await signOut(page);
 
   // Admins must use MFA: the colleague sets up a new authenticator at sign-in.

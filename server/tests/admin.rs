@@ -23,6 +23,7 @@ on_both_databases!(
     audit_log_is_scoped_filtered_and_exported_as_csv,
     invitations_create_users_only_within_scope,
     partner_creates_a_customer_with_its_first_owner,
+    custom_roles_are_renamed_and_deleted_within_scope,
     custom_roles_hold_only_the_creators_permissions,
     browser_forms_send_lists_and_admins_see_their_partners_grant,
     user_list_filters_naming_another_tenant_are_not_found,
@@ -1081,13 +1082,55 @@ fn partner_creates_a_customer_with_its_first_owner(backend: Backend) {
     assert_eq!(owner.json["role"]["name"], "owner");
     assert_eq!(owner.json["organization"]["name"], "Umbrella Corp");
     assert!(mail_to(&w.server, "boss@umbrella.example")[0].contains("/invite?token="));
+    // One name once per partner, whatever its case, even when the requests race;
+    // another partner may use it.
+    let twins: Vec<Reply> = std::thread::scope(|scope| {
+        let handles: Vec<_> = (0..8)
+            .map(|i| {
+                let w = &w;
+                scope.spawn(move || {
+                    w.post(
+                        "/api/v1/msp/customers",
+                        json!({ "name": "Initrode", "admin_email": format!("owner{i}@initrode.example") }),
+                        &w.msp_a,
+                    )
+                })
+            })
+            .collect();
+        handles.into_iter().map(|h| h.join().unwrap()).collect()
+    });
+    assert_eq!(
+        twins.iter().filter(|r| r.status == 201).count(),
+        1,
+        "{twins:?}"
+    );
+    assert!(twins
+        .iter()
+        .filter(|r| r.status != 201)
+        .all(|r| r.status == 400
+            && r.json["message"]
+                .as_str()
+                .unwrap()
+                .contains("already have a customer")));
+    let again = w.post(
+        "/api/v1/msp/customers",
+        json!({ "name": "umbrella corp", "admin_email": "other@umbrella.example" }),
+        &w.msp_a,
+    );
+    assert_eq!(again.status, 400, "{again:?}");
+    let elsewhere = w.post(
+        "/api/v1/msp/customers",
+        json!({ "name": "Umbrella Corp", "admin_email": "boss@umbrella-b.example" }),
+        &w.msp_b,
+    );
+    assert_eq!(elsewhere.status, 201, "{elsewhere:?}");
     // The other partner does not see it; a company cannot create customers.
     assert_eq!(
         w.get("/api/v1/msp/customers", &w.msp_b).json["customers"]
             .as_array()
             .unwrap()
             .len(),
-        1
+        2
     );
     let refused = w.post(
         "/api/v1/msp/customers",
@@ -1115,9 +1158,9 @@ fn custom_roles_hold_only_the_creators_permissions(backend: Backend) {
         .as_array()
         .unwrap()
         .iter()
-        .find(|r| r["name"] == "helpdesk")
+        .find(|r| r["name"] == "Helpdesk")
         .cloned()
-        .expect("listed");
+        .expect("listed with its name as typed");
     assert_eq!(helpdesk["builtin"], false);
     assert_eq!(helpdesk["mfa_required"], true);
     assert_eq!(helpdesk["permissions"], json!(["users.read", "audit.read"]));
@@ -1158,10 +1201,20 @@ fn custom_roles_hold_only_the_creators_permissions(backend: Backend) {
     assert_refused(&escalate, 403);
     let twice = w.post(
         "/api/v1/admin/roles",
-        json!({ "name": "helpdesk" }),
+        json!({ "name": "HELPDESK" }),
         &w.acme_admin,
     );
-    assert_eq!(twice.status, 400, "{twice:?}");
+    assert_eq!(
+        twice.status, 400,
+        "names differ in more than case: {twice:?}"
+    );
+    // A company has no customers: a partner's permissions are refused in its roles.
+    let partner_only = w.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "Resellers", "permissions": ["customers.manage"] }),
+        &w.acme_admin,
+    );
+    assert_eq!(partner_only.status, 400, "{partner_only:?}");
     let unknown = w.post(
         "/api/v1/admin/roles",
         json!({ "name": "x1", "permissions": ["root"] }),
@@ -1281,4 +1334,99 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
         "{cross:?}"
     );
     assert_eq!(w.factors(&w.globex_member), 1);
+}
+
+fn custom_roles_are_renamed_and_deleted_within_scope(backend: Backend) {
+    let w = World::new(backend);
+    let made = w.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "Night shift", "permissions": ["users.read"] }),
+        &w.acme_admin,
+    );
+    assert_eq!(made.status, 201, "{made:?}");
+    let id = made.json["id"].as_i64().unwrap();
+    let role = |path: &str| format!("/api/v1/admin/roles/{path}");
+
+    let renamed = w.server.call(
+        "PATCH",
+        &role(&id.to_string()),
+        Some(json!({ "name": "  Night Desk " })),
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(renamed.status, 200, "{renamed:?}");
+    assert_eq!(renamed.json["name"], "Night Desk");
+    assert_eq!(audited(&w.server, &["role.renamed"]), 1);
+    // Built-in roles keep their names; nobody renames or deletes another tenant's roles.
+    let owner_role = w.server.number(&format!(
+        "SELECT id FROM roles WHERE org_id = {} AND name = 'owner'",
+        w.org_id("acme")
+    ));
+    let builtin = w.server.call(
+        "PATCH",
+        &role(&owner_role.to_string()),
+        Some(json!({ "name": "boss" })),
+        Some(&w.acme_admin.token),
+    );
+    assert_refused(&builtin, 403);
+    let foreign = w.server.call(
+        "PATCH",
+        &role(&id.to_string()),
+        Some(json!({ "name": "Mine now" })),
+        Some(&w.msp_b.token),
+    );
+    assert_refused(&foreign, 404);
+    let foreign_delete =
+        w.server
+            .call("DELETE", &role(&id.to_string()), None, Some(&w.msp_b.token));
+    assert_refused(&foreign_delete, 404);
+    let empty = w.server.call(
+        "PATCH",
+        &role(&id.to_string()),
+        Some(json!({})),
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(empty.status, 400, "{empty:?}");
+
+    // Held by someone: not deleted, and it says why.
+    w.post(
+        &format!("/api/v1/admin/users/{}/role", w.acme_member.id),
+        json!({ "role": "night desk" }),
+        &w.acme_admin,
+    );
+    let held = w.server.call(
+        "DELETE",
+        &role(&id.to_string()),
+        None,
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(held.status, 400, "{held:?}");
+    assert!(held.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("give them another role first"));
+    w.post(
+        &format!("/api/v1/admin/users/{}/role", w.acme_member.id),
+        json!({ "role": "member" }),
+        &w.acme_admin,
+    );
+    let deleted = w.server.call(
+        "DELETE",
+        &role(&id.to_string()),
+        None,
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(deleted.status, 204, "{deleted:?}");
+    assert_eq!(
+        w.server
+            .number(&format!("SELECT COUNT(*) FROM roles WHERE id = {id}")),
+        0
+    );
+    assert_eq!(audited(&w.server, &["role.deleted"]), 1);
+    let builtin_delete = w.server.call(
+        "DELETE",
+        &role(&owner_role.to_string()),
+        None,
+        Some(&w.acme_admin.token),
+    );
+    assert_refused(&builtin_delete, 403);
 }

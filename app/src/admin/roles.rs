@@ -1,6 +1,7 @@
 //! User roles (`/admin/roles`): the roles of the viewer's organization
 //! with their permissions, the "MFA required" switch (turning it off is
-//! confirmed in the dialog of `?confirm=mfa_off&role=ID`), and custom roles.
+//! confirmed in the dialog of `?confirm=mfa_off&role=ID`), and custom roles:
+//! added, renamed and deleted (`?confirm=rename_role|delete_role&role=ID`).
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
@@ -59,11 +60,52 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
                 members: r.members,
             })
             .collect(),
+        // Only what means something here: a company has no customers to manage.
         permissions: Permission::ALL
             .iter()
+            .filter(|p| p.applies_to(org.kind))
             .map(|p| (p.name().to_string(), p.describe().to_string()))
             .collect(),
     })
+}
+
+/// "Rename", from the dialog of `/admin/roles?confirm=rename_role&role=ID`.
+#[server(prefix = "/sfn", endpoint = "rename_role")]
+pub async fn rename_role(role_id: i64, name: String) -> Result<(), AppError> {
+    let page = format!("/admin/roles?confirm=rename_role&role={role_id}");
+    let dialog = page.as_str();
+    form_action(dialog, |cx| async move {
+        let uid = cx.recent_user(Operation::EditRole, dialog).await?;
+        let role = cx
+            .gh
+            .admin_rename_role(uid, role_id, &name, &cx.origin)
+            .await?;
+        let done = format!("Renamed the role to “{}”.", role.name);
+        leptos_axum::redirect(&format!(
+            "/admin/roles?flash={}",
+            flash(&cx.session, done).await?
+        ));
+        Ok(())
+    })
+    .await
+}
+
+/// "Delete role", from the dialog of `/admin/roles?confirm=delete_role&role=ID`.
+#[server(prefix = "/sfn", endpoint = "delete_role")]
+pub async fn delete_role(role_id: i64) -> Result<(), AppError> {
+    let page = format!("/admin/roles?confirm=delete_role&role={role_id}");
+    let dialog = page.as_str();
+    form_action(dialog, |cx| async move {
+        let uid = cx.recent_user(Operation::EditRole, dialog).await?;
+        let name = cx.gh.admin_delete_role(uid, role_id, &cx.origin).await?;
+        let done = format!("Deleted the role “{name}”.");
+        leptos_axum::redirect(&format!(
+            "/admin/roles?flash={}",
+            flash(&cx.session, done).await?
+        ));
+        Ok(())
+    })
+    .await
 }
 
 /// The "MFA required" switch; turning it off is confirmed in the dialog of
@@ -124,10 +166,14 @@ pub async fn create_role(
 pub fn AdminRolesPage() -> impl IntoView {
     let set = ServerAction::<SetMfaRequired>::new();
     let create = ServerAction::<CreateRole>::new();
+    let edit = RoleEdits {
+        rename: ServerAction::<RenameRole>::new(),
+        delete: ServerAction::<DeleteRole>::new(),
+    };
     let data = Resource::new(changes, |_| admin_roles());
     view! {
         <DataPage title="User roles · Administration" data let:view>
-            <RolesScreen view set create/>
+            <RolesScreen view set create edit/>
         </DataPage>
     }
 }
@@ -137,10 +183,21 @@ fn RolesScreen(
     view: RolesView,
     set: ServerAction<SetMfaRequired>,
     create: ServerAction<CreateRole>,
+    edit: RoleEdits,
 ) -> impl IntoView {
     let confirm = param("confirm");
     let target = param_i64("role");
     let roles = view.roles.clone();
+    let edit_roles = view.roles.clone();
+    let edit_dialog = move || {
+        let role = edit_roles
+            .iter()
+            .find(|r| !r.builtin && Some(r.id) == target.get())?
+            .clone();
+        let kind = confirm.get();
+        matches!(kind.as_str(), "rename_role" | "delete_role")
+            .then(|| view! { <EditRoleDialog kind role edit/> })
+    };
     let dialog = move || {
         let role = roles
             .iter()
@@ -169,6 +226,7 @@ fn RolesScreen(
             <Notice/>
             <ErrorBox message=error_signal(set)/>
             {dialog}
+            {edit_dialog}
             <div class="table-scroll" tabindex="0" role="region" aria-label="Roles">
                 <table class="data">
                     <caption class="visually-hidden">"Roles"</caption>
@@ -176,8 +234,11 @@ fn RolesScreen(
                     <tbody>
                         {view.roles.into_iter().map(|r| view! {
                             <tr>
-                                <th scope="row">{r.name.clone()}{(!r.builtin).then(|| view! { <span class="badge">"Custom"</span> })}</th>
-                                <td>
+                                <th scope="row">
+                                    {r.name.clone()}{(!r.builtin).then(|| view! { <span class="badge">"Custom"</span> })}
+                                    {(!r.builtin).then(|| view! { <RoleEditButtons role=r.id name=r.name.clone()/> })}
+                                </th>
+                                <td data-label="Permissions">
                                     {if r.permissions.is_empty() {
                                         view! { <span class="muted">"Their own account only"</span> }.into_any()
                                     } else {
@@ -185,7 +246,7 @@ fn RolesScreen(
                                     }}
                                 </td>
                                 <td data-label="Members">{r.members}</td>
-                                <td>
+                                <td data-label="MFA required">
                                     {if r.mfa_required {
                                         // Off needs a confirmation: a GET, so it works without JavaScript.
                                         view! {
@@ -252,4 +313,75 @@ fn MfaSwitch(role: i64, on: bool, pending: Memo<bool>) -> impl IntoView {
         </button>
         <span class="switch-state" id=format!("role-{role}-state")>{if on { "On" } else { "Off" }}</span>
     }
+}
+
+/// The actions on a custom role.
+#[derive(Clone, Copy)]
+struct RoleEdits {
+    rename: ServerAction<RenameRole>,
+    delete: ServerAction<DeleteRole>,
+}
+
+/// "Rename" and "Delete" of a custom role: each opens its dialog (a GET,
+/// so it works without JavaScript).
+#[component]
+fn RoleEditButtons(role: i64, name: String) -> impl IntoView {
+    let open = move |confirm: &'static str, label: &'static str| {
+        let aria_label = format!("{label} {name}");
+        view! {
+            <Form method="GET" action="/admin/roles">
+                <input type="hidden" name="confirm" value=confirm/>
+                <input type="hidden" name="role" value=role.to_string()/>
+                <button type="submit" class="button small secondary" aria-label=aria_label>{label}</button>
+            </Form>
+        }
+    };
+    view! { <div class="actions">{open("rename_role", "Rename")}{open("delete_role", "Delete")}</div> }
+}
+
+/// The dialog that renames or deletes one custom role; a role people still
+/// hold says so instead of offering to delete it.
+#[component]
+fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoView {
+    let cancel = "/admin/roles".to_string();
+    if kind == "rename_role" {
+        let field = NodeRef::<leptos::html::Input>::new();
+        crate::form::focus_on_mount(field);
+        return view! {
+            <Dialog title=format!("Rename “{}”", role.name) text="Its members keep the role; only its name changes.".to_string()>
+                <ErrorBox message=error_signal(edit.rename)/>
+                <ActionForm action=edit.rename>
+                    <input type="hidden" name="role_id" value=role.id.to_string()/>
+                    <div class="field">
+                        <label for="new-role-name">"New name"</label>
+                        <input id="new-role-name" name="name" type="text" required maxlength="40" value=role.name.clone() node_ref=field/>
+                    </div>
+                    <DialogActions pending=edit.rename.pending() label="Rename" cancel/>
+                </ActionForm>
+            </Dialog>
+        }
+        .into_any();
+    }
+    if role.members > 0 {
+        let text = match role.members {
+            1 => "1 person has this role: give them another role on Users first.".to_string(),
+            n => format!("{n} people have this role: give them another role on Users first."),
+        };
+        return view! {
+            <Dialog title=format!("“{}” cannot be deleted yet", role.name) text>
+                <a href=cancel class="button secondary">"Close"</a>
+            </Dialog>
+        }
+        .into_any();
+    }
+    view! {
+        <Dialog title=format!("Delete “{}”?", role.name) text="Nobody has this role. Deleting it is recorded in the audit log.".to_string()>
+            <ErrorBox message=error_signal(edit.delete)/>
+            <ActionForm action=edit.delete>
+                <input type="hidden" name="role_id" value=role.id.to_string()/>
+                <DialogActions pending=edit.delete.pending() label="Delete role" cancel danger=true/>
+            </ActionForm>
+        </Dialog>
+    }
+    .into_any()
 }

@@ -73,11 +73,17 @@ impl AuditFilter {
                 ))
             })
         };
+        let (from, to) = (bound(from, false)?, bound(to, true)?);
+        if from.zip(to).is_some_and(|(from, to)| from >= to) {
+            return Err(AuthError::Invalid(
+                "The “From” date is after the “To” date: swap them, or leave one empty.".into(),
+            ));
+        }
         Ok(Self {
             user: user.to_string(),
             action: action.to_string(),
-            from: bound(from, false)?,
-            to: bound(to, true)?,
+            from,
+            to,
         })
     }
 }

@@ -4,6 +4,7 @@
 
 pub mod abuse;
 pub mod account_links;
+pub mod audit_text;
 pub mod contact;
 pub mod filters;
 pub mod locked_out;

@@ -26,6 +26,8 @@ pub enum Operation {
     InviteUser,
     SetRoleMfaRequired,
     CreateRole,
+    /// Rename or delete a custom role.
+    EditRole,
     CreateCustomer,
     GrantResetPermission,
     /// Revoking only takes power away.
@@ -87,6 +89,7 @@ mod tests {
             Operation::InviteUser,
             Operation::SetRoleMfaRequired,
             Operation::CreateRole,
+            Operation::EditRole,
             Operation::CreateCustomer,
             Operation::GrantResetPermission,
             Operation::ChangeAuthorizedContacts,

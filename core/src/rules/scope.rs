@@ -66,6 +66,12 @@ impl Permission {
         }
     }
 
+    /// Whether the permission means anything in an organization of `kind`:
+    /// only partners (and the platform) have customers to manage and grant.
+    pub fn applies_to(self, kind: OrgKind) -> bool {
+        kind != OrgKind::Company || !matches!(self, Self::CustomersManage | Self::GrantsManage)
+    }
+
     pub fn parse(name: &str) -> Option<Self> {
         Self::ALL.into_iter().find(|p| p.name() == name)
     }

@@ -13,16 +13,6 @@ use crate::rules::abuse::{AlertScope, ResetKind};
 use super::subtree::SUBTREE;
 use super::{unknown, Conn, Result};
 
-/// Holds an organization's row until the transaction ends (PostgreSQL;
-/// SQLite's write transaction already holds the database's write lock).
-pub async fn lock_org(c: &mut Conn, org_id: i64) -> Result<()> {
-    sqlx::query("UPDATE organizations SET id = id WHERE id = $1")
-        .bind(org_id)
-        .execute(&mut *c)
-        .await?;
-    Ok(())
-}
-
 pub async fn insert_reset_event(
     c: &mut Conn,
     org_id: i64,

@@ -32,8 +32,8 @@ mod support_desk;
 mod users;
 
 pub use abuse::{
-    alerts_after, insert_alert, insert_reset_event, last_alert_at, lock_org,
-    platform_manager_emails, reset_counts, AlertRow,
+    alerts_after, insert_alert, insert_reset_event, last_alert_at, platform_manager_emails,
+    reset_counts, AlertRow,
 };
 pub use account_links::{
     account_link, account_link_any, expire_account_links, insert_account_link, use_account_link,
@@ -66,7 +66,8 @@ pub use lockout::{
     throttle, throttle_clear, throttle_lock, throttle_reserve, unlock_mfa, LockState, Throttle,
 };
 pub use organizations::{
-    customers, insert_org, org_by_id, org_by_slug, org_path, subtree_orgs, Customer, Org,
+    child_named, customers, insert_org, lock_org, org_by_id, org_by_slug, org_path, subtree_orgs,
+    Customer, Org,
 };
 pub use outbox::{
     outbox_claim, outbox_failed, outbox_insert, outbox_purge, outbox_recent, outbox_retry_later,
@@ -76,8 +77,8 @@ pub use recovery_codes::{
     consume_recovery_code, recovery_code_was_used, recovery_codes_left, replace_recovery_codes,
 };
 pub use roles::{
-    insert_role, role_by_id, role_id, roles_of_org, set_role_mfa_required, subtree_roles, NewRole,
-    RoleRow, BUILTIN_ROLES,
+    delete_unused_role, insert_role, rename_role, role_by_id, role_id, roles_of_org,
+    set_role_mfa_required, subtree_roles, NewRole, RoleRow, BUILTIN_ROLES,
 };
 pub use sessions::{
     api_token_user, delete_expired, insert_api_token, revoke_api_token, revoke_sessions_and_tokens,

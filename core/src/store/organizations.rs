@@ -43,6 +43,29 @@ pub async fn org_by_slug(c: &mut Conn, slug: &str) -> Result<Option<Org>> {
 }
 
 /// Creates an organization with its built-in roles and an empty audit chain.
+/// Holds the organization's row until the transaction ends (PostgreSQL;
+/// SQLite's write transactions hold everything): what is counted or
+/// compared under it cannot change meanwhile.
+pub async fn lock_org(c: &mut Conn, org_id: i64) -> Result<()> {
+    sqlx::query("UPDATE organizations SET parent_id = parent_id WHERE id = $1")
+        .bind(org_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Whether `parent` already has an organization of this name (ignoring case).
+pub async fn child_named(c: &mut Conn, parent: i64, name: &str) -> Result<bool> {
+    let found: Option<i64> = sqlx::query_scalar(
+        "SELECT id FROM organizations WHERE parent_id = $1 AND lower(name) = lower($2) LIMIT 1",
+    )
+    .bind(parent)
+    .bind(name)
+    .fetch_optional(&mut *c)
+    .await?;
+    Ok(found.is_some())
+}
+
 pub async fn insert_org(
     c: &mut Conn,
     kind: OrgKind,

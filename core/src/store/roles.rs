@@ -93,6 +93,28 @@ pub struct NewRole<'a> {
     pub seniority: i64,
 }
 
+pub async fn rename_role(c: &mut Conn, role_id: i64, name: &str) -> Result<()> {
+    sqlx::query("UPDATE roles SET name = $1 WHERE id = $2 AND builtin = 0")
+        .bind(name)
+        .bind(role_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
+/// Deletes a custom role that nobody holds, in one statement (so a member
+/// added meanwhile keeps it); false when it is built in or held.
+pub async fn delete_unused_role(c: &mut Conn, role_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM roles WHERE id = $1 AND builtin = 0 \
+         AND NOT EXISTS (SELECT 1 FROM users WHERE role_id = $1)",
+    )
+    .bind(role_id)
+    .execute(&mut *c)
+    .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn insert_role(c: &mut Conn, role: &NewRole<'_>) -> Result<i64> {
     sqlx::query_scalar(
         "INSERT INTO roles (org_id, name, mfa_required, builtin, permissions, seniority) \

@@ -80,6 +80,14 @@ impl Gatehouse {
         }
         let now = self.now();
         let mut tx = self.db.begin().await?;
+        // The partner's row is held while its customers' names are compared,
+        // so two requests racing with one name cannot both add it.
+        store::lock_org(&mut tx, actor.org_id).await?;
+        if store::child_named(&mut tx, actor.org_id, name).await? {
+            return Err(AuthError::Invalid(format!(
+                "You already have a customer named “{name}”. Choose another name, or manage that one."
+            )));
+        }
         let mut slug = base.clone();
         let mut n = 2;
         while store::org_by_slug(&mut tx, &slug).await?.is_some() {

@@ -32,6 +32,13 @@ impl Gatehouse {
         Ok((org, roles))
     }
 
+    /// One role of an organization in the actor's subtree.
+    pub async fn admin_role(&self, actor_id: i64, role_id: i64) -> Result<RoleRow> {
+        let actor = self.actor(actor_id).await?;
+        self.target_role(&actor, role_id, Permission::UsersRead)
+            .await
+    }
+
     /// A role of an organization in the actor's subtree (their own by
     /// default), by its name: the API lets callers name roles.
     pub async fn admin_role_named(
@@ -43,7 +50,7 @@ impl Gatehouse {
         let (_, roles) = self.admin_roles(actor_id, org_id).await?;
         roles
             .into_iter()
-            .find(|r| r.name == name)
+            .find(|r| r.name.eq_ignore_ascii_case(name.trim()))
             .map(|r| r.id)
             .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there.")))
     }
@@ -98,14 +105,15 @@ impl Gatehouse {
     ) -> Result<i64> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::RolesManage).map_err(|r| refused(r, "Role"))?;
-        let name = name.trim().to_lowercase();
-        if !(2..=40).contains(&name.chars().count()) || name.chars().any(char::is_control) {
-            return Err(AuthError::Invalid(
-                "A role name has 2 to 40 characters.".into(),
-            ));
-        }
+        let name = role_name(name)?;
         if !permissions.is_subset_of(&actor.permissions) {
             return Err(AuthError::Forbidden(Refusal::Outranked.to_string()));
+        }
+        if let Some(p) = permissions.iter().find(|p| !p.applies_to(actor.org_kind)) {
+            return Err(AuthError::Invalid(format!(
+                "“{}” is for partners with customers, not for a company's roles.",
+                p.describe()
+            )));
         }
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -119,12 +127,7 @@ impl Gatehouse {
         };
         let id = store::insert_role(&mut tx, &role)
             .await
-            .map_err(|e| match e {
-                sqlx::Error::Database(db) if db.is_unique_violation() => {
-                    AuthError::Invalid(format!("There is already a role named “{name}”."))
-                }
-                e => AuthError::Storage(e),
-            })?;
+            .map_err(|e| name_taken(e, &name))?;
         audit::append(
             &mut tx,
             Event {
@@ -140,5 +143,109 @@ impl Gatehouse {
         .await?;
         tx.commit().await?;
         Ok(id)
+    }
+
+    /// Renames a custom role of an organization in the actor's subtree; the
+    /// built-in roles keep their names. Members keep the role.
+    pub async fn admin_rename_role(
+        &self,
+        actor_id: i64,
+        role_id: i64,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<RoleRow> {
+        let actor = self.actor(actor_id).await?;
+        let role = self
+            .target_role(&actor, role_id, Permission::RolesManage)
+            .await?;
+        if role.builtin {
+            return Err(AuthError::Forbidden(
+                "Built-in roles keep their names.".into(),
+            ));
+        }
+        let name = role_name(name)?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        store::rename_role(&mut tx, role.id, &name)
+            .await
+            .map_err(|e| name_taken(e, &name))?;
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: role.org_id,
+                actor_id: Some(actor.user_id),
+                subject_id: None,
+                action: "role.renamed",
+                details: json!({ "from": role.name, "to": name }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(RoleRow { name, ..role })
+    }
+
+    /// Deletes a custom role nobody holds (members are moved to another role
+    /// first, so nobody is left without one); returns its name.
+    pub async fn admin_delete_role(
+        &self,
+        actor_id: i64,
+        role_id: i64,
+        origin: &Origin,
+    ) -> Result<String> {
+        let actor = self.actor(actor_id).await?;
+        let role = self
+            .target_role(&actor, role_id, Permission::RolesManage)
+            .await?;
+        if role.builtin {
+            return Err(AuthError::Forbidden(
+                "Built-in roles cannot be deleted.".into(),
+            ));
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        if !store::delete_unused_role(&mut tx, role.id).await? {
+            return Err(AuthError::Invalid(format!(
+                "People still have the role “{}”: give them another role first.",
+                role.name
+            )));
+        }
+        audit::append(
+            &mut tx,
+            Event {
+                org_id: role.org_id,
+                actor_id: Some(actor.user_id),
+                subject_id: None,
+                action: "role.deleted",
+                details: json!({ "role": role.name }),
+            },
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(role.name)
+    }
+}
+
+/// A role's name as typed, trimmed: 2 to 40 characters, no control characters.
+fn role_name(name: &str) -> Result<String> {
+    let name = name.trim();
+    if !(2..=40).contains(&name.chars().count()) || name.chars().any(char::is_control) {
+        return Err(AuthError::Invalid(
+            "A role name has 2 to 40 characters.".into(),
+        ));
+    }
+    Ok(name.to_string())
+}
+
+/// Another role of the organization has this name, in any case.
+fn name_taken(e: sqlx::Error, name: &str) -> AuthError {
+    match e {
+        sqlx::Error::Database(db) if db.is_unique_violation() => {
+            AuthError::Invalid(format!("There is already a role named “{name}”."))
+        }
+        e => AuthError::Storage(e),
     }
 }

@@ -60,8 +60,16 @@ fn entry_json(e: &AuditEntry) -> Value {
 pub fn csv_response(entries: &[AuditEntry], filter: &AuditQuery) -> Response {
     let name = format!(
         "gatehouse-audit-{}-{}.csv",
-        filter.from.as_deref().unwrap_or("start"),
-        filter.to.as_deref().unwrap_or("now")
+        filter
+            .from
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .unwrap_or("start"),
+        filter
+            .to
+            .as_deref()
+            .filter(|d| !d.is_empty())
+            .unwrap_or("now")
     )
     .replace(
         |c: char| !(c.is_ascii_alphanumeric() || c == '-' || c == '.'),

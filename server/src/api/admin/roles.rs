@@ -10,6 +10,7 @@ use gatehouse_core::rules::filters::permissions_from_names;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::rules::scope::Permissions;
 use gatehouse_core::store::RoleRow;
+use gatehouse_core::AuthError;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
@@ -20,7 +21,7 @@ use crate::state::AppState;
 pub fn routes() -> Router<AppState> {
     Router::new()
         .route("/admin/roles", get(roles).post(create_role))
-        .route("/admin/roles/{id}", patch(patch_role))
+        .route("/admin/roles/{id}", patch(patch_role).delete(delete_role))
 }
 
 #[derive(Deserialize)]
@@ -78,7 +79,9 @@ async fn create_role(
 
 #[derive(Deserialize)]
 struct RolePatch {
-    mfa_required: bool,
+    mfa_required: Option<bool>,
+    /// A custom role's new name.
+    name: Option<String>,
 }
 
 async fn patch_role(
@@ -88,10 +91,41 @@ async fn patch_role(
     Path(id): Path<i64>,
     Body(b): Body<RolePatch>,
 ) -> ApiResult {
-    require_recent(&s.gatehouse, &bearer, Operation::SetRoleMfaRequired)?;
-    let role = s
-        .gatehouse
-        .admin_set_mfa_required(bearer.user_id, id, b.mfa_required, &origin)
-        .await?;
+    let gh = &s.gatehouse;
+    if b.mfa_required.is_none() && b.name.is_none() {
+        return Err(AuthError::Invalid("Send \"mfa_required\", \"name\" or both.".into()).into());
+    }
+    // Both refusals for want of a recent sign-in come before either change.
+    if b.name.is_some() {
+        require_recent(gh, &bearer, Operation::EditRole)?;
+    }
+    if b.mfa_required.is_some() {
+        require_recent(gh, &bearer, Operation::SetRoleMfaRequired)?;
+    }
+    if let Some(name) = &b.name {
+        gh.admin_rename_role(bearer.user_id, id, name, &origin)
+            .await?;
+    }
+    let role = match b.mfa_required {
+        Some(required) => {
+            gh.admin_set_mfa_required(bearer.user_id, id, required, &origin)
+                .await?
+        }
+        None => gh.admin_role(bearer.user_id, id).await?,
+    };
     Ok(Json(role_json(&role)).into_response())
+}
+
+/// Deletes a custom role nobody holds: 204.
+async fn delete_role(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Path(id): Path<i64>,
+) -> ApiResult {
+    require_recent(&s.gatehouse, &bearer, Operation::EditRole)?;
+    s.gatehouse
+        .admin_delete_role(bearer.user_id, id, &origin)
+        .await?;
+    Ok(StatusCode::NO_CONTENT.into_response())
 }
