@@ -1,6 +1,6 @@
 //! `/account`: where a sign-in that a partner's grant (or the desk's pass)
-//! let through lands — who you are, and the reset of your multi-factor
-//! authentication. Signed in, the same reset is on My Profile, and
+//! let through lands — who you are, and the reset of your two-step
+//! verification. Signed in, the same reset is on My profile, and
 //! `/account` leads there.
 
 use leptos::prelude::*;
@@ -51,11 +51,11 @@ pub async fn account() -> Result<AccountView, AppError> {
         }
     }
     cx.user().await?;
-    // One place for your account once signed in: My Profile.
+    // One place for your account once signed in: My profile.
     leptos_axum::redirect("/profile");
     Err(AppError::new(
         "moved",
-        "My Account is now part of My Profile.",
+        "My Account is now part of My profile.",
     ))
 }
 
@@ -63,13 +63,13 @@ pub async fn account() -> Result<AccountView, AppError> {
 #[cfg(feature = "ssr")]
 pub fn describe_permission(p: gatehouse_core::service::ResetPermission) -> String {
     format!(
-        "{} allowed you to reset your multi-factor authentication until {}.",
+        "{} allowed you to reset your two-step verification until {}.",
         p.partner,
         gatehouse_core::format_time(p.expires_at)
     )
 }
 
-/// "Reset multi-factor authentication" on My Account: on to setting up the
+/// "Reset two-step verification" on My Account: on to setting up the
 /// new authenticator, while the grant lasts.
 #[server(prefix = "/sfn", endpoint = "start_account_reset")]
 pub async fn start_account_reset() -> Result<(), AppError> {
@@ -108,12 +108,12 @@ pub fn AccountPage() -> impl IntoView {
 pub fn GrantedReset(text: String, start: ServerAction<StartAccountReset>) -> impl IntoView {
     view! {
         <section class="card danger-zone" aria-labelledby="granted-reset-title">
-            <h2 id="granted-reset-title">"Reset multi-factor authentication"</h2>
+            <h2 id="granted-reset-title">"Reset two-step verification"</h2>
             <p>{text}</p>
             <p>"You will set up a new authenticator app and get new recovery codes. Your old authenticators and codes stop working, and every other session is signed out."</p>
             <ErrorBox message=error_signal(start)/>
             <ActionForm action=start>
-                <Submit label="Reset multi-factor authentication" pending=start.pending() class="danger"/>
+                <Submit label="Reset two-step verification" pending=start.pending() class="danger"/>
             </ActionForm>
         </section>
     }
@@ -139,7 +139,7 @@ fn AccountScreen(view: AccountView, start: ServerAction<StartAccountReset>) -> i
                 <section class="card" aria-labelledby="help-title">
                     <h2 id="help-title">"Lost your authenticator?"</h2>
                     <p>"Use a recovery code or “Try another method” when you sign in. If that is not possible, ask your administrator: they can reset it, or your IT partner can allow you to reset it here."</p>
-                    {view.me.is_some().then(|| view! { <p><a href="/profile">"Manage your sign-in methods in My Profile"</a></p> })}
+                    {view.me.is_some().then(|| view! { <p><a href="/profile">"Manage your sign-in methods in My profile"</a></p> })}
                 </section>
             }.into_any(),
         }}

@@ -1,5 +1,5 @@
 //! Setting up an authenticator app (`/enroll`) — during sign-in when it is
-//! required or replaces lost ones, or from My Profile — and the recovery
+//! required or replaces lost ones, or from My profile — and the recovery
 //! codes shown once afterwards (`/recovery-codes`).
 
 use leptos::prelude::*;
@@ -179,7 +179,7 @@ fn EnrollScreen(view: EnrollmentView) -> impl IntoView {
             {view.reason.as_deref().map(|reason| {
                 let text = match reason {
                     "recovery" => "You signed in with your email. Set up your authenticator app again to finish: your old authenticator and recovery codes stop working.",
-                    "reset_permission" => "You are resetting your multi-factor authentication. Set up your new authenticator app to finish: your old authenticators and recovery codes stop working, and you get new recovery codes.",
+                    "reset_permission" => "You are resetting your two-step verification. Set up your new authenticator app to finish: your old authenticators and recovery codes stop working, and you get new recovery codes.",
                     _ => "Your organization requires two-step verification. Set it up now to finish signing in.",
                 };
                 view! { <p class="alert info">{text}</p> }

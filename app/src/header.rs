@@ -103,7 +103,7 @@ pub fn SignedInHeader(me: Me) -> impl IntoView {
                         {me.can_read_audit.then(|| view! { <NavLink href="/audit" section="/audit" label="Audit log"/> })}
                         {me.desk.then(|| view! { <NavLink href="/support/requests" section="/support/requests" label="Reset requests"/> })}
                         <NavLink href="/support" section="/support" label="Support"/>
-                        <NavLink href="/profile" section="/profile" label="My Profile"/>
+                        <NavLink href="/profile" section="/profile" label="My profile"/>
                         <span class="who">
                             <span class="visually-hidden">"Signed in as "</span>
                             {me.email}

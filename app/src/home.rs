@@ -30,6 +30,13 @@ fn HomeScreen(me: Me, codes_left: Option<i64>) -> impl IntoView {
             <h1 id="page-title">"Welcome, " {greeting}</h1>
             <SecondAdminWarning me=me.clone()/>
             {codes_left.map(|n| view! { <RecoveryCodeUsed left=n/> })}
+            // Without a second factor, a stolen password is enough: say so, and how to fix it.
+            {(!me.mfa_on).then(|| view! {
+                <p class="alert warning" role="status">
+                    "Two-step verification is off: anyone with your password can sign in as you. "
+                    <a href="/profile">"Add an authenticator app"</a>" — it takes a minute."
+                </p>
+            })}
             <dl class="facts">
                 <dt>"Organization"</dt><dd>{me.organization}</dd>
                 <dt>"Role"</dt><dd>{me.role}</dd>

@@ -21,7 +21,7 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
     ("not_found", "That was not found. It may have been removed, or it is outside your organization."),
     ("forbidden", "Your role does not allow that change."),
     ("last_factor", "Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator."),
-    ("grant_ended", "The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator."),
+    ("grant_ended", "The permission to reset your two-step verification has ended. Sign in with your authenticator, or ask your administrator."),
     ("approval_required", "A manager must approve this reset. Escalate it to management with a reason."),
     ("checks_exhausted", "Three checks failed on this request: no more checks. Escalate it to management or cancel it."),
     ("not_a_contact", "Only an authorized contact of the person's organization may ask for an MFA reset. Ask one of them to call, or to file it from their Support page."),
@@ -44,7 +44,7 @@ pub fn message_for(code: &str) -> &'static str {
 pub fn notice_for(code: &str) -> &'static str {
     match code {
         "signed_out" => "You are signed out.",
-        "mfa_reset" => "Your multi-factor authentication was reset and you were signed out everywhere. Sign in to set up a new authenticator.",
+        "mfa_reset" => "Your two-step verification was reset and you were signed out everywhere. Sign in to set up a new authenticator.",
         "factor_added" => "Your new authenticator is ready.",
         "factor_removed" => "The authenticator was removed. Other sessions were signed out.",
         "codes_saved" => "Your recovery codes are saved. Each one works once.",

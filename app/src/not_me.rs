@@ -69,7 +69,7 @@ pub async fn report_reset(token: String) -> Result<(), AppError> {
 /// How the page names the reset it reports.
 fn describe(reset: &str) -> &'static str {
     match reset {
-        "self_reset" => "Someone reset your two-step verification from My Profile, with your password.",
+        "self_reset" => "Someone reset your two-step verification from My profile, with your password.",
         "admin_disable" => "An administrator turned off your two-step verification.",
         "email_recovery" => "Someone signed in with your password and a code or link sent to your email, and set up a new authenticator.",
         "grant" => "Someone used your partner's reset permission to set up a new authenticator on your account.",

@@ -41,7 +41,7 @@ const USERS: [DemoUser; 8] = [
         email: "member@acme.example",
         role: "member",
         name: "Mia Member",
-        note: "MFA optional: can turn it on in My Profile",
+        note: "MFA optional: can turn it on in My profile",
         with_authenticator: false,
     },
     DemoUser {

@@ -54,7 +54,7 @@ pub enum AuthError {
     Forbidden(String),
     #[error("Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.")]
     LastFactor,
-    #[error("The permission to reset your multi-factor authentication has ended. Sign in with your authenticator, or ask your administrator.")]
+    #[error("The permission to reset your two-step verification has ended. Sign in with your authenticator, or ask your administrator.")]
     GrantEnded,
     #[error("A manager must approve this reset: the requester's proof, the person's role or a risk flag needs one. Escalate it to management.")]
     ApprovalRequired,

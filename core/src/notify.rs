@@ -86,7 +86,7 @@ pub enum Notice {
         request_id: i64,
         person: String,
     },
-    /// The password changed: from My Profile, or with an emailed link.
+    /// The password changed: from My profile, or with an emailed link.
     PasswordChanged {
         by_link: bool,
     },
@@ -265,7 +265,7 @@ impl Notice {
                 format!("{public_url}/support/requests"),
             ),
             _ => (
-                "If this was not you, sign in and reset your multi-factor authentication from My Profile, \
+                "If this was not you, sign in and reset your two-step verification from My profile, \
                  change your password, and tell your administrator right away."
                     .into(),
                 format!("{public_url}/login"),
@@ -285,7 +285,7 @@ impl Notice {
             }
             Notice::RecoveryCodeUsed { codes_left } => format!(
                 "A recovery code was used to sign in to your account. {codes_left} unused recovery codes are left{}.",
-                if *codes_left <= crate::rules::recovery::LOW_WATERMARK { ": generate new ones soon from My Profile" } else { "" }
+                if *codes_left <= crate::rules::recovery::LOW_WATERMARK { ": generate new ones soon from My profile" } else { "" }
             ),
             Notice::MfaReset { by_self: true } => {
                 "You reset your two-step verification: every authenticator and recovery code was removed and every session was signed out.".into()
@@ -355,7 +355,7 @@ impl Notice {
                 "{person} answered “This wasn't me” to a reset of their two-step verification. Their account was signed out everywhere, stripped of its authenticator, recovery codes, phone and password, and deactivated. Speak to {person} in person or on a number you already had, then reactivate the account from the top of the Users page; they choose a new password with “Forgot password?”."
             ),
             Notice::PasswordChanged { by_link: false } => {
-                "Your password was changed from My Profile. Every other browser and app was signed out.".into()
+                "Your password was changed from My profile. Every other browser and app was signed out.".into()
             }
             Notice::PasswordChanged { by_link: true } => {
                 "Your password was reset with a link sent to this address. Every browser and app was signed out. Your two-step verification did not change: signing in still asks for your authenticator.".into()

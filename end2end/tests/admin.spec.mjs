@@ -42,10 +42,10 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   // The covered user signs in with the password only and lands on My Account.
   await signIn(page, user.email);
   await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
-  await expect(page.getByText('Northwind IT allowed you to reset your multi-factor authentication')).toBeVisible();
+  await expect(page.getByText('Northwind IT allowed you to reset your two-step verification')).toBeVisible();
   await hydrated(page);
-  await page.getByRole('button', { name: 'Reset multi-factor authentication' }).click();
-  await expect(page.getByText('You are resetting your multi-factor authentication.')).toBeVisible();
+  await page.getByRole('button', { name: 'Reset two-step verification' }).click();
+  await expect(page.getByText('You are resetting your two-step verification.')).toBeVisible();
   const newSecret = await enrollOnPage(page);
   expect(await codesOnPage(page)).toHaveLength(10);
   const downloading = page.waitForEvent('download');
@@ -53,11 +53,11 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   expect((await downloading).suggestedFilename()).toBe('gatehouse-recovery-codes.txt');
   await saveCodesAndContinue(page);
   await expect(page.getByRole('table').getByRole('row')).toHaveCount(2); // header + the one new authenticator
-  // My Profile is the one place for the account: the grant is used up, so its reset is gone.
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
-  await expect(page.getByRole('button', { name: 'Reset multi-factor authentication' })).toHaveCount(0);
+  // My profile is the one place for the account: the grant is used up, so its reset is gone.
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
+  await expect(page.getByRole('button', { name: 'Reset two-step verification' })).toHaveCount(0);
   await page.goto('/account');
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
   await signOut(page);
 
   // Used up: the next sign-in asks for the new authenticator; the old one no longer works.

@@ -18,7 +18,7 @@ async function enrollAgain(page) {
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
   await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
   await expect(page.getByText('10 of 10 recovery codes left.')).toBeVisible();
 }
 
@@ -81,7 +81,7 @@ test('a verified phone gets a texted code at sign-in', async ({ page, request })
   await signIn(page, email);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByRole('link', { name: 'My Profile' }).click();
+  await page.getByRole('link', { name: 'My profile' }).click();
   await expect(page.getByText('An authenticator app is safer')).toBeVisible();
   await hydrated(page);
   await page.getByLabel('Phone number', { exact: true }).fill(phone);

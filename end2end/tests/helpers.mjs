@@ -199,7 +199,7 @@ export async function codesOnPage(page) {
 export async function saveCodesAndContinue(page) {
   await page.getByRole('checkbox', { name: 'I have saved my recovery codes' }).check();
   await page.getByRole('button', { name: 'Continue' }).click();
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
 }
 
 export async function enrollOnPage(page, { expectCodes = true } = {}) {
@@ -209,7 +209,7 @@ export async function enrollOnPage(page, { expectCodes = true } = {}) {
   await hydrated(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
-  const next = expectCodes ? 'Save your recovery codes' : 'My Profile';
+  const next = expectCodes ? 'Save your recovery codes' : 'My profile';
   await expect(page.getByRole('heading', { name: next })).toBeVisible();
   return secret;
 }

@@ -78,12 +78,12 @@ test('"Forgot password?" mails a one-time link; the new password works, the old 
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
 });
 
-test('Change password on My Profile; the next sign-in takes the new password and still a code', async ({ page, request }) => {
+test('Change password on My profile; the next sign-in takes the new password and still a code', async ({ page, request }) => {
   const user = await enrolled(request, createUserIn(createOrg('company', 'Changing Chairs'), 'owner'));
   // A recovery code now, so that the authenticator's next code is left for the second sign-in.
   await signInWithRecoveryCode(page, user);
-  await page.getByRole('link', { name: 'My Profile' }).click();
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await page.getByRole('link', { name: 'My profile' }).click();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
   await hydrated(page);
   await page.getByLabel('Current password').fill('not my password');
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
@@ -94,7 +94,7 @@ test('Change password on My Profile; the next sign-in takes the new password and
   await page.getByRole('button', { name: 'Change password' }).click();
   // Just signed in: no "Confirm it's you" on the way.
   await expect(page.getByRole('status').filter({ hasText: 'Your password was changed. Every other browser and app was signed out.' })).toBeVisible();
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
   await signOut(page);
 
   await signInWith(page, user.email, PASSWORD);
@@ -160,18 +160,18 @@ test('"This wasn\'t me" after an owner disabled a member\'s MFA locks the accoun
   await expect(dialog).toHaveCount(0);
 });
 
-test('a reset from My Profile mails a "This wasn\'t me" link that names it', async ({ page, request }) => {
+test('a reset from My profile mails a "This wasn\'t me" link that names it', async ({ page, request }) => {
   const user = await enrolled(request, createUserIn(createOrg('company', 'Self Service'), 'owner'));
   await signInWithCode(page, user);
-  await page.getByRole('link', { name: 'My Profile' }).click();
+  await page.getByRole('link', { name: 'My profile' }).click();
   await hydrated(page);
   await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
-  await expect(page.getByText('Your multi-factor authentication was reset')).toBeVisible();
+  await expect(page.getByText('Your two-step verification was reset')).toBeVisible();
 
   await page.goto(await mailedLink(page, user.email, 'Your two-step verification was reset', /\/not-me\?token=/));
-  await expect(page.getByText('Someone reset your two-step verification from My Profile, with your password.')).toBeVisible();
+  await expect(page.getByText('Someone reset your two-step verification from My profile, with your password.')).toBeVisible();
   await expect(page.getByRole('button', { name: "This wasn't me" })).toBeVisible();
   await page.goto('/not-me?token=not-a-token');
   await expect(page.getByText('This link is not valid or is more than 7 days old. Nothing was changed.')).toBeVisible();
@@ -280,9 +280,9 @@ test.describe('with no cooling-off (a server of its own)', () => {
     // The password alone, once; then a new authenticator and new recovery codes.
     await signInWith(page, owner.email, PASSWORD);
     await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
-    await expect(page.getByText('The support desk allowed you to reset your multi-factor authentication')).toBeVisible();
+    await expect(page.getByText('The support desk allowed you to reset your two-step verification')).toBeVisible();
     await hydrated(page);
-    await page.getByRole('button', { name: 'Reset multi-factor authentication' }).click();
+    await page.getByRole('button', { name: 'Reset two-step verification' }).click();
     const secret = await enrollOnPage(page);
     expect(secret).not.toBe(owner.secret);
     expect(await codesOnPage(page)).toHaveLength(10);
@@ -301,10 +301,10 @@ test.describe('with no cooling-off (a server of its own)', () => {
   });
 });
 
-// Screenshots of the public pages for review: GATEHOUSE_E2E_SHOTS=/tmp/shots.
+// Screenshots of the locked-out pages for review, in test-results/screens
+// (or GATEHOUSE_E2E_SHOTS).
 test('screenshots of the locked-out pages, light and wide, dark and narrow', async ({ browser, request }) => {
-  const shots = process.env.GATEHOUSE_E2E_SHOTS;
-  test.skip(!shots, 'set GATEHOUSE_E2E_SHOTS to a folder');
+  const shots = process.env.GATEHOUSE_E2E_SHOTS ?? path.join(import.meta.dirname, '../test-results/screens');
   fs.mkdirSync(shots, { recursive: true });
   const company = createOrg('company', 'Picture Perfect');
   const owner = await enrolled(request, createUserIn(company, 'owner', 'Pia Picture'));

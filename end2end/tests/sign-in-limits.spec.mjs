@@ -54,7 +54,7 @@ test('wrong codes count the tries left; the last ends the sign-in, and the lock 
   await expect(page.getByText('This sign-in ended after 5 wrong codes.')).toBeVisible();
   await expect(page.getByText(/unlocks by itself in about 5 minutes/)).toBeVisible();
   await expect(page.getByRole('link', { name: 'Locked out?' })).toBeVisible();
-  await page.getByRole('button', { name: 'Start over' }).click();
+  await page.getByRole('button', { name: 'Start over', exact: true }).click();
   await expect(page.getByRole('heading', { name: 'Sign in' })).toBeVisible();
 
   // A new sign-in says so at once: no right code is typed in vain.

@@ -1,4 +1,4 @@
-// The screens of sign-in and of My Profile, in Chromium with JavaScript on.
+// The screens of sign-in and of My profile, in Chromium with JavaScript on.
 import { test, expect, createUser, enrolledUser, signIn, totp, wrongCode, hydrated, PASSWORD, codesOnPage, saveCodesAndContinue, enrollOnPage } from './helpers.mjs';
 import fs from 'node:fs';
 
@@ -60,7 +60,7 @@ test('regenerates recovery codes; the old ones stop working', async ({ page, req
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
-  await page.getByRole('link', { name: 'My Profile' }).click();
+  await page.getByRole('link', { name: 'My profile' }).click();
   await hydrated(page);
   // A confirmation says what happens; Cancel changes nothing.
   await page.getByRole('button', { name: 'Generate new codes' }).click();
@@ -85,13 +85,13 @@ test('regenerates recovery codes; the old ones stop working', async ({ page, req
   expect(fresh.status()).toBe(200);
 });
 
-test('resets MFA from My Profile and enrolls again', async ({ page, request }) => {
+test('resets MFA from My profile and enrolls again', async ({ page, request }) => {
   const { email, secret } = await enrolledUser(request);
   await signIn(page, email);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByRole('link', { name: 'My Profile' }).click();
-  await expect(page.getByRole('heading', { name: 'My Profile' })).toBeVisible();
+  await page.getByRole('link', { name: 'My profile' }).click();
+  await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
   await hydrated(page);
   await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill('not my password');
@@ -99,7 +99,7 @@ test('resets MFA from My Profile and enrolls again', async ({ page, request }) =
   await expect(page.getByRole('alert').filter({ hasText: 'That password is not correct.' })).toBeVisible();
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
-  await expect(page.getByText('Your multi-factor authentication was reset')).toBeVisible();
+  await expect(page.getByText('Your two-step verification was reset')).toBeVisible();
 
   await signIn(page, email);
   const newSecret = await enrollOnPage(page);
@@ -131,7 +131,7 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   await signIn(page, email);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
-  await page.getByRole('link', { name: 'My Profile' }).click();
+  await page.getByRole('link', { name: 'My profile' }).click();
   await hydrated(page);
   await page.getByRole('button', { name: 'Add an authenticator app' }).click();
   const second = await enrollOnPage(page, { expectCodes: false });

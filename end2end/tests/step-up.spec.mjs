@@ -65,7 +65,7 @@ async function confirmIdentity(page, user, from) {
   await expect(page).toHaveURL((url) => url.pathname + url.search === from);
 }
 
-test('Add an authenticator app after the window: confirm, back on My Profile, then set it up', async ({ page, request }) => {
+test('Add an authenticator app after the window: confirm, back on My profile, then set it up', async ({ page, request }) => {
   const user = await enrolled(request, createUser('owner'));
   await signInWithRecoveryCode(page, user);
   await page.goto('/profile');

@@ -83,9 +83,9 @@ test('the officer reads out their support code, the agent issues the reset, the 
   // Password only, once; then a new authenticator and new recovery codes.
   await signIn(page, member.email);
   await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
-  await expect(page.getByText('The support desk allowed you to reset your multi-factor authentication')).toBeVisible();
+  await expect(page.getByText('The support desk allowed you to reset your two-step verification')).toBeVisible();
   await hydrated(page);
-  await page.getByRole('button', { name: 'Reset multi-factor authentication' }).click();
+  await page.getByRole('button', { name: 'Reset two-step verification' }).click();
   await enrollOnPage(page);
   expect(await codesOnPage(page)).toHaveLength(10);
   await saveCodesAndContinue(page);

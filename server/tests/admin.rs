@@ -1275,14 +1275,14 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
     assert!(
         !page(&w.server, "/account", Some(&acme))
             .text
-            .contains("Reset multi-factor authentication"),
+            .contains("Reset two-step verification"),
         "My Account offers the reset only to covered people"
     );
 
     // A covered user who is already signed in starts the reset from My Account.
     let account = page(&w.server, "/account", Some(&member_session));
     assert!(
-        account.text.contains("Reset multi-factor authentication"),
+        account.text.contains("Reset two-step verification"),
         "{}",
         account.text
     );

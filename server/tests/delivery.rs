@@ -243,7 +243,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
         (202, Some(30))
     );
 
-    // Add a phone from My Profile (a browser session).
+    // Add a phone from My profile (a browser session).
     let session = browser_session(&server, &email, &secret);
     let bad = form(
         &server,

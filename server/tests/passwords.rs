@@ -340,7 +340,7 @@ fn change_password_needs_the_current_one_a_recent_sign_in_and_ends_other_session
         server.login(&email, NEW_PASSWORD).json["status"],
         "mfa_required"
     );
-    assert!(mail_to(&server, &email)[0].contains("Your password was changed from My Profile"));
+    assert!(mail_to(&server, &email)[0].contains("Your password was changed from My profile"));
 
     // In the browser: the same, and this browser stays signed in.
     let pending = password_stage_with(&server, &email, NEW_PASSWORD);

@@ -260,7 +260,7 @@ fn only_authorized_contacts_ask_and_only_for_their_own_people(backend: Backend) 
     assert_error(&not_desk, 403, "forbidden");
     assert_eq!(d.count("support_requests"), 0);
 
-    // Signed in, nobody asks the desk about themselves: My Profile is theirs.
+    // Signed in, nobody asks the desk about themselves: My profile is theirs.
     let own = d.post(
         "/api/v1/support/requests",
         json!({ "user_email": d.officer.email }),

@@ -49,7 +49,7 @@ fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
 
     let profile = page(&server, "/profile", Some(&full));
     assert_eq!(profile.status, 200);
-    assert!(profile.text.contains("My Profile") && profile.text.contains(&email));
+    assert!(profile.text.contains("My profile") && profile.text.contains(&email));
     assert_eq!(
         page(&server, "/profile", Some(&pending)).header("location"),
         Some("/login"),

@@ -14,7 +14,7 @@ use crate::header::Me;
 use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Ctx, Operation};
-use crate::urls::param_i64;
+use crate::urls::{param, param_i64};
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct CustomerView {
@@ -43,12 +43,17 @@ pub struct CustomersView {
     pub grant_people: Vec<PersonChoice>,
     /// Abuse alerts about the partner's customers, still inside their window.
     pub alerts: Vec<AlertView>,
+    /// The duration a grant is offered with (core's default), in minutes.
+    pub grant_default_minutes: i64,
 }
 
 crate::signed_in_view!(CustomersView);
 
 #[server(prefix = "/sfn", endpoint = "msp_customers")]
-pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppError> {
+pub async fn msp_customers(
+    grant_for: Option<i64>,
+    person: String,
+) -> Result<CustomersView, AppError> {
     use gatehouse_core::rules::filters::UserFilter;
     let cx = Ctx::new().await?;
     let uid = cx.user().await?;
@@ -56,8 +61,10 @@ pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppE
     let (customers, grants) = gh.msp_customers(uid).await?;
     let grant_people = match grant_for {
         Some(org) if customers.iter().any(|c| c.org.id == org) => {
+            // A large company is searched (`?person=`), like the users list.
             let filter = UserFilter {
                 org_id: Some(org),
+                query: person.trim().to_string(),
                 ..UserFilter::default()
             };
             gh.admin_users(uid, &filter, 1)
@@ -99,6 +106,7 @@ pub async fn msp_customers(grant_for: Option<i64>) -> Result<CustomersView, AppE
             .collect(),
         grant_people,
         alerts: crate::abuse_alerts::alert_views(&gh.abuse_alerts_for(uid).await?),
+        grant_default_minutes: gatehouse_core::rules::scope::GRANT_DEFAULT_MINUTES,
     })
 }
 
@@ -183,9 +191,10 @@ pub fn CustomersPage() -> impl IntoView {
     let grant = ServerAction::<GrantReset>::new();
     let revoke = ServerAction::<RevokeGrant>::new();
     let create = ServerAction::<CreateCustomer>::new();
+    let person = param("person");
     let data = Resource::new(
-        move || (grant_for.get(), changes()),
-        |(grant_for, ..)| msp_customers(grant_for),
+        move || (grant_for.get(), person.get(), changes()),
+        |(grant_for, person, _)| msp_customers(grant_for, person),
     );
     view! {
         <DataPage title="Customers" data let:view>
@@ -213,9 +222,11 @@ fn CustomersScreen(
             <AlertBanner alerts=view.alerts.clone()/>
             <Notice/>
             <ErrorBox message=error_signal(revoke)/>
-            {granting.map(|(id, name)| view! { <GrantDialog org_id=id org_name=name people=view.grant_people.clone() action=grant/> })}
+            {granting.map(|(id, name)| view! {
+                <GrantDialog org_id=id org_name=name people=view.grant_people.clone() default_minutes=view.grant_default_minutes action=grant/>
+            })}
             {single_admin_warning(&view.customers)}
-            <div class="table-scroll" tabindex="0" role="region" aria-label="Customers">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Customer list">
                 <table class="data">
                     <caption class="visually-hidden">"Customer companies"</caption>
                     <thead><tr>
@@ -233,9 +244,8 @@ fn CustomersScreen(
                                 <td data-label="With MFA">{c.mfa_users}</td>
                                 <td data-label="Could not recover alone" class=risk_class(c.users_who_cannot_recover_alone > 0)>
                                     {c.users_who_cannot_recover_alone}
-                                    <span class="visually-hidden">" (one authenticator and no recovery code left)"</span>
                                 </td>
-                                <td>
+                                <td data-label="MFA reset permission">
                                     {if c.grants.is_empty() {
                                         view! { <span class="muted">"None"</span> }.into_any()
                                     } else {
@@ -251,7 +261,7 @@ fn CustomersScreen(
                                         }).collect_view().into_any()
                                     }}
                                 </td>
-                                <td>
+                                <td data-label="Actions">
                                     <Form method="GET" action="/msp/customers">
                                         <input type="hidden" name="grant" value=c.id.to_string()/>
                                         <button type="submit" class="button small secondary">"Grant MFA reset permission"</button>
@@ -262,6 +272,7 @@ fn CustomersScreen(
                     </tbody>
                 </table>
             </div>
+            <p class="hint">"“Could not recover alone”: people with one authenticator and no recovery code left. If they lose that phone, only a reset brings them back — ask them to add a second authenticator or print new codes."</p>
         </section>
         <NewCustomerSection action=create/>
     }
@@ -272,6 +283,7 @@ fn GrantDialog(
     org_id: i64,
     org_name: String,
     people: Vec<PersonChoice>,
+    default_minutes: i64,
     action: ServerAction<GrantReset>,
 ) -> impl IntoView {
     let duration = NodeRef::new();
@@ -284,18 +296,31 @@ fn GrantDialog(
         (4320, "3 days"),
         (10080, "7 days"),
     ];
+    // Chosen people and a short time by default: the smallest grant that helps.
+    let whole_company = RwSignal::new(false);
+    let person = param("person");
+    let searched = !person.get_untracked().is_empty();
     view! {
         <section class="dialog" role="dialog" aria-labelledby="grant-title">
             <h2 id="grant-title">{format!("Grant MFA reset permission to {org_name}")}</h2>
             <p>"While it lasts, the people it covers sign in with their password only, once, and must set up a new authenticator and new recovery codes. Their admins see it; you can revoke it at any time."</p>
             <ErrorBox message=error_signal(action)/>
+            // Finding someone in a large company is a search of its own (a GET).
+            <Form method="GET" action="/msp/customers" attr:class="filters">
+                <input type="hidden" name="grant" value=org_id.to_string()/>
+                <div class="field grow">
+                    <label for="person">"Find a person"</label>
+                    <input id="person" name="person" type="search" value=person.get_untracked()/>
+                </div>
+                <button type="submit" class="button secondary small">"Find"</button>
+            </Form>
             <ActionForm action=action>
                 <input type="hidden" name="org_id" value=org_id.to_string()/>
                 <div class="field">
                     <label for="duration">"Duration"</label>
                     <select id="duration" name="duration_minutes" node_ref=duration>
                         {durations.into_iter().map(|(minutes, label)| view! {
-                            <option value=minutes.to_string() selected=minutes == 1440>{label}</option>
+                            <option value=minutes.to_string() selected=minutes == default_minutes>{label}</option>
                         }).collect_view()}
                     </select>
                 </div>
@@ -307,19 +332,25 @@ fn GrantDialog(
                 <fieldset class="field">
                     <legend>"Who may reset"</legend>
                     <div class="check">
-                        <input id="who-company" type="radio" name="who" value="company" checked=true/>
-                        <label for="who-company">{format!("Everyone at {org_name}")}</label>
-                    </div>
-                    <div class="check">
-                        <input id="who-users" type="radio" name="who" value="users"/>
+                        <input id="who-users" type="radio" name="who" value="users" checked=true
+                            on:change=move |_| whole_company.set(false)/>
                         <label for="who-users">"Only the people chosen below"</label>
                     </div>
+                    <div class="check">
+                        <input id="who-company" type="radio" name="who" value="company"
+                            on:change=move |_| whole_company.set(true)/>
+                        <label for="who-company">{format!("Everyone at {org_name}")}</label>
+                    </div>
+                    {people.is_empty().then(|| view! {
+                        <p class="hint">{if searched { "Nobody there matches that search." } else { "Nobody there can use it yet: only people who have signed in are listed." }}</p>
+                    })}
                     <ul class="plain people">
                         {people.into_iter().enumerate().map(|(i, p)| {
                             let id = format!("person-{}", p.id);
                             view! {
                                 <li class="check">
-                                    <input id=id.clone() type="checkbox" name=format!("users[{i}]") value=p.id.to_string()/>
+                                    <input id=id.clone() type="checkbox" name=format!("users[{i}]") value=p.id.to_string()
+                                        disabled=move || whole_company.get()/>
                                     <label for=id>{p.email}{(!p.name.is_empty()).then(|| format!(" ({})", p.name))}</label>
                                 </li>
                             }

@@ -227,11 +227,12 @@ fn RolesScreen(
             <ErrorBox message=error_signal(set)/>
             {dialog}
             {edit_dialog}
-            <div class="table-scroll" tabindex="0" role="region" aria-label="Roles">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Role list">
                 <table class="data">
                     <caption class="visually-hidden">"Roles"</caption>
                     <thead><tr><th scope="col">"Role"</th><th scope="col">"Permissions"</th><th scope="col">"Members"</th><th scope="col">"MFA required"</th></tr></thead>
                     <tbody>
+                        // Each row's type is erased: the browser build's type depth has a limit.
                         {view.roles.into_iter().map(|r| view! {
                             <tr>
                                 <th scope="row">
@@ -267,7 +268,7 @@ fn RolesScreen(
                                     }}
                                 </td>
                             </tr>
-                        }).collect_view()}
+                        }.into_any()).collect_view()}
                     </tbody>
                 </table>
             </div>

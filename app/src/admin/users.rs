@@ -170,7 +170,7 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
         <AdminNav current="/admin"/>
         {view.grants.iter().map(|g| view! {
             <p class="alert warning" role="status">
-                {format!("MFA reset permission active until {}: {} may reset their multi-factor authentication (granted by {}: “{}”).", g.expires, g.covers, g.granted_by, g.reason)}
+                {format!("MFA reset permission active until {}: {} may reset their two-step verification (granted by {}: “{}”).", g.expires, g.covers, g.granted_by, g.reason)}
             </p>
         }).collect_view()}
         <section class="card wide" aria-labelledby="page-title">
@@ -215,7 +215,7 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
                 </div>
                 <button type="submit" class="button secondary">"Filter"</button>
             </Form>
-            <div class="table-scroll" tabindex="0" role="region" aria-label="Users">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="User list">
                 <table class="data">
                     <caption class="visually-hidden">"Users"</caption>
                     <thead><tr>
@@ -305,7 +305,7 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me, confirm_row: ViewFn) -> impl
         view! { <ActionButton label confirm=action user=u.id class/> }
     };
     let actions = if own {
-        view! { <a href="/profile">"You: use My Profile"</a> }.into_any()
+        view! { <a href="/profile">"You: use My profile"</a> }.into_any()
     } else if u.actions.is_empty() {
         view! { <span class="muted">"None: their role is above yours"</span> }.into_any()
     } else {

@@ -1,4 +1,4 @@
-//! My Profile (`/profile`): the authenticators (add, remove), the recovery
+//! My profile (`/profile`): the authenticators (add, remove), the recovery
 //! codes (how many are left, new ones), the SMS backup, the password and
 //! the reset.
 //! Removing and regenerating are confirmed in dialogs that are part of the
@@ -133,7 +133,7 @@ pub fn ProfilePage() -> impl IntoView {
     let start = ServerAction::<StartAccountReset>::new();
     let data = Resource::new(changes, |_| profile());
     view! {
-        <DataPage title="My Profile" data let:view>
+        <DataPage title="My profile" data let:view>
             <ProfileScreen view regenerate remove add start/>
         </DataPage>
     }
@@ -174,7 +174,7 @@ fn ProfileScreen(
     };
     view! {
         <section class="card" aria-labelledby="page-title">
-            <h1 id="page-title">"My Profile"</h1>
+            <h1 id="page-title">"My profile"</h1>
             <Notice/>
             <dl class="facts">
                 <dt>"Name"</dt><dd>{if me.name.is_empty() { "—".to_string() } else { me.name.clone() }}</dd>

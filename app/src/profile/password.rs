@@ -1,4 +1,4 @@
-//! "Change password" on My Profile: the current password and a new one,
+//! "Change password" on My profile: the current password and a new one,
 //! after a recent sign-in. Every other browser and app is signed out.
 
 use leptos::prelude::*;

@@ -1,4 +1,4 @@
-//! The phone for SMS codes on My Profile: a backup, with its risks said plainly.
+//! The phone for SMS codes on My profile: a backup, with its risks said plainly.
 //! Adding or removing it needs a recent sign-in.
 
 use leptos::prelude::*;

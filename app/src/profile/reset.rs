@@ -1,4 +1,4 @@
-//! "Reset multi-factor authentication" on My Profile: with the password,
+//! "Reset two-step verification" on My profile: with the password,
 //! every authenticator and recovery code goes and the user is signed out.
 
 use leptos::prelude::*;
@@ -35,7 +35,7 @@ pub(super) fn ResetSection() -> impl IntoView {
     focus_on_mount(reset_input);
     view! {
         <section class="card danger-zone" aria-labelledby="reset-title">
-            <h2 id="reset-title">"Reset multi-factor authentication"</h2>
+            <h2 id="reset-title">"Reset two-step verification"</h2>
             <p>"Removes every authenticator and recovery code, and signs you out everywhere. The next time you sign in, you set up a new authenticator."</p>
             <Show
                 when=confirming

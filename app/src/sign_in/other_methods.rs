@@ -61,7 +61,7 @@ pub fn OtherMethodsPage() -> impl IntoView {
                     None => view! { <MethodList has_phone=stage.has_phone send/> }.into_any(),
                 }}
                 <p class="alt-link"><a href="/login/mfa">"Back to the authenticator code"</a></p>
-                <p class="hint">"None of these work? Ask your administrator or your IT provider to reset your multi-factor authentication, or see "<a href="/locked-out">"Locked out?"</a></p>
+                <p class="hint">"None of these work? Ask your administrator or your IT provider to reset your two-step verification, or see "<a href="/locked-out">"Locked out?"</a></p>
             </SignInStage>
         </PublicPage>
     }

@@ -247,7 +247,7 @@ pub fn ChecksTable(checks: Vec<CheckView>, #[prop(optional)] notes: bool) -> imp
         return view! { <p class="muted">"No check recorded yet."</p> }.into_any();
     }
     view! {
-        <div class="table-scroll" tabindex="0" role="region" aria-label="Identity checks">
+        <div class="table-scroll" tabindex="0" role="region" aria-label="Check records">
             <table class="data">
                 <caption class="visually-hidden">"Identity checks"</caption>
                 <thead><tr>

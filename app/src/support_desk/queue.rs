@@ -117,7 +117,7 @@ fn QueueScreen(view: QueueView) -> impl IntoView {
                 <button type="submit" class="button secondary">"Filter"</button>
                 {filtered.then(|| view! { <a href="/support/requests">"Show all"</a> })}
             </Form>
-            <div class="table-scroll" tabindex="0" role="region" aria-label="Reset requests">
+            <div class="table-scroll" tabindex="0" role="region" aria-label="Request list">
                 <table class="data">
                     <caption class="visually-hidden">"Reset requests, newest first"</caption>
                     <thead><tr>

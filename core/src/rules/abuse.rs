@@ -10,7 +10,7 @@ use super::scope::OrgKind;
 persisted_enum! {
     /// The ways a reset of someone's MFA takes effect (every one is counted).
     ResetKind {
-        /// The user reset their own MFA from My Profile.
+        /// The user reset their own MFA from My profile.
         SelfReset = "self_reset",
         /// An admin used "Disable MFA" on the user.
         AdminDisable = "admin_disable",
@@ -35,7 +35,7 @@ impl ResetKind {
     /// How a message names it after a count ("3 by an administrator").
     pub fn describe(self) -> &'static str {
         match self {
-            ResetKind::SelfReset => "by the user themselves (My Profile)",
+            ResetKind::SelfReset => "by the user themselves (My profile)",
             ResetKind::AdminDisable => "by an administrator (Disable MFA)",
             ResetKind::EmailRecovery => "by email recovery",
             ResetKind::Grant => "with a partner's reset permission",
@@ -45,7 +45,7 @@ impl ResetKind {
 }
 
 impl ResetKind {
-    /// The kind of a reset from My Profile or "Disable MFA": by the user
+    /// The kind of a reset from My profile or "Disable MFA": by the user
     /// themselves, or by someone else (an admin, or the operator's command).
     pub fn of_mfa_reset(actor_id: Option<i64>, user_id: i64) -> Self {
         if actor_id == Some(user_id) {

@@ -4,7 +4,7 @@
 //! upwards or sideways. Inside one organization, roles are ordered by
 //! seniority: nobody acts on someone more senior, or hands out a role above
 //! their own. An admin of an ancestor organization outranks every role below.
-//! Nobody administers their own account here: that is My Profile.
+//! Nobody administers their own account here: that is My profile.
 //!
 //! These rules are pure: the services load the facts and ask.
 
@@ -58,7 +58,7 @@ impl Permission {
             Permission::UsersManage => {
                 "Invite, deactivate, unlock and sign out users; change roles"
             }
-            Permission::UsersMfaReset => "Disable a user's multi-factor authentication",
+            Permission::UsersMfaReset => "Disable a user's two-step verification",
             Permission::RolesManage => "Edit roles and their MFA requirement",
             Permission::CustomersManage => "Manage customer companies",
             Permission::GrantsManage => "Grant customers MFA reset permission",
@@ -194,7 +194,7 @@ impl fmt::Display for Refusal {
                 p.describe().to_lowercase()
             ),
             Refusal::OwnAccount => f.write_str(
-                "You cannot change your own account here: use My Profile for your own sign-in methods.",
+                "You cannot change your own account here: use My profile for your own sign-in methods.",
             ),
             Refusal::Outranked => f.write_str(
                 "That is above your own role: ask someone with a more senior role.",
@@ -328,7 +328,8 @@ pub fn may_hand_out(actor: &Actor, role_permissions: &Permissions) -> Result<(),
 /// Grants last from one hour to seven days; a day unless said otherwise.
 pub const GRANT_MIN_MINUTES: i64 = 60;
 pub const GRANT_MAX_MINUTES: i64 = 7 * 24 * 60;
-pub const GRANT_DEFAULT_MINUTES: i64 = 24 * 60;
+/// Short by default: the smallest grant that lets someone back in.
+pub const GRANT_DEFAULT_MINUTES: i64 = 4 * 60;
 pub const GRANT_REASON_MAX: usize = 500;
 
 pub fn check_grant(duration_minutes: i64, reason: &str) -> Result<(), String> {

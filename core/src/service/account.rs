@@ -115,7 +115,7 @@ impl Gatehouse {
         if store::confirmed_factors(&mut tx, user_id).await?.is_empty() {
             tx.rollback().await?;
             return Err(AuthError::Invalid(
-                "Turn on multi-factor authentication first.".into(),
+                "Turn on two-step verification first.".into(),
             ));
         }
         self.notify(&mut tx, &user, &Notice::RecoveryCodesGenerated, origin, now)

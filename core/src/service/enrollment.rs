@@ -1,5 +1,5 @@
 //! Setting up an authenticator app: at sign-in (an enrollment attempt, its
-//! secret bound to that attempt) or from My Profile (bound to the account).
+//! secret bound to that attempt) or from My profile (bound to the account).
 //! Confirming activates the factor, hands out recovery codes the first time
 //! and ends the user's other sign-in attempts.
 
@@ -28,7 +28,7 @@ pub struct TotpSetup {
 }
 
 impl Gatehouse {
-    /// The authenticator a signed-in user is adding (My Profile, a bearer token).
+    /// The authenticator a signed-in user is adding (My profile, a bearer token).
     pub async fn totp_setup(&self, user_id: i64) -> Result<TotpSetup> {
         let user = self.user(user_id).await?;
         self.pending_setup(&user, Enrollment::Account).await

@@ -1,5 +1,5 @@
 //! Passwords after the first: "Forgot password?" (a link to the account's
-//! email) and "Change password" on My Profile. Neither touches the second
+//! email) and "Change password" on My profile. Neither touches the second
 //! factor — a new password never signs anyone in by itself.
 
 use serde_json::json;
@@ -161,7 +161,7 @@ impl Gatehouse {
         Ok(())
     }
 
-    /// "Change password" (My Profile, `POST /api/v1/me/password`): the
+    /// "Change password" (My profile, `POST /api/v1/me/password`): the
     /// current password again, then every other session and token ends. The
     /// caller has already shown a recent sign-in.
     pub async fn change_password(

@@ -1,4 +1,4 @@
-//! The phone number on My Profile: added with a recent sign-in, verified by
+//! The phone number on My profile: added with a recent sign-in, verified by
 //! a texted code, and only then usable for sign-in codes.
 
 use serde_json::json;

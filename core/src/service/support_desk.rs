@@ -304,7 +304,7 @@ impl Gatehouse {
         }
         if channel == RequestChannel::InApp && target.id == requester.id {
             return Err(AuthError::Invalid(
-                "You are signed in: change your own authenticators on My Profile.".into(),
+                "You are signed in: change your own authenticators on My profile.".into(),
             ));
         }
         let path = store::org_path(&mut c, target.org_id).await?;

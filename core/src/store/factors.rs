@@ -39,7 +39,7 @@ pub async fn confirmed_factors(c: &mut Conn, user_id: i64) -> Result<Vec<Factor>
 }
 
 /// Who an authenticator being set up belongs to: one sign-in attempt, or the
-/// signed-in account (My Profile, a bearer token). Two attempts of one user
+/// signed-in account (My profile, a bearer token). Two attempts of one user
 /// never see each other's secret.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Enrollment {
