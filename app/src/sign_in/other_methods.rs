@@ -93,25 +93,29 @@ fn MethodList(has_phone: bool, send: ServerAction<SendChallenge>) -> impl IntoVi
                     </ActionForm>
                 </li>
             })}
-            <li>
-                <Form method="GET" action="/login/other">
-                    <input type="hidden" name="confirm" value="email_otp"/>
-                    <button type="submit" class="method" aria-describedby="code-hint">
-                        <strong>"Email me a code"</strong>
-                    </button>
-                    <span class="hint" id="code-hint">"A 6-digit code, valid for 10 minutes. You then set up a new authenticator."</span>
-                </Form>
-            </li>
-            <li>
-                <Form method="GET" action="/login/other">
-                    <input type="hidden" name="confirm" value="email_link"/>
-                    <button type="submit" class="method" aria-describedby="link-hint">
-                        <strong>"Email me a sign-in link"</strong>
-                    </button>
-                    <span class="hint" id="link-hint">"Open it in this browser within 15 minutes. You then set up a new authenticator."</span>
-                </Form>
-            </li>
+            <EmailMethod method="email_otp" label="Email me a code"
+                hint="A 6-digit code, valid for 10 minutes. You then set up a new authenticator."/>
+            <EmailMethod method="email_link" label="Email me a sign-in link"
+                hint="Open it in this browser within 15 minutes. You then set up a new authenticator."/>
         </ul>
+    }
+}
+
+/// One way back in by email: it opens the confirmation first (a GET, so it
+/// works without JavaScript).
+#[component]
+fn EmailMethod(method: &'static str, label: &'static str, hint: &'static str) -> impl IntoView {
+    let hint_id = format!("{method}-hint");
+    view! {
+        <li>
+            <Form method="GET" action="/login/other">
+                <input type="hidden" name="confirm" value=method/>
+                <button type="submit" class="method" aria-describedby=hint_id.clone()>
+                    <strong>{label}</strong>
+                </button>
+                <span class="hint" id=hint_id>{hint}</span>
+            </Form>
+        </li>
     }
 }
 

@@ -74,13 +74,12 @@ impl Gatehouse {
             store::set_role_mfa_required(&mut tx, role.id, required).await?;
             audit::append(
                 &mut tx,
-                Event {
-                    org_id: role.org_id,
-                    actor_id: Some(actor.user_id),
-                    subject_id: None,
-                    action: "role.mfa_required_changed",
-                    details: json!({ "role": role.name, "mfa_required": required }),
-                },
+                role_event(
+                    &actor,
+                    &role,
+                    "role.mfa_required_changed",
+                    json!({ "role": role.name, "mfa_required": required }),
+                ),
                 origin,
                 now,
             )
@@ -171,13 +170,12 @@ impl Gatehouse {
             .map_err(|e| name_taken(e, &name))?;
         audit::append(
             &mut tx,
-            Event {
-                org_id: role.org_id,
-                actor_id: Some(actor.user_id),
-                subject_id: None,
-                action: "role.renamed",
-                details: json!({ "from": role.name, "to": name }),
-            },
+            role_event(
+                &actor,
+                &role,
+                "role.renamed",
+                json!({ "from": role.name, "to": name }),
+            ),
             origin,
             now,
         )
@@ -213,13 +211,7 @@ impl Gatehouse {
         }
         audit::append(
             &mut tx,
-            Event {
-                org_id: role.org_id,
-                actor_id: Some(actor.user_id),
-                subject_id: None,
-                action: "role.deleted",
-                details: json!({ "role": role.name }),
-            },
+            role_event(&actor, &role, "role.deleted", json!({ "role": role.name })),
             origin,
             now,
         )
@@ -247,5 +239,21 @@ fn name_taken(e: sqlx::Error, name: &str) -> AuthError {
             AuthError::Invalid(format!("There is already a role named “{name}”."))
         }
         e => AuthError::Storage(e),
+    }
+}
+
+/// The audit entry of a change to one role, in the role's organization.
+fn role_event(
+    actor: &scope::Actor,
+    role: &RoleRow,
+    action: &'static str,
+    details: serde_json::Value,
+) -> Event<'static> {
+    Event {
+        org_id: role.org_id,
+        actor_id: Some(actor.user_id),
+        subject_id: None,
+        action,
+        details,
     }
 }
