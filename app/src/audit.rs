@@ -84,7 +84,14 @@ pub async fn audit_log(
                 id: e.id,
                 at: gatehouse_core::format_time(e.at),
                 organization: e.org_name,
-                what: sentence(&e.action, e.actor.as_deref(), e.subject.as_deref()),
+                // An operator's command has no actor: it is the command line.
+                what: sentence(
+                    &e.action,
+                    e.actor
+                        .as_deref()
+                        .or((e.ip == "cli").then_some("The command line")),
+                    e.subject.as_deref(),
+                ),
                 failure: is_failure(&e.action),
                 action: e.action,
                 ip: e.ip,

@@ -156,7 +156,11 @@ test('Grant after the window: confirm, back to the open grant dialog, then grant
   await dialog.getByRole('button', { name: 'Grant' }).click();
   await confirmIdentity(page, msp, `/msp/customers?grant=${customer}`);
   await expect(dialog.getByLabel('Duration')).toBeFocused();
+  // Chosen people and 4 hours are offered first; this company has nobody to choose yet.
+  await expect(dialog.getByLabel('Duration')).toHaveValue('240');
+  await expect(dialog.getByRole('radio', { name: 'Only the people chosen below' })).toBeChecked();
   await dialog.getByLabel('Reason').fill('Ticket 5150');
+  await dialog.getByRole('radio', { name: 'Everyone at Step-up Customer' }).check();
   await dialog.getByRole('button', { name: 'Grant' }).click();
   await expect(page.getByText('The reset permission is active.')).toBeVisible();
   await expect(row).toContainText('Ticket 5150');

@@ -309,9 +309,10 @@ fn UserRowView(u: UserRow, many_orgs: bool, me: Me, confirm_row: ViewFn) -> impl
     } else if u.actions.is_empty() {
         view! { <span class="muted">"None: their role is above yours"</span> }.into_any()
     } else {
+        // Unlock is what a locked row calls for; the rest stay quiet until
+        // their confirmation, which says what they do.
         let main_class = match main.as_deref() {
             Some("unlock") => "",
-            Some("disable_mfa") => "danger",
             _ => "secondary",
         };
         view! {
