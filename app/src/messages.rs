@@ -9,7 +9,7 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
     ("invalid_password", "That password is not correct."),
     ("rate_limited", "Too many attempts. Wait a few minutes, then try again."),
     ("invalid_code", "That code is not correct. Check it and try again."),
-    ("code_used", "That code was already used. Wait for your authenticator app to show the next one, or use another recovery code."),
+    ("code_used", "That code is already used or too old. Wait for your authenticator app to show the next one, or use another recovery code."),
     ("mfa_token_invalid", "This sign-in has expired or was used up. Sign in again."),
     ("link_invalid", "This link has expired or was already used. Start again to get a new one."),
     ("link_other_browser", "Open this link in the browser where you started signing in, or sign in again here and ask for a new link."),

@@ -26,7 +26,7 @@ pub enum AuthError {
     WrongCode { tries_left: i64 },
     /// A right code that was already used (an authenticator's code signs in
     /// once; so does each recovery code); it counts as a wrong one.
-    #[error("That code was already used. Wait for your authenticator app to show the next one, or use another recovery code.")]
+    #[error("That code is already used or too old. Wait for your authenticator app to show the next one, or use another recovery code.")]
     CodeUsed { tries_left: i64 },
     #[error("This sign-in has expired or was used up. Sign in again.")]
     MfaTokenInvalid,

@@ -208,7 +208,7 @@ async fn a_company_burst_alerts_once_and_again_after_the_window_slides() {
         "Alert: 4 MFA resets at Acme within 24 hours",
         "4 resets of two-step verification took effect at Acme within 24 hours",
         "more than the alert threshold of 3",
-        "1 by the user themselves (My Profile), 2 by an administrator (Disable MFA), 1 by email recovery",
+        "1 by the user themselves (My profile), 2 by an administrator (Disable MFA), 1 by email recovery",
         "/support/requests",
         "/audit",
         "call Acme's authorized officer",

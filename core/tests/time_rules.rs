@@ -157,7 +157,7 @@ async fn an_emailed_code_is_resent_after_thirty_seconds_and_replaces_the_first()
             flow.gh
                 .verify_oob_code(&token, OobKind::EmailCode, &first, &flow.origin())
                 .await,
-            Err(AuthError::InvalidCode)
+            Err(AuthError::WrongCode { .. })
         ));
     }
     let outcome = flow

@@ -78,7 +78,7 @@ test('a code that already signed in is called "already used"', async ({ page, re
   await hydrated(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(next);
   await page.getByRole('button', { name: 'Verify' }).click();
-  await expect(page.getByRole('alert').filter({ hasText: 'That code was already used.' })).toBeVisible();
+  await expect(page.getByRole('alert').filter({ hasText: 'That code is already used or too old.' })).toBeVisible();
 });
 
 test('after a recovery code the home page says it is used up and how many are left', async ({ page, request }) => {

@@ -162,12 +162,14 @@ pub fn sentence(action: &str, actor: Option<&str>, subject: Option<&str>) -> Str
 /// A failure or a refusal: wrong passwords and codes, locks, refused
 /// sign-ins, failed checks, denials and reports of a reset not asked for.
 pub fn is_failure(action: &str) -> bool {
-    [
-        "failed", "refused", "locked", "delayed", "denied", "not_me", "reported", "not_sent",
-        "alert",
-    ]
-    .iter()
-    .any(|word| action.contains(word))
+    // Whole words only: "user.unlocked" is no failure, "mfa.locked" is.
+    let mut words = action.split(['.', '_']);
+    words.any(|word| {
+        matches!(
+            word,
+            "failed" | "refused" | "locked" | "delayed" | "denied" | "reported" | "alert"
+        )
+    }) || action.ends_with("not_sent")
 }
 
 /// The browser and system of a user agent in a few words, or "—".

@@ -303,7 +303,11 @@ pub fn user_actions(actor: &Actor, target: &Target, listed: Listed) -> Vec<UserA
         if listed.locked {
             actions.push(UserAction::Unlock);
         }
-        actions.extend([UserAction::ChangeRole, UserAction::SignOut]);
+        // A reported account's role waits for its review (the action refuses it).
+        if !listed.flagged {
+            actions.push(UserAction::ChangeRole);
+        }
+        actions.push(UserAction::SignOut);
         let org_id = target.org_path.last().copied().unwrap_or_default();
         if listed.active {
             actions.push(UserAction::Deactivate);
@@ -430,6 +434,10 @@ mod tests {
             flagged
         )
         .contains(&Reactivate));
+        assert!(
+            !user_actions(&admin_of(2, 80), &user_in(&[1, 2, 3], 10), flagged)
+                .contains(&ChangeRole)
+        );
     }
 
     #[test]

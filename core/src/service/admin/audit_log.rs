@@ -26,7 +26,13 @@ pub struct AuditPage {
 
 /// A CSV cell that a spreadsheet will not run as a formula.
 pub(crate) fn csv_cell(text: &str) -> String {
-    if text.starts_with(['=', '+', '-', '@', '\t', '\r']) {
+    const FORMULA: [char; 6] = ['=', '+', '-', '@', '\t', '\r'];
+    // Spreadsheets in many locales split on ";": a formula may start after one too.
+    let after_separator = text
+        .split([';', ','])
+        .skip(1)
+        .any(|part| part.trim_start().starts_with(FORMULA));
+    if text.starts_with(FORMULA) || after_separator {
         format!("'{text}")
     } else {
         text.to_string()
@@ -164,5 +170,8 @@ mod tests {
         assert!(row.contains("\"Acme, Inc.\""), "{row}");
         assert!(row.contains("\"'=HYPERLINK(\"\"x\"\")\""), "{row}");
         assert!(row.contains(",'-cmd,"), "{row}");
+        // A ";" a spreadsheet splits on starts no formula either.
+        assert_eq!(csv_cell("Evil;=2+5"), "'Evil;=2+5");
+        assert_eq!(csv_cell("Acme; Inc."), "Acme; Inc.");
     }
 }
