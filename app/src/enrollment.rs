@@ -86,18 +86,21 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
 }
 
 #[server(prefix = "/sfn", endpoint = "confirm_enrollment")]
-pub async fn confirm_enrollment(code: String) -> Result<(), AppError> {
+pub async fn confirm_enrollment(code: String, name: Option<String>) -> Result<(), AppError> {
+    let name = name.unwrap_or_default();
     form_action("/enroll", |cx| async move {
         let codes = if let Some(token) = get::<String>(&cx.session, PENDING_ENROLL).await? {
             let (uid, codes) = cx
                 .gh
-                .totp_confirm_for_attempt(&token, &code, &cx.origin)
+                .totp_confirm_for_attempt(&token, &code, &name, &cx.origin)
                 .await?;
             establish(&cx.session, uid).await?;
             Some(codes)
         } else {
             let uid = cx.recent_user(Operation::AddFactor, "/enroll").await?;
-            cx.gh.totp_confirm_for_user(uid, &code, &cx.origin).await?
+            cx.gh
+                .totp_confirm_for_user(uid, &code, &name, &cx.origin)
+                .await?
         };
         match codes {
             Some(codes) => {
@@ -209,6 +212,12 @@ fn EnrollScreen(view: EnrollmentView) -> impl IntoView {
                             <input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9 ]*" maxlength="7"
                                 autocomplete="one-time-code" aria-describedby="code-hint code-error" node_ref=code
                                 aria-invalid=move || error.get().is_some().then_some("true") required/>
+                        </div>
+                        <div class="field">
+                            <label for="factor-name">"Name this authenticator (optional)"</label>
+                            <p class="hint" id="factor-name-hint">"So you can tell your devices apart later, for example “Work phone”. You can change it on My profile."</p>
+                            <input id="factor-name" name="name" type="text" maxlength="40" autocomplete="off"
+                                aria-describedby="factor-name-hint"/>
                         </div>
                         <Submit label="Verify" pending=action.pending()/>
                         {(!signing_in).then(|| view! { " "<a href="/profile">"Cancel"</a> })}

@@ -26,13 +26,23 @@ impl FromServerFnError for AppError {
     type Encoder = JsonEncoding;
 
     fn from_server_fn_error(value: ServerFnErrorErr) -> Self {
-        let message = match value {
-            ServerFnErrorErr::Request(_) => {
-                "Gatehouse could not be reached. Check your connection and try again."
-            }
-            _ => "Something went wrong on our side. Try again in a moment.",
-        };
-        Self::new("internal", message)
+        match value {
+            ServerFnErrorErr::Request(_) => Self::new(
+                "internal",
+                "Gatehouse could not be reached. Check your connection and try again.",
+            ),
+            // On the server: the form is not what the function takes (a
+            // field missing, a number that is not one), the sender's mistake.
+            #[cfg(feature = "ssr")]
+            ServerFnErrorErr::Args(_) | ServerFnErrorErr::Deserialization(_) => Self::new(
+                "invalid_request",
+                "The form was incomplete. Reload the page and try again.",
+            ),
+            _ => Self::new(
+                "internal",
+                "Something went wrong on our side. Try again in a moment.",
+            ),
+        }
     }
 }
 

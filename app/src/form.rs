@@ -26,15 +26,21 @@ where
     let changes = Changes::here();
     Effect::new(move |recorded: Option<usize>| {
         let answers = action.version().get();
-        let succeeded = action.value().with(|v| matches!(v, Some(Ok(()))));
+        let succeeded = action.value().with(|v| match v {
+            Some(Ok(())) => Some(true),
+            Some(Err(_)) => Some(false),
+            None => None,
+        });
         let recorded = recorded.unwrap_or(answers);
-        if succeeded && answers > recorded {
-            if let Some(changes) = changes {
-                changes.record();
-            }
-            return answers;
+        if answers <= recorded {
+            return recorded;
         }
-        recorded
+        match (succeeded, changes) {
+            (Some(true), Some(changes)) => changes.record(),
+            (Some(false), Some(changes)) => changes.refused(),
+            _ => {}
+        }
+        answers
     });
     // Only a refusal that arrives while this form is shown: a page drawn again
     // afterwards must not send the browser off a second time.
@@ -110,15 +116,29 @@ where
 /// A confirmation that is part of the page (`?confirm=…` in its URL), so it
 /// works before hydration and without JavaScript: what will happen, then the
 /// form that does it (`children`, ending with [`DialogActions`]).
+/// Escape closes it (goes to `cancel`), as it would a modal dialog.
 #[component]
-pub fn Dialog(title: String, text: String, children: Children) -> impl IntoView {
+pub fn Dialog(title: String, text: String, cancel: String, children: Children) -> impl IntoView {
+    let navigate = use_navigate();
+    let on_key = move |event: leptos::ev::KeyboardEvent| {
+        if event.key() == "Escape" {
+            navigate(&cancel, Default::default());
+        }
+    };
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text" on:keydown=on_key>
             <h2 id="dialog-title">{title}</h2>
             <p id="dialog-text">{text}</p>
             {children()}
         </section>
     }
+}
+
+/// The row under the table row a confirmation is about, holding it: the
+/// question appears where the button was pressed.
+#[component]
+pub fn ConfirmRow(columns: usize, children: Children) -> impl IntoView {
+    view! { <tr class="confirm-row"><td colspan=columns.to_string()>{children()}</td></tr> }
 }
 
 /// Confirm and Cancel of a [`Dialog`]; focus moves to Confirm when it opens.
@@ -174,6 +194,19 @@ pub fn Notice() -> impl IntoView {
             .map(|n| notice_for(&n))
             .filter(|t| !t.is_empty())
     };
+    // A refusal after the notice arrived makes it old news: it goes.
+    let shown_for = StoredValue::new((String::new(), 0usize));
+    let current = move || {
+        let key = query.with(|q| format!("{:?}{:?}", q.get("notice"), q.get("flash")));
+        let refusals = Changes::refusals();
+        let (seen_key, seen_refusals) = shown_for.get_value();
+        if seen_key != key {
+            shown_for.set_value((key, refusals));
+            return true;
+        }
+        refusals == seen_refusals
+    };
+    let text = move || text().filter(|_| current());
     let flash = Resource::new(
         move || query.read().get("flash"),
         |id| async move {
@@ -188,7 +221,8 @@ pub fn Notice() -> impl IntoView {
             {move || text().map(|t| view! { <p class="alert success">{t}</p> })}
             <Transition fallback=|| ()>
                 {move || Suspend::new(async move {
-                    flash.await.map(|t| view! { <p class="alert success">{t}</p> })
+                    let text = flash.await;
+                    move || text.clone().filter(|_| current()).map(|t| view! { <p class="alert success">{t}</p> })
                 })}
             </Transition>
         </div>

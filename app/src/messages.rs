@@ -56,8 +56,6 @@ pub fn notice_for(code: &str) -> &'static str {
         "reset_requested" => "Your request is with the support desk. When the reset is approved, the person, you and your organization's admins each get an email.",
         "contacts_saved" => "The authorized contacts are saved. Your organization's admins and the contacts, old and new, were told by email.",
         "support_code_new" => "Here is your new support code. The previous one no longer works.",
-        "granted" => "The reset permission is active. The covered people can now sign in with their password and set up a new authenticator.",
-        "revoked" => "The reset permission was revoked.",
         "password_set" => "Your password is set. Sign in to continue.",
         "password_link_sent" => "If this address belongs to an account, we have emailed it a link to choose a new password. It works for 30 minutes.",
         "password_reset" => "Your new password is set and every browser and app was signed out. Sign in with it: you will still need your authenticator.",

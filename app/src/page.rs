@@ -52,6 +52,8 @@ impl Viewer for Me {
 #[derive(Clone, Copy)]
 pub struct Changes {
     count: RwSignal<usize>,
+    /// Refusals so far: a notice about an earlier success goes once one comes.
+    refusals: RwSignal<usize>,
     /// The form submitted last (in the browser): the one a success empties.
     /// A page redrawn with new data keeps its elements, and with them what
     /// was typed, so the form is reset instead.
@@ -63,6 +65,7 @@ impl Changes {
     pub fn provide() {
         let changes = Self {
             count: RwSignal::new(0),
+            refusals: RwSignal::new(0),
             #[cfg(feature = "hydrate")]
             last_form: StoredValue::new_local(None),
         };
@@ -94,6 +97,18 @@ impl Changes {
                 form.reset();
             }
         });
+    }
+}
+
+impl Changes {
+    /// An action was refused: its error shows, and an older notice goes.
+    pub fn refused(self) {
+        self.refusals.update(|n| *n += 1);
+    }
+
+    /// How many actions were refused so far (tracked).
+    pub fn refusals() -> usize {
+        Changes::here().map_or(0, |c| c.refusals.get())
     }
 }
 

@@ -168,7 +168,7 @@ async fn enroll_authenticator(
         .expect("totp_setup hands out valid base32");
     let code = TotpParams::default().generate(&secret, gh.now() as u64);
     let codes = gh
-        .totp_confirm_for_user(user_id, &code, &Origin::command_line())
+        .totp_confirm_for_user(user_id, &code, "", &Origin::command_line())
         .await?
         .unwrap_or_default();
     Ok((setup.secret_display, codes))

@@ -134,7 +134,7 @@ impl Scene {
         let setup = flow.gh.totp_setup_for_attempt(&recovery).await.unwrap().0;
         let secret = totp_rs::Secret::Encoded(setup.secret).to_bytes().unwrap();
         flow.gh
-            .totp_confirm_for_attempt(&recovery, &flow.code(&secret), &origin)
+            .totp_confirm_for_attempt(&recovery, &flow.code(&secret), "", &origin)
             .await
             .unwrap();
         flow.advance(60);
@@ -364,7 +364,7 @@ async fn a_first_authenticator_is_not_a_reset() {
     let secret = totp_rs::Secret::Encoded(setup.secret).to_bytes().unwrap();
     s.flow
         .gh
-        .totp_confirm_for_attempt(&mfa_token, &s.flow.code(&secret), &s.flow.origin())
+        .totp_confirm_for_attempt(&mfa_token, &s.flow.code(&secret), "", &s.flow.origin())
         .await
         .unwrap();
     assert_eq!(s.count("reset_events").await, 0);

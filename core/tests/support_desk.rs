@@ -140,7 +140,7 @@ async fn an_expired_pass_does_nothing_even_halfway_through_the_reset() {
     desk.flow.advance(60);
     let code = desk.flow.code(&secret);
     let refused = gh
-        .totp_confirm_for_attempt(&mfa_token, &code, &desk.flow.origin())
+        .totp_confirm_for_attempt(&mfa_token, &code, "", &desk.flow.origin())
         .await;
     assert!(matches!(refused, Err(AuthError::GrantEnded)), "{refused:?}");
     // The old authenticator still works: nothing was removed.

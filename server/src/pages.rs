@@ -5,7 +5,9 @@
 
 use axum::body::Body;
 use axum::extract::{Request, State};
-use axum::response::IntoResponse;
+use axum::http::StatusCode;
+use axum::response::{IntoResponse, Response};
+use gatehouse_core::error::ErrorCode;
 use gatehouse_core::Gatehouse;
 use leptos::prelude::*;
 use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing};
@@ -29,9 +31,35 @@ pub fn context(gatehouse: Gatehouse) -> impl Fn() + Clone + Send + 'static {
 }
 
 /// `POST /sfn/{name}`: the app's server functions, with the services in context.
-pub async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> impl IntoResponse {
-    handle_server_fns_with_context(context(state.gatehouse), request).await
+pub async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Response {
+    let response = handle_server_fns_with_context(context(state.gatehouse), request)
+        .await
+        .into_response();
+    with_error_status(response).await
 }
+
+/// Server functions answer every error with 500. A refusal — a wrong code,
+/// a sign-in that ended, a form that is not what the function takes — is
+/// the caller's, not the server's: it gets the status the JSON API gives
+/// the same error code (a 401, a 400), so monitoring counts only real
+/// failures as 5xx. The body, read only when it is an error, stays as it is.
+async fn with_error_status(response: Response) -> Response {
+    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+        return response;
+    }
+    let (mut parts, body) = response.into_parts();
+    let Ok(bytes) = axum::body::to_bytes(body, ERROR_BODY_LIMIT).await else {
+        return StatusCode::INTERNAL_SERVER_ERROR.into_response();
+    };
+    if let Ok(error) = serde_json::from_slice::<app::error::AppError>(&bytes) {
+        let status = ErrorCode::parse(&error.code).map_or(400, ErrorCode::http_status);
+        parts.status = StatusCode::from_u16(status).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
+    }
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// An error's body is a code and a sentence.
+const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
 /// The user the session cookie signs in, if any.
 pub async fn signed_in_user(gatehouse: &Gatehouse, session: &Session) -> Option<i64> {

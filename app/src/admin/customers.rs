@@ -62,9 +62,11 @@ pub async fn msp_customers(
     let grant_people = match grant_for {
         Some(org) if customers.iter().any(|c| c.org.id == org) => {
             // A large company is searched (`?person=`), like the users list.
+            // Only people who could use it: active, and past their invitation.
             let filter = UserFilter {
                 org_id: Some(org),
                 query: person.trim().to_string(),
+                able_to_sign_in: true,
                 ..UserFilter::default()
             };
             gh.admin_users(uid, &filter, 1)
@@ -72,8 +74,6 @@ pub async fn msp_customers(
                 .users
                 .into_iter()
                 .map(|listed| listed.user)
-                // Only people who could use it: active, and past their invitation.
-                .filter(|u| !u.disabled && !u.invited)
                 .map(|u| PersonChoice {
                     id: u.id,
                     email: u.email,
@@ -136,10 +136,19 @@ pub async fn grant_reset(
         } else {
             Vec::new()
         };
-        cx.gh
+        let made = cx
+            .gh
             .msp_grant(uid, org_id, duration_minutes, &reason, &users, &cx.origin)
             .await?;
-        leptos_axum::redirect("/msp/customers?notice=granted");
+        let done = format!(
+            "{} may reset MFA until {}: the people it covers sign in with their password and set up a new authenticator.",
+            made.organization,
+            gatehouse_core::format_time(made.expires_at)
+        );
+        leptos_axum::redirect(&format!(
+            "/msp/customers?flash={}",
+            flash(&cx.session, done).await?
+        ));
         Ok(())
     })
     .await
@@ -151,8 +160,12 @@ pub async fn revoke_grant(grant_id: i64) -> Result<(), AppError> {
         let uid = cx
             .recent_user(Operation::RevokeResetPermission, "/msp/customers")
             .await?;
-        cx.gh.msp_revoke(uid, grant_id, &cx.origin).await?;
-        leptos_axum::redirect("/msp/customers?notice=revoked");
+        let company = cx.gh.msp_revoke(uid, grant_id, &cx.origin).await?;
+        let done = format!("Revoked the MFA reset permission of {company}.");
+        leptos_axum::redirect(&format!(
+            "/msp/customers?flash={}",
+            flash(&cx.session, done).await?
+        ));
         Ok(())
     })
     .await
@@ -249,16 +262,7 @@ fn CustomersScreen(
                                     {if c.grants.is_empty() {
                                         view! { <span class="muted">"None"</span> }.into_any()
                                     } else {
-                                        c.grants.into_iter().map(|g| view! {
-                                            <div class="grant">
-                                                <p>{format!("{} · until {}", g.covers, g.expires)}</p>
-                                                <p class="hint">{format!("“{}” — {}", g.reason, g.granted_by)}</p>
-                                                <ActionForm action=revoke>
-                                                    <input type="hidden" name="grant_id" value=g.id.to_string()/>
-                                                    <button type="submit" class="button small danger">"Revoke"</button>
-                                                </ActionForm>
-                                            </div>
-                                        }).collect_view().into_any()
+                                        c.grants.into_iter().map(|g| view! { <GrantEntry grant=g revoke/> }).collect_view().into_any()
                                     }}
                                 </td>
                                 <td data-label="Actions">
@@ -275,6 +279,36 @@ fn CustomersScreen(
             <p class="hint">"“Could not recover alone”: people with one authenticator and no recovery code left. If they lose that phone, only a reset brings them back — ask them to add a second authenticator or print new codes."</p>
         </section>
         <NewCustomerSection action=create/>
+    }
+}
+
+/// One running grant in a customer's row: whom it covers and until when;
+/// Revoke while someone may still use it, "Done" once everyone it named has.
+#[component]
+fn GrantEntry(grant: GrantView, revoke: ServerAction<RevokeGrant>) -> impl IntoView {
+    let label = format!("Revoke the MFA reset permission of {}", grant.organization);
+    view! {
+        <div class="grant">
+            <p>
+                {if grant.done {
+                    view! { <span class="badge ok">"Done"</span>" " }.into_any()
+                } else {
+                    ().into_any()
+                }}
+                {format!("{} · until {}", grant.covers, grant.expires)}
+            </p>
+            <p class="hint">{format!("“{}” — {}", grant.reason, grant.granted_by)}</p>
+            {if grant.done {
+                view! { <p class="hint">"Everyone it named has set up a new authenticator."</p> }.into_any()
+            } else {
+                view! {
+                    <ActionForm action=revoke>
+                        <input type="hidden" name="grant_id" value=grant.id.to_string()/>
+                        <button type="submit" class="button small danger" aria-label=label>"Revoke"</button>
+                    </ActionForm>
+                }.into_any()
+            }}
+        </div>
     }
 }
 

@@ -16,6 +16,8 @@ pub struct GrantView {
     pub expires: String,
     /// "Everyone at Acme", or the chosen people with whether they used it.
     pub covers: String,
+    /// Every person it named has used it: it is done, though it runs on.
+    pub done: bool,
 }
 
 #[cfg(feature = "ssr")]
@@ -45,7 +47,9 @@ impl From<gatehouse_core::store::Grant> for GrantView {
                 .collect::<Vec<_>>()
                 .join(", ")
         };
+        let done = !g.whole_org && g.users.iter().all(|(_, used)| *used);
         GrantView {
+            done,
             id: g.id,
             org_id: g.org_id,
             organization: g.org_name,

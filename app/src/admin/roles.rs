@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 
 use super::parts::AdminNav;
 use crate::error::AppError;
-use crate::form::{error_signal, Dialog, DialogActions, ErrorBox, Notice, Submit};
+use crate::form::{error_signal, ConfirmRow, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
@@ -185,39 +185,6 @@ fn RolesScreen(
     create: ServerAction<CreateRole>,
     edit: RoleEdits,
 ) -> impl IntoView {
-    let confirm = param("confirm");
-    let target = param_i64("role");
-    let roles = view.roles.clone();
-    let edit_roles = view.roles.clone();
-    let edit_dialog = move || {
-        let role = edit_roles
-            .iter()
-            .find(|r| !r.builtin && Some(r.id) == target.get())?
-            .clone();
-        let kind = confirm.get();
-        matches!(kind.as_str(), "rename_role" | "delete_role")
-            .then(|| view! { <EditRoleDialog kind role edit/> })
-    };
-    let dialog = move || {
-        let role = roles
-            .iter()
-            .find(|r| r.mfa_required && Some(r.id) == target.get())?
-            .clone();
-        (confirm.get() == "mfa_off").then(|| {
-            view! {
-                <Dialog
-                    title=format!("Turn off MFA required for {}?", role.name)
-                    text="Members can then sign in with a password only, and members may remove their last authenticator. Those who keep an authenticator still use it. The change is recorded in the audit log.".to_string()
-                >
-                    <ActionForm action=set>
-                        <input type="hidden" name="role_id" value=role.id.to_string()/>
-                        <input type="hidden" name="required" value="false"/>
-                        <DialogActions pending=set.pending() label="Turn off MFA required" cancel="/admin/roles".to_string() danger=true/>
-                    </ActionForm>
-                </Dialog>
-            }
-        })
-    };
     view! {
         <AdminNav current="/admin/roles"/>
         <section class="card wide" aria-labelledby="page-title">
@@ -225,15 +192,15 @@ fn RolesScreen(
             <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off asks first and is recorded in the audit log.", view.organization)}</p>
             <Notice/>
             <ErrorBox message=error_signal(set)/>
-            {dialog}
-            {edit_dialog}
             <div class="table-scroll" tabindex="0" role="region" aria-label="Role list">
                 <table class="data">
                     <caption class="visually-hidden">"Roles"</caption>
                     <thead><tr><th scope="col">"Role"</th><th scope="col">"Permissions"</th><th scope="col">"Members"</th><th scope="col">"MFA required"</th></tr></thead>
                     <tbody>
                         // Each row's type is erased: the browser build's type depth has a limit.
-                        {view.roles.into_iter().map(|r| view! {
+                        {view.roles.into_iter().map(|r| {
+                          let role = r.clone();
+                          view! {
                             <tr>
                                 <th scope="row">
                                     {r.name.clone()}{(!r.builtin).then(|| view! { <span class="badge">"Custom"</span> })}
@@ -268,7 +235,8 @@ fn RolesScreen(
                                     }}
                                 </td>
                             </tr>
-                        }.into_any()).collect_view()}
+                            <RoleConfirmRow role set edit/>
+                        }.into_any()}).collect_view()}
                     </tbody>
                 </table>
             </div>
@@ -340,6 +308,50 @@ fn RoleEditButtons(role: i64, name: String) -> impl IntoView {
     view! { <div class="actions">{open("rename_role", "Rename")}{open("delete_role", "Delete")}</div> }
 }
 
+/// The confirmation opened on one role's row (`?confirm=…&role=ID`), right
+/// under it: turning "MFA required" off, renaming, deleting.
+#[component]
+fn RoleConfirmRow(
+    role: RoleView,
+    set: ServerAction<SetMfaRequired>,
+    edit: RoleEdits,
+) -> impl IntoView {
+    let confirm = param("confirm");
+    let target = param_i64("role");
+    move || {
+        if target.get() != Some(role.id) {
+            return None;
+        }
+        let role = role.clone();
+        let dialog = match confirm.get().as_str() {
+            "mfa_off" if role.mfa_required => view! { <MfaOffDialog role set/> }.into_any(),
+            kind @ ("rename_role" | "delete_role") if !role.builtin => {
+                let kind = kind.to_string();
+                view! { <EditRoleDialog kind role edit/> }.into_any()
+            }
+            _ => return None,
+        };
+        Some(view! { <ConfirmRow columns=4>{dialog}</ConfirmRow> })
+    }
+}
+
+#[component]
+fn MfaOffDialog(role: RoleView, set: ServerAction<SetMfaRequired>) -> impl IntoView {
+    view! {
+        <Dialog
+            title=format!("Turn off MFA required for {}?", role.name)
+            text="Members can then sign in with a password only, and members may remove their last authenticator. Those who keep an authenticator still use it. The change is recorded in the audit log.".to_string()
+            cancel="/admin/roles".to_string()
+        >
+            <ActionForm action=set>
+                <input type="hidden" name="role_id" value=role.id.to_string()/>
+                <input type="hidden" name="required" value="false"/>
+                <DialogActions pending=set.pending() label="Turn off MFA required" cancel="/admin/roles".to_string() danger=true/>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
 /// The dialog that renames or deletes one custom role; a role people still
 /// hold says so instead of offering to delete it.
 #[component]
@@ -349,7 +361,7 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
         let field = NodeRef::<leptos::html::Input>::new();
         crate::form::focus_on_mount(field);
         return view! {
-            <Dialog title=format!("Rename “{}”", role.name) text="Its members keep the role; only its name changes.".to_string()>
+            <Dialog title=format!("Rename “{}”", role.name) text="Its members keep the role; only its name changes.".to_string() cancel=cancel.clone()>
                 <ErrorBox message=error_signal(edit.rename)/>
                 <ActionForm action=edit.rename>
                     <input type="hidden" name="role_id" value=role.id.to_string()/>
@@ -369,14 +381,14 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
             n => format!("{n} people have this role: give them another role on Users first."),
         };
         return view! {
-            <Dialog title=format!("“{}” cannot be deleted yet", role.name) text>
+            <Dialog title=format!("“{}” cannot be deleted yet", role.name) text cancel=cancel.clone()>
                 <a href=cancel class="button secondary">"Close"</a>
             </Dialog>
         }
         .into_any();
     }
     view! {
-        <Dialog title=format!("Delete “{}”?", role.name) text="Nobody has this role. Deleting it is recorded in the audit log.".to_string()>
+        <Dialog title=format!("Delete “{}”?", role.name) text="Nobody has this role. Deleting it is recorded in the audit log.".to_string() cancel=cancel.clone()>
             <ErrorBox message=error_signal(edit.delete)/>
             <ActionForm action=edit.delete>
                 <input type="hidden" name="role_id" value=role.id.to_string()/>

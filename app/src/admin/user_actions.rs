@@ -4,19 +4,20 @@
 
 use leptos::prelude::*;
 use leptos_router::components::Form;
-use leptos_router::hooks::{use_location, use_navigate, use_query_map};
+use leptos_router::hooks::{use_location, use_query_map};
 
 use super::parts::{OrgRoles, RoleOptions, UserRow};
 use super::users::action_label;
 use crate::error::AppError;
-use crate::form::focus_on_mount;
+use crate::form::{focus_on_mount, Dialog};
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Operation};
 #[cfg(feature = "ssr")]
 use crate::urls::{safe_admin_path, with_param};
 
 /// One action on one user: `disable_mfa`, `change_role`, `unlock`,
-/// `sign_out`, `deactivate`, `reactivate`. `back` is the list to return to.
+/// `sign_out`, `deactivate`, `reactivate`, `resend_invitation`,
+/// `withdraw_invitation`. `back` is the list to return to.
 #[server(prefix = "/sfn", endpoint = "admin_user_action")]
 pub async fn admin_user_action(
     action: String,
@@ -47,6 +48,9 @@ pub async fn admin_user_action(
         };
         // Each says what was done; named only once it is done, so a refusal
         // tells nothing about the person.
+        // An invitation's actions answer with the address (a withdrawn one
+        // has no account left to look up).
+        let mut address = None;
         let done: fn(&str) -> String = match action.as_str() {
             "disable_mfa" => {
                 gh.admin_disable_mfa(uid, user_id, origin).await?;
@@ -74,13 +78,26 @@ pub async fn admin_user_action(
                 gh.admin_set_active(uid, user_id, true, origin).await?;
                 |who| format!("Reactivated {who}.")
             }
+            "resend_invitation" => {
+                address = Some(gh.admin_resend_invitation(uid, user_id, origin).await?);
+                |who| format!("Sent the invitation to {who} again. The new link works for 7 days; the one sent before no longer works.")
+            }
+            "withdraw_invitation" => {
+                address = Some(gh.admin_withdraw_invitation(uid, user_id, origin).await?);
+                |who| format!("Withdrew the invitation of {who}: its link no longer works, and the address can be invited again.")
+            }
             _ => return Err(AppError::new("invalid_request", "Unknown action.")),
         };
-        let about = gh.profile(user_id).await?;
-        let who = if about.name.trim().is_empty() {
-            about.email
-        } else {
-            about.name
+        let who = match address {
+            Some(address) => address,
+            None => {
+                let about = gh.profile(user_id).await?;
+                if about.name.trim().is_empty() {
+                    about.email
+                } else {
+                    about.name
+                }
+            }
         };
         let id = flash(&cx.session, done(&who)).await?;
         leptos_axum::redirect(&with_param(list, "flash", &id));
@@ -152,6 +169,8 @@ pub(super) fn ConfirmUserAction(
             true,
         ),
         "reactivate" => (format!("Reactivate {who}?"), "They can sign in again with their password and authenticator.", false),
+        "resend_invitation" => (format!("Send the invitation to {who} again?"), "They get a new link by email that works for 7 days; the link sent before stops working.", false),
+        "withdraw_invitation" => (format!("Withdraw the invitation of {who}?"), "Its link stops working and the account that waited for it is deleted. You can invite the address again later.", true),
         _ => return None,
     };
     let roles: Vec<OrgRoles> = orgs
@@ -181,18 +200,8 @@ pub(super) fn ConfirmUserAction(
         format!("/admin?{cancel}")
     };
     let label = action_label(&kind, user.flagged);
-    let navigate = use_navigate();
-    let escape_to = cancel.clone();
-    // Escape closes it, as it would a modal dialog.
-    let on_key = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Escape" {
-            navigate(&escape_to, Default::default());
-        }
-    };
     Some(view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text" on:keydown=on_key>
-            <h2 id="dialog-title">{title}</h2>
-            <p id="dialog-text">{text}</p>
+        <Dialog title text=text.to_string() cancel=cancel.clone()>
             <ActionForm action=action>
                 <input type="hidden" name="action" value=kind.clone()/>
                 <input type="hidden" name="user_id" value=user.id.to_string()/>
@@ -210,6 +219,6 @@ pub(super) fn ConfirmUserAction(
                 " "<a href=cancel>"Cancel"</a>
                 <span class="progress" aria-live="polite">{move || action.pending().get().then_some("Working…")}</span>
             </ActionForm>
-        </section>
+        </Dialog>
     })
 }

@@ -258,6 +258,8 @@ pub(super) fn action_label(action: &str, flagged: bool) -> &'static str {
         "deactivate" => "Deactivate",
         "reactivate" if flagged => "Review and reactivate",
         "reactivate" => "Reactivate",
+        "resend_invitation" => "Resend invitation",
+        "withdraw_invitation" => "Withdraw invitation",
         _ => "",
     }
 }
@@ -265,9 +267,15 @@ pub(super) fn action_label(action: &str, flagged: bool) -> &'static str {
 /// The row's main action: what its state most calls for (a lock, a review),
 /// else the first the viewer may take. The rest go under "More".
 fn main_action(u: &UserRow) -> Option<&str> {
-    ["unlock", "reactivate", "disable_mfa", "change_role"]
-        .into_iter()
-        .find(|a| u.actions.iter().any(|mine| mine == a))
+    [
+        "unlock",
+        "reactivate",
+        "resend_invitation",
+        "disable_mfa",
+        "change_role",
+    ]
+    .into_iter()
+    .find(|a| u.actions.iter().any(|mine| mine == a))
 }
 
 fn plural(n: i64, one: &str, many: &str) -> String {

@@ -15,12 +15,14 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::{GrantedReset, StartAccountReset};
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, Dialog, DialogActions, ErrorBox, Notice, Submit};
+use crate::form::{
+    error_signal, focus_on_mount, ConfirmRow, Dialog, DialogActions, ErrorBox, Notice, Submit,
+};
 use crate::header::{Me, LOW_CODES_WATERMARK};
 use crate::messages::message_for;
 use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
-use crate::session::{form_action, session_key, stash_codes, Ctx, Operation};
+use crate::session::{flash, form_action, session_key, stash_codes, Ctx, Operation};
 use password::PasswordSection;
 use phone::PhoneSection;
 use reset::ResetSection;
@@ -109,6 +111,26 @@ pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
     .await
 }
 
+/// "Rename", in the dialog of `/profile?confirm=rename_factor&factor=ID`.
+#[server(prefix = "/sfn", endpoint = "rename_factor")]
+pub async fn rename_factor(factor_id: i64, name: String) -> Result<(), AppError> {
+    let page = format!("/profile?confirm=rename_factor&factor={factor_id}");
+    form_action(&page, |cx| async move {
+        let uid = cx.user().await?;
+        let name = cx
+            .gh
+            .rename_factor(uid, factor_id, &name, &cx.origin)
+            .await?;
+        let done = format!("Renamed the authenticator to “{name}”.");
+        leptos_axum::redirect(&format!(
+            "/profile?flash={}",
+            flash(&cx.session, done).await?
+        ));
+        Ok(())
+    })
+    .await
+}
+
 /// "Generate new codes", confirmed in the dialog of `/profile?confirm=regenerate_codes`.
 #[server(prefix = "/sfn", endpoint = "regenerate_codes")]
 pub async fn regenerate_codes() -> Result<(), AppError> {
@@ -128,22 +150,32 @@ pub async fn regenerate_codes() -> Result<(), AppError> {
 #[component]
 pub fn ProfilePage() -> impl IntoView {
     let regenerate = ServerAction::<RegenerateCodes>::new();
-    let remove = ServerAction::<RemoveFactor>::new();
+    let factors = FactorActions {
+        remove: ServerAction::<RemoveFactor>::new(),
+        rename: ServerAction::<RenameFactor>::new(),
+    };
     let add = ServerAction::<AddFactor>::new();
     let start = ServerAction::<StartAccountReset>::new();
     let data = Resource::new(changes, |_| profile());
     view! {
         <DataPage title="My profile" data let:view>
-            <ProfileScreen view regenerate remove add start/>
+            <ProfileScreen view regenerate factors add start/>
         </DataPage>
     }
+}
+
+/// What can be done to one authenticator of the list.
+#[derive(Clone, Copy)]
+struct FactorActions {
+    remove: ServerAction<RemoveFactor>,
+    rename: ServerAction<RenameFactor>,
 }
 
 #[component]
 fn ProfileScreen(
     view: ProfileView,
     regenerate: ServerAction<RegenerateCodes>,
-    remove: ServerAction<RemoveFactor>,
+    factors: FactorActions,
     add: ServerAction<AddFactor>,
     start: ServerAction<StartAccountReset>,
 ) -> impl IntoView {
@@ -152,26 +184,13 @@ fn ProfileScreen(
     let low = me.mfa_on && me.recovery_codes_left <= LOW_CODES_WATERMARK;
     let query = use_query_map();
     let confirm = Memo::new(move |_| query.read().get("confirm").unwrap_or_default());
-    let factor = Memo::new(move |_| {
-        query
-            .read()
-            .get("factor")
-            .and_then(|id| id.parse::<i64>().ok())
-    });
-    let factors = view.factors.clone();
-    let mfa_required = view.mfa_required;
-    let remove_dialog = move || {
-        if confirm.get() != "remove_factor" {
-            return None;
-        }
-        let f = factors.iter().find(|f| Some(f.id) == factor.get())?.clone();
-        let last = factors.len() == 1;
-        Some(view! { <RemoveFactorDialog factor=f last mfa_required action=remove/> })
-    };
     let regenerate_dialog = move || {
         (confirm.get() == "regenerate_codes")
             .then(|| view! { <RegenerateCodesDialog action=regenerate/> })
     };
+    let only_one = view.factors.len() == 1;
+    let mfa_required = view.mfa_required;
+    let actions = factors;
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"My profile"</h1>
@@ -191,7 +210,6 @@ fn ProfileScreen(
             {(view.mfa_required && !me.mfa_on).then(|| view! {
                 <p class="alert warning">"Your role requires two-step verification. You will be asked to set it up at your next sign-in."</p>
             })}
-            {remove_dialog}
             {if view.factors.is_empty() {
                 view! { <p>"Two-step verification is off. Add an authenticator app to protect your account."</p> }.into_any()
             } else {
@@ -200,22 +218,8 @@ fn ProfileScreen(
                         <caption class="visually-hidden">"Your authenticators"</caption>
                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Added"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>
-                            {view.factors.into_iter().map(|f| {
-                                let name = format!("Remove {}", f.label);
-                                view! {
-                                    <tr>
-                                        <td>{f.label.clone()}</td>
-                                        <td>{f.added}</td>
-                                        <td>{f.last_used.unwrap_or_else(|| "Never".into())}</td>
-                                        <td>
-                                            <Form method="GET" action="/profile">
-                                                <input type="hidden" name="confirm" value="remove_factor"/>
-                                                <input type="hidden" name="factor" value=f.id.to_string()/>
-                                                <button type="submit" class="button danger small" aria-label=name>"Remove"</button>
-                                            </Form>
-                                        </td>
-                                    </tr>
-                                }
+                            {view.factors.into_iter().map(|f| view! {
+                                <FactorRow factor=f only_one mfa_required actions/>
                             }).collect_view()}
                         </tbody>
                     </table>
@@ -252,6 +256,92 @@ fn ProfileScreen(
     }
 }
 
+/// One authenticator: its name and dates, Rename and Remove, and the
+/// confirmation of either right under it (`?confirm=…&factor=ID`).
+#[component]
+fn FactorRow(
+    factor: FactorView,
+    only_one: bool,
+    mfa_required: bool,
+    actions: FactorActions,
+) -> impl IntoView {
+    let query = use_query_map();
+    let id = factor.id;
+    let open = Memo::new(move |_| {
+        let query = query.read();
+        let here = query.get("factor").and_then(|f| f.parse::<i64>().ok()) == Some(id);
+        here.then(|| query.get("confirm").unwrap_or_default())
+    });
+    let name = factor.label.clone();
+    let button = move |confirm: &'static str, label: &'static str, class: &'static str| {
+        let aria_label = format!("{label} {name}");
+        view! {
+            <Form method="GET" action="/profile">
+                <input type="hidden" name="confirm" value=confirm/>
+                <input type="hidden" name="factor" value=id.to_string()/>
+                <button type="submit" class=class aria-label=aria_label>{label}</button>
+            </Form>
+        }
+    };
+    let dialog_factor = factor.clone();
+    let dialog = move || {
+        let factor = dialog_factor.clone();
+        match open.get().as_deref() {
+            Some("remove_factor") => Some(view! {
+                <ConfirmRow columns=4>
+                    <RemoveFactorDialog factor last=only_one mfa_required action=actions.remove/>
+                </ConfirmRow>
+            }.into_any()),
+            Some("rename_factor") => Some(view! {
+                <ConfirmRow columns=4>
+                    <RenameFactorDialog factor action=actions.rename/>
+                </ConfirmRow>
+            }.into_any()),
+            _ => None,
+        }
+    };
+    view! {
+        <tr>
+            <td>{factor.label.clone()}</td>
+            <td data-label="Added">{factor.added.clone()}</td>
+            <td data-label="Last used">{factor.last_used.clone().unwrap_or_else(|| "Never".into())}</td>
+            <td>
+                <div class="actions">
+                    {button("rename_factor", "Rename", "button secondary small")}
+                    {button("remove_factor", "Remove", "button danger small")}
+                </div>
+            </td>
+        </tr>
+        {dialog}
+    }
+}
+
+#[component]
+fn RenameFactorDialog(factor: FactorView, action: ServerAction<RenameFactor>) -> impl IntoView {
+    let field = NodeRef::<leptos::html::Input>::new();
+    focus_on_mount(field);
+    let error = error_signal(action);
+    view! {
+        <Dialog
+            title=format!("Rename “{}”", factor.label)
+            text="A name you will recognize, such as “Work phone”. Nothing else changes.".to_string()
+            cancel="/profile".to_string()
+        >
+            <ErrorBox message=error id="factor-name-error"/>
+            <ActionForm action=action>
+                <input type="hidden" name="factor_id" value=factor.id.to_string()/>
+                <div class="field">
+                    <label for="new-factor-name">"Authenticator name"</label>
+                    <input id="new-factor-name" name="name" type="text" required maxlength="40" autocomplete="off"
+                        value=factor.label.clone() node_ref=field aria-describedby="factor-name-error"
+                        aria-invalid=move || error.get().is_some().then_some("true")/>
+                </div>
+                <DialogActions pending=action.pending() label="Rename" cancel="/profile".to_string()/>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
 /// "Remove" of one authenticator: says what happens, or why the last one of
 /// a role that requires MFA stays (the service refuses it too).
 #[component]
@@ -266,7 +356,7 @@ fn RemoveFactorDialog(
         let close = NodeRef::<leptos::html::A>::new();
         focus_on_mount(close);
         return view! {
-            <Dialog title text=message_for("last_factor").to_string()>
+            <Dialog title text=message_for("last_factor").to_string() cancel="/profile".to_string()>
                 <a href="/profile" class="button secondary" node_ref=close>"Close"</a>
             </Dialog>
         }
@@ -278,7 +368,7 @@ fn RemoveFactorDialog(
         "It stops working for signing in. Your other sessions will be signed out, and apps must sign in again."
     };
     view! {
-        <Dialog title text=text.to_string()>
+        <Dialog title text=text.to_string() cancel="/profile".to_string()>
             <ErrorBox message=error_signal(action)/>
             <ActionForm action=action>
                 <input type="hidden" name="factor_id" value=factor.id.to_string()/>
@@ -295,6 +385,7 @@ fn RegenerateCodesDialog(action: ServerAction<RegenerateCodes>) -> impl IntoView
         <Dialog
             title="Generate new recovery codes?".to_string()
             text="Your current codes stop working. You will see the new codes once: save them before you continue.".to_string()
+            cancel="/profile".to_string()
         >
             <ErrorBox message=error_signal(action)/>
             <ActionForm action=action>

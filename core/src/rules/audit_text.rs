@@ -50,6 +50,7 @@ const SENTENCES: &[(&str, &str)] = &[
     ("mfa.code_sent", "A sign-in code was sent to {whom}"),
     ("mfa.factor_added", "{who} added an authenticator"),
     ("mfa.factor_removed", "{who} removed an authenticator"),
+    ("mfa.factor_renamed", "{who} renamed an authenticator"),
     ("mfa.failed", "Wrong code at sign-in"),
     ("mfa.locked", "Codes locked after too many wrong ones"),
     ("mfa.recovery_code_used", "{who} used a recovery code"),
@@ -126,6 +127,11 @@ const SENTENCES: &[(&str, &str)] = &[
         "An invitation was not sent (too many)",
     ),
     ("user.invited", "{who} invited"),
+    (
+        "user.invitation_resent",
+        "{who} sent the invitation again to",
+    ),
+    ("user.invitation_withdrawn", "{who} withdrew an invitation"),
     ("user.reactivated", "{who} reactivated"),
     ("user.role_changed", "{who} changed the role of"),
     ("user.signed_out_everywhere", "{who} signed out everywhere"),
@@ -136,6 +142,7 @@ const SENTENCES: &[(&str, &str)] = &[
 const TAKES_OBJECT: &[&str] = &[
     "user.deactivated",
     "user.invited",
+    "user.invitation_resent",
     "user.reactivated",
     "user.role_changed",
     "user.unlocked",

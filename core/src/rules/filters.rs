@@ -15,6 +15,8 @@ pub struct UserFilter {
     pub role_id: Option<i64>,
     pub org_id: Option<i64>,
     pub user_id: Option<i64>,
+    /// Only people who can sign in now: active, past their invitation.
+    pub able_to_sign_in: bool,
 }
 
 impl UserFilter {
@@ -42,6 +44,7 @@ impl UserFilter {
             role_id,
             org_id,
             user_id: None,
+            able_to_sign_in: false,
         }
     }
 }

@@ -1,4 +1,31 @@
-//! Names people choose that become identifiers: organization slugs.
+//! Names people choose: the names of things others will read (a role, a
+//! company, an authenticator), the key that keeps two of them from looking
+//! alike, and organization slugs.
+
+use unicode_normalization::UnicodeNormalization;
+
+use super::text::without_format_chars;
+
+/// A name as it is kept and shown: NFKC (so a full-width "ａｄｍｉｎ" or a
+/// decomposed "é" is the name it looks like), without invisible format
+/// characters (zero-width, bidirectional overrides), runs of spaces made
+/// one, trimmed. None when it holds a control character or its length in
+/// characters is outside `min..=max`.
+pub fn display_name(text: &str, min: usize, max: usize) -> Option<String> {
+    let text: String = without_format_chars(&text.nfkc().collect::<String>());
+    if text.chars().any(char::is_control) {
+        return None;
+    }
+    let name = text.split_whitespace().collect::<Vec<_>>().join(" ");
+    (min..=max).contains(&name.chars().count()).then_some(name)
+}
+
+/// The key two names must not share within one scope: the display name in
+/// Unicode lower case, so "ÄRZTE" and "ärzte" (or "Admin" and "ADMIN") are
+/// one name on both databases (SQLite's `lower()` folds ASCII only).
+pub fn name_key(display_name: &str) -> String {
+    display_name.to_lowercase()
+}
 
 pub fn valid_slug(slug: &str) -> bool {
     (2..=40).contains(&slug.len())
@@ -23,6 +50,34 @@ pub fn slug_from_name(name: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn display_names_are_one_way_of_writing_them() {
+        assert_eq!(
+            display_name("  Help   desk ", 2, 40).as_deref(),
+            Some("Help desk")
+        );
+        // Full-width letters and a decomposed accent read as the plain name.
+        assert_eq!(display_name("ＡＤＭＩＮ", 2, 40).as_deref(), Some("ADMIN"));
+        assert_eq!(display_name("Cafe\u{301}", 2, 40).as_deref(), Some("Café"));
+        // Invisible characters are dropped, so they cannot tell two names apart.
+        assert_eq!(
+            display_name("Ad\u{200B}min\u{202E}", 2, 40).as_deref(),
+            Some("Admin")
+        );
+        assert_eq!(display_name("a\u{0}b", 0, 40), None);
+        assert_eq!(display_name("a\nb", 0, 40), None);
+        assert_eq!(display_name(" x ", 2, 40), None);
+        assert_eq!(display_name(&"x".repeat(41), 2, 40), None);
+        assert_eq!(display_name("", 0, 40).as_deref(), Some(""));
+    }
+
+    #[test]
+    fn name_keys_ignore_case_in_every_script() {
+        assert_eq!(name_key("ÄRZTE Ω"), name_key("ärzte ω"));
+        assert_eq!(name_key("Admin"), name_key("ADMIN"));
+        assert_ne!(name_key("Admin"), name_key("Admins"));
+    }
 
     #[test]
     fn slugs_come_from_names() {

@@ -264,6 +264,10 @@ pub enum UserAction {
     SignOut,
     Deactivate,
     Reactivate,
+    /// An invitation nobody has accepted: send it again (a new link) …
+    ResendInvitation,
+    /// … or take it back (the account that waited for it is deleted).
+    WithdrawInvitation,
 }
 
 impl UserAction {
@@ -275,6 +279,8 @@ impl UserAction {
             Self::SignOut => "sign_out",
             Self::Deactivate => "deactivate",
             Self::Reactivate => "reactivate",
+            Self::ResendInvitation => "resend_invitation",
+            Self::WithdrawInvitation => "withdraw_invitation",
         }
     }
 }
@@ -286,6 +292,8 @@ pub struct Listed {
     pub locked: bool,
     pub active: bool,
     pub flagged: bool,
+    /// Invited, and has not chosen a password yet.
+    pub invited: bool,
 }
 
 /// What `actor` may do to a user of their list (so in their subtree), given
@@ -298,6 +306,14 @@ pub fn user_actions(actor: &Actor, target: &Target, listed: Listed) -> Vec<UserA
     let mut actions = Vec::new();
     if reset && listed.has_factors {
         actions.push(UserAction::DisableMfa);
+    }
+    if manage && listed.invited && listed.active {
+        // Nobody has signed in: there is nothing to unlock, reset or sign out.
+        return vec![
+            UserAction::ResendInvitation,
+            UserAction::WithdrawInvitation,
+            UserAction::ChangeRole,
+        ];
     }
     if manage {
         if listed.locked {
@@ -383,6 +399,7 @@ mod tests {
             locked: false,
             active: true,
             flagged: false,
+            invited: false,
         };
         let admin = admin_of(3, 80);
         assert_eq!(
@@ -438,6 +455,19 @@ mod tests {
             !user_actions(&admin_of(2, 80), &user_in(&[1, 2, 3], 10), flagged)
                 .contains(&ChangeRole)
         );
+        // An invitation waiting for its person: send it again or take it back.
+        let invited = Listed {
+            has_factors: false,
+            invited: true,
+            ..standing
+        };
+        assert_eq!(
+            user_actions(&admin, &user_in(&[1, 2, 3], 10), invited),
+            vec![ResendInvitation, WithdrawInvitation, ChangeRole]
+        );
+        // Not by someone without users.manage, nor on someone more senior.
+        assert!(user_actions(&resetter, &user_in(&[1, 2, 3], 10), invited).is_empty());
+        assert!(user_actions(&admin, &user_in(&[1, 2, 3], 100), invited).is_empty());
     }
 
     #[test]

@@ -12,6 +12,7 @@ use crate::rules::policy::{self, Operation};
 use crate::rules::recovery;
 use crate::store::{self};
 
+use super::enrollment::authenticator_name;
 use super::resets::Reset;
 use super::second_factor::{CodeUse, MfaMethod};
 use super::sign_in::{FailedPassword, PasswordCheck};
@@ -139,10 +140,7 @@ impl Gatehouse {
         // Lock the user's row first, so two removals at once cannot each leave
         // the other's factor as the "remaining" one (PostgreSQL; SQLite's
         // transaction already holds the write lock), and read the role under it.
-        sqlx::query("UPDATE users SET id = id WHERE id = $1")
-            .bind(user_id)
-            .execute(&mut *tx)
-            .await?;
+        store::lock_user(&mut tx, user_id).await?;
         let user = store::user_by_id(&mut tx, user_id)
             .await?
             .ok_or(AuthError::NotFound("User"))?;
@@ -175,6 +173,41 @@ impl Gatehouse {
         .await?;
         tx.commit().await?;
         Ok(())
+    }
+
+    /// Gives one of the user's authenticators a name they will recognize
+    /// ("Work phone"). Nothing is signed out: the factor itself is unchanged.
+    pub async fn rename_factor(
+        &self,
+        user_id: i64,
+        factor_id: i64,
+        name: &str,
+        origin: &Origin,
+    ) -> Result<String> {
+        let name = authenticator_name(name)?
+            .ok_or_else(|| AuthError::Invalid("Give the authenticator a name.".into()))?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        let user = store::user_by_id(&mut tx, user_id)
+            .await?
+            .ok_or(AuthError::NotFound("User"))?;
+        let old = store::confirmed_factors(&mut tx, user_id)
+            .await?
+            .into_iter()
+            .find(|f| f.id == factor_id)
+            .ok_or(AuthError::NotFound("Factor"))?;
+        store::set_factor_label(&mut tx, user_id, factor_id, &name).await?;
+        audit_own(
+            &mut tx,
+            &user,
+            "mfa.factor_renamed",
+            json!({ "factor_id": factor_id, "from": old.label, "to": name }),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(name)
     }
 
     /// Removes every factor and recovery code and ends every session and token.

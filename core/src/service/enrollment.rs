@@ -9,6 +9,7 @@ use crate::audit::Origin;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
 use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
+use crate::rules::naming::display_name;
 use crate::rules::recovery;
 use crate::rules::totp;
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Enrollment, User};
@@ -91,12 +92,16 @@ impl Gatehouse {
 
     /// Confirms the authenticator set up during sign-in; signs the user in and
     /// returns their first recovery codes.
+    /// `name`: what the user calls the authenticator ("Work phone"), or
+    /// empty for the default ("Authenticator app").
     pub async fn totp_confirm_for_attempt(
         &self,
         mfa_token: &str,
         code: &str,
+        name: &str,
         origin: &Origin,
     ) -> Result<(i64, Vec<String>)> {
+        let name = authenticator_name(name)?;
         let now = self.now();
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::Enrollment, now)
@@ -177,6 +182,9 @@ impl Gatehouse {
             store::revoke_sessions_and_tokens(&mut tx, user.id, store::Keep::Nothing, now).await?;
             store::unlock_mfa(&mut tx, user.id).await?;
         }
+        if let Some(name) = &name {
+            store::set_factor_label(&mut tx, user.id, pending, name).await?;
+        }
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, true, origin, now)
             .await?;
@@ -200,8 +208,10 @@ impl Gatehouse {
         &self,
         user_id: i64,
         code: &str,
+        name: &str,
         origin: &Origin,
     ) -> Result<Option<Vec<String>>> {
+        let name = authenticator_name(name)?;
         let now = self.now();
         let user = self.user(user_id).await?;
         let Some((pending, step)) = self
@@ -212,6 +222,9 @@ impl Gatehouse {
         };
         let mut tx = self.db.begin().await?;
         let had_factors = !store::confirmed_factors(&mut tx, user.id).await?.is_empty();
+        if let Some(name) = &name {
+            store::set_factor_label(&mut tx, user.id, pending, name).await?;
+        }
         let codes = self
             .activate_factor(&mut tx, &user, pending, step, !had_factors, origin, now)
             .await?;
@@ -293,4 +306,18 @@ impl Gatehouse {
         .await?;
         Ok(codes)
     }
+}
+
+/// The longest name an authenticator can have.
+pub const AUTHENTICATOR_NAME_MAX: usize = 40;
+
+/// The name a user gives an authenticator, in its one written form; None
+/// when left empty (the default name stays).
+pub(crate) fn authenticator_name(name: &str) -> Result<Option<String>> {
+    let name = display_name(name, 0, AUTHENTICATOR_NAME_MAX).ok_or_else(|| {
+        AuthError::Invalid(format!(
+            "An authenticator name has at most {AUTHENTICATOR_NAME_MAX} characters."
+        ))
+    })?;
+    Ok((!name.is_empty()).then_some(name))
 }

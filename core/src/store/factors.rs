@@ -140,6 +140,23 @@ pub async fn use_totp_step(c: &mut Conn, factor_id: i64, step: i64, now: i64) ->
     Ok(done.rows_affected() == 1)
 }
 
+/// Names one of the user's factors (pending or confirmed); false when the
+/// user has no factor of that id.
+pub async fn set_factor_label(
+    c: &mut Conn,
+    user_id: i64,
+    factor_id: i64,
+    label: &str,
+) -> Result<bool> {
+    let done = sqlx::query("UPDATE mfa_factors SET label = $1 WHERE id = $2 AND user_id = $3")
+        .bind(label)
+        .bind(factor_id)
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(done.rows_affected() == 1)
+}
+
 pub async fn delete_factor(c: &mut Conn, user_id: i64, factor_id: i64) -> Result<Option<String>> {
     sqlx::query_scalar("DELETE FROM mfa_factors WHERE id = $1 AND user_id = $2 RETURNING label")
         .bind(factor_id)

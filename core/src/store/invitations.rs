@@ -44,3 +44,49 @@ pub async fn use_invitation(c: &mut Conn, token_hash: &[u8], now: i64) -> Result
     .fetch_optional(&mut *c)
     .await
 }
+
+/// How many invitations the user was sent since `since`, and when the
+/// oldest of them was (to say when another may be sent).
+pub async fn invitations_sent_since(
+    c: &mut Conn,
+    user_id: i64,
+    since: i64,
+) -> Result<(i64, Option<i64>)> {
+    sqlx::query_as(
+        "SELECT COUNT(*), MIN(created_at) FROM invitations WHERE user_id = $1 AND created_at > $2",
+    )
+    .bind(user_id)
+    .bind(since)
+    .fetch_one(&mut *c)
+    .await
+}
+
+/// Ends the user's unused invitations: their links stop working.
+pub async fn end_invitations(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
+    sqlx::query(
+        "UPDATE invitations SET expires_at = $2 WHERE user_id = $1 AND used_at IS NULL AND expires_at > $2",
+    )
+    .bind(user_id)
+    .bind(now)
+    .execute(&mut *c)
+    .await?;
+    Ok(())
+}
+
+/// Deletes an account that still waits for its invitation (no password
+/// chosen, never reported), with its invitations; false when it has
+/// accepted meanwhile, or when something else refers to it (a support
+/// request about it), which a deletion would leave dangling.
+pub async fn delete_invited_user(c: &mut Conn, user_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "DELETE FROM users WHERE id = $1 AND password_hash = '' AND flagged_at IS NULL",
+    )
+    .bind(user_id)
+    .execute(&mut *c)
+    .await;
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}

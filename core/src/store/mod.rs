@@ -54,13 +54,16 @@ pub use challenges::{
 };
 pub use factors::{
     confirm_factor, confirmed_factors, delete_all_mfa, delete_confirmed_factors, delete_factor,
-    insert_pending_factor, pending_factor, use_totp_step, Enrollment, Factor,
+    insert_pending_factor, pending_factor, set_factor_label, use_totp_step, Enrollment, Factor,
 };
 pub use grants::{
     active_grants, covering_grant, grant_org, insert_grant, revoke_grant, use_grant, Cover, Grant,
     NewGrant,
 };
-pub use invitations::{insert_invitation, invitation_email, use_invitation};
+pub use invitations::{
+    delete_invited_user, end_invitations, insert_invitation, invitation_email,
+    invitations_sent_since, use_invitation,
+};
 pub use lockout::{
     clear_mfa_failures, count_in_window, lock_mfa, mfa_recent_failures, mfa_reserve_check,
     throttle, throttle_clear, throttle_lock, throttle_reserve, unlock_mfa, LockState, Throttle,
@@ -95,7 +98,7 @@ pub use support_desk::{
 };
 pub use users::{
     actor_facts, administrators_with_mfa, clear_flag, flag_user, insert_user, list_users,
-    next_user_id, org_admin_emails, record_login, set_password_hash, set_user_disabled,
+    lock_user, next_user_id, org_admin_emails, record_login, set_password_hash, set_user_disabled,
     set_user_role, user_by_email, user_by_id, User, UserSummary,
 };
 

@@ -3,6 +3,7 @@
 use sqlx::Row;
 
 use super::roles::{insert_role, NewRole, BUILTIN_ROLES};
+use crate::rules::naming::name_key;
 use crate::rules::scope::OrgKind;
 
 use super::subtree::SUBTREE;
@@ -54,13 +55,14 @@ pub async fn lock_org(c: &mut Conn, org_id: i64) -> Result<()> {
     Ok(())
 }
 
-/// Whether `parent` already has an organization of this name (ignoring case).
+/// Whether `parent` already has an organization of this name, in any case
+/// (its [`name_key`]).
 pub async fn child_named(c: &mut Conn, parent: i64, name: &str) -> Result<bool> {
     let found: Option<i64> = sqlx::query_scalar(
-        "SELECT id FROM organizations WHERE parent_id = $1 AND lower(name) = lower($2) LIMIT 1",
+        "SELECT id FROM organizations WHERE parent_id = $1 AND name_key = $2 LIMIT 1",
     )
     .bind(parent)
-    .bind(name)
+    .bind(name_key(name))
     .fetch_optional(&mut *c)
     .await?;
     Ok(found.is_some())
@@ -75,11 +77,12 @@ pub async fn insert_org(
     now: i64,
 ) -> Result<i64> {
     let id: i64 = sqlx::query_scalar(
-        "INSERT INTO organizations (kind, slug, name, parent_id, created_at) VALUES ($1, $2, $3, $4, $5) RETURNING id",
+        "INSERT INTO organizations (kind, slug, name, name_key, parent_id, created_at) VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
     )
     .bind(kind.as_str())
     .bind(slug)
     .bind(name)
+    .bind(name_key(name))
     .bind(parent_id)
     .bind(now)
     .fetch_one(&mut *c)

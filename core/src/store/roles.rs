@@ -4,6 +4,7 @@ use sqlx::Row;
 
 use super::subtree::SUBTREE;
 use super::{Conn, Result};
+use crate::rules::naming::name_key;
 
 /// The roles every new organization starts with: (name, seniority, permissions).
 /// Owners and admins hold the keys to everyone else, so MFA is required for them.
@@ -94,8 +95,9 @@ pub struct NewRole<'a> {
 }
 
 pub async fn rename_role(c: &mut Conn, role_id: i64, name: &str) -> Result<()> {
-    sqlx::query("UPDATE roles SET name = $1 WHERE id = $2 AND builtin = 0")
+    sqlx::query("UPDATE roles SET name = $1, name_key = $2 WHERE id = $3 AND builtin = 0")
         .bind(name)
+        .bind(name_key(name))
         .bind(role_id)
         .execute(&mut *c)
         .await?;
@@ -111,17 +113,23 @@ pub async fn delete_unused_role(c: &mut Conn, role_id: i64) -> Result<bool> {
     )
     .bind(role_id)
     .execute(&mut *c)
-    .await?;
-    Ok(done.rows_affected() == 1)
+    .await;
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        // Someone was given the role while it was being deleted.
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn insert_role(c: &mut Conn, role: &NewRole<'_>) -> Result<i64> {
     sqlx::query_scalar(
-        "INSERT INTO roles (org_id, name, mfa_required, builtin, permissions, seniority) \
-         VALUES ($1, $2, $3, $4, $5, $6) RETURNING id",
+        "INSERT INTO roles (org_id, name, name_key, mfa_required, builtin, permissions, seniority) \
+         VALUES ($1, $2, $3, $4, $5, $6, $7) RETURNING id",
     )
     .bind(role.org_id)
     .bind(role.name)
+    .bind(name_key(role.name))
     .bind(i64::from(role.mfa_required))
     .bind(i64::from(role.builtin))
     .bind(role.permissions)

@@ -103,6 +103,17 @@ pub async fn insert_user(
 }
 
 /// The id the next new user will probably get (an answer that reveals nothing).
+/// Holds the user's row until the transaction ends (PostgreSQL; SQLite's
+/// write transaction already holds the database), so two changes to one
+/// account are made one after the other.
+pub async fn lock_user(c: &mut Conn, user_id: i64) -> Result<()> {
+    sqlx::query("UPDATE users SET id = id WHERE id = $1")
+        .bind(user_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 pub async fn next_user_id(c: &mut Conn) -> Result<i64> {
     sqlx::query_scalar("SELECT COALESCE(MAX(id), 0) + 1 FROM users")
         .fetch_one(&mut *c)
@@ -204,6 +215,9 @@ pub(crate) fn user_clauses(scope: i64, filter: &UserFilter, now: i64) -> Clauses
     if let Some(id) = filter.user_id {
         w.add("u.id = ?", [Arg::Int(id)]);
     }
+    if filter.able_to_sign_in {
+        w.add("(u.disabled_at IS NULL AND u.password_hash <> '')", []);
+    }
     w
 }
 
@@ -278,13 +292,22 @@ pub async fn list_users(
     Ok((users, total))
 }
 
-pub async fn set_user_role(c: &mut Conn, user_id: i64, role_id: i64) -> Result<()> {
-    sqlx::query("UPDATE users SET role_id = $1 WHERE id = $2")
-        .bind(role_id)
-        .bind(user_id)
-        .execute(&mut *c)
-        .await?;
-    Ok(())
+/// Gives the user the role, if it still exists (it may be deleted while the
+/// change is made): false when it does not.
+pub async fn set_user_role(c: &mut Conn, user_id: i64, role_id: i64) -> Result<bool> {
+    let done = sqlx::query(
+        "UPDATE users SET role_id = $1 WHERE id = $2 AND EXISTS (SELECT 1 FROM roles WHERE id = $1)",
+    )
+    .bind(role_id)
+    .bind(user_id)
+    .execute(&mut *c)
+    .await;
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        // Deleted between the check and the write (PostgreSQL's foreign key sees it).
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
 }
 
 pub async fn set_user_disabled(c: &mut Conn, user_id: i64, at: Option<i64>) -> Result<()> {

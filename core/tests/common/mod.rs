@@ -101,7 +101,7 @@ impl Flow {
             .expect("base32");
         let code = self.code(&secret);
         self.gh
-            .totp_confirm_for_user(person.id, &code, &self.origin())
+            .totp_confirm_for_user(person.id, &code, "", &self.origin())
             .await
             .unwrap();
         // The code just used cannot be used again: move to the next step.

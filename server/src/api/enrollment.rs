@@ -64,6 +64,9 @@ async fn totp_setup(
 struct ConfirmBody {
     code: String,
     mfa_token: Option<String>,
+    /// What the user calls the authenticator; the default name when absent.
+    #[serde(default)]
+    name: String,
 }
 
 async fn totp_confirm(
@@ -77,14 +80,14 @@ async fn totp_confirm(
             require_recent(&s.gatehouse, &bearer, Operation::AddFactor)?;
             let codes = s
                 .gatehouse
-                .totp_confirm_for_user(bearer.user_id, &b.code, &origin)
+                .totp_confirm_for_user(bearer.user_id, &b.code, &b.name, &origin)
                 .await?;
             Ok(Json(json!({ "recovery_codes": codes.unwrap_or_default() })).into_response())
         }
         (None, Some(token)) => {
             let (user_id, codes) = s
                 .gatehouse
-                .totp_confirm_for_attempt(&token, &b.code, &origin)
+                .totp_confirm_for_attempt(&token, &b.code, &b.name, &origin)
                 .await?;
             authenticated(&s.gatehouse, user_id, json!({ "recovery_codes": codes })).await
         }

@@ -5,7 +5,7 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, post};
+use axum::routing::{get, patch, post};
 use axum::{Extension, Json, Router};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::policy::Operation;
@@ -13,7 +13,7 @@ use gatehouse_core::store::Keep;
 use serde::Deserialize;
 use serde_json::{json, Value};
 
-use super::{require_recent, ApiResult, Bearer, Body};
+use super::{require_recent, ApiResult, Bearer, Body, Path};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
@@ -23,6 +23,27 @@ pub fn routes() -> Router<AppState> {
         .route("/mfa/recovery-codes", post(recovery_codes))
         .route("/mfa/reset", post(reset))
         .route("/me/password", post(change_password))
+        .route("/me/factors/{id}", patch(rename_factor))
+}
+
+#[derive(Deserialize)]
+struct RenameBody {
+    name: String,
+}
+
+/// Names an authenticator; its secret, sessions and sign-in are unchanged.
+async fn rename_factor(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    bearer: Bearer,
+    Path(id): Path<i64>,
+    Body(b): Body<RenameBody>,
+) -> ApiResult {
+    let label = s
+        .gatehouse
+        .rename_factor(bearer.user_id, id, &b.name, &origin)
+        .await?;
+    Ok(Json(json!({ "id": id, "label": label })).into_response())
 }
 
 async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {

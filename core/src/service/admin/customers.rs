@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
-use crate::rules::naming::{slug_from_name, valid_slug};
+use crate::rules::naming::{display_name, slug_from_name, valid_slug};
 use crate::rules::scope::{self, Actor, OrgKind, Permission};
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Customer, Grant};
 
@@ -25,6 +25,14 @@ pub struct ResetPermission {
 
 /// Who a support pass is from, as My Account and its emails name it.
 const SUPPORT_DESK: &str = "The support desk";
+
+/// A grant just made: its id, when it ends, and the company it covers.
+#[derive(Debug, Clone)]
+pub struct GrantMade {
+    pub id: i64,
+    pub expires_at: i64,
+    pub organization: String,
+}
 
 impl Gatehouse {
     pub(crate) fn require_partner(actor: &Actor, permission: Permission) -> Result<()> {
@@ -66,12 +74,9 @@ impl Gatehouse {
     ) -> Result<(i64, i64)> {
         let actor = self.actor(actor_id).await?;
         Self::require_partner(&actor, Permission::CustomersManage)?;
-        let name = name.trim();
-        if name.is_empty() || name.chars().count() > 100 {
-            return Err(AuthError::Invalid(
-                "A company name has 1 to 100 characters.".into(),
-            ));
-        }
+        let name = display_name(name, 1, 100)
+            .ok_or_else(|| AuthError::Invalid("A company name has 1 to 100 characters.".into()))?;
+        let name = name.as_str();
         let base = slug_from_name(name);
         if !valid_slug(&base) {
             return Err(AuthError::Invalid(
@@ -160,7 +165,7 @@ impl Gatehouse {
         reason: &str,
         user_ids: &[i64],
         origin: &Origin,
-    ) -> Result<(i64, i64)> {
+    ) -> Result<GrantMade> {
         let actor = self.actor(actor_id).await?;
         Self::require_partner(&actor, Permission::GrantsManage)?;
         let org = self
@@ -214,7 +219,11 @@ impl Gatehouse {
         };
         audit::append(&mut tx, event, origin, now).await?;
         tx.commit().await?;
-        Ok((id, expires_at))
+        Ok(GrantMade {
+            id,
+            expires_at,
+            organization: org.name,
+        })
     }
 
     /// Who hears about a grant: the chosen users, or the company's admins.
@@ -231,13 +240,20 @@ impl Gatehouse {
         }
     }
 
-    pub async fn msp_revoke(&self, actor_id: i64, grant_id: i64, origin: &Origin) -> Result<()> {
+    /// Ends a running grant early; returns the name of the company it covered.
+    pub async fn msp_revoke(
+        &self,
+        actor_id: i64,
+        grant_id: i64,
+        origin: &Origin,
+    ) -> Result<String> {
         let actor = self.actor(actor_id).await?;
         Self::require_partner(&actor, Permission::GrantsManage)?;
         let org_id = store::grant_org(&mut *self.conn().await?, grant_id)
             .await?
             .ok_or(AuthError::NotFound("Grant"))?;
-        self.target_org(&actor, org_id, Permission::GrantsManage)
+        let org = self
+            .target_org(&actor, org_id, Permission::GrantsManage)
             .await
             .map_err(|e| match e {
                 AuthError::NotFound(_) => AuthError::NotFound("Grant"),
@@ -279,7 +295,7 @@ impl Gatehouse {
         };
         audit::append(&mut tx, event, origin, now).await?;
         tx.commit().await?;
-        Ok(())
+        Ok(org.name)
     }
 
     /// The running grant that lets this signed-in user reset MFA from My

@@ -16,6 +16,10 @@ use crate::service::sign_in::PLATFORM_ORG_ID;
 use crate::service::{audit_own, Gatehouse};
 
 pub const INVITATION_TTL: i64 = 7 * 24 * 3600;
+/// An invitation may be sent this many times a day (the first one
+/// included): enough for a lost email, too few to flood a mailbox.
+pub const INVITATIONS_PER_DAY: i64 = 5;
+const DAY: i64 = 24 * 3600;
 
 /// The answer to an invitation: the user's id, and whether it was created
 /// (false: the address had an account; nothing was changed).
@@ -106,10 +110,28 @@ impl Gatehouse {
         }
         // An empty password hash never verifies: the account waits for its invitation.
         let id = store::insert_user(c, org.id, role.id, &email, name, "", now).await?;
+        self.send_invitation(c, id, &email, &org.name, origin, now)
+            .await?;
+        Ok(Invited {
+            user_id: id,
+            new: true,
+        })
+    }
+
+    /// A new invitation link for the user, by email.
+    async fn send_invitation(
+        &self,
+        c: &mut Conn,
+        user_id: i64,
+        email: &str,
+        org_name: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
         let token = crypto::new_token();
         store::insert_invitation(
             c,
-            id,
+            user_id,
             &crypto::token_hash(&token),
             now,
             now + INVITATION_TTL,
@@ -118,17 +140,93 @@ impl Gatehouse {
         let link = format!("{}/invite?token={token}", self.settings.public_url);
         let mail = notify::invitation(
             &link,
-            &org.name,
-            &email,
+            org_name,
+            email,
             origin,
             now,
             &self.settings.public_url,
         );
-        notify::enqueue_mail(c, &email, &mail, now).await?;
-        Ok(Invited {
-            user_id: id,
-            new: true,
-        })
+        notify::enqueue_mail(c, email, &mail, now).await?;
+        Ok(())
+    }
+
+    /// Sends an invitation nobody accepted again, with a new link (the old
+    /// ones stop working); at most [`INVITATIONS_PER_DAY`] a day per person.
+    /// Returns the address it went to.
+    pub async fn admin_resend_invitation(
+        &self,
+        actor_id: i64,
+        user_id: i64,
+        origin: &Origin,
+    ) -> Result<String> {
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
+            .await?;
+        let org = self
+            .target_org(&actor, user.org_id, Permission::UsersManage)
+            .await?;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        // Under the row lock: thirty clicks at once count as thirty sends.
+        store::lock_user(&mut tx, user.id).await?;
+        let waiting = store::user_by_id(&mut tx, user.id)
+            .await?
+            .is_some_and(|u| u.password_hash.is_empty() && !u.disabled);
+        if !waiting || !user.invited {
+            return Err(already_accepted(&user.email));
+        }
+        let (sent, oldest) = store::invitations_sent_since(&mut tx, user.id, now - DAY).await?;
+        if sent >= INVITATIONS_PER_DAY {
+            return Err(AuthError::RateLimited {
+                retry_after: oldest.map_or(DAY, |at| (at + DAY - now).max(1)),
+            });
+        }
+        store::end_invitations(&mut tx, user.id, now).await?;
+        self.send_invitation(&mut tx, user.id, &user.email, &org.name, origin, now)
+            .await?;
+        let event = Event {
+            org_id: user.org_id,
+            actor_id: Some(actor.user_id),
+            subject_id: Some(user.id),
+            action: "user.invitation_resent",
+            details: json!({ "sent_today": sent + 1 }),
+        };
+        audit::append(&mut tx, event, origin, now).await?;
+        tx.commit().await?;
+        Ok(user.email)
+    }
+
+    /// Takes back an invitation nobody accepted: the account that waited
+    /// for it is deleted (its address may be invited again). Returns the
+    /// address.
+    pub async fn admin_withdraw_invitation(
+        &self,
+        actor_id: i64,
+        user_id: i64,
+        origin: &Origin,
+    ) -> Result<String> {
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
+            .await?;
+        if !user.invited || user.disabled {
+            return Err(already_accepted(&user.email));
+        }
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        // One statement: an invitation accepted meanwhile is not withdrawn.
+        if !store::delete_invited_user(&mut tx, user.id).await? {
+            return Err(already_accepted(&user.email));
+        }
+        let event = Event {
+            org_id: user.org_id,
+            actor_id: Some(actor.user_id),
+            subject_id: None,
+            action: "user.invitation_withdrawn",
+            details: json!({ "email": user.email, "role": user.role }),
+        };
+        audit::append(&mut tx, event, origin, now).await?;
+        tx.commit().await?;
+        Ok(user.email)
     }
 
     /// The email an invitation is for, while it can be used.
@@ -179,4 +277,11 @@ impl Gatehouse {
         tx.commit().await?;
         Ok(())
     }
+}
+
+/// The answer when an invitation is no longer waiting.
+fn already_accepted(email: &str) -> AuthError {
+    AuthError::Invalid(format!(
+        "{email} is no longer waiting for an invitation: they accepted it, or it was withdrawn."
+    ))
 }

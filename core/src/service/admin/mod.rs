@@ -155,7 +155,7 @@ impl Gatehouse {
         change: AdminChange<'_>,
         origin: &Origin,
         now: i64,
-        apply: impl AsyncFnOnce(&mut Conn) -> store::Result<()>,
+        apply: impl AsyncFnOnce(&mut Conn) -> Result<()>,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
         apply(&mut tx).await?;

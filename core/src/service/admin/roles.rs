@@ -4,6 +4,7 @@ use serde_json::json;
 
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
+use crate::rules::naming::{display_name, name_key};
 use crate::rules::scope::{self, Permission, Permissions, Refusal};
 use crate::store::{self, RoleRow};
 
@@ -50,7 +51,7 @@ impl Gatehouse {
         let (_, roles) = self.admin_roles(actor_id, org_id).await?;
         roles
             .into_iter()
-            .find(|r| r.name.eq_ignore_ascii_case(name.trim()))
+            .find(|r| name_key(&r.name) == name_key(name.trim()))
             .map(|r| r.id)
             .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there.")))
     }
@@ -221,18 +222,15 @@ impl Gatehouse {
     }
 }
 
-/// A role's name as typed, trimmed: 2 to 40 characters, no control characters.
+/// A role's name as typed, in its one written form ([`display_name`]):
+/// 2 to 40 characters.
 fn role_name(name: &str) -> Result<String> {
-    let name = name.trim();
-    if !(2..=40).contains(&name.chars().count()) || name.chars().any(char::is_control) {
-        return Err(AuthError::Invalid(
-            "A role name has 2 to 40 characters.".into(),
-        ));
-    }
-    Ok(name.to_string())
+    display_name(name, 2, 40)
+        .ok_or_else(|| AuthError::Invalid("A role name has 2 to 40 characters.".into()))
 }
 
-/// Another role of the organization has this name, in any case.
+/// Another role of the organization has this name, in any case
+/// (the unique [`crate::rules::naming::name_key`]).
 fn name_taken(e: sqlx::Error, name: &str) -> AuthError {
     match e {
         sqlx::Error::Database(db) if db.is_unique_violation() => {

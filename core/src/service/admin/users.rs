@@ -46,6 +46,7 @@ fn actions_on(actor: &scope::Actor, u: &UserSummary) -> Vec<UserAction> {
         locked: u.locked,
         active: !u.disabled,
         flagged: u.flagged,
+        invited: u.invited,
     };
     scope::user_actions(actor, &target, listed)
 }
@@ -179,7 +180,9 @@ impl Gatehouse {
             },
         };
         self.apply_admin_change(&actor, &user, change, origin, now, async |c: &mut Conn| {
-            store::set_user_role(c, user.id, role.id).await?;
+            if !store::set_user_role(c, user.id, role.id).await? {
+                return Err(AuthError::NotFound("Role"));
+            }
             Ok(())
         })
         .await

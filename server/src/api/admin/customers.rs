@@ -106,7 +106,7 @@ async fn grant(
     Body(b): Body<GrantBody>,
 ) -> ApiResult {
     require_recent(&s.gatehouse, &bearer, Operation::GrantResetPermission)?;
-    let (id, expires_at) = s
+    let made = s
         .gatehouse
         .msp_grant(
             bearer.user_id,
@@ -119,7 +119,7 @@ async fn grant(
         .await?;
     Ok((
         StatusCode::CREATED,
-        Json(json!({ "id": id, "expires_at": expires_at })),
+        Json(json!({ "id": made.id, "expires_at": made.expires_at })),
     )
         .into_response())
 }

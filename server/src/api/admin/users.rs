@@ -29,6 +29,10 @@ pub fn routes() -> Router<AppState> {
         .route("/admin/users/{id}/sign-out", post(sign_out))
         .route("/admin/users/{id}/deactivate", post(deactivate))
         .route("/admin/users/{id}/reactivate", post(reactivate))
+        .route(
+            "/admin/users/{id}/invitation",
+            post(resend_invitation).delete(withdraw_invitation),
+        )
 }
 
 #[derive(Deserialize, Default)]
@@ -177,7 +181,8 @@ async fn change_role(
     Ok(Json(user_json(&updated)).into_response())
 }
 
-/// The user actions that take no body: unlock, sign out everywhere, deactivate, reactivate.
+/// The user actions that take no body: unlock, sign out everywhere,
+/// deactivate, reactivate, resend and withdraw an invitation.
 macro_rules! user_action {
     ($name:ident, |$gh:ident, $actor:ident, $id:ident, $origin:ident| $call:expr) => {
         async fn $name(
@@ -202,3 +207,7 @@ user_action!(deactivate, |gh, actor, id, origin| gh
     .admin_set_active(actor, id, false, &origin));
 user_action!(reactivate, |gh, actor, id, origin| gh
     .admin_set_active(actor, id, true, &origin));
+user_action!(resend_invitation, |gh, actor, id, origin| gh
+    .admin_resend_invitation(actor, id, &origin));
+user_action!(withdraw_invitation, |gh, actor, id, origin| gh
+    .admin_withdraw_invitation(actor, id, &origin));
