@@ -3,7 +3,7 @@
 import fs from 'node:fs';
 import {
   test, expect, createOrg, createUserIn, enrolled, signIn, signInWithCode, hydrated,
-  enrollOnPage, codesOnPage, saveCodesAndContinue, totp,
+  enrollOnPage, codesOnPage, saveCodesAndContinue, totp, signInWithRecoveryCode,
 } from './helpers.mjs';
 
 async function signOut(page) {
@@ -33,7 +33,8 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   await dialog.getByRole('radio', { name: 'Only the people chosen below' }).check();
   await dialog.getByRole('checkbox', { name: user.email }).check();
   await dialog.getByRole('button', { name: 'Grant' }).click();
-  await expect(page.getByText('The reset permission is active.')).toBeVisible();
+  // The notice names the company it is about.
+  await expect(page.getByRole('status').filter({ hasText: 'Contoso Ltd may reset MFA until' })).toBeVisible();
   await expect(row).toContainText(user.email);
   await expect(row).toContainText('Lost phone, ticket 4411');
   await expect(row.getByRole('button', { name: 'Revoke' })).toBeVisible();
@@ -75,6 +76,66 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   // Someone the grant did not cover still needs their authenticator.
   await signIn(page, bystander.email);
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+
+  // The partner sees the grant done: everyone it named has used it, nothing left to revoke.
+  await signInWithRecoveryCode(page, msp);
+  await page.goto('/msp/customers');
+  await expect(row.getByText('Done', { exact: true })).toBeVisible();
+  await expect(row).toContainText('Everyone it named has set up a new authenticator.');
+  await expect(row.getByRole('button', { name: /Revoke/ })).toHaveCount(0);
+});
+
+test('an invitation nobody accepted is sent again or withdrawn from its row', async ({ page, request }) => {
+  const company = createOrg('company', 'Fabrikam');
+  const admin = await enrolled(request, createUserIn(company, 'admin'));
+  const invitee = `nina-${Date.now()}@example.com`;
+
+  await signInWithCode(page, admin);
+  await page.goto('/admin');
+  await hydrated(page);
+  await page.getByRole('heading', { name: 'Invite a user' }).click();
+  await page.getByLabel('Email', { exact: true }).fill(invitee);
+  await page.getByLabel('Name', { exact: true }).fill('Nina New');
+  await page.getByRole('button', { name: 'Send invitation' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Invited ${invitee}` })).toBeVisible();
+  const row = page.getByRole('row').filter({ hasText: invitee });
+  await expect(row).toContainText('Invited');
+  // Nothing to reset or sign out: the row offers what an invitation needs.
+  await expect(row.getByRole('button', { name: 'Disable MFA' })).toHaveCount(0);
+
+  await row.getByRole('button', { name: 'Resend invitation' }).click();
+  const resend = page.getByRole('dialog', { name: `Send the invitation to ${invitee} again?` });
+  await expect(resend).toContainText('the link sent before stops working');
+  await resend.getByRole('button', { name: 'Resend invitation' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Sent the invitation to ${invitee} again.` })).toBeVisible();
+
+  await row.getByText('More', { exact: true }).click();
+  await row.getByRole('button', { name: 'Withdraw invitation' }).click();
+  const withdraw = page.getByRole('dialog', { name: `Withdraw the invitation of ${invitee}?` });
+  await expect(withdraw.getByRole('button', { name: 'Withdraw invitation' })).toBeFocused();
+  await page.keyboard.press('Escape');
+  await expect(withdraw).toHaveCount(0);
+  await expect(row).toHaveCount(1);
+  // The menu may still be open from before.
+  const withdrawButton = row.getByRole('button', { name: 'Withdraw invitation' });
+  if (!(await withdrawButton.isVisible())) await row.getByText('More', { exact: true }).click();
+  await withdrawButton.click();
+  await withdraw.getByRole('button', { name: 'Withdraw invitation' }).click();
+  await expect(page.getByRole('status').filter({ hasText: `Withdrew the invitation of ${invitee}` })).toBeVisible();
+  await expect(row).toHaveCount(0);
+  await signOut(page);
+
+  // Both links in the mailbox are dead now.
+  await page.goto('/dev/mailbox');
+  const links = page.getByRole('article').filter({ hasText: invitee }).getByRole('link', { name: /\/invite\?token=/ });
+  await expect(links).toHaveCount(2);
+  for (const link of await links.all()) {
+    const href = await link.getAttribute('href');
+    const answer = await page.context().newPage();
+    await answer.goto(href);
+    await expect(answer.getByText('This invitation link has expired or was already used.')).toBeVisible();
+    await answer.close();
+  }
 });
 
 test('a company admin disables a user\'s MFA and the user enrolls again; the audit log shows it', async ({ page, request }) => {
@@ -157,6 +218,11 @@ test('turning "MFA required" on for members sends them to enrollment, off asks f
   const dialog = page.getByRole('dialog', { name: 'Turn off MFA required for admin?' });
   await expect(dialog).toContainText('Members can then sign in with a password only');
   await expect(dialog.getByRole('button', { name: 'Turn off MFA required' })).toBeFocused();
+  // It opens under the row it is about, and Escape closes it like Cancel.
+  await expect(page.locator('tr:has(th:text-matches("^admin")) + tr').getByRole('dialog')).toBeVisible();
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await adminRow.getByRole('switch', { name: 'MFA required' }).click();
   await dialog.getByRole('link', { name: 'Cancel' }).click();
   await expect(dialog).toHaveCount(0);
   await expect(adminRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'true');
@@ -172,6 +238,11 @@ test('turning "MFA required" on for members sends them to enrollment, off asks f
   await expect(page.getByRole('status').filter({ hasText: 'Added the role “Helpdesk”.' })).toBeVisible();
   // The form is drawn again, empty, for the next role.
   await expect(page.getByLabel('Role name')).toHaveValue('');
+  // The same name again is refused, and the notice of the last success goes.
+  await page.getByLabel('Role name').fill('HELPDESK');
+  await page.getByRole('button', { name: 'Add role' }).click();
+  await expect(page.getByRole('alert').filter({ hasText: 'There is already a role named “HELPDESK”.' })).toBeVisible();
+  await expect(page.getByText('Added the role “Helpdesk”.')).toHaveCount(0);
   const custom = page.getByRole('row').filter({ hasText: 'helpdesk' });
   await expect(custom).toContainText('Custom');
   await expect(custom).toContainText('Read and export the audit log');

@@ -202,12 +202,14 @@ export async function saveCodesAndContinue(page) {
   await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
 }
 
-export async function enrollOnPage(page, { expectCodes = true } = {}) {
+/** Sets up the authenticator shown on /enroll (named `name`, if given); its secret. */
+export async function enrollOnPage(page, { expectCodes = true, name } = {}) {
   await expect(page).toHaveURL(/\/enroll$/);
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
   await hydrated(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
+  if (name) await page.getByLabel('Name this authenticator (optional)').fill(name);
   await page.getByRole('button', { name: 'Verify' }).click();
   const next = expectCodes ? 'Save your recovery codes' : 'My profile';
   await expect(page.getByRole('heading', { name: next })).toBeVisible();

@@ -134,22 +134,47 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   await page.getByRole('link', { name: 'My profile' }).click();
   await hydrated(page);
   await page.getByRole('button', { name: 'Add an authenticator app' }).click();
-  const second = await enrollOnPage(page, { expectCodes: false });
+  // Named while it is set up, so the two can be told apart.
+  const second = await enrollOnPage(page, { expectCodes: false, name: 'Work phone' });
   await expect(page.getByText('Your new authenticator is ready.')).toBeVisible();
   const rows = page.getByRole('table').getByRole('row');
   await expect(rows).toHaveCount(3);
   await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
   const dialog = page.getByRole('dialog', { name: 'Remove “Authenticator app”?' });
+  // The question opens right under the row it is about.
+  await expect(page.locator('tr:has(td:text-is("Authenticator app")) + tr').getByRole('dialog')).toBeVisible();
   await expect(dialog).toContainText('Your other sessions will be signed out');
   await expect(dialog.getByRole('button', { name: 'Remove' })).toBeFocused();
+  // Escape closes it, as it would a modal dialog; nothing is removed.
+  await page.keyboard.press('Escape');
+  await expect(dialog).toHaveCount(0);
+  await expect(rows).toHaveCount(3);
+  await page.getByRole('button', { name: 'Remove Authenticator app', exact: true }).click();
   await dialog.getByRole('button', { name: 'Remove' }).click();
   await expect(page.getByText('The authenticator was removed.')).toBeVisible();
   await expect(rows).toHaveCount(2);
-  await expect(page.getByRole('cell', { name: 'Authenticator app 2', exact: true })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Work phone', exact: true })).toBeVisible();
+
+  // Renamed at its row; the notice names it, and a refusal takes the old notice away.
+  await page.getByRole('button', { name: 'Rename Work phone', exact: true }).click();
+  const rename = page.getByRole('dialog', { name: 'Rename “Work phone”' });
+  await expect(rename.getByLabel('Authenticator name')).toBeFocused();
+  await rename.getByLabel('Authenticator name').fill('Pixel 9');
+  await rename.getByRole('button', { name: 'Rename' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'Renamed the authenticator to “Pixel 9”.' })).toBeVisible();
+  await expect(page.getByRole('cell', { name: 'Pixel 9', exact: true })).toBeVisible();
+  await page.getByRole('button', { name: 'Rename Pixel 9', exact: true }).click();
+  const again = page.getByRole('dialog', { name: 'Rename “Pixel 9”' });
+  await again.getByLabel('Authenticator name').fill('   ');
+  await again.getByRole('button', { name: 'Rename' }).click();
+  await expect(again.getByRole('alert').filter({ hasText: 'Give the authenticator a name.' })).toBeVisible();
+  await expect(again.getByLabel('Authenticator name')).toHaveAttribute('aria-invalid', 'true');
+  await page.keyboard.press('Escape');
+  await expect(again).toHaveCount(0);
 
   // The owner's role requires MFA: the last authenticator stays, and the dialog says what to do.
-  await page.getByRole('button', { name: 'Remove Authenticator app 2', exact: true }).click();
-  const last = page.getByRole('dialog', { name: 'Remove “Authenticator app 2”?' });
+  await page.getByRole('button', { name: 'Remove Pixel 9', exact: true }).click();
+  const last = page.getByRole('dialog', { name: 'Remove “Pixel 9”?' });
   await expect(last).toContainText('Add another authenticator first, or ask an administrator.');
   await expect(last.getByRole('button', { name: 'Remove' })).toHaveCount(0);
   await expect(last.getByRole('link', { name: 'Close' })).toBeFocused();
@@ -162,5 +187,5 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   const signedIn = await request.post('/api/v1/auth/mfa', { data: { mfa_token: login.mfa_token, method: 'totp', code: totp(second, 1) } });
   expect(signedIn.status()).toBe(200);
   const me = await (await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${(await signedIn.json()).access_token}` } })).json();
-  expect(me.mfa.factors.map((f) => f.label)).toEqual(['Authenticator app 2']);
+  expect(me.mfa.factors.map((f) => f.label)).toEqual(['Pixel 9']);
 });

@@ -22,6 +22,8 @@ on_both_databases!(
     grants_are_refused_across_tenants_and_change_nothing,
     audit_log_is_scoped_filtered_and_exported_as_csv,
     invitations_create_users_only_within_scope,
+    invitations_are_sent_again_or_withdrawn_within_limits,
+    names_that_only_look_different_are_one_name,
     partner_creates_a_customer_with_its_first_owner,
     custom_roles_are_renamed_and_deleted_within_scope,
     custom_roles_hold_only_the_creators_permissions,
@@ -1257,11 +1259,12 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
             ("users[2]", &admin2),
         ],
     );
-    assert_eq!(
-        granted.header("location"),
-        Some("/msp/customers?notice=granted"),
-        "{granted:?}"
-    );
+    // The notice names the company, from the session (not the URL).
+    let notice = granted.header("location").unwrap_or_default().to_string();
+    assert!(notice.starts_with("/msp/customers?flash="), "{granted:?}");
+    assert!(page(&w.server, &notice, Some(&msp))
+        .text
+        .contains("acme may reset MFA until"));
     assert_eq!(w.server.number("SELECT COUNT(*) FROM reset_grant_users"), 2);
 
     // The customer's admin sees it on the Users page; another company's people do not.
@@ -1277,6 +1280,18 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
             .text
             .contains("allowed you to reset your two-step verification"),
         "My profile offers the grant's reset only to covered people"
+    );
+
+    // Download CSV with a range that ends before it starts goes back to the
+    // form, which says so, rather than answering with an error body.
+    let reversed = page(
+        &w.server,
+        "/audit/export.csv?from=2026-02-01&to=2026-01-01",
+        Some(&acme),
+    );
+    assert_eq!(
+        (reversed.status, reversed.header("location")),
+        (303, Some("/audit?from=2026-02-01&to=2026-01-01"))
     );
 
     // Signed in, `/account` leads to My profile: the one place for one's account.
@@ -1441,4 +1456,161 @@ fn custom_roles_are_renamed_and_deleted_within_scope(backend: Backend) {
         Some(&w.acme_admin.token),
     );
     assert_refused(&builtin_delete, 403);
+}
+
+/// Chooses a password with the invitation link at `path`; the redirect's location.
+fn accept(w: &World, path: &str) -> String {
+    let token = path.split("token=").nth(1).expect("a token in the link");
+    let reply = form(
+        &w.server,
+        "/sfn/accept_invitation",
+        None,
+        &[("token", token), ("password", PASSWORD)],
+    );
+    reply.header("location").unwrap_or_default().to_string()
+}
+
+fn invitations_are_sent_again_or_withdrawn_within_limits(backend: Backend) {
+    let w = World::new(backend);
+    let address = "late@acme.example";
+    let invited = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": address, "role": "member" }),
+        &w.acme_admin,
+    );
+    assert_eq!(invited.status, 201, "{invited:?}");
+    let id = invited.json["id"].as_i64().unwrap();
+    let listed = w.get("/api/v1/admin/users?q=late%40acme", &w.acme_admin);
+    assert_eq!(
+        listed.json["users"][0]["actions"],
+        json!(["resend_invitation", "withdraw_invitation", "change_role"]),
+        "{listed:?}"
+    );
+    let link = |w: &World| mailed_path(&w.server, address, "/invite?token=").unwrap();
+    let first = link(&w);
+    let invitation = format!("/api/v1/admin/users/{id}/invitation");
+
+    // Sent again: a new link, and the one before stops working.
+    let resent = w.post(&invitation, json!({}), &w.acme_admin);
+    assert_eq!(resent.status, 204, "{resent:?}");
+    let second = link(&w);
+    assert_ne!(first, second);
+    assert!(accept(&w, &first).contains("error=link_invalid"));
+
+    // Five a day in all (the first one included), even when thirty clicks race.
+    let raced = at_once(30, |_| w.post(&invitation, json!({}), &w.acme_admin));
+    let sent = raced.iter().filter(|r| r.status == 204).count();
+    assert_eq!(sent, 3, "{raced:?}");
+    let limited: Vec<&Reply> = raced.iter().filter(|r| r.status == 429).collect();
+    assert_eq!(limited.len(), 27);
+    assert!(limited[0].header("retry-after").is_some(), "{:?}", limited[0]);
+    assert_eq!(mailed_links(&w.server, address, "/invite?token="), 5);
+    assert_eq!(audited(&w.server, &["user.invitation_resent"]), 4);
+
+    // Nobody outside the company, nor a member, sends or withdraws it.
+    assert_refused(&w.post(&invitation, json!({}), &w.msp_b), 404);
+    assert_refused(&w.post(&invitation, json!({}), &w.acme_member), 403);
+    let foreign_withdraw = w
+        .server
+        .call("DELETE", &invitation, None, Some(&w.initech_member.token));
+    assert_eq!(foreign_withdraw.status, 404, "{foreign_withdraw:?}");
+    // Someone who signed in has no invitation left to send or withdraw.
+    let member = format!("/api/v1/admin/users/{}/invitation", w.acme_member.id);
+    assert_eq!(w.post(&member, json!({}), &w.acme_admin).status, 400);
+    let kept = w.server.call("DELETE", &member, None, Some(&w.acme_admin.token));
+    assert_eq!(kept.status, 400, "{kept:?}");
+    assert_eq!(
+        w.server.number(&format!(
+            "SELECT COUNT(*) FROM users WHERE id = {}",
+            w.acme_member.id
+        )),
+        1
+    );
+
+    // Withdrawn: the account goes, its link stops working, and the
+    // address may be invited again.
+    let latest = link(&w);
+    let withdrawn = w
+        .server
+        .call("DELETE", &invitation, None, Some(&w.acme_admin.token));
+    assert_eq!(withdrawn.status, 204, "{withdrawn:?}");
+    assert_eq!(
+        w.server
+            .number("SELECT COUNT(*) FROM users WHERE email = 'late@acme.example'"),
+        0
+    );
+    assert!(accept(&w, &latest).contains("error=link_invalid"));
+    let again = w
+        .server
+        .call("DELETE", &invitation, None, Some(&w.acme_admin.token));
+    assert_eq!(again.status, 404, "{again:?}");
+    assert_eq!(audited(&w.server, &["user.invitation_withdrawn"]), 1);
+    let reinvited = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": address, "role": "member" }),
+        &w.acme_admin,
+    );
+    assert_eq!(reinvited.status, 201, "{reinvited:?}");
+    assert_ne!(reinvited.json["id"].as_i64(), Some(id));
+    assert_eq!(accept(&w, &link(&w)), "/login?notice=password_set");
+}
+
+fn names_that_only_look_different_are_one_name(backend: Backend) {
+    let w = World::new(backend);
+    let role = |name: &str| {
+        w.post(
+            "/api/v1/admin/roles",
+            json!({ "name": name, "permissions": ["users.read"] }),
+            &w.acme_admin,
+        )
+    };
+    let made = role("Ärzte\u{200B} desk");
+    assert_eq!(made.status, 201, "{made:?}");
+    // Kept in one written form: the invisible character is gone.
+    assert_eq!(made.json["name"], "Ärzte desk");
+    // The same name in another case (beyond ASCII), with more spaces or a
+    // decomposed accent is the same name.
+    for twin in ["ÄRZTE DESK", "ärzte  desk", "A\u{308}rzte desk"] {
+        let reply = role(twin);
+        assert_eq!(reply.status, 400, "{twin}: {reply:?}");
+    }
+    // Full-width letters are the letters they look like.
+    let wide = role("Ｄｅｓｋ");
+    assert_eq!(wide.status, 201, "{wide:?}");
+    assert_eq!(wide.json["name"], "Desk");
+    assert_eq!(role("desk").status, 400);
+
+    let customer = |name: &str, owner: &str| {
+        w.post(
+            "/api/v1/msp/customers",
+            json!({ "name": name, "admin_email": owner }),
+            &w.msp_a,
+        )
+    };
+    let oil = customer("Öl GmbH", "one@umlaut.example");
+    assert_eq!(oil.status, 201, "{oil:?}");
+    let twin = customer("ÖL\u{200D} GMBH", "two@umlaut.example");
+    assert_eq!(twin.status, 400, "{twin:?}");
+    assert_eq!(customer("Bad\u{7}Name", "three@umlaut.example").status, 400);
+
+    // A role deleted before it is given: not found, never a server error.
+    let gone = w.post(
+        "/api/v1/admin/roles",
+        json!({ "name": "Short lived", "permissions": [] }),
+        &w.acme_admin,
+    );
+    let gone_id = gone.json["id"].as_i64().unwrap();
+    let deleted = w.server.call(
+        "DELETE",
+        &format!("/api/v1/admin/roles/{gone_id}"),
+        None,
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(deleted.status, 204, "{deleted:?}");
+    let given = w.post(
+        &format!("/api/v1/admin/users/{}/role", w.acme_member.id),
+        json!({ "role": gone_id }),
+        &w.acme_admin,
+    );
+    assert_refused(&given, 404);
 }

@@ -403,9 +403,16 @@ fn signed_in_user_can_turn_on_mfa(backend: Backend) {
     let setup = server.post("/api/v1/mfa/totp/setup", json!({}), Some(&token));
     assert_eq!(setup.status, 200, "{setup:?}");
     let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+    // A name that is not one is refused before the code is looked at.
+    let unnamed = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "code": totp_now(&secret), "name": "x".repeat(41) }),
+        Some(&token),
+    );
+    assert_eq!(unnamed.status, 400, "{unnamed:?}");
     let confirm = server.post(
         "/api/v1/mfa/totp/confirm",
-        json!({ "code": totp_now(&secret) }),
+        json!({ "code": totp_now(&secret), "name": " Work  phone " }),
         Some(&token),
     );
     assert_eq!(confirm.status, 200, "{confirm:?}");
@@ -414,4 +421,35 @@ fn signed_in_user_can_turn_on_mfa(backend: Backend) {
         server.login(&email, PASSWORD).json["status"],
         "mfa_required"
     );
+    let factor = &server.get("/api/v1/me", Some(&token)).json["mfa"]["factors"][0];
+    assert_eq!(factor["label"], "Work phone");
+
+    // Renamed later; only one's own, and only with a name.
+    let path = format!("/api/v1/me/factors/{}", factor["id"]);
+    let renamed = server.call(
+        "PATCH",
+        &path,
+        Some(json!({ "name": "Old iPhone" })),
+        Some(&token),
+    );
+    assert_eq!(renamed.status, 200, "{renamed:?}");
+    assert_eq!(renamed.json["label"], "Old iPhone");
+    for bad in ["", "   ", "a\u{202E}"] {
+        let reply = server.call("PATCH", &path, Some(json!({ "name": bad })), Some(&token));
+        if bad == "a\u{202E}" {
+            // The invisible override is dropped: "a" is a name.
+            assert_eq!(reply.status, 200, "{reply:?}");
+            continue;
+        }
+        assert_eq!(reply.status, 400, "{bad:?}: {reply:?}");
+    }
+    let (_, _, _, other) = server.enrolled_user();
+    let foreign = server.call(
+        "PATCH",
+        &path,
+        Some(json!({ "name": "Mine now" })),
+        Some(&other),
+    );
+    assert_eq!(foreign.status, 404, "{foreign:?}");
+    assert_eq!(audited(&server, &["mfa.factor_renamed"]), 2);
 }

@@ -25,19 +25,6 @@ on_both_databases!(
     invitation_links_are_checked_before_hashing_and_rate_limited,
 );
 
-/// Runs `count` calls at once; their replies in order.
-fn at_once(count: usize, call: impl Fn(usize) -> Reply + Sync) -> Vec<Reply> {
-    thread::scope(|scope| {
-        let running: Vec<_> = (0..count)
-            .map(|i| {
-                let call = &call;
-                scope.spawn(move || call(i))
-            })
-            .collect();
-        running.into_iter().map(|t| t.join().unwrap()).collect()
-    })
-}
-
 fn count_status(replies: &[Reply], status: u16) -> usize {
     replies.iter().filter(|r| r.status == status).count()
 }

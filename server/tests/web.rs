@@ -14,6 +14,7 @@ on_both_databases!(
     wrong_code_without_javascript_returns_to_the_form_with_the_error,
     reset_from_my_profile_signs_out_everywhere,
     changing_factors_needs_a_recent_sign_in,
+    server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named,
 );
 
 fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
@@ -327,5 +328,62 @@ fn changing_factors_needs_a_recent_sign_in(backend: Backend) {
     assert_eq!(
         (api.status, api.json["error"].as_str()),
         (403, Some("step_up_required"))
+    );
+}
+
+fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named(
+    backend: Backend,
+) {
+    let server = Server::start(backend);
+    // Nobody signing in: the stage is gone (401), not a server error.
+    let stage = script_call(&server, "/sfn/sign_in_stage", None, &[]);
+    assert_eq!(stage.status, 401, "{stage:?}");
+    assert_eq!(stage.json["code"], "mfa_token_invalid");
+    // A form that is not what the function takes: the sender's mistake (400).
+    let malformed = script_call(
+        &server,
+        "/sfn/rename_factor",
+        None,
+        &[("factor_id", "not a number"), ("name", "x")],
+    );
+    assert_eq!(malformed.status, 400, "{malformed:?}");
+    assert_eq!(malformed.json["code"], "invalid_request");
+
+    // An authenticator is renamed from My profile; the notice names it.
+    let (email, secret, _, token) = server.enrolled_user();
+    let session = browser_session(&server, &email, &secret);
+    let factor = server.get("/api/v1/me", Some(&token)).json["mfa"]["factors"][0]["id"]
+        .as_i64()
+        .unwrap()
+        .to_string();
+    let renamed = form(
+        &server,
+        "/sfn/rename_factor",
+        Some(&session),
+        &[("factor_id", &factor), ("name", "  Work   phone ")],
+    );
+    let notice = renamed.header("location").unwrap_or_default().to_string();
+    assert!(notice.starts_with("/profile?flash="), "{renamed:?}");
+    let profile = page(&server, &notice, Some(&session)).text;
+    assert!(profile.contains("Renamed the authenticator to “Work phone”."));
+    assert!(profile.contains("Rename Work phone"), "the row's buttons name it");
+    // Too long: back to the dialog, with the error, nothing changed.
+    let long = "x".repeat(41);
+    let refused = form(
+        &server,
+        "/sfn/rename_factor",
+        Some(&session),
+        &[("factor_id", &factor), ("name", &long)],
+    );
+    assert!(
+        refused
+            .header("location")
+            .unwrap_or_default()
+            .starts_with(&format!("/profile?confirm=rename_factor&factor={factor}&error=")),
+        "{refused:?}"
+    );
+    assert_eq!(
+        server.get("/api/v1/me", Some(&token)).json["mfa"]["factors"][0]["label"],
+        "Work phone"
     );
 }

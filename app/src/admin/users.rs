@@ -8,7 +8,7 @@ use serde::{Deserialize, Serialize};
 use super::parts::{risk_class, AdminNav, GrantView, OrgRoles, RoleOptions, UserRow};
 use super::user_actions::{ActionButton, AdminUserAction, ConfirmUserAction};
 use crate::error::AppError;
-use crate::form::{error_signal, ErrorBox, Notice, Submit};
+use crate::form::{error_signal, ConfirmRow, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::header::SecondAdminWarning;
 use crate::page::{changes, DataPage, Pager};
@@ -147,9 +147,9 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
                 .filter(|u| u.actions.contains(&kind));
             match user {
                 Some(user) => view! {
-                    <tr class="confirm-row"><td colspan=columns.to_string()>
+                    <ConfirmRow columns>
                         <ConfirmUserAction kind user=user.clone() orgs=orgs.clone() action/>
-                    </td></tr>
+                    </ConfirmRow>
                 }
                 .into_any(),
                 None => ().into_any(),

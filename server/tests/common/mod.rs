@@ -530,6 +530,24 @@ pub fn form(server: &Server, path: &str, cookie: Option<&str>, fields: &[(&str, 
     Reply::from(req.send_form(fields))
 }
 
+/// A server function called as the page's script calls it: the answer is
+/// the function's own (no redirect), in JSON.
+pub fn script_call(
+    server: &Server,
+    path: &str,
+    cookie: Option<&str>,
+    fields: &[(&str, &str)],
+) -> Reply {
+    let mut req = agent()
+        .post(&server.url(path))
+        .set("Origin", &server.base)
+        .set("Accept", "application/json");
+    if let Some(c) = cookie {
+        req = req.set("Cookie", c);
+    }
+    Reply::from(req.send_form(fields))
+}
+
 pub fn page(server: &Server, path: &str, cookie: Option<&str>) -> Reply {
     let mut req = agent().get(&server.url(path));
     if let Some(c) = cookie {
@@ -692,6 +710,19 @@ pub fn eventually(what: &str, done: impl Fn() -> bool) {
         );
         std::thread::sleep(Duration::from_millis(50));
     }
+}
+
+/// Runs `count` calls at once; their replies in order.
+pub fn at_once(count: usize, call: impl Fn(usize) -> Reply + Sync) -> Vec<Reply> {
+    std::thread::scope(|scope| {
+        let running: Vec<_> = (0..count)
+            .map(|i| {
+                let call = &call;
+                scope.spawn(move || call(i))
+            })
+            .collect();
+        running.into_iter().map(|t| t.join().unwrap()).collect()
+    })
 }
 
 /// How many times the audit log records one of `actions`.
