@@ -119,18 +119,24 @@ where
 /// Escape closes it (goes to `cancel`), as it would a modal dialog.
 #[component]
 pub fn Dialog(title: String, text: String, cancel: String, children: Children) -> impl IntoView {
-    let navigate = use_navigate();
-    let on_key = move |event: leptos::ev::KeyboardEvent| {
-        if event.key() == "Escape" {
-            navigate(&cancel, Default::default());
-        }
-    };
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text" on:keydown=on_key>
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text"
+            on:keydown=close_on_escape(cancel)>
             <h2 id="dialog-title">{title}</h2>
             <p id="dialog-text">{text}</p>
             {children()}
         </section>
+    }
+}
+
+/// A dialog's key handler: Escape goes to `cancel`, as it would close a
+/// modal dialog.
+pub fn close_on_escape(cancel: String) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    let navigate = use_navigate();
+    move |event| {
+        if event.key() == "Escape" {
+            navigate(&cancel, Default::default());
+        }
     }
 }
 

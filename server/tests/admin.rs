@@ -1503,21 +1503,27 @@ fn invitations_are_sent_again_or_withdrawn_within_limits(backend: Backend) {
     assert_eq!(sent, 3, "{raced:?}");
     let limited: Vec<&Reply> = raced.iter().filter(|r| r.status == 429).collect();
     assert_eq!(limited.len(), 27);
-    assert!(limited[0].header("retry-after").is_some(), "{:?}", limited[0]);
+    assert!(
+        limited[0].header("retry-after").is_some(),
+        "{:?}",
+        limited[0]
+    );
     assert_eq!(mailed_links(&w.server, address, "/invite?token="), 5);
     assert_eq!(audited(&w.server, &["user.invitation_resent"]), 4);
 
     // Nobody outside the company, nor a member, sends or withdraws it.
     assert_refused(&w.post(&invitation, json!({}), &w.msp_b), 404);
     assert_refused(&w.post(&invitation, json!({}), &w.acme_member), 403);
-    let foreign_withdraw = w
-        .server
-        .call("DELETE", &invitation, None, Some(&w.initech_member.token));
+    let foreign_withdraw =
+        w.server
+            .call("DELETE", &invitation, None, Some(&w.initech_member.token));
     assert_eq!(foreign_withdraw.status, 404, "{foreign_withdraw:?}");
     // Someone who signed in has no invitation left to send or withdraw.
     let member = format!("/api/v1/admin/users/{}/invitation", w.acme_member.id);
     assert_eq!(w.post(&member, json!({}), &w.acme_admin).status, 400);
-    let kept = w.server.call("DELETE", &member, None, Some(&w.acme_admin.token));
+    let kept = w
+        .server
+        .call("DELETE", &member, None, Some(&w.acme_admin.token));
     assert_eq!(kept.status, 400, "{kept:?}");
     assert_eq!(
         w.server.number(&format!(

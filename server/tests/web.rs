@@ -331,9 +331,7 @@ fn changing_factors_needs_a_recent_sign_in(backend: Backend) {
     );
 }
 
-fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named(
-    backend: Backend,
-) {
+fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named(backend: Backend) {
     let server = Server::start(backend);
     // Nobody signing in: the stage is gone (401), not a server error.
     let stage = script_call(&server, "/sfn/sign_in_stage", None, &[]);
@@ -366,7 +364,10 @@ fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named
     assert!(notice.starts_with("/profile?flash="), "{renamed:?}");
     let profile = page(&server, &notice, Some(&session)).text;
     assert!(profile.contains("Renamed the authenticator to “Work phone”."));
-    assert!(profile.contains("Rename Work phone"), "the row's buttons name it");
+    assert!(
+        profile.contains("Rename Work phone"),
+        "the row's buttons name it"
+    );
     // Too long: back to the dialog, with the error, nothing changed.
     let long = "x".repeat(41);
     let refused = form(
@@ -379,7 +380,9 @@ fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named
         refused
             .header("location")
             .unwrap_or_default()
-            .starts_with(&format!("/profile?confirm=rename_factor&factor={factor}&error=")),
+            .starts_with(&format!(
+                "/profile?confirm=rename_factor&factor={factor}&error="
+            )),
         "{refused:?}"
     );
     assert_eq!(

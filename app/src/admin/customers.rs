@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::parts::{risk_class, GrantView};
 use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
+use crate::form::{close_on_escape, error_signal, focus_on_mount, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
@@ -335,7 +335,8 @@ fn GrantDialog(
     let person = param("person");
     let searched = !person.get_untracked().is_empty();
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="grant-title">
+        <section class="dialog" role="dialog" aria-labelledby="grant-title"
+            on:keydown=close_on_escape("/msp/customers".to_string())>
             <h2 id="grant-title">{format!("Grant MFA reset permission to {org_name}")}</h2>
             <p>"While it lasts, the people it covers sign in with their password only, once, and must set up a new authenticator and new recovery codes. Their admins see it; you can revoke it at any time."</p>
             <ErrorBox message=error_signal(action)/>

@@ -146,12 +146,15 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
                 .find(|u| u.id == id && target.get() == Some(id))
                 .filter(|u| u.actions.contains(&kind));
             match user {
-                Some(user) => view! {
-                    <ConfirmRow columns>
-                        <ConfirmUserAction kind user=user.clone() orgs=orgs.clone() action/>
-                    </ConfirmRow>
+                Some(user) => {
+                    let (user, orgs) = (user.clone(), orgs.clone());
+                    view! {
+                        <ConfirmRow columns>
+                            <ConfirmUserAction kind user orgs action/>
+                        </ConfirmRow>
+                    }
+                    .into_any()
                 }
-                .into_any(),
                 None => ().into_any(),
             }
         })

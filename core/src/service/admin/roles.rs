@@ -154,15 +154,9 @@ impl Gatehouse {
         name: &str,
         origin: &Origin,
     ) -> Result<RoleRow> {
-        let actor = self.actor(actor_id).await?;
-        let role = self
-            .target_role(&actor, role_id, Permission::RolesManage)
+        let (actor, role) = self
+            .custom_role(actor_id, role_id, "Built-in roles keep their names.")
             .await?;
-        if role.builtin {
-            return Err(AuthError::Forbidden(
-                "Built-in roles keep their names.".into(),
-            ));
-        }
         let name = role_name(name)?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
@@ -193,15 +187,9 @@ impl Gatehouse {
         role_id: i64,
         origin: &Origin,
     ) -> Result<String> {
-        let actor = self.actor(actor_id).await?;
-        let role = self
-            .target_role(&actor, role_id, Permission::RolesManage)
+        let (actor, role) = self
+            .custom_role(actor_id, role_id, "Built-in roles cannot be deleted.")
             .await?;
-        if role.builtin {
-            return Err(AuthError::Forbidden(
-                "Built-in roles cannot be deleted.".into(),
-            ));
-        }
         let now = self.now();
         let mut tx = self.db.begin().await?;
         if !store::delete_unused_role(&mut tx, role.id).await? {
@@ -219,6 +207,26 @@ impl Gatehouse {
         .await?;
         tx.commit().await?;
         Ok(role.name)
+    }
+}
+
+impl Gatehouse {
+    /// A custom role the actor may edit, with the actor; a built-in one is
+    /// refused with `builtin_refusal`.
+    async fn custom_role(
+        &self,
+        actor_id: i64,
+        role_id: i64,
+        builtin_refusal: &str,
+    ) -> Result<(scope::Actor, RoleRow)> {
+        let actor = self.actor(actor_id).await?;
+        let role = self
+            .target_role(&actor, role_id, Permission::RolesManage)
+            .await?;
+        if role.builtin {
+            return Err(AuthError::Forbidden(builtin_refusal.into()));
+        }
+        Ok((actor, role))
     }
 }
 
