@@ -1551,14 +1551,42 @@ fn invitations_are_sent_again_or_withdrawn_within_limits(backend: Backend) {
         .call("DELETE", &invitation, None, Some(&w.acme_admin.token));
     assert_eq!(again.status, 404, "{again:?}");
     assert_eq!(audited(&w.server, &["user.invitation_withdrawn"]), 1);
-    let reinvited = w.post(
+    // Withdrawing and inviting again does not start the day's count over.
+    let flood = w.post(
         "/api/v1/admin/users",
         json!({ "email": address, "role": "member" }),
         &w.acme_admin,
     );
+    assert_eq!(flood.status, 429, "{flood:?}");
+    assert_eq!(
+        w.server
+            .number("SELECT COUNT(*) FROM users WHERE email = 'late@acme.example'"),
+        0,
+        "a refused invitation leaves no account behind"
+    );
+    // Another address, withdrawn, is invited again and accepted.
+    let other = "early@acme.example";
+    let first_id = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": other, "role": "member" }),
+        &w.acme_admin,
+    );
+    let withdrawn = w.server.call(
+        "DELETE",
+        &format!("/api/v1/admin/users/{}/invitation", first_id.json["id"]),
+        None,
+        Some(&w.acme_admin.token),
+    );
+    assert_eq!(withdrawn.status, 204, "{withdrawn:?}");
+    let reinvited = w.post(
+        "/api/v1/admin/users",
+        json!({ "email": other, "role": "member" }),
+        &w.acme_admin,
+    );
     assert_eq!(reinvited.status, 201, "{reinvited:?}");
-    assert_ne!(reinvited.json["id"].as_i64(), Some(id));
-    assert_eq!(accept(&w, &link(&w)), "/login?notice=password_set");
+    assert_ne!(reinvited.json["id"], first_id.json["id"]);
+    let path = mailed_path(&w.server, other, "/invite?token=").unwrap();
+    assert_eq!(accept(&w, &path), "/login?notice=password_set");
 }
 
 fn names_that_only_look_different_are_one_name(backend: Backend) {

@@ -45,22 +45,6 @@ pub async fn use_invitation(c: &mut Conn, token_hash: &[u8], now: i64) -> Result
     .await
 }
 
-/// How many invitations the user was sent since `since`, and when the
-/// oldest of them was (to say when another may be sent).
-pub async fn invitations_sent_since(
-    c: &mut Conn,
-    user_id: i64,
-    since: i64,
-) -> Result<(i64, Option<i64>)> {
-    sqlx::query_as(
-        "SELECT COUNT(*), MIN(created_at) FROM invitations WHERE user_id = $1 AND created_at > $2",
-    )
-    .bind(user_id)
-    .bind(since)
-    .fetch_one(&mut *c)
-    .await
-}
-
 /// Ends the user's unused invitations: their links stop working.
 pub async fn end_invitations(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
     sqlx::query(

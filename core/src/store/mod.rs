@@ -61,8 +61,7 @@ pub use grants::{
     NewGrant,
 };
 pub use invitations::{
-    delete_invited_user, end_invitations, insert_invitation, invitation_email,
-    invitations_sent_since, use_invitation,
+    delete_invited_user, end_invitations, insert_invitation, invitation_email, use_invitation,
 };
 pub use lockout::{
     clear_mfa_failures, count_in_window, lock_mfa, mfa_recent_failures, mfa_reserve_check,

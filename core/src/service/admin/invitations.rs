@@ -16,8 +16,9 @@ use crate::service::sign_in::PLATFORM_ORG_ID;
 use crate::service::{audit_own, Gatehouse};
 
 pub const INVITATION_TTL: i64 = 7 * 24 * 3600;
-/// An invitation may be sent this many times a day (the first one
-/// included): enough for a lost email, too few to flood a mailbox.
+/// One address may be sent this many invitations a day (the first one
+/// included, and across withdrawals): enough for a lost email, too few to
+/// flood a mailbox.
 pub const INVITATIONS_PER_DAY: i64 = 5;
 const DAY: i64 = 24 * 3600;
 
@@ -118,7 +119,9 @@ impl Gatehouse {
         })
     }
 
-    /// A new invitation link for the user, by email.
+    /// A new invitation link for the user, by email; refused past
+    /// [`INVITATIONS_PER_DAY`] to the address. Counted in the caller's
+    /// transaction, so an invitation that is not sent is not counted.
     async fn send_invitation(
         &self,
         c: &mut Conn,
@@ -128,6 +131,13 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
+        let key = format!("invitation:{}", normalize_email(email));
+        let (sent, window_start) = store::count_in_window(c, &key, now, DAY).await?;
+        if sent > INVITATIONS_PER_DAY {
+            return Err(AuthError::RateLimited {
+                retry_after: (window_start + DAY - now).max(1),
+            });
+        }
         let token = crypto::new_token();
         store::insert_invitation(
             c,
@@ -151,7 +161,7 @@ impl Gatehouse {
     }
 
     /// Sends an invitation nobody accepted again, with a new link (the old
-    /// ones stop working); at most [`INVITATIONS_PER_DAY`] a day per person.
+    /// ones stop working); at most [`INVITATIONS_PER_DAY`] a day per address.
     /// Returns the address it went to.
     pub async fn admin_resend_invitation(
         &self,
@@ -175,12 +185,6 @@ impl Gatehouse {
         if !waiting || !user.invited {
             return Err(already_accepted(&user.email));
         }
-        let (sent, oldest) = store::invitations_sent_since(&mut tx, user.id, now - DAY).await?;
-        if sent >= INVITATIONS_PER_DAY {
-            return Err(AuthError::RateLimited {
-                retry_after: oldest.map_or(DAY, |at| (at + DAY - now).max(1)),
-            });
-        }
         store::end_invitations(&mut tx, user.id, now).await?;
         self.send_invitation(&mut tx, user.id, &user.email, &org.name, origin, now)
             .await?;
@@ -189,7 +193,7 @@ impl Gatehouse {
             actor_id: Some(actor.user_id),
             subject_id: Some(user.id),
             action: "user.invitation_resent",
-            details: json!({ "sent_today": sent + 1 }),
+            details: json!({}),
         };
         audit::append(&mut tx, event, origin, now).await?;
         tx.commit().await?;
