@@ -155,9 +155,14 @@ pub fn DialogActions(
     label: &'static str,
     cancel: String,
     #[prop(optional)] danger: bool,
+    /// A field of the dialog takes the focus instead (a name to type).
+    #[prop(optional)]
+    field_first: bool,
 ) -> impl IntoView {
     let confirm = NodeRef::<leptos::html::Button>::new();
-    focus_on_mount(confirm);
+    if !field_first {
+        focus_on_mount(confirm);
+    }
     view! {
         <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm
             disabled=move || pending.get()>{label}</button>

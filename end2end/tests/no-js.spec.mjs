@@ -37,7 +37,7 @@ test('an MSP grants a reset to chosen people and a company admin disables MFA, w
   await page.getByRole('radio', { name: 'Only the people chosen below' }).check();
   await page.getByRole('checkbox', { name: member.email }).check();
   await page.getByRole('button', { name: 'Grant', exact: true }).click();
-  await expect(page.getByText('The reset permission is active.')).toBeVisible();
+  await expect(page.getByText('Plain Co may reset MFA until')).toBeVisible();
   await expect(page.getByRole('row').filter({ hasText: 'Plain Co' })).toContainText(member.email);
 
   await page.goto('/admin');

@@ -162,7 +162,7 @@ test('Grant after the window: confirm, back to the open grant dialog, then grant
   await dialog.getByLabel('Reason').fill('Ticket 5150');
   await dialog.getByRole('radio', { name: 'Everyone at Step-up Customer' }).check();
   await dialog.getByRole('button', { name: 'Grant' }).click();
-  await expect(page.getByText('The reset permission is active.')).toBeVisible();
+  await expect(page.getByText('Step-up Customer may reset MFA until')).toBeVisible();
   await expect(row).toContainText('Ticket 5150');
 });
 

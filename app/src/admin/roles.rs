@@ -369,7 +369,7 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
                         <label for="new-role-name">"New name"</label>
                         <input id="new-role-name" name="name" type="text" required maxlength="40" value=role.name.clone() node_ref=field/>
                     </div>
-                    <DialogActions pending=edit.rename.pending() label="Rename" cancel/>
+                    <DialogActions pending=edit.rename.pending() label="Rename" cancel field_first=true/>
                 </ActionForm>
             </Dialog>
         }

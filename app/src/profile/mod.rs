@@ -336,7 +336,7 @@ fn RenameFactorDialog(factor: FactorView, action: ServerAction<RenameFactor>) ->
                         value=factor.label.clone() node_ref=field aria-describedby="factor-name-error"
                         aria-invalid=move || error.get().is_some().then_some("true")/>
                 </div>
-                <DialogActions pending=action.pending() label="Rename" cancel="/profile".to_string()/>
+                <DialogActions pending=action.pending() label="Rename" cancel="/profile".to_string() field_first=true/>
             </ActionForm>
         </Dialog>
     }
