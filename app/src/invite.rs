@@ -20,7 +20,14 @@ pub async fn accept_invitation(token: String, password: String) -> Result<(), Ap
     form_action(&page, |cx| async move {
         cx.gh
             .accept_invitation(&token, &password, &cx.origin)
-            .await?;
+            .await
+            .map_err(|e| match e {
+                gatehouse_core::AuthError::LinkInvalid => AppError::new(
+                    "link_invalid",
+                    "This invitation link has expired, was withdrawn or was already used. Ask your administrator to send it again.",
+                ),
+                e => e.into(),
+            })?;
         leptos_axum::redirect("/login?notice=password_set");
         Ok(())
     })

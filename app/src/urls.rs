@@ -16,10 +16,13 @@ pub fn url_encode(text: &str) -> String {
         .collect()
 }
 
-/// `path` with `key=value` added to its query.
+/// `path` with `key=value` in its query, in place of any `key` it had.
 pub fn with_param(path: &str, key: &str, value: &str) -> String {
-    let sep = if path.contains('?') { '&' } else { '?' };
-    format!("{path}{sep}{key}={value}")
+    let (base, query) = path.split_once('?').unwrap_or((path, ""));
+    let pair = format!("{key}={value}");
+    let mut pairs = pairs_without(query, &[key]);
+    pairs.push(&pair);
+    joined(base, &pairs)
 }
 
 /// The `key=value` pairs of `query` (after its `?`), without the empty ones
@@ -47,9 +50,9 @@ fn joined(path: &str, pairs: &[&str]) -> String {
 }
 
 /// The one-time parameters a page shows once: its message and which form it is for.
-const MESSAGES: [&str; 3] = ["notice", "error", "form"];
+const MESSAGES: [&str; 4] = ["notice", "flash", "error", "form"];
 
-/// `path?search` without the one-time `notice`, `error` and `form` parameters
+/// `path?search` without the one-time `notice`, `flash`, `error` and `form` parameters
 /// (and the empty `=` a script-driven GET form can leave).
 pub fn without_messages(path: &str, search: &str) -> String {
     let mut kept = pairs_without(search.trim_start_matches('?'), &MESSAGES);
@@ -66,7 +69,10 @@ pub fn safe_admin_path(back: &str) -> String {
     if path != "/admin" {
         return "/admin".into();
     }
-    let kept = pairs_without(query, &["confirm", "user", "notice", "error", "form"]);
+    let kept = pairs_without(
+        query,
+        &["confirm", "user", "notice", "flash", "error", "form"],
+    );
     joined(path, &kept)
 }
 
@@ -100,6 +106,16 @@ mod tests {
         assert_eq!(
             without_messages("/msp/customers", "?grant=7&="),
             "/msp/customers?grant=7"
+        );
+        assert_eq!(without_messages("/admin", "flash=abc&q=x"), "/admin?q=x");
+    }
+
+    #[test]
+    fn a_parameter_is_set_once() {
+        assert_eq!(with_param("/admin", "flash", "b"), "/admin?flash=b");
+        assert_eq!(
+            with_param("/admin?flash=a&q=x", "flash", "b"),
+            "/admin?q=x&flash=b"
         );
     }
 

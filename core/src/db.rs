@@ -6,6 +6,7 @@ use std::path::{Path, PathBuf};
 use std::time::Duration;
 
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
+use sqlx::migrate::Migrator;
 use sqlx::AnyPool;
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -30,6 +31,8 @@ pub enum DbError {
     Connect(sqlx::Error),
     #[error("cannot apply migrations: {0}")]
     Migrate(#[from] sqlx::migrate::MigrateError),
+    #[error("cannot finish the migrations: {0}")]
+    Finish(sqlx::Error),
 }
 
 pub fn backend_of(url: &str) -> Result<Backend, DbError> {
@@ -109,22 +112,45 @@ impl Db {
         }
     }
 
-    pub async fn migrate(&self) -> Result<(), DbError> {
+    /// The migrations this build brings, for its backend.
+    fn migrator(&self) -> Migrator {
         match self.backend {
-            Backend::Sqlite => {
-                sqlx::migrate!("../migrations/sqlite")
-                    .run(&self.pool)
-                    .await?
-            }
-            Backend::Postgres => {
-                sqlx::migrate!("../migrations/postgres")
-                    .run(&self.pool)
-                    .await?
-            }
+            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
         }
+    }
+
+    pub async fn migrate(&self) -> Result<(), DbError> {
+        self.migrator().run(&self.pool).await?;
+        crate::store::fill_name_keys(&self.pool)
+            .await
+            .map_err(DbError::Finish)?;
         Ok(())
     }
+
+    /// Why the database cannot serve requests now, if it cannot: it does not
+    /// answer within [`READY_TIMEOUT`], or a migration of this build is not
+    /// applied. A readiness probe asks this, so it takes one pooled
+    /// connection for one small query.
+    pub async fn not_ready(&self) -> Option<&'static str> {
+        let expected = self.migrator().iter().count() as i64;
+        let check = async {
+            let mut c = self.pool.acquire().await.ok()?;
+            sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+                .fetch_one(&mut *c)
+                .await
+                .ok()
+        };
+        match tokio::time::timeout(READY_TIMEOUT, check).await {
+            Ok(Some(applied)) if applied >= expected => None,
+            Ok(Some(_)) => Some("migrations pending"),
+            _ => Some("database unreachable"),
+        }
+    }
 }
+
+/// How long a readiness probe waits for the database.
+pub const READY_TIMEOUT: Duration = Duration::from_secs(2);
 
 #[cfg(test)]
 mod tests {

@@ -276,14 +276,20 @@ impl Delivery {
     /// The background worker: drains the outbox every second and purges it
     /// every minute, for ever. With nothing configured nothing is ever sent,
     /// so there is nothing to purge either: the mailbox keeps every message.
-    pub async fn run(self, db: Db) {
+    /// Delivers and purges once a second until `stop` turns true; a batch
+    /// being delivered is finished first, so no message is sent twice or
+    /// left marked as taken.
+    pub async fn run(self, db: Db, mut stop: tokio::sync::watch::Receiver<bool>) {
         if self.is_mailbox_only() {
             return;
         }
         let mut tick = tokio::time::interval(Duration::from_secs(1));
         let mut next_purge = 0;
         loop {
-            tick.tick().await;
+            tokio::select! {
+                _ = tick.tick() => {}
+                _ = stop.wait_for(|stopping| *stopping) => return,
+            }
             let now = unix_now();
             if now >= next_purge {
                 match self.purge(&db, now).await {

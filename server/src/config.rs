@@ -21,6 +21,8 @@ pub struct Config {
     pub sms_webhook_url: Option<String>,
     /// How long sent (or given-up) messages stay in the outbox.
     pub outbox_retention_days: i64,
+    /// After SIGTERM, how long requests in flight may take to finish.
+    pub shutdown_grace: std::time::Duration,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -187,6 +189,20 @@ impl Config {
                     )
                 })?,
         };
+        let shutdown_grace = match var("GATEHOUSE_SHUTDOWN_SECONDS") {
+            None => 20,
+            Some(v) => v
+                .parse::<u64>()
+                .ok()
+                .filter(|n| (1..=3600).contains(n))
+                .ok_or_else(|| {
+                    bad(
+                        "GATEHOUSE_SHUTDOWN_SECONDS",
+                        "must be a whole number of seconds from 1 to 3600",
+                    )
+                })?,
+        };
+        let shutdown_grace = std::time::Duration::from_secs(shutdown_grace);
         let support_cooling_off = cooling_off(
             "GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS",
             defaults.support_cooling_off,
@@ -207,6 +223,7 @@ impl Config {
             mail_from,
             sms_webhook_url: var("GATEHOUSE_SMS_WEBHOOK_URL"),
             outbox_retention_days,
+            shutdown_grace,
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             trusted_proxies,
@@ -365,6 +382,7 @@ mod tests {
             mail_from: "Gatehouse <gatehouse@localhost>".into(),
             sms_webhook_url: None,
             outbox_retention_days: 7,
+            shutdown_grace: std::time::Duration::from_secs(20),
         }
     }
 

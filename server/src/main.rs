@@ -6,11 +6,13 @@ mod api;
 mod browser;
 mod cli;
 mod config;
+mod health;
 mod pages;
 mod router;
 mod security;
 mod state;
 
+use std::future::IntoFuture;
 use std::net::SocketAddr;
 use std::process::ExitCode;
 
@@ -68,7 +70,7 @@ async fn run(command: Command) -> Result<(), String> {
 }
 
 /// Listens, delivers queued mail and SMS, and deletes expired sessions every
-/// five minutes, until Ctrl-C.
+/// five minutes, until SIGTERM or SIGINT; then stops gracefully.
 async fn serve(config: Config) -> Result<(), String> {
     let gh = cli::open(&config).await?;
     let app = router::router(&config, gh.clone());
@@ -95,7 +97,8 @@ async fn serve(config: Config) -> Result<(), String> {
     } else if config.smtp_url.is_none() {
         tracing::warn!("no GATEHOUSE_SMTP_URL on a public deployment (public URL or listen address not loopback): email stays queued until one is configured");
     }
-    tokio::spawn(delivery.run(gh.db.clone()));
+    let (stop, stopping) = tokio::sync::watch::channel(false);
+    let outbox = tokio::spawn(delivery.run(gh.db.clone(), stopping.clone()));
     let cleaner = gh.clone();
     tokio::spawn(async move {
         let mut tick = tokio::time::interval(std::time::Duration::from_secs(300));
@@ -112,13 +115,58 @@ async fn serve(config: Config) -> Result<(), String> {
         config.settings.public_url
     );
     eprintln!("Gatehouse is running at {}", config.settings.public_url);
-    axum::serve(
+    let mut stopped = stopping.clone();
+    let serving = axum::serve(
         listener,
         app.into_make_service_with_connect_info::<SocketAddr>(),
     )
-    .with_graceful_shutdown(async {
-        let _ = tokio::signal::ctrl_c().await;
+    .with_graceful_shutdown(async move {
+        let _ = stopped.wait_for(|stopping| *stopping).await;
     })
-    .await
-    .map_err(|e| e.to_string())
+    .into_future();
+    tokio::pin!(serving);
+    // Serving until SIGTERM or SIGINT; then no new connection is accepted,
+    // requests in flight get `shutdown_grace` to finish, and so does the
+    // outbox worker's batch.
+    tokio::select! {
+        result = &mut serving => result.map_err(|e| e.to_string()),
+        () = shutdown_signal() => {
+            let _ = stop.send(true);
+            tracing::info!("stopping: finishing the requests in flight");
+            let grace = tokio::time::sleep(config.shutdown_grace);
+            tokio::pin!(grace);
+            let served = tokio::select! {
+                result = &mut serving => result.map_err(|e| e.to_string()),
+                () = &mut grace => {
+                    tracing::warn!("stopping with requests still in flight after {:?}", config.shutdown_grace);
+                    Ok(())
+                }
+            };
+            if tokio::time::timeout_at(grace.deadline(), outbox).await.is_err() {
+                tracing::warn!("stopping before the outbox worker finished its batch");
+            }
+            served
+        }
+    }
+}
+
+/// SIGTERM (a service manager, an orchestrator) or SIGINT (Ctrl-C).
+async fn shutdown_signal() {
+    #[cfg(unix)]
+    {
+        use tokio::signal::unix::{signal, SignalKind};
+        match signal(SignalKind::terminate()) {
+            Ok(mut term) => {
+                tokio::select! {
+                    _ = term.recv() => {}
+                    _ = tokio::signal::ctrl_c() => {}
+                }
+            }
+            Err(_) => {
+                let _ = tokio::signal::ctrl_c().await;
+            }
+        }
+    }
+    #[cfg(not(unix))]
+    let _ = tokio::signal::ctrl_c().await;
 }

@@ -4,16 +4,15 @@
 //! crate, so a change of its paths is a change here alone.
 
 use axum::body::Body;
-use axum::extract::{Request, State};
+use axum::extract::Request;
 use axum::http::StatusCode;
+use axum::middleware::Next;
 use axum::response::{IntoResponse, Response};
 use gatehouse_core::error::ErrorCode;
 use gatehouse_core::Gatehouse;
 use leptos::prelude::*;
-use leptos_axum::{generate_route_list, handle_server_fns_with_context, AxumRouteListing};
+use leptos_axum::{generate_route_list, AxumRouteListing};
 use tower_sessions::Session;
-
-use crate::state::AppState;
 
 /// Every page route of the app.
 pub fn route_list() -> Vec<AxumRouteListing> {
@@ -30,21 +29,24 @@ pub fn context(gatehouse: Gatehouse) -> impl Fn() + Clone + Send + 'static {
     move || provide_context(gatehouse.clone())
 }
 
-/// `POST /sfn/{name}`: the app's server functions, with the services in context.
-pub async fn server_fn(State(state): State<AppState>, request: Request<Body>) -> Response {
-    let response = handle_server_fns_with_context(context(state.gatehouse), request)
-        .await
-        .into_response();
-    with_error_status(response).await
+/// `POST /sfn/{name}` for a name that is no server function (each real one
+/// has its own route, from the app's route list): 404, in the functions'
+/// error shape rather than the framework's developer text.
+pub async fn unknown_server_fn() -> Response {
+    let error = app::error::AppError::new("not_found", "There is no such action.");
+    (StatusCode::NOT_FOUND, axum::Json(error)).into_response()
 }
 
+/// The layer that gives a server function's refusal its own status.
 /// Server functions answer every error with 500. A refusal — a wrong code,
 /// a sign-in that ended, a form that is not what the function takes — is
 /// the caller's, not the server's: it gets the status the JSON API gives
 /// the same error code (a 401, a 400), so monitoring counts only real
 /// failures as 5xx. The body, read only when it is an error, stays as it is.
-async fn with_error_status(response: Response) -> Response {
-    if response.status() != StatusCode::INTERNAL_SERVER_ERROR {
+pub async fn server_fn_status(request: Request<Body>, next: Next) -> Response {
+    let server_fn = request.uri().path().starts_with("/sfn/");
+    let response = next.run(request).await;
+    if !server_fn || response.status() != StatusCode::INTERNAL_SERVER_ERROR {
         return response;
     }
     let (mut parts, body) = response.into_parts();

@@ -13,7 +13,7 @@ use tower_http::services::ServeDir;
 use crate::config::Config;
 use crate::security::{self, Guard, BODY_LIMIT};
 use crate::state::AppState;
-use crate::{api, browser, pages};
+use crate::{api, browser, health, pages};
 
 /// The whole server. The layers apply outermost last: the body limit (which
 /// the extractors and the guard's form check read), then the guard (refusals,
@@ -30,7 +30,7 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
     }
     router
         .nest("/api/v1", api_v1())
-        .route("/sfn/{*name}", post(pages::server_fn))
+        .route("/sfn/{*name}", post(pages::unknown_server_fn))
         .route("/audit/export.csv", get(browser::export::audit_csv))
         .route(
             "/admin/support/export.csv",
@@ -56,12 +56,16 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             pages::shell,
         ))
+        .layer(middleware::from_fn(pages::server_fn_status))
         .layer(security::sessions(config, &gatehouse))
         .layer(middleware::from_fn_with_state(
             Guard::new(config),
             security::guard,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT))
+        // Probes come after the layers: no session, no rate limit.
+        .route("/healthz", get(health::live))
+        .route("/readyz", get(health::ready))
         .with_state(state)
 }
 

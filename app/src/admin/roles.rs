@@ -50,8 +50,11 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
             .into_iter()
             .map(|r| RoleView {
                 id: r.id,
+                // What the role can do here: a company's owner holds the
+                // partner permissions too, but they mean nothing there.
                 permissions: Permissions::parse(&r.permissions)
                     .iter()
+                    .filter(|p| p.applies_to(org.kind))
                     .map(|p| p.describe().to_string())
                     .collect(),
                 name: r.name,

@@ -3,6 +3,8 @@
 //! alike, and organization slugs.
 
 use unicode_normalization::UnicodeNormalization;
+use unicode_security::confusable_detection::skeleton;
+use unicode_security::MixedScript;
 
 use super::text::without_format_chars;
 
@@ -20,11 +22,32 @@ pub fn display_name(text: &str, min: usize, max: usize) -> Option<String> {
     (min..=max).contains(&name.chars().count()).then_some(name)
 }
 
-/// The key two names must not share within one scope: the display name in
-/// Unicode lower case, so "ÄRZTE" and "ärzte" (or "Admin" and "ADMIN") are
-/// one name on both databases (SQLite's `lower()` folds ASCII only).
+/// The display name, if it writes its letters in one script ([`in_one_script`]).
+pub fn one_script(name: String) -> crate::error::Result<String> {
+    if in_one_script(&name) {
+        Ok(name)
+    } else {
+        Err(crate::error::AuthError::Invalid(
+            "Write the name in one alphabet: it mixes letters of several (such as Latin and Cyrillic) that look alike."
+                .into(),
+        ))
+    }
+}
+
+/// Whether a display name writes its letters in one script (digits,
+/// spaces and punctuation go with any): "Неlpdesk" with a Cyrillic "Н"
+/// mixes two, which is how look-alike names are made.
+pub fn in_one_script(display_name: &str) -> bool {
+    display_name.is_single_script()
+}
+
+/// The key two names must not share within one scope: Unicode's full case
+/// folding, then the confusable skeleton of UTS #39. So "ÄRZTE" and
+/// "ärzte", "Straße" and "STRASSE", "Admin" and "ADMIN" — and names that
+/// only look alike, such as "rn" and "m" — are one name, on both databases
+/// (SQLite's `lower()` folds ASCII only).
 pub fn name_key(display_name: &str) -> String {
-    display_name.to_lowercase()
+    skeleton(&caseless::default_case_fold_str(display_name)).collect()
 }
 
 pub fn valid_slug(slug: &str) -> bool {
@@ -77,6 +100,20 @@ mod tests {
         assert_eq!(name_key("ÄRZTE Ω"), name_key("ärzte ω"));
         assert_eq!(name_key("Admin"), name_key("ADMIN"));
         assert_ne!(name_key("Admin"), name_key("Admins"));
+        assert_eq!(name_key("Straße"), name_key("STRASSE"));
+        assert_eq!(name_key("ΟΔΟΣ"), name_key("οδοσ"));
+        // Look-alikes across scripts, and within one.
+        assert_eq!(name_key("Helpdеsk"), name_key("Helpdesk"));
+        assert_eq!(name_key("rn"), name_key("m"));
+    }
+
+    #[test]
+    fn a_name_writes_its_letters_in_one_script() {
+        assert!(in_one_script("Help desk 2"));
+        assert!(in_one_script("Служба поддержки"));
+        assert!(in_one_script("電話 — 1"));
+        assert!(!in_one_script("Неlpdesk"));
+        assert!(!in_one_script("Helpdеsk"));
     }
 
     #[test]

@@ -16,24 +16,41 @@ pub fn has_forbidden_char(name: &str, value: &str, in_body: bool) -> bool {
     name.chars().any(char::is_control) || value.chars().any(|c| c.is_control() && !allowed(c))
 }
 
-/// `text` without the invisible characters that change how the text
-/// around them is shown (zero-width spaces and joiners, bidirectional
-/// overrides and isolates, the byte-order mark): free text written by
-/// someone who is not signed in reaches the support desk's screens, where
-/// such characters could make a note read differently than it is.
+/// `text` without the characters that show as nothing, or change how the
+/// text around them is shown: Unicode's default-ignorable code points (soft
+/// hyphens, zero-width spaces and joiners, bidirectional marks, overrides
+/// and isolates, variation selectors, tags, the byte-order mark) and the
+/// blanks that look like a space or like nothing (Hangul fillers, the
+/// braille blank, interlinear annotation marks). Free text written by
+/// someone who is not signed in reaches the support desk's screens, and
+/// names are compared for uniqueness: such characters could make a note
+/// read differently than it is, or two names look alike.
 pub fn without_format_chars(text: &str) -> String {
-    text.chars()
-        .filter(|c| {
-            !matches!(
-                c,
-                '\u{200B}'..='\u{200F}'
-                    | '\u{202A}'..='\u{202E}'
-                    | '\u{2060}'..='\u{2064}'
-                    | '\u{2066}'..='\u{2069}'
-                    | '\u{FEFF}'
-            )
-        })
-        .collect()
+    text.chars().filter(|c| !is_invisible(*c)).collect()
+}
+
+fn is_invisible(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{034F}'
+            | '\u{061C}'
+            | '\u{115F}'..='\u{1160}'
+            | '\u{17B4}'..='\u{17B5}'
+            | '\u{180B}'..='\u{180F}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{2800}'
+            | '\u{3164}'
+            | '\u{FE00}'..='\u{FE0F}'
+            | '\u{FEFF}'
+            | '\u{FFA0}'
+            | '\u{FFF0}'..='\u{FFFB}'
+            | '\u{1BCA0}'..='\u{1BCA3}'
+            | '\u{1D173}'..='\u{1D17A}'
+            | '\u{E0000}'..='\u{E0FFF}'
+    )
 }
 
 #[cfg(test)]
@@ -47,6 +64,11 @@ mod tests {
             "phonenelots lost"
         );
         assert_eq!(without_format_chars("Zoë — 電話"), "Zoë — 電話");
+        // Soft hyphens, variation selectors, tags, fillers and the braille blank too.
+        assert_eq!(
+            without_format_chars("Help\u{AD}desk\u{FE0F}\u{E0041}\u{3164}\u{2800}"),
+            "Helpdesk"
+        );
     }
 
     #[test]

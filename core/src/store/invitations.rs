@@ -1,5 +1,6 @@
 //! Invitations to join an organization.
 
+use super::users::INVITED;
 use super::{Conn, Result};
 
 pub async fn insert_invitation(
@@ -57,14 +58,25 @@ pub async fn end_invitations(c: &mut Conn, user_id: i64, now: i64) -> Result<()>
     Ok(())
 }
 
+/// Whether the (active) account still waits for its invitation.
+pub async fn still_invited(c: &mut Conn, user_id: i64) -> Result<bool> {
+    let found: i64 = sqlx::query_scalar(&format!(
+        "SELECT COUNT(*) FROM users u WHERE u.id = $1 AND u.disabled_at IS NULL AND {INVITED}"
+    ))
+    .bind(user_id)
+    .fetch_one(&mut *c)
+    .await?;
+    Ok(found == 1)
+}
+
 /// Deletes an account that still waits for its invitation (no password
 /// chosen, never reported), with its invitations; false when it has
 /// accepted meanwhile, or when something else refers to it (a support
 /// request about it), which a deletion would leave dangling.
 pub async fn delete_invited_user(c: &mut Conn, user_id: i64) -> Result<bool> {
-    let done = sqlx::query(
-        "DELETE FROM users WHERE id = $1 AND password_hash = '' AND flagged_at IS NULL",
-    )
+    let done = sqlx::query(&format!(
+        "DELETE FROM users AS u WHERE u.id = $1 AND u.disabled_at IS NULL AND {INVITED}"
+    ))
     .bind(user_id)
     .execute(&mut *c)
     .await;

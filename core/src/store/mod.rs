@@ -61,7 +61,8 @@ pub use grants::{
     NewGrant,
 };
 pub use invitations::{
-    delete_invited_user, end_invitations, insert_invitation, invitation_email, use_invitation,
+    delete_invited_user, end_invitations, insert_invitation, invitation_email, still_invited,
+    use_invitation,
 };
 pub use lockout::{
     clear_mfa_failures, count_in_window, lock_mfa, mfa_recent_failures, mfa_reserve_check,
@@ -79,8 +80,8 @@ pub use recovery_codes::{
     consume_recovery_code, recovery_code_was_used, recovery_codes_left, replace_recovery_codes,
 };
 pub use roles::{
-    delete_unused_role, insert_role, rename_role, role_by_id, role_id, roles_of_org,
-    set_role_mfa_required, subtree_roles, NewRole, RoleRow, BUILTIN_ROLES,
+    delete_unused_role, fill_name_keys, insert_role, rename_role, role_by_id, role_id,
+    roles_of_org, set_role_mfa_required, subtree_roles, NewRole, RoleRow, BUILTIN_ROLES,
 };
 pub use sessions::{
     api_token_user, delete_expired, insert_api_token, revoke_api_token, revoke_sessions_and_tokens,

@@ -137,3 +137,35 @@ pub async fn insert_role(c: &mut Conn, role: &NewRole<'_>) -> Result<i64> {
     .fetch_one(&mut *c)
     .await
 }
+
+/// Writes the [`name_key`] of the roles and organizations that have none
+/// (made before the key existed). Roles that already look alike keep a
+/// key of their own (the key with `#id` after it), so none is lost; they
+/// can be renamed apart.
+pub async fn fill_name_keys(pool: &sqlx::AnyPool) -> Result<()> {
+    for table in ["roles", "organizations"] {
+        let rows: Vec<(i64, String)> = sqlx::query_as(&format!(
+            "SELECT id, name FROM {table} WHERE name_key IS NULL"
+        ))
+        .fetch_all(pool)
+        .await?;
+        for (id, name) in rows {
+            let key = name_key(&name);
+            let update = format!("UPDATE {table} SET name_key = $1 WHERE id = $2");
+            // Each on its own: a clash must not undo the others.
+            let first = sqlx::query(&update).bind(&key).bind(id).execute(pool).await;
+            if let Err(sqlx::Error::Database(e)) = &first {
+                if e.is_unique_violation() {
+                    sqlx::query(&update)
+                        .bind(format!("{key}#{id}"))
+                        .bind(id)
+                        .execute(pool)
+                        .await?;
+                    continue;
+                }
+            }
+            first?;
+        }
+    }
+    Ok(())
+}

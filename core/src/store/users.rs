@@ -103,6 +103,12 @@ pub async fn insert_user(
 }
 
 /// The id the next new user will probably get (an answer that reveals nothing).
+/// An account `u` that waits for its invitation: no password chosen, never
+/// signed in, and invited. (A "This wasn't me" report empties a password
+/// too; that account signed in before, and is no invitation.)
+pub(crate) const INVITED: &str = "(u.password_hash = '' AND u.last_login_at IS NULL \
+     AND u.flagged_at IS NULL AND EXISTS (SELECT 1 FROM invitations i WHERE i.user_id = u.id))";
+
 /// Holds the user's row until the transaction ends (PostgreSQL; SQLite's
 /// write transaction already holds the database), so two changes to one
 /// account are made one after the other.
@@ -254,7 +260,7 @@ pub async fn list_users(
            u.last_login_at, \
            CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END AS locked, \
            CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END AS has_phone, \
-           CASE WHEN u.password_hash = '' AND u.flagged_at IS NULL THEN 1 ELSE 0 END AS invited, \
+           CASE WHEN {INVITED} THEN 1 ELSE 0 END AS invited, \
            CASE WHEN u.flagged_at IS NULL THEN 0 ELSE 1 END AS flagged \
          FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
          JOIN organizations o ON o.id = u.org_id ORDER BY {FLAGGED_FIRST}",

@@ -161,6 +161,31 @@ impl Server {
             .expect("start gatehouse")
     }
 
+    /// Sends the server process SIGTERM, as a service manager would.
+    pub fn terminate(&self) {
+        let pid = libc::pid_t::try_from(self.child.id()).expect("a process id");
+        // SAFETY: kill(2) on our own child's id has no memory effects.
+        assert_eq!(unsafe { libc::kill(pid, libc::SIGTERM) }, 0);
+    }
+
+    /// Waits (at most 60 s) for the server process to end; how it ended.
+    pub fn wait_exit(&mut self) -> std::process::ExitStatus {
+        let deadline = Instant::now() + Duration::from_secs(60);
+        loop {
+            if let Some(status) = self.child.try_wait().unwrap() {
+                return status;
+            }
+            assert!(Instant::now() < deadline, "the server did not stop");
+            std::thread::sleep(Duration::from_millis(50));
+        }
+    }
+
+    /// Drops the server's PostgreSQL database under it (its connections end).
+    pub fn drop_database(&self) {
+        let name = self.pg_db.as_deref().expect("a PostgreSQL server");
+        sql(&admin_url(), &format!("DROP DATABASE {name} WITH (FORCE)"));
+    }
+
     /// Stops the server process and starts it again on the same database and port.
     pub fn restart(&mut self) {
         let _ = self.child.kill();

@@ -5,7 +5,7 @@ use serde_json::json;
 
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
-use crate::rules::naming::{display_name, slug_from_name, valid_slug};
+use crate::rules::naming::{display_name, one_script, slug_from_name, valid_slug};
 use crate::rules::scope::{self, Actor, OrgKind, Permission};
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Customer, Grant};
 
@@ -76,6 +76,7 @@ impl Gatehouse {
         Self::require_partner(&actor, Permission::CustomersManage)?;
         let name = display_name(name, 1, 100)
             .ok_or_else(|| AuthError::Invalid("A company name has 1 to 100 characters.".into()))?;
+        let name = one_script(name)?;
         let name = name.as_str();
         let base = slug_from_name(name);
         if !valid_slug(&base) {

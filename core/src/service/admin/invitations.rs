@@ -179,10 +179,7 @@ impl Gatehouse {
         let mut tx = self.db.begin().await?;
         // Under the row lock: thirty clicks at once count as thirty sends.
         store::lock_user(&mut tx, user.id).await?;
-        let waiting = store::user_by_id(&mut tx, user.id)
-            .await?
-            .is_some_and(|u| u.password_hash.is_empty() && !u.disabled);
-        if !waiting || !user.invited {
+        if !store::still_invited(&mut tx, user.id).await? {
             return Err(already_accepted(&user.email));
         }
         store::end_invitations(&mut tx, user.id, now).await?;

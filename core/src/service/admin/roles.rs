@@ -4,7 +4,7 @@ use serde_json::json;
 
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
-use crate::rules::naming::{display_name, name_key};
+use crate::rules::naming::{display_name, name_key, one_script};
 use crate::rules::scope::{self, Permission, Permissions, Refusal};
 use crate::store::{self, RoleRow};
 
@@ -233,8 +233,9 @@ impl Gatehouse {
 /// A role's name as typed, in its one written form ([`display_name`]):
 /// 2 to 40 characters.
 fn role_name(name: &str) -> Result<String> {
-    display_name(name, 2, 40)
-        .ok_or_else(|| AuthError::Invalid("A role name has 2 to 40 characters.".into()))
+    let name = display_name(name, 2, 40)
+        .ok_or_else(|| AuthError::Invalid("A role name has 2 to 40 characters.".into()))?;
+    one_script(name)
 }
 
 /// Another role of the organization has this name, in any case
