@@ -80,9 +80,5 @@ pub async fn delete_invited_user(c: &mut Conn, user_id: i64) -> Result<bool> {
     .bind(user_id)
     .execute(&mut *c)
     .await;
-    match done {
-        Ok(done) => Ok(done.rows_affected() == 1),
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
+    super::changed_one(done)
 }

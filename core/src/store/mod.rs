@@ -109,3 +109,17 @@ pub(crate) fn unknown(column: &str, text: &str) -> sqlx::Error {
     sqlx::Error::Decode(format!("unknown {column} “{text}”").into())
 }
 pub type Result<T> = std::result::Result<T, sqlx::Error>;
+
+/// Whether a statement meant to change one row did; a foreign key it would
+/// break counts as no change (the row it needs is gone, or a row still
+/// needs the one it removes), so a race with another change answers "no"
+/// rather than a server error.
+pub(crate) fn changed_one(
+    done: std::result::Result<sqlx::any::AnyQueryResult, sqlx::Error>,
+) -> Result<bool> {
+    match done {
+        Ok(done) => Ok(done.rows_affected() == 1),
+        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
+        Err(e) => Err(e),
+    }
+}

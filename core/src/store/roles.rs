@@ -114,12 +114,8 @@ pub async fn delete_unused_role(c: &mut Conn, role_id: i64) -> Result<bool> {
     .bind(role_id)
     .execute(&mut *c)
     .await;
-    match done {
-        Ok(done) => Ok(done.rows_affected() == 1),
-        // Someone was given the role while it was being deleted.
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
+    // Someone may be given the role while it is being deleted.
+    super::changed_one(done)
 }
 
 pub async fn insert_role(c: &mut Conn, role: &NewRole<'_>) -> Result<i64> {

@@ -308,12 +308,8 @@ pub async fn set_user_role(c: &mut Conn, user_id: i64, role_id: i64) -> Result<b
     .bind(user_id)
     .execute(&mut *c)
     .await;
-    match done {
-        Ok(done) => Ok(done.rows_affected() == 1),
-        // Deleted between the check and the write (PostgreSQL's foreign key sees it).
-        Err(sqlx::Error::Database(e)) if e.is_foreign_key_violation() => Ok(false),
-        Err(e) => Err(e),
-    }
+    // Deleted between the check and the write (PostgreSQL's foreign key sees it).
+    super::changed_one(done)
 }
 
 pub async fn set_user_disabled(c: &mut Conn, user_id: i64, at: Option<i64>) -> Result<()> {

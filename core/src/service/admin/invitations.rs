@@ -8,7 +8,7 @@ use crate::error::{AuthError, Result};
 use crate::rules::contact::{normalize_email, valid_email};
 use crate::rules::password;
 use crate::rules::scope::{Actor, Permission};
-use crate::store::{self, Conn, RoleRow};
+use crate::store::{self, Conn, RoleRow, UserSummary};
 use crate::{crypto, notify};
 
 use super::may_hand_out;
@@ -160,6 +160,18 @@ impl Gatehouse {
         Ok(())
     }
 
+    /// The person an admin acts on about their invitation, while they still
+    /// wait for it.
+    async fn invited_target(&self, actor_id: i64, user_id: i64) -> Result<(Actor, UserSummary)> {
+        let (actor, user) = self
+            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
+            .await?;
+        if !user.invited || user.disabled {
+            return Err(already_accepted(&user.email));
+        }
+        Ok((actor, user))
+    }
+
     /// Sends an invitation nobody accepted again, with a new link (the old
     /// ones stop working); at most [`INVITATIONS_PER_DAY`] a day per address.
     /// Returns the address it went to.
@@ -169,9 +181,7 @@ impl Gatehouse {
         user_id: i64,
         origin: &Origin,
     ) -> Result<String> {
-        let (actor, user) = self
-            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
-            .await?;
+        let (actor, user) = self.invited_target(actor_id, user_id).await?;
         let org = self
             .target_org(&actor, user.org_id, Permission::UsersManage)
             .await?;
@@ -206,12 +216,7 @@ impl Gatehouse {
         user_id: i64,
         origin: &Origin,
     ) -> Result<String> {
-        let (actor, user) = self
-            .actor_and_target_user(actor_id, user_id, Permission::UsersManage)
-            .await?;
-        if !user.invited || user.disabled {
-            return Err(already_accepted(&user.email));
-        }
+        let (actor, user) = self.invited_target(actor_id, user_id).await?;
         let now = self.now();
         let mut tx = self.db.begin().await?;
         // One statement: an invitation accepted meanwhile is not withdrawn.
