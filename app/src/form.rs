@@ -119,9 +119,9 @@ where
 /// Escape closes it (goes to `cancel`), as it would a modal dialog.
 #[component]
 pub fn Dialog(title: String, text: String, cancel: String, children: Children) -> impl IntoView {
+    close_on_escape(cancel);
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text"
-            on:keydown=close_on_escape(cancel)>
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
             <h2 id="dialog-title">{title}</h2>
             <p id="dialog-text">{text}</p>
             {children()}
@@ -129,15 +129,22 @@ pub fn Dialog(title: String, text: String, cancel: String, children: Children) -
     }
 }
 
-/// A dialog's key handler: Escape goes to `cancel`, as it would close a
-/// modal dialog.
-pub fn close_on_escape(cancel: String) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
-    let navigate = use_navigate();
-    move |event| {
-        if event.key() == "Escape" {
-            navigate(&cancel, Default::default());
-        }
+/// While a dialog is shown, Escape goes to `cancel`, as it would close a
+/// modal dialog — wherever the focus is (a button that was disabled while
+/// its form was sent leaves the focus on the page).
+pub fn close_on_escape(cancel: String) {
+    #[cfg(feature = "hydrate")]
+    {
+        let navigate = use_navigate();
+        let listener = window_event_listener(leptos::ev::keydown, move |event| {
+            if event.key() == "Escape" {
+                navigate(&cancel, Default::default());
+            }
+        });
+        on_cleanup(move || listener.remove());
     }
+    #[cfg(not(feature = "hydrate"))]
+    let _ = cancel;
 }
 
 /// The row under the table row a confirmation is about, holding it: the

@@ -100,7 +100,11 @@ pub async fn current_user(gh: &Gatehouse, s: &Session) -> Result<Option<i64>, Ap
 /// The signed-in user, or a redirect to the sign-in page (401 for the page's script).
 async fn require_user(s: &Session) -> Result<i64, AppError> {
     match current_user(&gatehouse(), s).await? {
-        Some(uid) => Ok(uid),
+        Some(uid) => {
+            // The request's log lines name the user (the server's request span).
+            tracing::Span::current().record("user_id", uid);
+            Ok(uid)
+        }
         None => {
             refuse_towards("/login", http::StatusCode::UNAUTHORIZED);
             Err(AppError::new("not_signed_in", "Sign in to continue."))

@@ -7,6 +7,7 @@ mod browser;
 mod cli;
 mod config;
 mod health;
+mod logging;
 mod pages;
 mod router;
 mod security;
@@ -40,13 +41,7 @@ fn return_large_blocks_to_the_system() {}
 
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
-    tracing_subscriber::fmt()
-        .with_env_filter(
-            tracing_subscriber::EnvFilter::try_from_default_env()
-                .unwrap_or_else(|_| "gatehouse=info,warn".into()),
-        )
-        .with_writer(std::io::stderr)
-        .init();
+    logging::init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
@@ -89,11 +84,16 @@ async fn serve(config: Config) -> Result<(), String> {
         config.outbox_retention_days * 86_400,
     )
     .map_err(|e| e.to_string())?;
+    // The friendly lines are for a person at a terminal; JSON logs stay JSON.
     if config.mailbox_enabled() {
-        eprintln!(
-            "No GATEHOUSE_SMTP_URL: email is kept at {}/dev/mailbox instead of being sent",
-            config.settings.public_url
-        );
+        if logging::json() {
+            tracing::info!("no GATEHOUSE_SMTP_URL: email is kept at /dev/mailbox");
+        } else {
+            eprintln!(
+                "No GATEHOUSE_SMTP_URL: email is kept at {}/dev/mailbox instead of being sent",
+                config.settings.public_url
+            );
+        }
     } else if config.smtp_url.is_none() {
         tracing::warn!("no GATEHOUSE_SMTP_URL on a public deployment (public URL or listen address not loopback): email stays queued until one is configured");
     }
@@ -114,7 +114,9 @@ async fn serve(config: Config) -> Result<(), String> {
         config.site_addr,
         config.settings.public_url
     );
-    eprintln!("Gatehouse is running at {}", config.settings.public_url);
+    if !logging::json() {
+        eprintln!("Gatehouse is running at {}", config.settings.public_url);
+    }
     let mut stopped = stopping.clone();
     let serving = axum::serve(
         listener,

@@ -13,7 +13,7 @@ use tower_http::services::ServeDir;
 use crate::config::Config;
 use crate::security::{self, Guard, BODY_LIMIT};
 use crate::state::AppState;
-use crate::{api, browser, health, pages};
+use crate::{api, browser, health, logging, pages};
 
 /// The whole server. The layers apply outermost last: the body limit (which
 /// the extractors and the guard's form check read), then the guard (refusals,
@@ -28,7 +28,7 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
     if config.mailbox_enabled() {
         router = router.route("/dev/mailbox", get(browser::mailbox::page));
     }
-    router
+    let router = router
         .nest("/api/v1", api_v1())
         .route("/sfn/{*name}", post(pages::unknown_server_fn))
         .route("/audit/export.csv", get(browser::export::audit_csv))
@@ -62,8 +62,9 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
             Guard::new(config),
             security::guard,
         ))
-        .layer(DefaultBodyLimit::max(BODY_LIMIT))
-        // Probes come after the layers: no session, no rate limit.
+        .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    logging::layer(router)
+        // Probes come after the layers: no session, no rate limit, no log line.
         .route("/healthz", get(health::live))
         .route("/readyz", get(health::ready))
         .with_state(state)

@@ -12,6 +12,7 @@ use common::*;
 on_both_databases!(
     probes_say_whether_requests_can_be_served,
     sigterm_finishes_the_request_in_flight_and_refuses_new_ones,
+    json_logs_name_each_request_and_hold_no_secret,
 );
 
 fn probes_say_whether_requests_can_be_served(backend: Backend) {
@@ -91,4 +92,91 @@ fn sigterm_finishes_the_request_in_flight_and_refuses_new_ones(backend: Backend)
     assert!(answer.starts_with("HTTP/1.1 401"), "{answer}");
     assert!(answer.contains("invalid_credentials"), "{answer}");
     assert!(server.wait_exit().success(), "exits 0 after a SIGTERM");
+}
+
+fn json_logs_name_each_request_and_hold_no_secret(backend: Backend) {
+    let server = Server::start_logged(
+        backend,
+        &[
+            ("GATEHOUSE_LOG_FORMAT", "json"),
+            ("RUST_LOG", "gatehouse=info,warn"),
+        ],
+    );
+    // A whole sign-in with a recovery code, then a request as the user.
+    let (email, secret, codes, enrolled_token) = server.enrolled_user();
+    let mfa_token = server.mfa_token(&email);
+    let signed_in = server.mfa(&mfa_token, "recovery_code", &codes[0]);
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    let token = signed_in.json["access_token"].as_str().unwrap().to_string();
+    let me = server.get("/api/v1/me", Some(&token));
+    let id = me.header("x-request-id").expect("a request id").to_string();
+    assert_eq!(id.len(), 36, "a UUID: {id}");
+    let other = server.get("/api/v1/me", Some(&token));
+    assert_ne!(
+        other.header("x-request-id"),
+        Some(id.as_str()),
+        "one id per request"
+    );
+    // A client's own id is not taken.
+    let forged = ureq::get(&server.url("/api/v1/me"))
+        .set("Authorization", &format!("Bearer {token}"))
+        .set("X-Request-Id", "forged-id")
+        .call()
+        .unwrap();
+    assert_ne!(forged.header("x-request-id"), Some("forged-id"));
+    assert_eq!(server.get("/healthz", None).status, 200);
+
+    eventually("the request's line is logged", || {
+        server.log().contains(&id)
+    });
+    let log = server.log();
+    let lines: Vec<serde_json::Value> = log
+        .lines()
+        .map(|line| serde_json::from_str(line).unwrap_or_else(|e| panic!("{e}: {line}")))
+        .collect();
+    let answered = lines
+        .iter()
+        .find(|l| l["span"]["request_id"] == id.as_str() && l["fields"]["message"] == "answered")
+        .expect("the request's line");
+    assert_eq!(answered["fields"]["status"], 200);
+    assert!(answered["fields"]["latency_ms"].is_number());
+    assert_eq!(answered["span"]["route"], "/api/v1/me");
+    assert_eq!(answered["span"]["method"], "GET");
+    assert_eq!(answered["span"]["user_id"], server.user_id(&email));
+    assert!(
+        !lines.iter().any(|l| l["span"]["route"] == "/healthz"),
+        "probes are not logged"
+    );
+    // Nothing secret was written: not the password, a code, a token or the key.
+    let key = base32_encode(&secret);
+    for secret in [
+        PASSWORD,
+        codes[0].as_str(),
+        codes[1].as_str(),
+        mfa_token.as_str(),
+        token.as_str(),
+        enrolled_token.as_str(),
+        key.as_str(),
+    ] {
+        assert!(!log.contains(secret), "the log holds a secret: {secret}");
+    }
+}
+
+/// RFC 4648 base32 without padding, as authenticator apps take a key.
+fn base32_encode(bytes: &[u8]) -> String {
+    const ALPHABET: &[u8] = b"ABCDEFGHIJKLMNOPQRSTUVWXYZ234567";
+    let mut out = String::new();
+    let (mut buffer, mut bits) = (0u32, 0);
+    for byte in bytes {
+        buffer = (buffer << 8) | u32::from(*byte);
+        bits += 8;
+        while bits >= 5 {
+            out.push(ALPHABET[((buffer >> (bits - 5)) & 31) as usize] as char);
+            bits -= 5;
+        }
+    }
+    if bits > 0 {
+        out.push(ALPHABET[((buffer << (5 - bits)) & 31) as usize] as char);
+    }
+    out
 }

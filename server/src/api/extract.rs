@@ -116,11 +116,14 @@ impl FromRequestParts<AppState> for Bearer {
         };
         let token = bearer_token(parts).ok_or_else(unauthorized)?;
         match state.gatehouse.api_token_user(&token).await {
-            Ok(Some((user_id, issued_at))) => Ok(Self {
-                user_id,
-                issued_at,
-                token,
-            }),
+            Ok(Some((user_id, issued_at))) => {
+                crate::logging::record_user(user_id);
+                Ok(Self {
+                    user_id,
+                    issued_at,
+                    token,
+                })
+            }
             Ok(None) => Err(unauthorized()),
             Err(e) => Err(ApiError::from(e).into_response()),
         }

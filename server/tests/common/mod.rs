@@ -38,6 +38,8 @@ pub struct Server {
     pg_db: Option<String>,
     dir: std::path::PathBuf,
     env: Vec<(String, String)>,
+    /// Where the process's log goes, when a test reads it.
+    log: Option<std::path::PathBuf>,
 }
 
 fn admin_url() -> String {
@@ -104,6 +106,20 @@ impl Server {
     }
 
     pub fn start_with(backend: Backend, extra_env: &[(&str, &str)]) -> Self {
+        Self::start_inner(backend, extra_env, false)
+    }
+
+    /// A server whose log (stderr) the test reads with [`Server::log`].
+    pub fn start_logged(backend: Backend, extra_env: &[(&str, &str)]) -> Self {
+        Self::start_inner(backend, extra_env, true)
+    }
+
+    /// What the server has logged so far.
+    pub fn log(&self) -> String {
+        std::fs::read_to_string(self.log.as_ref().expect("a logged server")).unwrap_or_default()
+    }
+
+    fn start_inner(backend: Backend, extra_env: &[(&str, &str)], logged: bool) -> Self {
         let dir = std::env::temp_dir().join(format!("gatehouse-test-{}", unique()));
         std::fs::create_dir_all(&dir).unwrap();
         let (db_url, pg_db) = match backend {
@@ -138,7 +154,8 @@ impl Server {
             .and_then(|(_, v)| v.parse::<std::net::SocketAddr>().ok())
             .map_or(port, |a| a.port());
         let base = format!("http://127.0.0.1:{port}");
-        let child = Self::spawn(&env);
+        let log = logged.then(|| dir.join("stderr.log"));
+        let child = Self::spawn(&env, log.as_deref());
         let server = Self {
             base,
             db_url,
@@ -146,17 +163,22 @@ impl Server {
             pg_db,
             dir,
             env,
+            log,
         };
         server.wait_ready();
         server
     }
 
-    fn spawn(env: &[(String, String)]) -> Child {
+    fn spawn(env: &[(String, String)], log: Option<&std::path::Path>) -> Child {
+        let stderr = match log {
+            Some(path) => Stdio::from(std::fs::File::create(path).expect("a log file")),
+            None => Stdio::inherit(),
+        };
         Command::new(binary())
             .arg("serve")
             .envs(env.iter().map(|(k, v)| (k, v)))
             .stdout(Stdio::null())
-            .stderr(Stdio::inherit())
+            .stderr(stderr)
             .spawn()
             .expect("start gatehouse")
     }
@@ -190,7 +212,7 @@ impl Server {
     pub fn restart(&mut self) {
         let _ = self.child.kill();
         let _ = self.child.wait();
-        self.child = Self::spawn(&self.env);
+        self.child = Self::spawn(&self.env, None);
         self.wait_ready();
     }
 
@@ -200,7 +222,7 @@ impl Server {
         let mut env = self.env.clone();
         env.retain(|(k, _)| k != "LEPTOS_SITE_ADDR");
         env.push(("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")));
-        Sibling(Self::spawn(&env))
+        Sibling(Self::spawn(&env, None))
     }
 
     fn wait_ready(&self) {
