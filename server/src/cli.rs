@@ -7,6 +7,7 @@ use std::io::BufRead;
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::db::Db;
 use gatehouse_core::rules::scope::OrgKind;
+use gatehouse_core::service::OperatorAction;
 use gatehouse_core::Gatehouse;
 
 use crate::config::Config;
@@ -106,6 +107,23 @@ pub enum UserCommand {
         role: String,
         #[arg(long, default_value = "")]
         name: String,
+    },
+    /// Lift the lock after too many wrong codes or passwords (audited as the command line).
+    Unlock {
+        #[arg(long)]
+        email: String,
+    },
+    /// End every browser session and API token of a user (audited as the command line).
+    SignOut {
+        #[arg(long)]
+        email: String,
+    },
+    /// Remove a user's authenticators and recovery codes and end their
+    /// sessions; they set up a new authenticator at their next sign-in if
+    /// their role requires one (audited as the command line).
+    DisableMfa {
+        #[arg(long)]
+        email: String,
     },
 }
 
@@ -207,6 +225,21 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
             println!("created user {}", email.trim().to_lowercase());
             Ok(())
         }
+        Task::User {
+            command: UserCommand::Unlock { email },
+        } => operate(config, &email, OperatorAction::Unlock, "unlocked").await,
+        Task::User {
+            command: UserCommand::SignOut { email },
+        } => {
+            let done = "signed out everywhere:";
+            operate(config, &email, OperatorAction::SignOut, done).await
+        }
+        Task::User {
+            command: UserCommand::DisableMfa { email },
+        } => {
+            let done = "MFA disabled for";
+            operate(config, &email, OperatorAction::DisableMfa, done).await
+        }
         Task::Role {
             command: RoleCommand::MfaRequired { org, role, state },
         } => {
@@ -248,6 +281,21 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
             }
         }
     }
+}
+
+/// Does `action` to the account of `email` and says so (`done` and the address).
+async fn operate(
+    config: &Config,
+    email: &str,
+    action: OperatorAction,
+    done: &str,
+) -> Result<(), String> {
+    let gh = open(config).await?;
+    gh.operator_user_action(email, action)
+        .await
+        .map_err(|e| e.to_string())?;
+    println!("{done} {}", email.trim().to_lowercase());
+    Ok(())
 }
 
 /// One line from stdin, without its line ending (the password is used exactly as typed otherwise).

@@ -5,6 +5,7 @@ mod common;
 use common::*;
 
 on_both_databases!(
+    operators_unlock_sign_out_and_disable_mfa_from_the_command_line,
     cli_errors_are_one_clear_line,
     audit_verify_detects_edits_and_removals,
     demo_prints_working_accounts
@@ -233,4 +234,51 @@ fn demo_prints_working_accounts(backend: Backend) {
     // Running it again works and changes the passwords.
     let again = server.cli_ok(&["demo"], None);
     assert_ne!(again, text);
+}
+
+fn operators_unlock_sign_out_and_disable_mfa_from_the_command_line(backend: Backend) {
+    let server = Server::start(backend);
+    let (email, secret, _, token) = server.enrolled_user();
+    let audited_as_cli = |action: &str| {
+        server.number(&format!(
+            "SELECT COUNT(*) FROM audit_log WHERE action = '{action}' AND actor_id IS NULL AND ip = 'cli'"
+        ))
+    };
+
+    // Five wrong codes lock the second factor; the command line lifts the lock.
+    let attempt = server.mfa_token(&email);
+    for _ in 0..5 {
+        server.mfa(&attempt, "totp", &wrong_code(&secret));
+    }
+    let refused = server.mfa(&server.mfa_token(&email), "totp", &totp_next(&secret));
+    assert_eq!(refused.status, 429, "locked: {refused:?}");
+    let mails_before = mail_to(&server, &email).len();
+    let upper = email.to_uppercase();
+    let out = server.cli_ok(&["user", "unlock", "--email", &upper], None);
+    assert_eq!(out.trim(), format!("unlocked {email}"));
+    let signed_in = server.mfa(&server.mfa_token(&email), "totp", &totp_next(&secret));
+    assert_eq!(signed_in.status, 200, "unlocked: {signed_in:?}");
+    assert_eq!(audited_as_cli("user.unlocked"), 1);
+
+    // Signed out everywhere: every token ends.
+    server.cli_ok(&["user", "sign-out", "--email", &email], None);
+    assert_eq!(server.get("/api/v1/me", Some(&token)).status, 401);
+    let later = signed_in.json["access_token"].as_str().unwrap();
+    assert_eq!(server.get("/api/v1/me", Some(later)).status, 401);
+    assert_eq!(audited_as_cli("user.signed_out_everywhere"), 1);
+
+    // MFA disabled: the owner sets up a new authenticator at the next sign-in.
+    server.cli_ok(&["user", "disable-mfa", "--email", &email], None);
+    assert_eq!(
+        server.login(&email, PASSWORD).json["status"],
+        "enrollment_required"
+    );
+    assert_eq!(audited_as_cli("mfa.reset"), 1);
+    // The person is told each time, as when an administrator acts.
+    assert_eq!(mail_to(&server, &email).len(), mails_before + 3);
+
+    // Nobody of that address: one clear line, nothing done.
+    let unknown = server.cli(&["user", "unlock", "--email", "nobody@example.com"], None);
+    assert!(!unknown.status.success());
+    assert_eq!(stderr(&unknown), "gatehouse: User not found.");
 }

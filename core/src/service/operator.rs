@@ -11,7 +11,20 @@ use crate::rules::password;
 use crate::rules::scope::OrgKind;
 use crate::store::{self};
 
+use super::admin::AdminChange;
+use super::sign_in::PLATFORM_ORG_ID;
 use super::Gatehouse;
+use crate::notify::Notice;
+use crate::rules::filters::UserFilter;
+use crate::store::Conn;
+
+/// What an operator does to one account from the command line.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum OperatorAction {
+    Unlock,
+    SignOut,
+    DisableMfa,
+}
 
 impl Gatehouse {
     /// The newest messages of the outbox, for the development mailbox.
@@ -176,6 +189,56 @@ impl Gatehouse {
             .execute(&self.db.pool)
             .await?;
         Ok(())
+    }
+
+    /// Unlocks, signs out everywhere or disables the MFA of one account,
+    /// for an operator without the web interface. Audited with no actor
+    /// from the command line (`cli`), and the person is emailed, as when an
+    /// administrator does it.
+    pub async fn operator_user_action(&self, email: &str, action: OperatorAction) -> Result<()> {
+        let origin = Origin::command_line();
+        let user_id = self
+            .user_id_by_email(email)
+            .await?
+            .ok_or(AuthError::NotFound("User"))?;
+        let filter = UserFilter {
+            user_id: Some(user_id),
+            ..UserFilter::default()
+        };
+        let now = self.now();
+        let (mut found, _) = store::list_users(
+            &mut *self.conn().await?,
+            PLATFORM_ORG_ID,
+            &filter,
+            now,
+            1,
+            0,
+        )
+        .await?;
+        let user = found.pop().ok_or(AuthError::NotFound("User"))?;
+        let change = match action {
+            OperatorAction::DisableMfa => return self.reset_mfa(user.id, None, &origin).await,
+            OperatorAction::Unlock => AdminChange {
+                action: "user.unlocked",
+                details: json!({ "was_locked": user.locked }),
+                notice: Notice::SecondFactorUnlocked,
+            },
+            OperatorAction::SignOut => AdminChange {
+                action: "user.signed_out_everywhere",
+                details: json!({}),
+                notice: Notice::SignedOutEverywhere,
+            },
+        };
+        self.apply_admin_change(None, &user, change, &origin, now, async |c: &mut Conn| {
+            match action {
+                OperatorAction::Unlock => store::unlock_mfa(c, user.id).await?,
+                _ => {
+                    store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?
+                }
+            }
+            Ok(())
+        })
+        .await
     }
 
     pub async fn delete_expired(&self) -> Result<()> {

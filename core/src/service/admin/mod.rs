@@ -29,11 +29,11 @@ pub use users::{ListedUser, UserPage};
 
 pub const USERS_PER_PAGE: i64 = 50;
 
-/// What an administrator did to a user: recorded and announced together.
+/// What an administrator (or an operator) did to a user: recorded and announced together.
 pub(crate) struct AdminChange<'a> {
     pub(crate) action: &'a str,
     pub(crate) details: serde_json::Value,
-    notice: Notice,
+    pub(crate) notice: Notice,
 }
 
 pub(crate) fn refused(refusal: Refusal, what: &'static str) -> AuthError {
@@ -150,7 +150,7 @@ impl Gatehouse {
     /// and the email telling the user go in the same transaction.
     pub(crate) async fn apply_admin_change(
         &self,
-        actor: &Actor,
+        actor_id: Option<i64>,
         subject: &UserSummary,
         change: AdminChange<'_>,
         origin: &Origin,
@@ -161,7 +161,7 @@ impl Gatehouse {
         apply(&mut tx).await?;
         let event = Event {
             org_id: subject.org_id,
-            actor_id: Some(actor.user_id),
+            actor_id,
             subject_id: Some(subject.id),
             action: change.action,
             details: change.details,
