@@ -346,6 +346,10 @@ fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named
     );
     assert_eq!(malformed.status, 400, "{malformed:?}");
     assert_eq!(malformed.json["code"], "invalid_request");
+    // No such function: a 404 in the same shape, not the framework's text.
+    let unknown = script_call(&server, "/sfn/no_such_function", None, &[]);
+    assert_eq!(unknown.status, 404, "{unknown:?}");
+    assert_eq!(unknown.json["code"], "not_found");
 
     // An authenticator is renamed from My profile; the notice names it.
     let (email, secret, _, token) = server.enrolled_user();
