@@ -103,10 +103,32 @@ pub fn clear_on_refusal<S>(action: ServerAction<S>, field: NodeRef<leptos::html:
 where
     S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
 {
+    back_to_field_on_refusal(action, field, true);
+}
+
+/// After each refusal of `action`, the focus goes back to `field`, its text
+/// kept to be corrected (a name too long). The button that sent the form
+/// was disabled meanwhile, which would leave the focus nowhere.
+pub fn focus_on_refusal<S>(action: ServerAction<S>, field: NodeRef<leptos::html::Input>)
+where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
+    back_to_field_on_refusal(action, field, false);
+}
+
+fn back_to_field_on_refusal<S>(
+    action: ServerAction<S>,
+    field: NodeRef<leptos::html::Input>,
+    clear: bool,
+) where
+    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
+{
     Effect::new(move || {
         if action.value().with(|v| matches!(v, Some(Err(_)))) {
             if let Some(input) = field.get_untracked() {
-                input.set_value("");
+                if clear {
+                    input.set_value("");
+                }
                 let _ = input.focus();
             }
         }
@@ -119,9 +141,9 @@ where
 /// Escape closes it (goes to `cancel`), as it would a modal dialog.
 #[component]
 pub fn Dialog(title: String, text: String, cancel: String, children: Children) -> impl IntoView {
-    close_on_escape(cancel);
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text"
+            on:keydown=close_on_escape(cancel)>
             <h2 id="dialog-title">{title}</h2>
             <p id="dialog-text">{text}</p>
             {children()}
@@ -129,22 +151,16 @@ pub fn Dialog(title: String, text: String, cancel: String, children: Children) -
     }
 }
 
-/// While a dialog is shown, Escape goes to `cancel`, as it would close a
-/// modal dialog — wherever the focus is (a button that was disabled while
-/// its form was sent leaves the focus on the page).
-pub fn close_on_escape(cancel: String) {
-    #[cfg(feature = "hydrate")]
-    {
-        let navigate = use_navigate();
-        let listener = window_event_listener(leptos::ev::keydown, move |event| {
-            if event.key() == "Escape" {
-                navigate(&cancel, Default::default());
-            }
-        });
-        on_cleanup(move || listener.remove());
+/// A dialog's key handler: Escape goes to `cancel`, as it would close a
+/// modal dialog. (Its forms keep the focus inside it: see
+/// [`focus_on_refusal`].)
+pub fn close_on_escape(cancel: String) -> impl Fn(leptos::ev::KeyboardEvent) + 'static {
+    let navigate = use_navigate();
+    move |event| {
+        if event.key() == "Escape" {
+            navigate(&cancel, Default::default());
+        }
     }
-    #[cfg(not(feature = "hydrate"))]
-    let _ = cancel;
 }
 
 /// The row under the table row a confirmation is about, holding it: the

@@ -334,9 +334,9 @@ fn GrantDialog(
     let whole_company = RwSignal::new(false);
     let person = param("person");
     let searched = !person.get_untracked().is_empty();
-    close_on_escape("/msp/customers".to_string());
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="grant-title">
+        <section class="dialog" role="dialog" aria-labelledby="grant-title"
+            on:keydown=close_on_escape("/msp/customers".to_string())>
             <h2 id="grant-title">{format!("Grant MFA reset permission to {org_name}")}</h2>
             <p>"While it lasts, the people it covers sign in with their password only, once, and must set up a new authenticator and new recovery codes. Their admins see it; you can revoke it at any time."</p>
             <ErrorBox message=error_signal(action)/>

@@ -363,6 +363,7 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
     if kind == "rename_role" {
         let field = NodeRef::<leptos::html::Input>::new();
         crate::form::focus_on_mount(field);
+        crate::form::focus_on_refusal(edit.rename, field);
         return view! {
             <Dialog title=format!("Rename “{}”", role.name) text="Its members keep the role; only its name changes.".to_string() cancel=cancel.clone()>
                 <ErrorBox message=error_signal(edit.rename)/>

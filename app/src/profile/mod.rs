@@ -16,7 +16,8 @@ use serde::{Deserialize, Serialize};
 use crate::account::{GrantedReset, StartAccountReset};
 use crate::error::AppError;
 use crate::form::{
-    error_signal, focus_on_mount, ConfirmRow, Dialog, DialogActions, ErrorBox, Notice, Submit,
+    error_signal, focus_on_mount, focus_on_refusal, ConfirmRow, Dialog, DialogActions, ErrorBox,
+    Notice, Submit,
 };
 use crate::header::{Me, LOW_CODES_WATERMARK};
 use crate::messages::message_for;
@@ -320,6 +321,7 @@ fn FactorRow(
 fn RenameFactorDialog(factor: FactorView, action: ServerAction<RenameFactor>) -> impl IntoView {
     let field = NodeRef::<leptos::html::Input>::new();
     focus_on_mount(field);
+    focus_on_refusal(action, field);
     let error = error_signal(action);
     view! {
         <Dialog
