@@ -6,6 +6,7 @@ use std::io::BufRead;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::db::Db;
+use gatehouse_core::rules::filters::AuditFilter;
 use gatehouse_core::rules::scope::OrgKind;
 use gatehouse_core::service::OperatorAction;
 use gatehouse_core::Gatehouse;
@@ -150,6 +151,26 @@ pub enum OnOff {
 pub enum AuditCommand {
     /// Exit 0 if every organization's chain is intact, else name the first bad entry.
     Verify,
+    /// Print the entries of an organization and those below it, newest
+    /// first (the export is recorded in its audit log, as the command line).
+    Export {
+        #[arg(long)]
+        org: String,
+        /// First day, YYYY-MM-DD (UTC) or Unix seconds.
+        #[arg(long, default_value = "")]
+        from: String,
+        /// Last day, inclusive.
+        #[arg(long, default_value = "")]
+        to: String,
+        #[arg(long, value_enum, default_value = "csv")]
+        format: ExportFormat,
+    },
+}
+
+#[derive(Clone, Copy, ValueEnum)]
+pub enum ExportFormat {
+    Csv,
+    Json,
 }
 
 /// The services on the configured database, its migrations applied first.
@@ -260,6 +281,33 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
                 .await
                 .map_err(|e| e.to_string())?;
             println!("{text}");
+            Ok(())
+        }
+        Task::Audit {
+            command:
+                AuditCommand::Export {
+                    org,
+                    from,
+                    to,
+                    format,
+                },
+        } => {
+            let filter = AuditFilter::from_params("", "", &from, &to).map_err(|e| e.to_string())?;
+            let gh = open(config).await?;
+            let entries = gh
+                .operator_audit_export(&org, &filter)
+                .await
+                .map_err(|e| e.to_string())?;
+            match format {
+                ExportFormat::Csv => print!("{}", gatehouse_core::service::audit_csv(&entries)),
+                ExportFormat::Json => {
+                    let rows: Vec<_> = entries
+                        .iter()
+                        .map(crate::api::admin::audit::entry_json)
+                        .collect();
+                    println!("{}", serde_json::Value::Array(rows));
+                }
+            }
             Ok(())
         }
         Task::Audit {

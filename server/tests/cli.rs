@@ -6,6 +6,7 @@ use common::*;
 
 on_both_databases!(
     operators_unlock_sign_out_and_disable_mfa_from_the_command_line,
+    operators_export_an_organizations_audit_log,
     cli_errors_are_one_clear_line,
     audit_verify_detects_edits_and_removals,
     demo_prints_working_accounts
@@ -281,4 +282,58 @@ fn operators_unlock_sign_out_and_disable_mfa_from_the_command_line(backend: Back
     let unknown = server.cli(&["user", "unlock", "--email", "nobody@example.com"], None);
     assert!(!unknown.status.success());
     assert_eq!(stderr(&unknown), "gatehouse: User not found.");
+}
+
+fn operators_export_an_organizations_audit_log(backend: Backend) {
+    let server = Server::start(backend);
+    server.org("company", "export-co", None);
+    server.org("company", "other-co", None);
+    let email = server.user_in("export-co", "member");
+    let stranger = server.user_in("other-co", "member");
+    assert_eq!(server.login(&email, "not the password").status, 401);
+    assert_eq!(server.login(&stranger, "not the password").status, 401);
+
+    let json = server.cli_ok(
+        &["audit", "export", "--org", "export-co", "--format", "json"],
+        None,
+    );
+    let entries: serde_json::Value = serde_json::from_str(&json).unwrap();
+    let entries = entries.as_array().expect("a JSON array");
+    assert!(entries
+        .iter()
+        .any(|e| e["action"] == "login.password_failed" && e["subject"] == email.as_str()));
+    assert!(
+        !json.contains(&stranger),
+        "another organization's entries stay out"
+    );
+    let csv = server.cli_ok(&["audit", "export", "--org", "export-co"], None);
+    assert!(csv.starts_with("time_utc,"), "{csv}");
+    assert!(csv.contains("login.password_failed"));
+    let none = server.cli_ok(
+        &[
+            "audit",
+            "export",
+            "--org",
+            "export-co",
+            "--from",
+            "2999-01-01",
+            "--format",
+            "json",
+        ],
+        None,
+    );
+    assert!(!none.contains("login.password_failed"), "{none}");
+    // Each export is recorded, as the command line.
+    assert_eq!(
+        server.number("SELECT COUNT(*) FROM audit_log WHERE action = 'audit.exported' AND actor_id IS NULL AND ip = 'cli'"),
+        3
+    );
+    let unknown = server.cli(&["audit", "export", "--org", "nope"], None);
+    assert!(!unknown.status.success());
+    assert_eq!(stderr(&unknown), "gatehouse: unknown organization \"nope\"");
+    let bad_date = server.cli(
+        &["audit", "export", "--org", "export-co", "--from", "soon"],
+        None,
+    );
+    assert!(!bad_date.status.success());
 }

@@ -42,7 +42,7 @@ impl AuditQuery {
     }
 }
 
-fn entry_json(e: &AuditEntry) -> Value {
+pub fn entry_json(e: &AuditEntry) -> Value {
     json!({
         "id": e.id,
         "at": e.at,
