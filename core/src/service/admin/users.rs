@@ -179,19 +179,13 @@ impl Gatehouse {
                 role: role.name.clone(),
             },
         };
-        self.apply_admin_change(
-            Some(actor.user_id),
-            &user,
-            change,
-            origin,
-            now,
-            async |c: &mut Conn| {
-                if !store::set_user_role(c, user.id, role.id).await? {
-                    return Err(AuthError::NotFound("Role"));
-                }
-                Ok(())
-            },
-        )
+        let by = Some(actor.user_id);
+        self.apply_admin_change(by, &user, change, origin, now, async |c: &mut Conn| {
+            if !store::set_user_role(c, user.id, role.id).await? {
+                return Err(AuthError::NotFound("Role"));
+            }
+            Ok(())
+        })
         .await
     }
 
@@ -206,18 +200,12 @@ impl Gatehouse {
             details: json!({ "was_locked": user.locked }),
             notice: Notice::SecondFactorUnlocked,
         };
-        self.apply_admin_change(
-            Some(actor.user_id),
-            &user,
-            change,
-            origin,
-            now,
-            async |c: &mut Conn| {
-                store::unlock_mfa(c, user.id).await?;
-                store::throttle_clear(c, &account_key(&user.email)).await?;
-                Ok(())
-            },
-        )
+        let by = Some(actor.user_id);
+        self.apply_admin_change(by, &user, change, origin, now, async |c: &mut Conn| {
+            store::unlock_mfa(c, user.id).await?;
+            store::throttle_clear(c, &account_key(&user.email)).await?;
+            Ok(())
+        })
         .await
     }
 
@@ -236,17 +224,11 @@ impl Gatehouse {
             details: json!({}),
             notice: Notice::SignedOutEverywhere,
         };
-        self.apply_admin_change(
-            Some(actor.user_id),
-            &user,
-            change,
-            origin,
-            now,
-            async |c: &mut Conn| {
-                store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
-                Ok(())
-            },
-        )
+        let by = Some(actor.user_id);
+        self.apply_admin_change(by, &user, change, origin, now, async |c: &mut Conn| {
+            store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
+            Ok(())
+        })
         .await
     }
 
@@ -280,21 +262,15 @@ impl Gatehouse {
             details: json!({ "reviewed_report": reviewed }),
             notice: Notice::AccountDisabled { disabled: !active },
         };
-        self.apply_admin_change(
-            Some(actor.user_id),
-            &user,
-            change,
-            origin,
-            now,
-            async |c: &mut Conn| {
-                store::set_user_disabled(c, user.id, (!active).then_some(now)).await?;
-                if reviewed {
-                    store::clear_flag(c, user.id).await?;
-                }
-                store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
-                Ok(())
-            },
-        )
+        let by = Some(actor.user_id);
+        self.apply_admin_change(by, &user, change, origin, now, async |c: &mut Conn| {
+            store::set_user_disabled(c, user.id, (!active).then_some(now)).await?;
+            if reviewed {
+                store::clear_flag(c, user.id).await?;
+            }
+            store::revoke_sessions_and_tokens(c, user.id, store::Keep::Nothing, now).await?;
+            Ok(())
+        })
         .await
     }
 }
