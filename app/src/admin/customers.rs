@@ -11,7 +11,7 @@ use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
 use crate::form::{close_on_escape, error_signal, focus_on_mount, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{changes, DataPage};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
@@ -205,8 +205,12 @@ pub fn CustomersPage() -> impl IntoView {
     let revoke = ServerAction::<RevokeGrant>::new();
     let create = ServerAction::<CreateCustomer>::new();
     let person = param("person");
+    // Every success here ends on a new `?flash=`, which is the reload: the
+    // page loads once per action (a second reload from the change counter
+    // raced the first and dropped the screen under its notice).
+    let flashed = param("flash");
     let data = Resource::new(
-        move || (grant_for.get(), person.get(), changes()),
+        move || (grant_for.get(), person.get(), flashed.get()),
         |(grant_for, person, _)| msp_customers(grant_for, person),
     );
     view! {
