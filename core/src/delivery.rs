@@ -23,6 +23,7 @@ use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
 use crate::db::Db;
 use crate::store::{self, Channel, OutboxMessage};
+use crate::telemetry;
 use crate::unix_now;
 
 const LEASE_SECONDS: i64 = 60;
@@ -246,6 +247,14 @@ impl Delivery {
                 continue;
             }
             let result = self.send(&message).await;
+            telemetry::delivery(
+                &message.channel,
+                match &result {
+                    Ok(()) => "sent",
+                    Err(DeliveryError::Temporary(_)) => "retry",
+                    Err(DeliveryError::Permanent(_)) => "failed",
+                },
+            );
             let mut c = db.pool.acquire().await?;
             match result {
                 Ok(()) => store::outbox_sent(&mut c, message.id, unix_now()).await?,

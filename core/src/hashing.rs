@@ -11,10 +11,12 @@
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
+use std::time::Instant;
 
 use tokio::sync::{oneshot, OwnedSemaphorePermit, Semaphore};
 
 use crate::rules::password;
+use crate::telemetry;
 
 type Job = Box<dyn FnOnce() + Send>;
 
@@ -23,6 +25,7 @@ type Job = Box<dyn FnOnce() + Send>;
 pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     places: Arc<Semaphore>,
+    capacity: usize,
 }
 
 /// A place in the hashing queue, held from before the work is reserved until
@@ -61,7 +64,14 @@ impl Hasher {
         Self {
             jobs,
             places: Arc::new(Semaphore::new(workers + queue)),
+            capacity: workers + queue,
         }
+    }
+
+    /// Hashes waiting or running now, and how many places there are.
+    pub fn load(&self) -> (usize, usize) {
+        let free = self.places.available_permits();
+        (self.capacity.saturating_sub(free), self.capacity)
     }
 
     /// A place in the queue, or [`Overloaded`] when every place is taken.
@@ -84,7 +94,9 @@ impl Hasher {
 impl Slot {
     async fn run<T: Send + 'static>(self, work: impl FnOnce() -> T + Send + 'static) -> T {
         let (done, result) = oneshot::channel();
+        let queued = Instant::now();
         let job: Job = Box::new(move || {
+            telemetry::hash_wait(queued.elapsed());
             let _ = done.send(work());
         });
         self.hasher

@@ -44,6 +44,7 @@ pub mod rules;
 pub mod service;
 pub mod session_store;
 pub mod store;
+pub mod telemetry;
 
 pub use error::{AuthError, ErrorCode};
 pub use service::Gatehouse;

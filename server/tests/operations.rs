@@ -1,5 +1,5 @@
 //! Running Gatehouse, on SQLite and PostgreSQL: the health and readiness
-//! probes, and a graceful stop on SIGTERM.
+//! probes, a graceful stop on SIGTERM, JSON logs and metrics.
 
 mod common;
 
@@ -13,7 +13,112 @@ on_both_databases!(
     probes_say_whether_requests_can_be_served,
     sigterm_finishes_the_request_in_flight_and_refuses_new_ones,
     json_logs_name_each_request_and_hold_no_secret,
+    metrics_count_sign_ins_on_their_own_address_only,
 );
+
+/// The value of the sample of `name` whose labels include `labels`, from a
+/// Prometheus text exposition.
+fn sample(text: &str, name: &str, labels: &[(&str, &str)]) -> Option<f64> {
+    text.lines()
+        .filter(|line| !line.starts_with('#'))
+        .filter_map(|line| line.rsplit_once(' '))
+        .find(|(series, _)| {
+            let (metric, rest) = series.split_once('{').unwrap_or((series, ""));
+            metric == name
+                && labels
+                    .iter()
+                    .all(|(k, v)| rest.contains(&format!("{k}=\"{v}\"")))
+        })
+        .map(|(_, value)| value.parse().expect("a number"))
+}
+
+fn metrics_count_sign_ins_on_their_own_address_only(backend: Backend) {
+    let metrics_port = free_port();
+    let metrics_addr = format!("127.0.0.1:{metrics_port}");
+    let server = Server::start_with(backend, &[("GATEHOUSE_METRICS_ADDR", &metrics_addr)]);
+    let (email, secret, _, _) = server.enrolled_user();
+
+    assert_eq!(server.login(&email, "not the password").status, 401);
+    let token = server.mfa_token(&email);
+    assert_eq!(server.mfa(&token, "totp", &wrong_code(&secret)).status, 401);
+    let signed_in = server.mfa(&token, "totp", &totp_next(&secret));
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    let access = signed_in.json["access_token"].as_str().unwrap();
+    let reset = server.post(
+        "/api/v1/mfa/reset",
+        serde_json::json!({ "password": PASSWORD }),
+        Some(access),
+    );
+    assert_eq!(reset.status, 204, "{reset:?}");
+
+    let scrape = ureq::get(&format!("http://{metrics_addr}/metrics"))
+        .call()
+        .expect("the metrics address answers");
+    assert!(scrape
+        .header("content-type")
+        .is_some_and(|t| t.starts_with("text/plain; version=0.0.4")));
+    let text = scrape.into_string().unwrap();
+    let count = |name: &str, labels: &[(&str, &str)]| sample(&text, name, labels);
+    let password = |outcome| {
+        count(
+            "gatehouse_sign_ins_total",
+            &[("stage", "password"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(password("invalid_credentials"), Some(1.0), "{text}");
+    assert_eq!(password("mfa_required"), Some(1.0));
+    assert_eq!(password("enrollment_required"), Some(1.0));
+    assert_eq!(
+        count(
+            "gatehouse_sign_ins_total",
+            &[("stage", "second_factor"), ("outcome", "signed_in")]
+        ),
+        Some(1.0)
+    );
+    let totp = |outcome| {
+        count(
+            "gatehouse_mfa_checks_total",
+            &[("method", "totp"), ("outcome", outcome)],
+        )
+    };
+    assert_eq!(totp("invalid_code"), Some(1.0));
+    assert_eq!(totp("accepted"), Some(1.0));
+    assert_eq!(
+        count("gatehouse_mfa_resets_total", &[("kind", "self_reset")]),
+        Some(1.0)
+    );
+    let route = [("method", "POST"), ("route", "/api/v1/auth/login")];
+    assert_eq!(
+        count(
+            "gatehouse_http_requests_total",
+            &[route[0], route[1], ("status", "401")]
+        ),
+        Some(1.0)
+    );
+    assert_eq!(
+        count("gatehouse_http_request_duration_seconds_count", &route),
+        Some(3.0)
+    );
+    assert!(count("gatehouse_password_hash_wait_seconds_count", &[]).unwrap() >= 3.0);
+    assert!(count("gatehouse_db_connection_wait_seconds_count", &[]).unwrap() > 0.0);
+    assert!(count("gatehouse_db_connections", &[("state", "idle")]).is_some());
+    assert!(count("gatehouse_db_connections_max", &[]).unwrap() >= 1.0);
+    assert_eq!(count("gatehouse_password_hash_queue", &[]), Some(0.0));
+    // Without an SMTP server the notices wait in the outbox.
+    assert!(count("gatehouse_outbox_queued", &[]).unwrap() >= 1.0);
+    assert!(count("gatehouse_outbox_oldest_seconds", &[]).is_some());
+
+    // No label names a person, an account or an address.
+    for private in [email.as_str(), "127.0.0.1", "@", access] {
+        assert!(!text.contains(private), "{private} in the metrics");
+    }
+    // Only the metrics address serves them, and it serves nothing else.
+    let public = server.get("/metrics", None);
+    assert_eq!(public.status, 404);
+    assert!(!public.text.contains("gatehouse_sign_ins_total"));
+    let other = ureq::get(&format!("http://{metrics_addr}/login")).call();
+    assert!(matches!(other, Err(ureq::Error::Status(404, _))));
+}
 
 fn probes_say_whether_requests_can_be_served(backend: Backend) {
     let server = Server::start(backend);

@@ -15,6 +15,7 @@ use crate::hashing::{self, Hasher};
 use crate::notify::{self, Notice};
 use crate::rules::totp::TotpParams;
 use crate::store::{self, Conn, User};
+use crate::telemetry;
 use crate::Settings;
 
 pub use crate::error::{AuthError, ErrorCode, Result};
@@ -136,7 +137,24 @@ impl Gatehouse {
     }
 
     async fn conn(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>> {
-        Ok(self.db.pool.acquire().await?)
+        Ok(self.db.acquire().await?)
+    }
+
+    /// Brings the gauges up to date for a scrape: the database pool, the
+    /// hashing queue, and the outbox's backlog.
+    pub async fn observe_for_metrics(&self) -> Result<()> {
+        let pool = &self.db.pool;
+        telemetry::pool(
+            pool.size(),
+            pool.num_idle(),
+            pool.options().get_max_connections(),
+        );
+        let (taken, places) = self.hasher.load();
+        telemetry::hash_queue(taken, places);
+        let now = self.now();
+        let (queued, oldest) = store::outbox_backlog(&mut *self.conn().await?).await?;
+        telemetry::outbox(queued, oldest.map_or(0, |created| (now - created).max(0)));
+        Ok(())
     }
 
     async fn user(&self, user_id: i64) -> Result<User> {

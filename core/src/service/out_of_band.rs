@@ -11,6 +11,7 @@ use crate::notify::{self, Notice};
 use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
 use crate::rules::totp;
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
+use crate::telemetry;
 
 use super::enrollment::ENROLL_TOKEN_TTL;
 use super::{audit_own, six_digit_code, Gatehouse};
@@ -176,6 +177,21 @@ impl Gatehouse {
     /// second factor: success yields a recovery attempt whose only use is to
     /// set up a new authenticator; its mfa_token is returned.
     pub async fn verify_oob_code(
+        &self,
+        mfa_token: &str,
+        kind: OobKind,
+        code: &str,
+        origin: &Origin,
+    ) -> Result<OobOutcome> {
+        let checked = self.check_oob_code(mfa_token, kind, code, origin).await;
+        telemetry::mfa_check(kind.name(), &checked);
+        if kind == OobKind::SmsCode {
+            telemetry::second_stage(&checked);
+        }
+        checked
+    }
+
+    async fn check_oob_code(
         &self,
         mfa_token: &str,
         kind: OobKind,

@@ -15,6 +15,7 @@ use crate::notify::{self, Notice};
 use crate::rules::abuse::ResetKind;
 use crate::rules::account_links::LinkPurpose;
 use crate::store::{self, Conn, Keep, User};
+use crate::telemetry;
 
 use super::{audit_own, Gatehouse};
 
@@ -77,6 +78,7 @@ impl Gatehouse {
         now: i64,
     ) -> Result<()> {
         self.count_reset(c, user, reset.kind, origin, now).await?;
+        telemetry::reset(reset.kind.as_str());
         self.offer_report_link(c, user, &reset, origin, now).await
     }
 

@@ -17,6 +17,7 @@ use crate::rules::lockout::{
 };
 use crate::rules::recovery;
 use crate::store::{self, AttemptPurpose, Conn, Factor, User};
+use crate::telemetry;
 
 use super::out_of_band::{OobKind, OobOutcome};
 use super::sign_in::SignedIn;
@@ -137,12 +138,13 @@ impl Gatehouse {
         let purpose = CodeUse::SignIn {
             attempt_id: attempt.id,
         };
-        let recovery_codes_left = self
+        let proved = self
             .prove_with_code(&user, purpose, method, code, origin, now)
-            .await?;
+            .await;
+        telemetry::second_stage(&proved);
         Ok(SignedIn {
             user_id: user.id,
-            recovery_codes_left,
+            recovery_codes_left: proved?,
         })
     }
 
@@ -151,6 +153,22 @@ impl Gatehouse {
     /// right code is consumed in one transaction with the attempt, if any,
     /// and the audit entry. Returns the recovery codes left after using one.
     pub(crate) async fn prove_with_code(
+        &self,
+        user: &User,
+        purpose: CodeUse,
+        method: MfaMethod,
+        code: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<i64>> {
+        let proved = self
+            .check_code(user, purpose, method, code, origin, now)
+            .await;
+        telemetry::mfa_check(method.name(), &proved);
+        proved
+    }
+
+    async fn check_code(
         &self,
         user: &User,
         purpose: CodeUse,
@@ -392,6 +410,9 @@ impl Gatehouse {
         )
         .await?;
         tx.commit().await?;
+        if check.locks {
+            telemetry::lockout("second_factor");
+        }
         let tries_left = check.tries_left();
         Err(if used {
             AuthError::CodeUsed { tries_left }

@@ -15,6 +15,7 @@ use crate::hashing;
 use crate::rules::contact::{account_key, normalize_email};
 use crate::rules::lockout::{password_delay, IP_WINDOW, MAX_CODE_FAILURES_PER_ATTEMPT};
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
+use crate::telemetry;
 
 use super::enrollment::ENROLL_TOKEN_TTL;
 use super::{audit_own, Gatehouse};
@@ -86,6 +87,17 @@ pub(crate) struct FailedPassword<'a> {
 
 impl Gatehouse {
     pub async fn login_password(
+        &self,
+        email: &str,
+        password: &str,
+        origin: &Origin,
+    ) -> Result<PasswordOutcome> {
+        let outcome = self.check_password_stage(email, password, origin).await;
+        telemetry::password_stage(&outcome);
+        outcome
+    }
+
+    async fn check_password_stage(
         &self,
         email: &str,
         password: &str,
@@ -305,6 +317,7 @@ impl Gatehouse {
         let mut actions = vec![failed.check.failure_action()];
         if delay > 0 {
             actions.push("login.password_delayed");
+            telemetry::lockout("password");
         }
         for action in actions {
             let event = Event {

@@ -73,8 +73,8 @@ pub use organizations::{
     Customer, Org,
 };
 pub use outbox::{
-    outbox_claim, outbox_failed, outbox_insert, outbox_purge, outbox_recent, outbox_retry_later,
-    outbox_sent, Channel, NewMessage, OutboxMessage, ERASED_BODY,
+    outbox_backlog, outbox_claim, outbox_failed, outbox_insert, outbox_purge, outbox_recent,
+    outbox_retry_later, outbox_sent, Channel, NewMessage, OutboxMessage, ERASED_BODY,
 };
 pub use recovery_codes::{
     consume_recovery_code, recovery_code_was_used, recovery_codes_left, replace_recovery_codes,

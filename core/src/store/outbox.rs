@@ -70,6 +70,17 @@ pub async fn outbox_insert(c: &mut Conn, m: &NewMessage<'_>, now: i64) -> Result
     Ok(())
 }
 
+/// Messages waiting to be sent (due or not), and when the oldest was written.
+pub async fn outbox_backlog(c: &mut Conn) -> Result<(i64, Option<i64>)> {
+    let row = sqlx::query(
+        "SELECT COUNT(*) AS queued, MIN(created_at) AS oldest FROM outbox \
+         WHERE sent_at IS NULL AND failed_at IS NULL",
+    )
+    .fetch_one(&mut *c)
+    .await?;
+    Ok((row.get("queued"), row.get("oldest")))
+}
+
 /// Leases the oldest due message to one worker. The outer condition is checked
 /// again on the locked row, so of two racing workers only one gets it.
 pub async fn outbox_claim(c: &mut Conn, now: i64, lease: i64) -> Result<Option<OutboxMessage>> {

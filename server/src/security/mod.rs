@@ -109,7 +109,8 @@ pub async fn guard(
     let mut response = if bad_query {
         transport::bad_request("A value in the query string contains a control character.")
     } else if refused {
-        tracing::warn!(%path, ip = %client.ip, "cross-origin request refused");
+        // The request's span names its method and route; the raw path is the client's.
+        tracing::warn!(ip = %client.ip, "cross-origin request refused");
         error_response(
             StatusCode::FORBIDDEN,
             "forbidden",
