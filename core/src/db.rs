@@ -2,12 +2,14 @@
 //! PostgreSQL (several app servers, one database). Queries are written once in
 //! the common dialect (`$1` parameters, BIGINT times, BLOB/BYTEA bytes).
 
+use std::fs::{File, TryLockError};
 use std::path::{Path, PathBuf};
-use std::time::Duration;
+use std::sync::Arc;
+use std::time::{Duration, Instant};
 
 use sqlx::any::{install_default_drivers, AnyPoolOptions};
 use sqlx::migrate::Migrator;
-use sqlx::AnyPool;
+use sqlx::{AnyPool, Connection};
 
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Backend {
@@ -19,6 +21,10 @@ pub enum Backend {
 pub struct Db {
     pub pool: AnyPool,
     pub backend: Backend,
+    /// A SQLite file is held open "in use" (a shared lock on its lock file)
+    /// for as long as this handle lives, so `gatehouse restore` can refuse
+    /// to replace it under a running server or command.
+    _in_use: Option<Arc<File>>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -33,6 +39,42 @@ pub enum DbError {
     Migrate(#[from] sqlx::migrate::MigrateError),
     #[error("cannot finish the migrations: {0}")]
     Finish(sqlx::Error),
+    #[error("the database {0} is being restored; try again when the restore has finished")]
+    BeingRestored(PathBuf),
+    #[error("cannot lock {0}: {1}")]
+    Lock(PathBuf, std::io::Error),
+}
+
+/// The file every process holds (shared) while it has the SQLite database
+/// at `db` open, and a restore holds (exclusive) while it replaces it:
+/// `gatehouse.db` → `gatehouse.db-lock`, beside SQLite's own `-wal` and `-shm`.
+pub fn lock_path(db: &Path) -> PathBuf {
+    let mut name = db.as_os_str().to_owned();
+    name.push("-lock");
+    PathBuf::from(name)
+}
+
+/// Takes the lock file of the database at `db`, shared (the database is
+/// open) or exclusive (it is being replaced); `None` when another process
+/// holds it the other way.
+pub fn lock_database(db: &Path, exclusive: bool) -> Result<Option<File>, DbError> {
+    let path = lock_path(db);
+    let file = std::fs::OpenOptions::new()
+        .create(true)
+        .truncate(false)
+        .write(true)
+        .open(&path)
+        .map_err(|e| DbError::Lock(path.clone(), e))?;
+    let taken = if exclusive {
+        file.try_lock()
+    } else {
+        file.try_lock_shared()
+    };
+    match taken {
+        Ok(()) => Ok(Some(file)),
+        Err(TryLockError::WouldBlock) => Ok(None),
+        Err(TryLockError::Error(e)) => Err(DbError::Lock(path, e)),
+    }
 }
 
 pub fn backend_of(url: &str) -> Result<Backend, DbError> {
@@ -60,12 +102,15 @@ impl Db {
         install_default_drivers();
         let backend = backend_of(url)?;
         let mut url = url.to_string();
+        let mut in_use = None;
         if backend == Backend::Sqlite {
-            if let Some(parent) = sqlite_path(&url).as_deref().and_then(Path::parent) {
-                if !parent.as_os_str().is_empty() {
+            if let Some(file) = sqlite_path(&url) {
+                if let Some(parent) = file.parent().filter(|p| !p.as_os_str().is_empty()) {
                     std::fs::create_dir_all(parent)
                         .map_err(|e| DbError::CreateFolder(parent.into(), e))?;
                 }
+                let lock = lock_database(&file, false)?.ok_or(DbError::BeingRestored(file))?;
+                in_use = Some(Arc::new(lock));
             }
             if !url.contains("mode=") {
                 url.push_str(if url.contains('?') {
@@ -99,25 +144,67 @@ impl Db {
             .connect(&url)
             .await
             .map_err(DbError::Connect)?;
-        Ok(Self { pool, backend })
+        Ok(Self {
+            pool,
+            backend,
+            _in_use: in_use,
+        })
+    }
+
+    /// Writes a consistent copy of this SQLite database to `to`, a new file
+    /// (`VACUUM INTO` reads one snapshot while writers go on; the copy is
+    /// compact and has no WAL of its own). The file is created first,
+    /// readable by its owner only: it holds password hashes and sealed keys.
+    pub async fn copy_sqlite_to(&self, to: &Path) -> Result<(), String> {
+        let target = to.to_str().ok_or("the backup path must be valid UTF-8")?;
+        create_private(to).map_err(|e| format!("cannot create {}: {e}", to.display()))?;
+        let copied = sqlx::query("VACUUM INTO $1")
+            .bind(target)
+            .execute(&self.pool)
+            .await;
+        if let Err(e) = copied {
+            let _ = std::fs::remove_file(to);
+            return Err(format!("cannot copy the database: {e}"));
+        }
+        // One self-contained file: no WAL, so it can be read where it lies.
+        let settled = async {
+            let mut copy = open_sqlite_file(to, false).await?;
+            sqlx::query("PRAGMA journal_mode = DELETE")
+                .execute(&mut copy)
+                .await?;
+            copy.close().await
+        }
+        .await;
+        if let Err(e) = settled {
+            let _ = std::fs::remove_file(to);
+            return Err(format!("cannot finish the copy: {e}"));
+        }
+        Ok(())
     }
 
     /// A write transaction. On SQLite it takes the write lock up front
     /// (`BEGIN IMMEDIATE`, waiting up to the busy timeout), so a transaction
     /// that reads before it writes cannot fail on upgrading its lock.
     pub async fn begin(&self) -> Result<sqlx::Transaction<'static, sqlx::Any>, sqlx::Error> {
-        match self.backend {
+        let asked = Instant::now();
+        let tx = match self.backend {
             Backend::Sqlite => self.pool.begin_with("BEGIN IMMEDIATE").await,
             Backend::Postgres => self.pool.begin().await,
-        }
+        };
+        crate::telemetry::connection_wait(asked.elapsed());
+        tx
     }
 
-    /// The migrations this build brings, for its backend.
+    /// A pooled connection for reads, its wait measured like a transaction's.
+    pub async fn acquire(&self) -> Result<sqlx::pool::PoolConnection<sqlx::Any>, sqlx::Error> {
+        let asked = Instant::now();
+        let conn = self.pool.acquire().await;
+        crate::telemetry::connection_wait(asked.elapsed());
+        conn
+    }
+
     fn migrator(&self) -> Migrator {
-        match self.backend {
-            Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
-            Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
-        }
+        migrator(self.backend)
     }
 
     pub async fn migrate(&self) -> Result<(), DbError> {
@@ -147,6 +234,83 @@ impl Db {
             _ => Some("database unreachable"),
         }
     }
+}
+
+/// The migrations this build brings, for a backend.
+fn migrator(backend: Backend) -> Migrator {
+    match backend {
+        Backend::Sqlite => sqlx::migrate!("../migrations/sqlite"),
+        Backend::Postgres => sqlx::migrate!("../migrations/postgres"),
+    }
+}
+
+/// How many migrations this build brings for a backend: a database with
+/// more was made by a newer Gatehouse.
+pub fn migrations_in_this_build(backend: Backend) -> i64 {
+    migrator(backend).iter().count() as i64
+}
+
+/// Checks that the file at `path` is a whole Gatehouse SQLite database
+/// (SQLite's integrity check passes and it has been migrated); how many
+/// migrations it has.
+pub async fn check_sqlite_copy(path: &Path) -> Result<i64, String> {
+    let mut file = open_sqlite_file(path, true)
+        .await
+        .map_err(|e| format!("cannot open {}: {e}", path.display()))?;
+    let checked = async {
+        let integrity: String = sqlx::query_scalar("PRAGMA integrity_check")
+            .fetch_one(&mut file)
+            .await
+            .map_err(|_| "it is not a SQLite database".to_string())?;
+        if integrity != "ok" {
+            return Err(format!("it is damaged ({integrity})"));
+        }
+        sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
+            .fetch_one(&mut file)
+            .await
+            .map_err(|_| "it is not a Gatehouse database".to_string())
+    }
+    .await;
+    let _ = file.close().await;
+    checked.map_err(|why| format!("{} cannot be restored: {why}", path.display()))
+}
+
+/// Merges the WAL of the SQLite database at `path` into it, so the file
+/// alone holds every committed change (the caller holds it exclusively).
+pub async fn checkpoint_sqlite(path: &Path) -> Result<(), String> {
+    let merged = async {
+        let mut file = open_sqlite_file(path, false).await?;
+        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
+            .execute(&mut file)
+            .await?;
+        file.close().await
+    }
+    .await;
+    merged.map_err(|e| format!("cannot merge the WAL of {}: {e}", path.display()))
+}
+
+/// One connection to the SQLite file at exactly `path`: no URL, so neither
+/// percent signs nor a `file:` prefix change which file is opened.
+async fn open_sqlite_file(
+    path: &Path,
+    read_only: bool,
+) -> Result<sqlx::SqliteConnection, sqlx::Error> {
+    use sqlx::ConnectOptions;
+    sqlx::sqlite::SqliteConnectOptions::new()
+        .filename(path)
+        .read_only(read_only)
+        .create_if_missing(false)
+        .connect()
+        .await
+}
+
+/// A new file readable and writable by its owner only; an existing file is an error.
+pub fn create_private(path: &Path) -> std::io::Result<File> {
+    let mut options = std::fs::OpenOptions::new();
+    options.write(true).create_new(true);
+    #[cfg(unix)]
+    std::os::unix::fs::OpenOptionsExt::mode(&mut options, 0o600);
+    options.open(path)
 }
 
 /// How long a readiness probe waits for the database.

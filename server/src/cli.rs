@@ -1,8 +1,9 @@
 //! The command line: `serve` (the default) and the one-shot tasks an
 //! operator runs against the database — migrations, organizations, users,
-//! roles, demo data, and checking the audit log.
+//! roles, demo data, checking and exporting the audit log, backups.
 
 use std::io::BufRead;
+use std::path::PathBuf;
 
 use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::db::Db;
@@ -59,6 +60,13 @@ pub enum Task {
         #[command(subcommand)]
         command: AuditCommand,
     },
+    /// Copy a live SQLite database and its key file to PATH (for PostgreSQL,
+    /// print the pg_dump command to use).
+    Backup { path: PathBuf },
+    /// Replace the SQLite database and its key file with a backup; refused
+    /// while a server or another command has the database open (for
+    /// PostgreSQL, print the pg_restore command to use).
+    Restore { path: PathBuf },
 }
 
 #[derive(Subcommand)]
@@ -303,11 +311,20 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
                 ExportFormat::Json => {
                     let rows: Vec<_> = entries
                         .iter()
-                        .map(crate::api::admin::audit::entry_json)
+                        .map(crate::api::admin::audit::EntryView::from)
                         .collect();
-                    println!("{}", serde_json::Value::Array(rows));
+                    let json = serde_json::to_string(&rows).map_err(|e| e.to_string())?;
+                    println!("{json}");
                 }
             }
+            Ok(())
+        }
+        Task::Backup { path } => {
+            println!("{}", crate::backup::backup(config, &path).await?);
+            Ok(())
+        }
+        Task::Restore { path } => {
+            println!("{}", crate::backup::restore(config, &path).await?);
             Ok(())
         }
         Task::Audit {

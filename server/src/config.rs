@@ -23,6 +23,8 @@ pub struct Config {
     pub outbox_retention_days: i64,
     /// After SIGTERM, how long requests in flight may take to finish.
     pub shutdown_grace: std::time::Duration,
+    /// Where `GET /metrics` is served; `None`: not at all.
+    pub metrics_addr: Option<SocketAddr>,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -203,6 +205,20 @@ impl Config {
                 })?,
         };
         let shutdown_grace = std::time::Duration::from_secs(shutdown_grace);
+        let metrics_addr = match var("GATEHOUSE_METRICS_ADDR") {
+            None => None,
+            Some(v) => Some(
+                v.parse::<SocketAddr>()
+                    .ok()
+                    .filter(|addr| addr.port() != site_addr.port())
+                    .ok_or_else(|| {
+                        bad(
+                            "GATEHOUSE_METRICS_ADDR",
+                            "must be an address with a port of its own, such as 127.0.0.1:9100 (never the public port)",
+                        )
+                    })?,
+            ),
+        };
         let support_cooling_off = cooling_off(
             "GATEHOUSE_SUPPORT_COOLING_OFF_SECONDS",
             defaults.support_cooling_off,
@@ -224,6 +240,7 @@ impl Config {
             sms_webhook_url: var("GATEHOUSE_SMS_WEBHOOK_URL"),
             outbox_retention_days,
             shutdown_grace,
+            metrics_addr,
             site_addr,
             site_root: var("LEPTOS_SITE_ROOT").unwrap_or_else(|| "target/site".into()),
             trusted_proxies,
@@ -247,18 +264,35 @@ impl Config {
     /// The server key: from `GATEHOUSE_SECRET_KEY`, or (SQLite only) a key file
     /// beside the database, created with mode 0600 on first start.
     pub fn keys(&self) -> Result<Keys, ConfigError> {
-        const VAR: &str = "GATEHOUSE_SECRET_KEY";
-        if let Some(hex) = var(VAR) {
-            return Keys::from_hex(&hex).map_err(|e| bad(VAR, e.to_string()));
+        if let Some(hex) = var(SECRET_KEY) {
+            return Keys::from_hex(&hex).map_err(|e| bad(SECRET_KEY, e.to_string()));
         }
-        if db::backend_of(&self.database_url).ok() == Some(Backend::Postgres) {
-            return Err(bad(VAR, "is required with PostgreSQL: every app server must share the same key (generate one with `openssl rand -hex 32`)"));
+        match self.key_file() {
+            Some(path) => load_or_create_key_file(&path).map_err(|problem| bad(SECRET_KEY, problem)),
+            None => Err(bad(SECRET_KEY, "is required with PostgreSQL: every app server must share the same key (generate one with `openssl rand -hex 32`)")),
+        }
+    }
+
+    /// The key file, when the key is one: beside a SQLite database, unless
+    /// `GATEHOUSE_SECRET_KEY` gives the key.
+    pub fn key_file(&self) -> Option<PathBuf> {
+        if var(SECRET_KEY).is_some()
+            || db::backend_of(&self.database_url).ok() == Some(Backend::Postgres)
+        {
+            return None;
         }
         let db_path = db::sqlite_path(&self.database_url)
             .unwrap_or_else(|| PathBuf::from("data/gatehouse.db"));
-        let key_path = db_path.with_extension("key");
-        load_or_create_key_file(&key_path).map_err(|problem| bad(VAR, problem))
+        Some(key_file_beside(&db_path))
     }
+}
+
+const SECRET_KEY: &str = "GATEHOUSE_SECRET_KEY";
+
+/// The key file that goes with a database file (or a backup of one):
+/// `gatehouse.db` → `gatehouse.key`.
+pub fn key_file_beside(db: &Path) -> PathBuf {
+    db.with_extension("key")
 }
 
 /// A whole number from a variable, within bounds, or the default.
@@ -334,21 +368,9 @@ fn load_or_create_key_file(path: &Path) -> Result<Keys, String> {
     Keys::from_hex(&hex).map_err(|e| e.to_string())
 }
 
-#[cfg(unix)]
 fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
     use std::io::Write;
-    use std::os::unix::fs::OpenOptionsExt;
-    let mut file = std::fs::OpenOptions::new()
-        .write(true)
-        .create_new(true)
-        .mode(0o600)
-        .open(path)?;
-    file.write_all(text.as_bytes())
-}
-
-#[cfg(not(unix))]
-fn write_private(path: &Path, text: &str) -> std::io::Result<()> {
-    std::fs::write(path, text)
+    db::create_private(path)?.write_all(text.as_bytes())
 }
 
 impl Config {
@@ -383,6 +405,7 @@ mod tests {
             sms_webhook_url: None,
             outbox_retention_days: 7,
             shutdown_grace: std::time::Duration::from_secs(20),
+            metrics_addr: None,
         }
     }
 

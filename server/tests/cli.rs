@@ -1,4 +1,5 @@
-//! The command line as operators and tests use it, and the audit chain check.
+//! The command line as operators and tests use it: the audit chain check,
+//! operator commands, backups and restores.
 
 mod common;
 
@@ -336,4 +337,147 @@ fn operators_export_an_organizations_audit_log(backend: Backend) {
         None,
     );
     assert!(!bad_date.status.success());
+}
+
+/// A backup taken while sign-ins write, restored after the server stopped:
+/// the chain verifies, the authenticator (sealed with the key file) still
+/// works, and what happened after the backup is gone.
+#[test]
+fn a_live_sqlite_database_is_backed_up_and_restored() {
+    // No GATEHOUSE_SECRET_KEY: the key lives in a file beside the database.
+    let mut server = Server::start_with(Backend::Sqlite, &[("GATEHOUSE_SECRET_KEY", "")]);
+    let (email, secret, _, _) = server.enrolled_user();
+    let member = server.user("member");
+    let backup = server.dir().join("backups/monday.db");
+    std::fs::create_dir_all(backup.parent().unwrap()).unwrap();
+
+    let stop = std::sync::atomic::AtomicBool::new(false);
+    let sign_ins = std::thread::scope(|scope| {
+        let load = scope.spawn(|| {
+            let mut sign_ins = 0;
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                assert_eq!(server.login(&member, PASSWORD).status, 200);
+                sign_ins += 1;
+            }
+            sign_ins
+        });
+        eventually("sign-ins are writing", || {
+            server.number("SELECT COUNT(*) FROM audit_log WHERE action = 'login.succeeded'") > 2
+        });
+        let said = server.cli_ok(&["backup", backup.to_str().unwrap()], None);
+        assert!(said.contains("monday.key"), "{said}");
+        stop.store(true, std::sync::atomic::Ordering::Relaxed);
+        load.join().unwrap()
+    });
+    assert!(sign_ins > 2, "the backup ran under write load");
+
+    let key_copy = server.dir().join("backups/monday.key");
+    assert_eq!(
+        std::fs::read_to_string(&key_copy).unwrap(),
+        std::fs::read_to_string(server.dir().join("gatehouse.key")).unwrap()
+    );
+    for file in [&backup, &key_copy] {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(file).unwrap().permissions().mode();
+        assert_eq!(mode & 0o077, 0, "{} is private", file.display());
+    }
+    let again = server.cli(&["backup", backup.to_str().unwrap()], None);
+    assert!(
+        !again.status.success(),
+        "an existing backup is never overwritten"
+    );
+    assert!(stderr(&again).contains("exists already"));
+
+    let after_backup = server.user("member");
+    let in_use = server.cli(&["restore", backup.to_str().unwrap()], None);
+    assert!(!in_use.status.success());
+    assert!(stderr(&in_use).contains("is in use"), "{}", stderr(&in_use));
+    assert_eq!(
+        server.login(&after_backup, PASSWORD).status,
+        200,
+        "nothing was replaced"
+    );
+
+    server.terminate();
+    assert!(server.wait_exit().success());
+    let garbage = server.dir().join("backups/garbage.db");
+    std::fs::write(&garbage, b"not a database at all").unwrap();
+    let refused = server.cli(&["restore", garbage.to_str().unwrap()], None);
+    assert!(!refused.status.success());
+    assert!(
+        stderr(&refused).contains("cannot be restored"),
+        "{}",
+        stderr(&refused)
+    );
+
+    let live = server.dir().join("gatehouse.db");
+    let itself = server.cli(&["restore", live.to_str().unwrap()], None);
+    assert!(
+        !itself.status.success(),
+        "the live database is not a backup"
+    );
+    assert!(
+        stderr(&itself).contains("is the database in use"),
+        "{}",
+        stderr(&itself)
+    );
+
+    // Twice in the same second: each replaced database is kept, under its own name.
+    server.cli_ok(&["restore", backup.to_str().unwrap()], None);
+    let said = server.cli_ok(&["restore", backup.to_str().unwrap()], None);
+    assert!(
+        said.contains("before-restore-"),
+        "the replaced database is kept: {said}"
+    );
+    let kept: Vec<_> = std::fs::read_dir(server.dir())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter(|name| name.starts_with("gatehouse.db.before-restore-"))
+        .collect();
+    assert_eq!(kept.len(), 2, "{kept:?}");
+    // The server made the first of them (umask 0077), restore the others.
+    for name in kept
+        .iter()
+        .map(String::as_str)
+        .chain(["gatehouse.db", "gatehouse.key"])
+    {
+        use std::os::unix::fs::PermissionsExt;
+        let mode = std::fs::metadata(server.dir().join(name))
+            .unwrap()
+            .permissions()
+            .mode();
+        assert_eq!(mode & 0o077, 0, "{name} is private");
+    }
+    let verified = server.cli_ok(&["audit", "verify"], None);
+    assert!(verified.starts_with("audit log intact"), "{verified}");
+
+    server.restart();
+    let token = server.mfa_token(&email);
+    let signed_in = server.mfa(&token, "totp", &totp_next(&secret));
+    assert_eq!(
+        signed_in.status, 200,
+        "the restored key opens the authenticator: {signed_in:?}"
+    );
+    assert_eq!(
+        server.login(&after_backup, PASSWORD).status,
+        401,
+        "what happened after the backup is gone"
+    );
+}
+
+/// PostgreSQL has its own tools: the commands say which, without printing
+/// the database URL (it can hold a password).
+#[test]
+fn postgres_backups_name_pg_dump_and_the_key() {
+    let server = Server::start(Backend::Postgres);
+    let said = server.cli_ok(&["backup", "/tmp/gatehouse.dump"], None);
+    assert!(
+        said.contains("pg_dump --format=custom --file='/tmp/gatehouse.dump'"),
+        "{said}"
+    );
+    assert!(said.contains("GATEHOUSE_SECRET_KEY"));
+    assert!(!said.contains(&server.db_url), "{said}");
+    let said = server.cli_ok(&["restore", "/tmp/gatehouse.dump"], None);
+    assert!(said.contains("pg_restore"), "{said}");
+    assert!(!std::path::Path::new("/tmp/gatehouse.dump").exists());
 }

@@ -143,9 +143,12 @@ impl Server {
             ("GATEHOUSE_LOGIN_RATE_LIMIT".into(), "10000".into()),
             ("RUST_LOG".into(), "warn".into()),
         ];
+        // An empty value leaves the variable unset (the server's own default).
         for (k, v) in extra_env {
             env.retain(|(key, _)| key != k);
-            env.push((k.to_string(), v.to_string()));
+            if !v.is_empty() {
+                env.push((k.to_string(), v.to_string()));
+            }
         }
         // A test may choose the listen address (0.0.0.0…); requests still go to this machine.
         let port = env
@@ -181,6 +184,11 @@ impl Server {
             .stderr(stderr)
             .spawn()
             .expect("start gatehouse")
+    }
+
+    /// The test's own folder (the SQLite database and its key file live here).
+    pub fn dir(&self) -> &std::path::Path {
+        &self.dir
     }
 
     /// Sends the server process SIGTERM, as a service manager would.
