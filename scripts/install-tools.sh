@@ -3,7 +3,8 @@
 # from GitHub): the wasm32 target, wasm-bindgen-cli at exactly the version the
 # workspace pins, and wasm-opt from npm's binaryen 132. Tools go to a cache
 # folder outside the checkout so later runs reuse them.
-# With --test it also installs Chromium (Debian) and the end-to-end test packages.
+# With --test it also installs Chromium (Debian), Schemathesis (PyPI) and the
+# end-to-end test packages.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -47,6 +48,13 @@ if [[ "${1:-}" == "--test" ]]; then
   if ! python3 -c "import aiosmtpd" 2>/dev/null; then
     step "installing aiosmtpd (the SMTP server the delivery tests talk to)"
     python3 -m pip install --quiet --disable-pip-version-check --root-user-action=ignore "aiosmtpd==1.4.6"
+  fi
+  # Schemathesis (PyPI) checks the API against its OpenAPI document (server/tests/openapi.rs).
+  SCHEMATHESIS_VERSION=4.32.5
+  if ! "$TOOLS/schemathesis/bin/schemathesis" --version 2>/dev/null | grep -q "$SCHEMATHESIS_VERSION"; then
+    step "installing Schemathesis $SCHEMATHESIS_VERSION (the API fuzzer, from PyPI)"
+    python3 -m venv "$TOOLS/schemathesis"
+    "$TOOLS/schemathesis/bin/pip" install --quiet --disable-pip-version-check "schemathesis==$SCHEMATHESIS_VERSION"
   fi
   if [[ ! -d end2end/node_modules/@playwright/test ]]; then
     step "installing the end-to-end test packages"

@@ -5,50 +5,112 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::service::{CodeOutcome, OobKind, PasswordOutcome};
 use gatehouse_core::store::AttemptReason;
 use gatehouse_core::{AuthError, Gatehouse};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::{ApiResult, Bearer, Body};
+use super::openapi::{ErrorBody, Message, Refusals, SignedRefusals};
+use super::{ApiError, ApiResult, Bearer, Body};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/auth/login", post(login))
-        .route("/auth/mfa", post(mfa))
-        .route("/auth/mfa/send", post(send))
-        .route("/auth/logout", post(logout))
-        .route("/auth/password/forgot", post(forgot_password))
-        .route("/auth/locked-out", post(locked_out))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(login))
+        .routes(routes!(mfa))
+        .routes(routes!(send))
+        .routes(routes!(logout))
+        .routes(routes!(forgot_password))
+        .routes(routes!(locked_out))
 }
 
-/// A new bearer token for the user, with `extra` fields beside it.
-pub(super) async fn authenticated(gh: &Gatehouse, user_id: i64, extra: Value) -> ApiResult {
+/// Where a sign-in stands: signed in (with a bearer token), or the step it
+/// waits for.
+#[derive(Serialize, ToSchema)]
+#[serde(tag = "status", rename_all = "snake_case")]
+pub enum SignInAnswer {
+    /// Signed in: the bearer token for every other call.
+    Authenticated {
+        access_token: String,
+        /// Always `Bearer`.
+        token_type: String,
+        /// Seconds the token lasts.
+        expires_in: i64,
+        /// After a recovery code: how many are left.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recovery_codes_left: Option<i64>,
+        /// After setting up the first authenticator: the new recovery codes, shown once.
+        #[serde(skip_serializing_if = "Option::is_none")]
+        recovery_codes: Option<Vec<String>>,
+    },
+    /// The password was right: send a code with this `mfa_token` to `/auth/mfa`.
+    MfaRequired {
+        mfa_token: String,
+        /// What this account can use: `totp`, `recovery_code`, `email_otp`, `sms_otp`.
+        methods: Vec<String>,
+    },
+    /// Set up an authenticator with this `mfa_token` (`/mfa/totp/setup`, `/mfa/totp/confirm`).
+    EnrollmentRequired {
+        mfa_token: String,
+        /// `mfa_required`, `reset_permission`, `reset_pass` or `recovery`.
+        reason: String,
+    },
+}
+
+/// A new bearer token for the user: signed in.
+pub(super) async fn signed_in(
+    gh: &Gatehouse,
+    user_id: i64,
+    recovery_codes_left: Option<i64>,
+    recovery_codes: Option<Vec<String>>,
+) -> Result<SignInAnswer, ApiError> {
     let (access_token, expires_in) = gh.issue_api_token(user_id).await?;
-    let mut body = json!({
-        "status": "authenticated",
-        "access_token": access_token,
-        "token_type": "Bearer",
-        "expires_in": expires_in,
-    });
-    if let (Some(body), Value::Object(extra)) = (body.as_object_mut(), extra) {
-        body.extend(extra);
-    }
-    Ok(Json(body).into_response())
+    Ok(SignInAnswer::Authenticated {
+        access_token,
+        token_type: "Bearer".into(),
+        expires_in,
+        recovery_codes_left,
+        recovery_codes,
+    })
 }
 
-#[derive(Deserialize)]
+async fn authenticated(
+    gh: &Gatehouse,
+    user_id: i64,
+    recovery_codes_left: Option<i64>,
+) -> ApiResult {
+    let answer = signed_in(gh, user_id, recovery_codes_left, None).await?;
+    Ok(Json(answer).into_response())
+}
+
+fn enrollment(mfa_token: String, reason: AttemptReason) -> ApiResult {
+    Ok(Json(SignInAnswer::EnrollmentRequired {
+        mfa_token,
+        reason: reason.as_str().into(),
+    })
+    .into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
 struct LoginBody {
     email: String,
     password: String,
 }
 
+/// The password stage of a sign-in.
+#[utoipa::path(post, path = "/auth/login", tag = "sign-in", request_body = LoginBody,
+    responses(
+        (status = 200, description = "Signed in, or the step the sign-in waits for", body = SignInAnswer),
+        (status = 401, description = "`invalid_credentials`: the same for an unknown address", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: too many attempts from this address, or a password delay", body = ErrorBody),
+        Refusals,
+    ))]
 async fn login(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -60,33 +122,38 @@ async fn login(
         .await?
     {
         PasswordOutcome::Authenticated { user_id } => {
-            authenticated(&s.gatehouse, user_id, Value::Null).await
+            authenticated(&s.gatehouse, user_id, None).await
         }
         PasswordOutcome::MfaRequired { mfa_token, methods } => {
             // Only what an API client can finish: not a link that opens in a browser.
-            let methods: Vec<&str> = methods
+            let methods = methods
                 .into_iter()
                 .filter(|m| !OobKind::parse(m).is_some_and(OobKind::browser_only))
+                .map(String::from)
                 .collect();
-            Ok(Json(
-                json!({ "status": "mfa_required", "mfa_token": mfa_token, "methods": methods }),
-            )
-            .into_response())
+            Ok(Json(SignInAnswer::MfaRequired { mfa_token, methods }).into_response())
         }
-        PasswordOutcome::EnrollmentRequired { mfa_token, reason } => Ok(Json(
-            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": reason.as_str() }),
-        )
-        .into_response()),
+        PasswordOutcome::EnrollmentRequired { mfa_token, reason } => enrollment(mfa_token, reason),
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct MfaBody {
     mfa_token: String,
+    /// `totp`, `recovery_code`, `email_otp` or `sms_otp`.
     method: String,
     code: String,
 }
 
+/// The second stage: a code from the authenticator, a recovery code, or a
+/// code sent by email (which leads to setting up a new authenticator) or SMS.
+#[utoipa::path(post, path = "/auth/mfa", tag = "sign-in", request_body = MfaBody,
+    responses(
+        (status = 200, description = "Signed in; or, after an emailed code, `enrollment_required` with `reason` `recovery`", body = SignInAnswer),
+        (status = 401, description = "`invalid_code` or `code_used` (with `tries_left`), `mfa_token_invalid`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: the second factor is locked", body = ErrorBody),
+        Refusals,
+    ))]
 async fn mfa(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -98,26 +165,35 @@ async fn mfa(
         .await?
     {
         // Email is a recovery channel: it leads to setting up a new authenticator.
-        CodeOutcome::Recovery(mfa_token) => Ok(Json(
-            json!({ "status": "enrollment_required", "mfa_token": mfa_token, "reason": AttemptReason::Recovery.as_str() }),
-        )
-        .into_response()),
+        CodeOutcome::Recovery(mfa_token) => enrollment(mfa_token, AttemptReason::Recovery),
         CodeOutcome::SignedIn(signed_in) => {
-            let extra = match signed_in.recovery_codes_left {
-                Some(left) => json!({ "recovery_codes_left": left }),
-                None => Value::Null,
-            };
-            authenticated(gh, signed_in.user_id, extra).await
+            authenticated(gh, signed_in.user_id, signed_in.recovery_codes_left).await
         }
     }
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct SendBody {
     mfa_token: String,
+    /// `email_otp` or `sms_otp`.
     method: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct Sent {
+    /// Seconds before another code may be sent.
+    retry_after: i64,
+}
+
+/// Sends a code by email or SMS for the second stage; the answer is the
+/// same whether or not anything could be sent.
+#[utoipa::path(post, path = "/auth/mfa/send", tag = "sign-in", request_body = SendBody,
+    responses(
+        (status = 202, description = "Sent, if the account has that channel", body = Sent),
+        (status = 401, description = "`mfa_token_invalid`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: asked again too soon", body = ErrorBody),
+        Refusals,
+    ))]
 async fn send(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -135,13 +211,12 @@ async fn send(
         .gatehouse
         .send_challenge(&b.mfa_token, kind, &origin)
         .await?;
-    Ok((
-        StatusCode::ACCEPTED,
-        Json(json!({ "retry_after": retry_after })),
-    )
-        .into_response())
+    Ok((StatusCode::ACCEPTED, Json(Sent { retry_after })).into_response())
 }
 
+/// Ends this bearer token.
+#[utoipa::path(post, path = "/auth/logout", tag = "sign-in", security(("bearer" = [])),
+    responses((status = 204, description = "The token no longer works"), SignedRefusals, Refusals))]
 async fn logout(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -151,12 +226,18 @@ async fn logout(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ForgotBody {
     email: String,
 }
 
 /// "Forgot password?": 202 whether or not the address has an account.
+#[utoipa::path(post, path = "/auth/password/forgot", tag = "sign-in", request_body = ForgotBody,
+    responses(
+        (status = 202, description = "An active account is emailed a link (30 minutes, once)", body = Message),
+        (status = 429, description = "`rate_limited` + `Retry-After`: too many from this address", body = ErrorBody),
+        Refusals,
+    ))]
 async fn forgot_password(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -164,17 +245,24 @@ async fn forgot_password(
 ) -> ApiResult {
     s.gatehouse.forgot_password(&b.email, &origin).await?;
     let message = "If this address belongs to an account, we have emailed it a link to choose a new password.";
-    Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Message::new(message))).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct LockedOutBody {
     email: String,
+    /// What happened, up to 1,000 characters; line breaks allowed.
     #[serde(default)]
     description: String,
 }
 
 /// "Locked out?": 202 whatever the address.
+#[utoipa::path(post, path = "/auth/locked-out", tag = "sign-in", request_body = LockedOutBody,
+    responses(
+        (status = 202, description = "The address, if it has an account, is told who can help", body = Message),
+        (status = 429, description = "`rate_limited` + `Retry-After`: too many from this address", body = ErrorBody),
+        Refusals,
+    ))]
 async fn locked_out(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -184,5 +272,5 @@ async fn locked_out(
         .locked_out(&b.email, &b.description, &origin)
         .await?;
     let message = "If this address belongs to an account, we have emailed it.";
-    Ok((StatusCode::ACCEPTED, Json(json!({ "message": message }))).into_response())
+    Ok((StatusCode::ACCEPTED, Json(Message::new(message))).into_response())
 }

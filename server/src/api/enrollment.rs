@@ -4,29 +4,54 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::post;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::AuthError;
-use serde::Deserialize;
-use serde_json::json;
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
-use super::auth::authenticated;
+use super::auth::{signed_in, SignInAnswer};
+use super::openapi::{ErrorBody, Refusals};
 use super::{error_response, require_recent, ApiResult, Body, MaybeBearer};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/mfa/totp/setup", post(totp_setup))
-        .route("/mfa/totp/confirm", post(totp_confirm))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(totp_setup))
+        .routes(routes!(totp_confirm))
 }
 
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, ToSchema)]
 struct SetupBody {
+    /// The `mfa_token` of a sign-in that waits for an authenticator; none with a bearer token.
     mfa_token: Option<String>,
 }
+
+/// A new authenticator's secret, to scan or type into the app.
+#[derive(Serialize, ToSchema)]
+struct Setup {
+    /// Base32.
+    secret: String,
+    otpauth_uri: String,
+    /// The `otpauth_uri` as a QR code, an SVG document.
+    qr_svg: String,
+}
+
+/// Starts setting up an authenticator app: with a bearer token (recent
+/// sign-in), or with the `mfa_token` of a sign-in that waits for one.
+#[utoipa::path(post, path = "/mfa/totp/setup", tag = "authenticators",
+    request_body(content = Option<SetupBody>, description = "Empty with a bearer token"),
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "The secret; confirm it with a code", body = Setup),
+        (status = 401, description = "`unauthorized` (neither a bearer token nor an `mfa_token`), `mfa_token_invalid`", body = ErrorBody),
+        (status = 403, description = "`step_up_required`, `grant_ended`", body = ErrorBody),
+        Refusals,
+    ))]
 
 async fn totp_setup(
     State(s): State<AppState>,
@@ -54,20 +79,52 @@ async fn totp_setup(
             ))
         }
     };
-    Ok(Json(
-        json!({ "secret": setup.secret, "otpauth_uri": setup.otpauth_uri, "qr_svg": setup.qr_svg }),
-    )
+    Ok(Json(Setup {
+        secret: setup.secret,
+        otpauth_uri: setup.otpauth_uri,
+        qr_svg: setup.qr_svg,
+    })
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ConfirmBody {
     code: String,
     mfa_token: Option<String>,
-    /// What the user calls the authenticator; the default name when absent.
+    /// What the user calls the authenticator (up to 40 characters); "Authenticator app" when absent.
     #[serde(default)]
     name: String,
 }
+
+/// Recovery codes, shown once.
+#[derive(Serialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub(super) struct RecoveryCodes {
+    /// Empty when an authenticator was added beside another.
+    pub recovery_codes: Vec<String>,
+}
+
+/// What confirming answers: signed in at sign-in, the codes otherwise.
+#[derive(Serialize, ToSchema)]
+#[serde(untagged)]
+enum Confirmed {
+    SignedIn(SignInAnswer),
+    Added(RecoveryCodes),
+}
+
+/// Confirms the authenticator with a code from it: at sign-in (with the
+/// `mfa_token`) this signs in and replaces any older factor; with a bearer
+/// token it adds one.
+#[utoipa::path(post, path = "/mfa/totp/confirm", tag = "authenticators",
+    request_body = ConfirmBody,
+    security((), ("bearer" = [])),
+    responses(
+        (status = 200, description = "Signed in with the new recovery codes (at sign-in), or the recovery codes", body = Confirmed),
+        (status = 401, description = "`invalid_code`, `mfa_token_invalid`, `unauthorized`", body = ErrorBody),
+        (status = 403, description = "`step_up_required`, `grant_ended`", body = ErrorBody),
+        (status = 409, description = "`no_enrollment`: set up first", body = ErrorBody),
+        Refusals,
+    ))]
 
 async fn totp_confirm(
     State(s): State<AppState>,
@@ -82,14 +139,16 @@ async fn totp_confirm(
                 .gatehouse
                 .totp_confirm_for_user(bearer.user_id, &b.code, &b.name, &origin)
                 .await?;
-            Ok(Json(json!({ "recovery_codes": codes.unwrap_or_default() })).into_response())
+            let recovery_codes = codes.unwrap_or_default();
+            Ok(Json(Confirmed::Added(RecoveryCodes { recovery_codes })).into_response())
         }
         (None, Some(token)) => {
             let (user_id, codes) = s
                 .gatehouse
                 .totp_confirm_for_attempt(&token, &b.code, &b.name, &origin)
                 .await?;
-            authenticated(&s.gatehouse, user_id, json!({ "recovery_codes": codes })).await
+            let answer = signed_in(&s.gatehouse, user_id, None, Some(codes)).await?;
+            Ok(Json(Confirmed::SignedIn(answer)).into_response())
         }
         (None, None) => Ok(error_response(
             StatusCode::UNAUTHORIZED,

@@ -7,21 +7,47 @@ pub mod admin;
 pub mod auth;
 pub mod enrollment;
 mod extract;
+pub mod openapi;
 pub mod profile;
 pub mod support;
 
 use axum::http::{header, HeaderValue, StatusCode};
 use axum::response::{IntoResponse, Response};
-use axum::Json;
+use axum::{Json, Router};
 use gatehouse_core::AuthError;
-use serde_json::json;
+use utoipa::OpenApi;
+use utoipa_axum::router::OpenApiRouter;
 
 pub use extract::{require_recent, Bearer, Body, MaybeBearer, Path, Query};
+use openapi::ErrorBody;
+
+use crate::state::AppState;
+
+/// Every endpoint of `/api/v1` (paths relative to it) and the OpenAPI
+/// document describing them, from the same lists of handlers.
+pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
+    OpenApiRouter::with_openapi(openapi::ApiDoc::openapi())
+        .merge(auth::routes())
+        .merge(enrollment::routes())
+        .merge(profile::routes())
+        .merge(support::routes())
+        .merge(admin::users::routes())
+        .merge(admin::roles::routes())
+        .merge(admin::customers::routes())
+        .merge(admin::audit::routes())
+        .merge(admin::contacts::routes())
+        .split_for_parts()
+}
 
 /// The API's error body, also used by the request layers so that a refusal
 /// looks the same wherever it happens.
 pub fn error_response(status: StatusCode, code: &str, message: &str) -> Response {
-    (status, Json(json!({ "error": code, "message": message }))).into_response()
+    let body = ErrorBody {
+        error: code.into(),
+        message: message.into(),
+        tries_left: None,
+    };
+    (status, Json(body)).into_response()
 }
 
 /// A service's error as a response: core decides the code, the HTTP status
@@ -42,10 +68,11 @@ impl IntoResponse for ApiError {
         let code = self.0.code();
         let status =
             StatusCode::from_u16(code.http_status()).unwrap_or(StatusCode::INTERNAL_SERVER_ERROR);
-        let mut body = json!({ "error": code.as_str(), "message": self.0.to_string() });
-        if let Some(tries_left) = self.0.tries_left() {
-            body["tries_left"] = json!(tries_left);
-        }
+        let body = ErrorBody {
+            error: code.as_str().into(),
+            message: self.0.to_string(),
+            tries_left: self.0.tries_left(),
+        };
         let mut response = (status, Json(body)).into_response();
         if let Some(seconds) = self.0.retry_after() {
             response

@@ -5,33 +5,52 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch, post};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::store::Keep;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::enrollment::RecoveryCodes;
+use super::openapi::{ErrorBody, Refusals, SignedRefusals};
 use super::{require_recent, ApiResult, Bearer, Body, Path};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/me", get(me))
-        .route("/mfa/recovery-codes", post(recovery_codes))
-        .route("/mfa/reset", post(reset))
-        .route("/me/password", post(change_password))
-        .route("/me/factors/{id}", patch(rename_factor))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(me))
+        .routes(routes!(recovery_codes))
+        .routes(routes!(reset))
+        .routes(routes!(change_password))
+        .routes(routes!(rename_factor))
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RenameBody {
+    /// Up to 40 characters.
     name: String,
 }
 
+#[derive(Serialize, ToSchema)]
+struct Renamed {
+    id: i64,
+    /// The name as kept (spaces collapsed, one written form).
+    label: String,
+}
+
 /// Names an authenticator; its secret, sessions and sign-in are unchanged.
+#[utoipa::path(patch, path = "/me/factors/{id}", tag = "my account", request_body = RenameBody,
+    params(("id" = i64, Path, description = "The factor's id, from `GET /me`")),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "Renamed", body = Renamed),
+        (status = 404, description = "`not_found`: not one of yours", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn rename_factor(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -43,37 +62,100 @@ async fn rename_factor(
         .gatehouse
         .rename_factor(bearer.user_id, id, &b.name, &origin)
         .await?;
-    Ok(Json(json!({ "id": id, "label": label })).into_response())
+    Ok(Json(Renamed { id, label }).into_response())
 }
 
+/// Who is signed in, and their second factors.
+#[derive(Serialize, ToSchema)]
+struct Me {
+    email: String,
+    name: String,
+    organization: String,
+    role: String,
+    mfa: MyMfa,
+    /// The phone for codes by SMS, masked; `verified` false while its code is awaited.
+    phone: Option<MyPhone>,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MyMfa {
+    /// Whether the role requires a second factor.
+    required: bool,
+    factors: Vec<MyFactor>,
+    recovery_codes_left: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MyFactor {
+    id: i64,
+    /// `totp`.
+    kind: String,
+    label: String,
+    created_at: i64,
+}
+
+#[derive(Serialize, ToSchema)]
+struct MyPhone {
+    /// Masked: `+44••••••••23`.
+    number: String,
+    verified: bool,
+}
+
+/// The signed-in user.
+#[utoipa::path(get, path = "/me", tag = "my account", security(("bearer" = [])),
+    responses((status = 200, description = "Who is signed in", body = Me), SignedRefusals, Refusals))]
 async fn me(State(s): State<AppState>, bearer: Bearer) -> ApiResult {
     let p = s.gatehouse.profile(bearer.user_id).await?;
-    let factors: Vec<Value> = p
+    let factors = p
         .factors
-        .iter()
-        .map(
-            |f| json!({ "id": f.id, "kind": f.kind, "label": f.label, "created_at": f.created_at }),
-        )
+        .into_iter()
+        .map(|f| MyFactor {
+            id: f.id,
+            kind: f.kind,
+            label: f.label,
+            created_at: f.created_at,
+        })
         .collect();
-    Ok(Json(json!({
-        "email": p.email,
-        "name": p.name,
-        "organization": p.organization,
-        "role": p.role,
-        "mfa": { "required": p.mfa_required, "factors": factors, "recovery_codes_left": p.recovery_codes_left },
-        "phone": match (&p.phone, &p.pending_phone) {
-            (Some(number), _) => json!({ "number": number, "verified": true }),
-            (None, Some(number)) => json!({ "number": number, "verified": false }),
-            (None, None) => Value::Null,
+    let phone = match (p.phone, p.pending_phone) {
+        (Some(number), _) => Some(MyPhone {
+            number,
+            verified: true,
+        }),
+        (None, Some(number)) => Some(MyPhone {
+            number,
+            verified: false,
+        }),
+        (None, None) => None,
+    };
+    Ok(Json(Me {
+        email: p.email,
+        name: p.name,
+        organization: p.organization,
+        role: p.role,
+        mfa: MyMfa {
+            required: p.mfa_required,
+            factors,
+            recovery_codes_left: p.recovery_codes_left,
         },
-    }))
+        phone,
+    })
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct PasswordBody {
     password: String,
 }
+
+/// New recovery codes (the password again, and a recent sign-in); the old set stops working.
+#[utoipa::path(post, path = "/mfa/recovery-codes", tag = "my account", request_body = PasswordBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The new codes, shown once", body = RecoveryCodes),
+        (status = 401, description = "`invalid_password`, `unauthorized`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: the password was wrong too often", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 
 async fn recovery_codes(
     State(s): State<AppState>,
@@ -89,9 +171,22 @@ async fn recovery_codes(
         .gatehouse
         .regenerate_recovery_codes(bearer.user_id, &origin)
         .await?;
-    Ok(Json(json!({ "recovery_codes": codes })).into_response())
+    Ok(Json(RecoveryCodes {
+        recovery_codes: codes,
+    })
+    .into_response())
 }
 
+/// Removes every authenticator and recovery code (the password again, and a
+/// recent sign-in); every session and token of the user ends.
+#[utoipa::path(post, path = "/mfa/reset", tag = "my account", request_body = PasswordBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Reset; sign in again"),
+        (status = 401, description = "`invalid_password`, `unauthorized`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: the password was wrong too often", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn reset(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -108,13 +203,22 @@ async fn reset(
     Ok(StatusCode::NO_CONTENT.into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ChangePasswordBody {
     current_password: String,
+    /// 8 to 128 characters, not a common password, not the current one.
     new_password: String,
 }
 
 /// Every other session and token ends; the caller's token stays.
+#[utoipa::path(post, path = "/me/password", tag = "my account", request_body = ChangePasswordBody,
+    security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Changed; the account is emailed"),
+        (status = 401, description = "`invalid_password`, `unauthorized`", body = ErrorBody),
+        (status = 429, description = "`rate_limited` + `Retry-After`: the password was wrong too often", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn change_password(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,

@@ -4,34 +4,44 @@
 use axum::extract::State;
 use axum::http::header;
 use axum::response::{IntoResponse, Response};
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::filters::AuditFilter;
 use gatehouse_core::service::audit_csv;
 use gatehouse_core::store::AuditEntry;
 use gatehouse_core::AuthError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use serde_json::Value;
+use utoipa::{IntoParams, ToSchema};
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use crate::api::openapi::{Refusals, SignedRefusals};
 use crate::api::{ApiResult, Bearer, Query};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/audit", get(audit))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(audit))
 }
 
 /// The filter and the page, or `format=csv` for every entry.
-#[derive(Deserialize, Default)]
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
 pub struct AuditQuery {
+    /// First day, `YYYY-MM-DD` (UTC) or Unix seconds.
     from: Option<String>,
+    /// Last day, inclusive.
     to: Option<String>,
+    /// Part of the actor's or subject's email.
     #[serde(default)]
     user: String,
+    /// An action, such as `login.succeeded`, or its prefix (`mfa.`).
     #[serde(default)]
     action: String,
+    /// `json` (default) or `csv` (every match).
     format: Option<String>,
+    /// From 1; 100 entries a page.
     page: Option<i64>,
 }
 
@@ -42,18 +52,47 @@ impl AuditQuery {
     }
 }
 
-pub fn entry_json(e: &AuditEntry) -> Value {
-    json!({
-        "id": e.id,
-        "at": e.at,
-        "organization": e.org_name,
-        "actor": e.actor,
-        "subject": e.subject,
-        "action": e.action,
-        "ip": e.ip,
-        "user_agent": e.user_agent,
-        "details": serde_json::from_str::<Value>(&e.details).unwrap_or(Value::String(e.details.clone())),
-    })
+/// One audit entry (also what `gatehouse audit export --format json` prints).
+#[derive(Serialize, ToSchema)]
+pub struct EntryView {
+    id: i64,
+    at: i64,
+    organization: String,
+    /// Who did it (email); none for the system or the command line.
+    actor: Option<String>,
+    /// Whom it concerned (email).
+    subject: Option<String>,
+    action: String,
+    /// The client's address, or `cli`.
+    ip: String,
+    user_agent: String,
+    /// What the action records, an object.
+    details: Value,
+}
+
+impl From<&AuditEntry> for EntryView {
+    fn from(e: &AuditEntry) -> Self {
+        Self {
+            id: e.id,
+            at: e.at,
+            organization: e.org_name.clone(),
+            actor: e.actor.clone(),
+            subject: e.subject.clone(),
+            action: e.action.clone(),
+            ip: e.ip.clone(),
+            user_agent: e.user_agent.clone(),
+            details: serde_json::from_str(&e.details)
+                .unwrap_or_else(|_| Value::String(e.details.clone())),
+        }
+    }
+}
+
+#[derive(Serialize, ToSchema)]
+struct AuditPage {
+    entries: Vec<EntryView>,
+    total: i64,
+    page: i64,
+    pages: i64,
 }
 
 /// The CSV download: every matching entry, newest first.
@@ -88,6 +127,15 @@ pub fn csv_response(entries: &[AuditEntry], filter: &AuditQuery) -> Response {
         .into_response()
 }
 
+/// Audit entries of the caller's organization and those below it, newest
+/// first: a page as JSON, or every match as CSV (the export is audited).
+#[utoipa::path(get, path = "/audit", tag = "administration", params(AuditQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "A page of entries, or the CSV file",
+            content((AuditPage = "application/json"), (String = "text/csv"))),
+        SignedRefusals, Refusals,
+    ))]
 async fn audit(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -105,12 +153,12 @@ async fn audit(
             let page = gh
                 .audit_page(bearer.user_id, &filter, q.page.unwrap_or(1))
                 .await?;
-            Ok(Json(json!({
-                "entries": page.entries.iter().map(entry_json).collect::<Vec<_>>(),
-                "total": page.total,
-                "page": page.page,
-                "pages": page.pages,
-            }))
+            Ok(Json(AuditPage {
+                entries: page.entries.iter().map(EntryView::from).collect(),
+                total: page.total,
+                page: page.page,
+                pages: page.pages,
+            })
             .into_response())
         }
         _ => Err(AuthError::Invalid("format must be \"csv\" or \"json\"".into()).into()),

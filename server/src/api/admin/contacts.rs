@@ -3,42 +3,77 @@
 
 use axum::extract::State;
 use axum::response::IntoResponse;
-use axum::routing::get;
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::service::{AuthorizedContacts, Contact};
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::OrgQuery;
+use crate::api::openapi::{ErrorBody, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Query};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new().route("/admin/contacts", get(show).put(replace))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new().routes(routes!(show, replace))
 }
 
-fn contact_json(c: &Contact) -> Value {
-    json!({ "id": c.user_id, "email": c.email, "name": c.name })
+#[derive(Serialize, ToSchema)]
+struct ContactView {
+    id: i64,
+    email: String,
+    name: String,
+}
+
+/// Who may ask the support desk to reset MFA for the organization's people.
+#[derive(Serialize, ToSchema)]
+struct ContactsView {
+    organization: OrgRef,
+    /// The security officer (the first owner unless someone was named).
+    officer: Option<ContactView>,
+    officer_is_default: bool,
+    /// Up to 3 technical contacts.
+    technical: Vec<ContactView>,
+    /// Whether the caller may change them.
+    may_change: bool,
+}
+
+impl From<&Contact> for ContactView {
+    fn from(c: &Contact) -> Self {
+        Self {
+            id: c.user_id,
+            email: c.email.clone(),
+            name: c.name.clone(),
+        }
+    }
 }
 
 fn contacts_json(c: &AuthorizedContacts) -> ApiResult {
-    Ok(Json(json!({
-        "organization": { "id": c.org_id, "name": c.org_name },
-        "officer": c.officer.as_ref().map(contact_json),
-        "officer_is_default": c.officer_is_default,
-        "technical": c.technical.iter().map(contact_json).collect::<Vec<_>>(),
-        "may_change": c.may_change,
-    }))
+    Ok(Json(ContactsView {
+        organization: OrgRef {
+            id: c.org_id,
+            name: c.org_name.clone(),
+        },
+        officer: c.officer.as_ref().map(ContactView::from),
+        officer_is_default: c.officer_is_default,
+        technical: c.technical.iter().map(ContactView::from).collect(),
+        may_change: c.may_change,
+    })
     .into_response())
 }
 
-#[derive(Deserialize, Default)]
-struct OrgQuery {
-    org: Option<i64>,
-}
-
+/// The organization's authorized contacts.
+#[utoipa::path(get, path = "/admin/contacts", tag = "administration", params(OrgQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The contacts", body = ContactsView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn show(State(s): State<AppState>, bearer: Bearer, Query(q): Query<OrgQuery>) -> ApiResult {
     contacts_json(
         &s.gatehouse
@@ -47,13 +82,21 @@ async fn show(State(s): State<AppState>, bearer: Bearer, Query(q): Query<OrgQuer
     )
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct ContactsBody {
     officer_email: String,
     #[serde(default)]
     technical_emails: Vec<String>,
 }
 
+/// Names the organization's authorized contacts (owners; recent sign-in).
+#[utoipa::path(put, path = "/admin/contacts", tag = "administration", params(OrgQuery),
+    request_body = ContactsBody, security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The contacts as kept", body = ContactsView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn replace(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,

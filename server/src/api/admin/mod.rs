@@ -8,3 +8,14 @@ pub mod contacts;
 pub mod customers;
 pub mod roles;
 pub mod users;
+
+use serde::Deserialize;
+use utoipa::IntoParams;
+
+/// `?org=ID`: an organization the caller administers (default: their own).
+#[derive(Deserialize, Default, IntoParams)]
+#[into_params(parameter_in = Query)]
+pub struct OrgQuery {
+    /// An organization's id.
+    pub org: Option<i64>,
+}

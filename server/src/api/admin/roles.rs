@@ -3,55 +3,90 @@
 use axum::extract::State;
 use axum::http::StatusCode;
 use axum::response::IntoResponse;
-use axum::routing::{get, patch};
-use axum::{Extension, Json, Router};
+use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::filters::permissions_from_names;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::rules::scope::Permissions;
 use gatehouse_core::store::RoleRow;
 use gatehouse_core::AuthError;
-use serde::Deserialize;
-use serde_json::{json, Value};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+use utoipa_axum::router::OpenApiRouter;
+use utoipa_axum::routes;
 
+use super::OrgQuery;
+use crate::api::openapi::{Created, ErrorBody, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Path, Query};
 use crate::state::AppState;
 
 /// Its endpoints, relative to `/api/v1`.
-pub fn routes() -> Router<AppState> {
-    Router::new()
-        .route("/admin/roles", get(roles).post(create_role))
-        .route("/admin/roles/{id}", patch(patch_role).delete(delete_role))
+pub fn routes() -> OpenApiRouter<AppState> {
+    OpenApiRouter::new()
+        .routes(routes!(roles, create_role))
+        .routes(routes!(patch_role, delete_role))
 }
 
-#[derive(Deserialize)]
-struct OrgQuery {
-    org: Option<i64>,
+#[derive(Serialize, ToSchema)]
+struct RoleView {
+    id: i64,
+    name: String,
+    /// owner, admin, member (and the platform's): not renamed or deleted.
+    builtin: bool,
+    mfa_required: bool,
+    /// `users.read`, `users.manage`, `roles.manage`, `audit.read`, …
+    permissions: Vec<String>,
+    /// People who hold it.
+    members: i64,
 }
 
-fn role_json(r: &RoleRow) -> Value {
-    json!({
-        "id": r.id,
-        "name": r.name,
-        "builtin": r.builtin,
-        "mfa_required": r.mfa_required,
-        "permissions": Permissions::parse(&r.permissions).names(),
-        "members": r.members,
-    })
+impl From<&RoleRow> for RoleView {
+    fn from(r: &RoleRow) -> Self {
+        Self {
+            id: r.id,
+            name: r.name.clone(),
+            builtin: r.builtin,
+            mfa_required: r.mfa_required,
+            permissions: Permissions::parse(&r.permissions)
+                .names()
+                .into_iter()
+                .map(String::from)
+                .collect(),
+            members: r.members,
+        }
+    }
 }
 
+#[derive(Serialize, ToSchema)]
+struct RoleList {
+    organization: OrgRef,
+    roles: Vec<RoleView>,
+}
+
+/// The roles of an organization the caller administers (default: their own).
+#[utoipa::path(get, path = "/admin/roles", tag = "administration", params(OrgQuery),
+    security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The roles", body = RoleList),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn roles(State(s): State<AppState>, bearer: Bearer, Query(q): Query<OrgQuery>) -> ApiResult {
     let (org, roles) = s.gatehouse.admin_roles(bearer.user_id, q.org).await?;
-    Ok(Json(json!({
-        "organization": { "id": org.id, "name": org.name },
-        "roles": roles.iter().map(role_json).collect::<Vec<_>>(),
-    }))
+    Ok(Json(RoleList {
+        organization: OrgRef {
+            id: org.id,
+            name: org.name,
+        },
+        roles: roles.iter().map(RoleView::from).collect(),
+    })
     .into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct NewRoleBody {
     name: String,
+    /// Only permissions the caller holds, and that apply to the organization.
     #[serde(default)]
     permissions: Vec<String>,
     #[serde(default = "yes")]
@@ -62,6 +97,10 @@ fn yes() -> bool {
     true
 }
 
+/// A custom role in the caller's organization (recent sign-in).
+#[utoipa::path(post, path = "/admin/roles", tag = "administration", request_body = NewRoleBody,
+    security(("bearer" = [])),
+    responses((status = 201, description = "Created", body = Created), SignedRefusals, Refusals))]
 async fn create_role(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -74,16 +113,24 @@ async fn create_role(
         .gatehouse
         .admin_create_role(bearer.user_id, &b.name, &chosen, b.mfa_required, &origin)
         .await?;
-    Ok((StatusCode::CREATED, Json(json!({ "id": id }))).into_response())
+    Ok((StatusCode::CREATED, Json(Created { id })).into_response())
 }
 
-#[derive(Deserialize)]
+#[derive(Deserialize, ToSchema)]
 struct RolePatch {
     mfa_required: Option<bool>,
     /// A custom role's new name.
     name: Option<String>,
 }
 
+/// Turns "MFA required" on or off, renames a custom role, or both (recent sign-in).
+#[utoipa::path(patch, path = "/admin/roles/{id}", tag = "administration", request_body = RolePatch,
+    params(("id" = i64, Path, description = "The role's id")), security(("bearer" = [])),
+    responses(
+        (status = 200, description = "The role", body = RoleView),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn patch_role(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
@@ -113,10 +160,17 @@ async fn patch_role(
         }
         None => gh.admin_role(bearer.user_id, id).await?,
     };
-    Ok(Json(role_json(&role)).into_response())
+    Ok(Json(RoleView::from(&role)).into_response())
 }
 
-/// Deletes a custom role nobody holds: 204.
+/// Deletes a custom role nobody holds (recent sign-in).
+#[utoipa::path(delete, path = "/admin/roles/{id}", tag = "administration",
+    params(("id" = i64, Path, description = "The role's id")), security(("bearer" = [])),
+    responses(
+        (status = 204, description = "Deleted"),
+        (status = 404, description = "`not_found`", body = ErrorBody),
+        SignedRefusals, Refusals,
+    ))]
 async fn delete_role(
     State(s): State<AppState>,
     Extension(origin): Extension<Origin>,
