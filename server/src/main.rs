@@ -3,11 +3,13 @@
 //! the other commands.
 
 mod api;
+mod backup;
 mod browser;
 mod cli;
 mod config;
 mod health;
 mod logging;
+mod metrics;
 mod pages;
 mod router;
 mod security;
@@ -39,8 +41,23 @@ fn return_large_blocks_to_the_system() {
 #[cfg(not(all(target_os = "linux", target_env = "gnu")))]
 fn return_large_blocks_to_the_system() {}
 
+/// Files Gatehouse creates (the SQLite database, its WAL and lock, key
+/// files, backups) hold password hashes, queued codes and sealed secrets:
+/// readable by their owner only, whatever the caller's umask.
+#[cfg(unix)]
+fn private_files() {
+    // SAFETY: umask only sets this process's file-creation mask.
+    unsafe {
+        libc::umask(0o077);
+    }
+}
+
+#[cfg(not(unix))]
+fn private_files() {}
+
 fn main() -> ExitCode {
     return_large_blocks_to_the_system();
+    private_files();
     logging::init();
     let cli = Cli::parse();
     let runtime = tokio::runtime::Builder::new_multi_thread()
@@ -50,7 +67,11 @@ fn main() -> ExitCode {
     match runtime.block_on(run(cli.command.unwrap_or(Command::Serve))) {
         Ok(()) => ExitCode::SUCCESS,
         Err(message) => {
-            eprintln!("gatehouse: {message}");
+            if logging::json() {
+                tracing::error!("{message}");
+            } else {
+                eprintln!("gatehouse: {message}");
+            }
             ExitCode::FAILURE
         }
     }
@@ -68,6 +89,11 @@ async fn run(command: Command) -> Result<(), String> {
 /// five minutes, until SIGTERM or SIGINT; then stops gracefully.
 async fn serve(config: Config) -> Result<(), String> {
     let gh = cli::open(&config).await?;
+    // Installed before the router is built, so every request is counted.
+    let metrics = match config.metrics_addr {
+        Some(addr) => Some((addr, metrics::install()?)),
+        None => None,
+    };
     let app = router::router(&config, gh.clone());
     let listener = tokio::net::TcpListener::bind(config.site_addr)
         .await
@@ -98,6 +124,15 @@ async fn serve(config: Config) -> Result<(), String> {
         tracing::warn!("no GATEHOUSE_SMTP_URL on a public deployment (public URL or listen address not loopback): email stays queued until one is configured");
     }
     let (stop, stopping) = tokio::sync::watch::channel(false);
+    if let Some((addr, handle)) = metrics {
+        let scrapes = metrics::listen(addr, handle, gh.clone()).await?;
+        tokio::spawn(async move {
+            if let Err(e) = scrapes.await {
+                tracing::error!(error = %e, "the metrics listener stopped");
+            }
+        });
+        tracing::info!("metrics at http://{addr}/metrics");
+    }
     let outbox = tokio::spawn(delivery.run(gh.db.clone(), stopping.clone()));
     let cleaner = gh.clone();
     tokio::spawn(async move {
@@ -147,6 +182,8 @@ async fn serve(config: Config) -> Result<(), String> {
             if tokio::time::timeout_at(grace.deadline(), outbox).await.is_err() {
                 tracing::warn!("stopping before the outbox worker finished its batch");
             }
+            // Closing the pool lets SQLite merge its WAL into the database file.
+            let _ = tokio::time::timeout_at(grace.deadline(), gh.db.pool.close()).await;
             served
         }
     }

@@ -13,7 +13,7 @@ use tower_http::services::ServeDir;
 use crate::config::Config;
 use crate::security::{self, Guard, BODY_LIMIT};
 use crate::state::AppState;
-use crate::{api, browser, health, logging, pages};
+use crate::{api, browser, health, logging, metrics, pages};
 
 /// The whole server. The layers apply outermost last: the body limit (which
 /// the extractors and the guard's form check read), then the guard (refusals,
@@ -63,6 +63,11 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
             security::guard,
         ))
         .layer(DefaultBodyLimit::max(BODY_LIMIT));
+    let router = if config.metrics_addr.is_some() {
+        router.layer(middleware::from_fn(metrics::track))
+    } else {
+        router
+    };
     logging::layer(router)
         // Probes come after the layers: no session, no rate limit, no log line.
         .route("/healthz", get(health::live))
@@ -70,18 +75,12 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
         .with_state(state)
 }
 
-/// The JSON API, whose unknown paths and methods answer in its own error shape.
+/// The JSON API and its OpenAPI document; unknown paths and methods answer
+/// in its own error shape.
 fn api_v1() -> Router<AppState> {
-    Router::new()
-        .merge(api::auth::routes())
-        .merge(api::enrollment::routes())
-        .merge(api::profile::routes())
-        .merge(api::support::routes())
-        .merge(api::admin::users::routes())
-        .merge(api::admin::roles::routes())
-        .merge(api::admin::customers::routes())
-        .merge(api::admin::audit::routes())
-        .merge(api::admin::contacts::routes())
+    let (routes, document) = api::routes();
+    routes
+        .route("/openapi.json", api::openapi::serve(&document))
         .fallback(api::not_found)
         .method_not_allowed_fallback(api::method_not_allowed)
 }
