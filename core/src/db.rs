@@ -222,7 +222,7 @@ impl Db {
     pub async fn not_ready(&self) -> Option<&'static str> {
         let expected = self.migrator().iter().count() as i64;
         let check = async {
-            let mut c = self.pool.acquire().await.ok()?;
+            let mut c = self.acquire().await.ok()?;
             sqlx::query_scalar::<_, i64>("SELECT COUNT(*) FROM _sqlx_migrations WHERE success")
                 .fetch_one(&mut *c)
                 .await

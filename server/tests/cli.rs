@@ -38,6 +38,26 @@ fn cli_errors_are_one_clear_line(backend: Backend) {
         "gatehouse: unknown organization \"nope\""
     );
 
+    let escape = server.cli(
+        &[
+            "org",
+            "create",
+            "--kind",
+            "company",
+            "--slug",
+            "esc-co",
+            "--name",
+            "\u{1b}]0;pwned\u{7}",
+        ],
+        None,
+    );
+    assert!(!escape.status.success(), "a terminal escape is not a name");
+    assert!(
+        stderr(&escape).contains("control characters"),
+        "{}",
+        stderr(&escape)
+    );
+
     let out = server.cli(
         &[
             "org", "create", "--kind", "company", "--slug", "dup-co", "--name", "Dup",

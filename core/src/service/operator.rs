@@ -6,7 +6,7 @@ use serde_json::json;
 use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
 use crate::rules::contact::{normalize_email, valid_email};
-use crate::rules::naming::valid_slug;
+use crate::rules::naming::{display_name, one_script, valid_slug};
 use crate::rules::password;
 use crate::rules::scope::OrgKind;
 use crate::store::{self};
@@ -44,9 +44,15 @@ impl Gatehouse {
                 "--slug must be 2-40 characters of a-z, 0-9 and -".into(),
             ));
         }
-        if name.trim().is_empty() {
-            return Err(AuthError::Invalid("--name must not be empty".into()));
-        }
+        // The same rule as a partner's new customer: one written form, no
+        // control characters (a terminal escape in a name would reach every
+        // screen and export that shows it).
+        let name = display_name(name, 1, 100).ok_or_else(|| {
+            AuthError::Invalid(
+                "--name must be 1 to 100 characters, without control characters".into(),
+            )
+        })?;
+        let name = one_script(name)?;
         let mut tx = self.db.begin().await?;
         let parent_slug = parent.unwrap_or("platform");
         let parent = store::org_by_slug(&mut tx, parent_slug)
@@ -65,7 +71,7 @@ impl Gatehouse {
             )));
         }
         let now = self.now();
-        let id = store::insert_org(&mut tx, kind, slug, name.trim(), Some(parent.id), now).await?;
+        let id = store::insert_org(&mut tx, kind, slug, &name, Some(parent.id), now).await?;
         audit::append(
             &mut tx,
             Event {
