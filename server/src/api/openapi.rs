@@ -54,6 +54,27 @@ pub enum SignedRefusals {
     Forbidden(ErrorBody),
 }
 
+/// `not_found`: nothing of that id among what the caller may see.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum NotFound {
+    /// `not_found`: no such thing, or not one the caller may see.
+    #[response(status = 404)]
+    NotFound(ErrorBody),
+}
+
+/// What a call that asks for the password again may also answer.
+#[derive(IntoResponses)]
+#[allow(dead_code)]
+pub enum PasswordAgain {
+    /// `invalid_password` (or `unauthorized`: no valid bearer token).
+    #[response(status = 401)]
+    Wrong(ErrorBody),
+    /// `rate_limited` + `Retry-After`: the password was wrong too often.
+    #[response(status = 429)]
+    TooOften(ErrorBody),
+}
+
 /// The bearer token scheme every signed-in call names.
 struct BearerToken;
 

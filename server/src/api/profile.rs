@@ -15,7 +15,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::enrollment::RecoveryCodes;
-use super::openapi::{ErrorBody, Refusals, SignedRefusals};
+use super::openapi::{ErrorBody, PasswordAgain, Refusals, SignedRefusals};
 use super::{require_recent, ApiResult, Bearer, Body, Path};
 use crate::state::AppState;
 
@@ -152,9 +152,7 @@ struct PasswordBody {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The new codes, shown once", body = RecoveryCodes),
-        (status = 401, description = "`invalid_password`, `unauthorized`", body = ErrorBody),
-        (status = 429, description = "`rate_limited` + `Retry-After`: the password was wrong too often", body = ErrorBody),
-        SignedRefusals, Refusals,
+        PasswordAgain, SignedRefusals, Refusals,
     ))]
 
 async fn recovery_codes(
@@ -183,9 +181,7 @@ async fn recovery_codes(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Reset; sign in again"),
-        (status = 401, description = "`invalid_password`, `unauthorized`", body = ErrorBody),
-        (status = 429, description = "`rate_limited` + `Retry-After`: the password was wrong too often", body = ErrorBody),
-        SignedRefusals, Refusals,
+        PasswordAgain, SignedRefusals, Refusals,
     ))]
 async fn reset(
     State(s): State<AppState>,
@@ -215,9 +211,7 @@ struct ChangePasswordBody {
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Changed; the account is emailed"),
-        (status = 401, description = "`invalid_password`, `unauthorized`", body = ErrorBody),
-        (status = 429, description = "`rate_limited` + `Retry-After`: the password was wrong too often", body = ErrorBody),
-        SignedRefusals, Refusals,
+        PasswordAgain, SignedRefusals, Refusals,
     ))]
 async fn change_password(
     State(s): State<AppState>,

@@ -18,7 +18,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use super::openapi::{ErrorBody, OrgRef, Refusals, SignedRefusals};
+use super::openapi::{ErrorBody, NotFound, OrgRef, Refusals, SignedRefusals};
 use super::{require_recent, ApiResult, Bearer, Body, Path, Query};
 use crate::state::AppState;
 
@@ -341,8 +341,7 @@ async fn file(
     params(("id" = i64, Path, description = "The request's id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The request", body = RequestView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn one(State(s): State<AppState>, bearer: Bearer, Path(id): Path<i64>) -> ApiResult {
     one_json(&s.gatehouse.reset_request(bearer.user_id, id).await?)
@@ -372,8 +371,7 @@ struct CheckOutcome {
     responses(
         (status = 200, description = "Whether it passed, and how many checks are left", body = CheckOutcome),
         (status = 403, description = "`checks_exhausted`, `forbidden`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn check(
     State(s): State<AppState>,
@@ -417,8 +415,7 @@ async fn check(
     responses(
         (status = 200, description = "The request", body = RequestView),
         (status = 403, description = "`approval_required`, `forbidden`, `step_up_required`", body = ErrorBody),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn issue(
     State(s): State<AppState>,
@@ -441,8 +438,7 @@ struct ReasonBody {
     params(("id" = i64, Path, description = "The request's id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The request, `escalated`", body = RequestView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn escalate(
     State(s): State<AppState>,
@@ -469,8 +465,7 @@ struct DecisionBody {
     params(("id" = i64, Path, description = "The request's id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The request, `cooling_off` or `denied`", body = RequestView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn decide(
     State(s): State<AppState>,
@@ -492,8 +487,7 @@ async fn decide(
     params(("id" = i64, Path, description = "The request's id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The request, `cancelled`", body = RequestView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn cancel(
     State(s): State<AppState>,

@@ -13,7 +13,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgQuery;
-use crate::api::openapi::{ErrorBody, OrgRef, Refusals, SignedRefusals};
+use crate::api::openapi::{NotFound, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Query};
 use crate::state::AppState;
 
@@ -71,8 +71,7 @@ fn contacts_json(c: &AuthorizedContacts) -> ApiResult {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The contacts", body = ContactsView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn show(State(s): State<AppState>, bearer: Bearer, Query(q): Query<OrgQuery>) -> ApiResult {
     contacts_json(
@@ -94,8 +93,7 @@ struct ContactsBody {
     request_body = ContactsBody, security(("bearer" = [])),
     responses(
         (status = 200, description = "The contacts as kept", body = ContactsView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn replace(
     State(s): State<AppState>,

@@ -15,7 +15,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::openapi::{ErrorBody, OrgRef, Refusals, SignedRefusals};
+use crate::api::openapi::{ErrorBody, NotFound, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Path};
 use crate::state::AppState;
 
@@ -217,8 +217,7 @@ async fn grant(
     params(("id" = i64, Path, description = "The grant's id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "Revoked"),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn revoke(
     State(s): State<AppState>,

@@ -16,7 +16,7 @@ use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
 use super::OrgQuery;
-use crate::api::openapi::{Created, ErrorBody, OrgRef, Refusals, SignedRefusals};
+use crate::api::openapi::{Created, NotFound, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Path, Query};
 use crate::state::AppState;
 
@@ -68,8 +68,7 @@ struct RoleList {
     security(("bearer" = [])),
     responses(
         (status = 200, description = "The roles", body = RoleList),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn roles(State(s): State<AppState>, bearer: Bearer, Query(q): Query<OrgQuery>) -> ApiResult {
     let (org, roles) = s.gatehouse.admin_roles(bearer.user_id, q.org).await?;
@@ -128,8 +127,7 @@ struct RolePatch {
     params(("id" = i64, Path, description = "The role's id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The role", body = RoleView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn patch_role(
     State(s): State<AppState>,
@@ -168,8 +166,7 @@ async fn patch_role(
     params(("id" = i64, Path, description = "The role's id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "Deleted"),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn delete_role(
     State(s): State<AppState>,

@@ -16,7 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
-use crate::api::openapi::{Created, ErrorBody, OrgRef, Refusals, SignedRefusals};
+use crate::api::openapi::{Created, ErrorBody, NotFound, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Path, Query};
 use crate::state::AppState;
 
@@ -249,8 +249,7 @@ async fn invite(
     params(("id" = i64, Path, description = "The user's id")), security(("bearer" = [])),
     responses(
         (status = 204, description = "Done; the user is emailed"),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn disable_mfa(
     State(s): State<AppState>,
@@ -275,8 +274,7 @@ struct RoleBody {
     params(("id" = i64, Path, description = "The user's id")), security(("bearer" = [])),
     responses(
         (status = 200, description = "The user", body = UserView),
-        (status = 404, description = "`not_found`", body = ErrorBody),
-        SignedRefusals, Refusals,
+        NotFound, SignedRefusals, Refusals,
     ))]
 async fn change_role(
     State(s): State<AppState>,
@@ -304,8 +302,7 @@ macro_rules! user_action {
             params(("id" = i64, Path, description = "The user's id")), security(("bearer" = [])),
             responses(
                 (status = 204, description = "Done"),
-                (status = 404, description = "`not_found`", body = ErrorBody),
-                (status = 429, description = "`rate_limited` + `Retry-After`: 5 invitations to the address in a day", body = ErrorBody),
+                NotFound,         (status = 429, description = "`rate_limited` + `Retry-After`: 5 invitations to the address in a day", body = ErrorBody),
                 SignedRefusals, Refusals,
             ))]
         async fn $name(
