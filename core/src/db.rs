@@ -167,15 +167,7 @@ impl Db {
             return Err(format!("cannot copy the database: {e}"));
         }
         // One self-contained file: no WAL, so it can be read where it lies.
-        let settled = async {
-            let mut copy = open_sqlite_file(to, false).await?;
-            sqlx::query("PRAGMA journal_mode = DELETE")
-                .execute(&mut copy)
-                .await?;
-            copy.close().await
-        }
-        .await;
-        if let Err(e) = settled {
+        if let Err(e) = pragma_on_file(to, "PRAGMA journal_mode = DELETE").await {
             let _ = std::fs::remove_file(to);
             return Err(format!("cannot finish the copy: {e}"));
         }
@@ -278,15 +270,16 @@ pub async fn check_sqlite_copy(path: &Path) -> Result<i64, String> {
 /// Merges the WAL of the SQLite database at `path` into it, so the file
 /// alone holds every committed change (the caller holds it exclusively).
 pub async fn checkpoint_sqlite(path: &Path) -> Result<(), String> {
-    let merged = async {
-        let mut file = open_sqlite_file(path, false).await?;
-        sqlx::query("PRAGMA wal_checkpoint(TRUNCATE)")
-            .execute(&mut file)
-            .await?;
-        file.close().await
-    }
-    .await;
-    merged.map_err(|e| format!("cannot merge the WAL of {}: {e}", path.display()))
+    pragma_on_file(path, "PRAGMA wal_checkpoint(TRUNCATE)")
+        .await
+        .map_err(|e| format!("cannot merge the WAL of {}: {e}", path.display()))
+}
+
+/// Runs one pragma on the SQLite file at `path`, on a connection of its own.
+async fn pragma_on_file(path: &Path, pragma: &str) -> Result<(), sqlx::Error> {
+    let mut file = open_sqlite_file(path, false).await?;
+    sqlx::query(pragma).execute(&mut file).await?;
+    file.close().await
 }
 
 /// One connection to the SQLite file at exactly `path`: no URL, so neither
