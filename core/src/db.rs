@@ -49,9 +49,26 @@ pub enum DbError {
 /// at `db` open, and a restore holds (exclusive) while it replaces it:
 /// `gatehouse.db` → `gatehouse.db-lock`, beside SQLite's own `-wal` and `-shm`.
 pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = db.as_os_str().to_owned();
+    let mut name = resolved(db).into_os_string();
     name.push("-lock");
     PathBuf::from(name)
+}
+
+/// The file `path` names, through links and `..`, so that two spellings of
+/// one database share one lock (its folder resolved when it does not exist yet).
+fn resolved(path: &Path) -> PathBuf {
+    if let Ok(real) = std::fs::canonicalize(path) {
+        return real;
+    }
+    match (path.parent(), path.file_name()) {
+        (Some(parent), Some(name)) => std::fs::canonicalize(if parent.as_os_str().is_empty() {
+            Path::new(".")
+        } else {
+            parent
+        })
+        .map_or_else(|_| path.to_path_buf(), |dir| dir.join(name)),
+        _ => path.to_path_buf(),
+    }
 }
 
 /// Takes the lock file of the database at `db`, shared (the database is

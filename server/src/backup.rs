@@ -67,21 +67,8 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, String> {
     if !from.is_file() {
         return Err(format!("no backup at {}", from.display()));
     }
-    let migrations = db::check_sqlite_copy(from).await?;
-    if migrations > db::migrations_in_this_build(Backend::Sqlite) {
-        return Err(format!(
-            "{} was made by a newer Gatehouse: restore it with that version",
-            from.display()
-        ));
-    }
     let key = config.key_file();
     let key_backup = key_file_beside(from);
-    if key.is_some() && !key_backup.is_file() {
-        return Err(format!(
-            "no key file at {}: the backup cannot be read without the key it was made with",
-            key_backup.display()
-        ));
-    }
     if same_file(from, &database)
         || key
             .as_deref()
@@ -90,6 +77,19 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, String> {
         return Err(format!(
             "{} is the database in use (or its key): name a backup",
             from.display()
+        ));
+    }
+    let migrations = db::check_sqlite_copy(from).await?;
+    if migrations > db::migrations_in_this_build(Backend::Sqlite) {
+        return Err(format!(
+            "{} was made by a newer Gatehouse: restore it with that version",
+            from.display()
+        ));
+    }
+    if key.is_some() && !key_backup.is_file() {
+        return Err(format!(
+            "no key file at {}: the backup cannot be read without the key it was made with",
+            key_backup.display()
         ));
     }
     let Some(_restoring) = db::lock_database(&database, true).map_err(|e| e.to_string())? else {
@@ -116,22 +116,35 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, String> {
     if database.exists() {
         db::checkpoint_sqlite(&database).await?;
     }
-    let kept_db = keep_aside(&database)?;
-    for leftover in ["-wal", "-shm"] {
-        let _ = std::fs::remove_file(sqlite_companion(&database, leftover));
-    }
-    if let Err(e) = std::fs::rename(&incoming, &database) {
-        if let Some(old) = &kept_db {
-            let _ = std::fs::rename(old, &database);
-        }
-        return Err(format!("cannot move the backup into place: {e}"));
-    }
-    let mut kept: Vec<PathBuf> = kept_db.into_iter().collect();
+    // The replaced pair keeps one name, so `restore` takes it back as it is.
+    let mut replaced = vec![(database.as_path(), incoming.as_path())];
     if let (Some(key), Some(incoming_key)) = (&key, &incoming_key) {
-        kept.extend(keep_aside(key)?);
-        std::fs::rename(incoming_key, key)
-            .map_err(|e| format!("cannot move the backup's key into place: {e}"))?;
+        replaced.push((key.as_path(), incoming_key.as_path()));
     }
+    let tag = unused_tag(&replaced.iter().map(|(live, _)| *live).collect::<Vec<_>>());
+    let mut kept: Vec<(PathBuf, PathBuf)> = Vec::new();
+    for (live, new) in &replaced {
+        let swapped = keep_as(live, &tag).and_then(|aside| {
+            if let Some(aside) = &aside {
+                kept.push((live.to_path_buf(), aside.clone()));
+            }
+            if *live == database.as_path() {
+                for leftover in ["-wal", "-shm"] {
+                    let _ = std::fs::remove_file(sqlite_companion(&database, leftover));
+                }
+            }
+            std::fs::rename(new, live)
+                .map_err(|e| format!("cannot move {} into place: {e}", new.display()))
+        });
+        if let Err(e) = swapped {
+            // Put back what was moved aside: the restore did not happen.
+            for (live, aside) in &kept {
+                let _ = std::fs::rename(aside, live);
+            }
+            return Err(e);
+        }
+    }
+    let kept: Vec<PathBuf> = kept.into_iter().map(|(_, aside)| aside).collect();
     let mut said = format!("restored {} from {}", database.display(), from.display());
     if !kept.is_empty() {
         let kept: Vec<String> = kept.iter().map(|p| p.display().to_string()).collect();
@@ -166,20 +179,34 @@ fn sqlite_companion(database: &Path, suffix: &str) -> PathBuf {
     PathBuf::from(name)
 }
 
-/// Renames `file`, if it exists, to `file.before-restore-TIME`, a name no
-/// earlier restore used; the new name.
-fn keep_aside(file: &Path) -> Result<Option<PathBuf>, String> {
+/// `gatehouse.db` kept under `tag`: `gatehouse.TAG.db` (and `gatehouse.key`
+/// → `gatehouse.TAG.key`, the pair a restore looks for).
+fn kept_name(file: &Path, tag: &str) -> PathBuf {
+    let stem = file.file_stem().unwrap_or_default().to_string_lossy();
+    match file.extension() {
+        Some(ext) => file.with_file_name(format!("{stem}.{tag}.{}", ext.to_string_lossy())),
+        None => file.with_file_name(format!("{stem}.{tag}")),
+    }
+}
+
+/// `before-restore-TIME`, or `-2`, `-3`…: a tag none of `files` is kept under yet.
+fn unused_tag(files: &[&Path]) -> String {
+    let stamp = format!("before-restore-{}", gatehouse_core::unix_now());
+    (1..)
+        .map(|n| match n {
+            1 => stamp.clone(),
+            n => format!("{stamp}-{n}"),
+        })
+        .find(|tag| files.iter().all(|f| !kept_name(f, tag).exists()))
+        .expect("an unused tag")
+}
+
+/// Renames `file`, if it exists, to its kept name under `tag`; the new name.
+fn keep_as(file: &Path, tag: &str) -> Result<Option<PathBuf>, String> {
     if !file.exists() {
         return Ok(None);
     }
-    let stamp = format!(".before-restore-{}", gatehouse_core::unix_now());
-    let aside = (1..)
-        .map(|n| match n {
-            1 => sqlite_companion(file, &stamp),
-            n => sqlite_companion(file, &format!("{stamp}-{n}")),
-        })
-        .find(|candidate| !candidate.exists())
-        .expect("an unused name");
+    let aside = kept_name(file, tag);
     std::fs::rename(file, &aside)
         .map_err(|e| format!("cannot move {} aside: {e}", file.display()))?;
     Ok(Some(aside))

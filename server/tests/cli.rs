@@ -452,9 +452,22 @@ fn a_live_sqlite_database_is_backed_up_and_restored() {
     let kept: Vec<_> = std::fs::read_dir(server.dir())
         .unwrap()
         .filter_map(|e| e.ok()?.file_name().into_string().ok())
-        .filter(|name| name.starts_with("gatehouse.db.before-restore-"))
+        .filter(|name| name.starts_with("gatehouse.before-restore-"))
         .collect();
-    assert_eq!(kept.len(), 2, "{kept:?}");
+    assert_eq!(kept.len(), 4, "two databases and their keys: {kept:?}");
+    // A kept pair is a backup as it stands: restore takes it back.
+    let first = kept.iter().find(|name| name.ends_with(".db")).unwrap();
+    let back = server.dir().join(first);
+    server.cli_ok(&["restore", back.to_str().unwrap()], None);
+    // A symlink to the live database is the live database.
+    let link = server.dir().join("backups/link.db");
+    std::os::unix::fs::symlink(&live, &link).unwrap();
+    let linked = server.cli(&["restore", link.to_str().unwrap()], None);
+    assert!(
+        stderr(&linked).contains("is the database in use"),
+        "{}",
+        stderr(&linked)
+    );
     // The server made the first of them (umask 0077), restore the others.
     for name in kept
         .iter()
