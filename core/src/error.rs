@@ -28,6 +28,11 @@ pub enum AuthError {
     /// once; so does each recovery code); it counts as a wrong one.
     #[error("That code is already used or too old. Wait for your authenticator app to show the next one, or use another recovery code.")]
     CodeUsed { tries_left: i64 },
+    /// A passkey answer that proved nothing: a signature, origin or
+    /// challenge that does not match, no user verification, or a ceremony
+    /// that expired or was used. It counts as a wrong code.
+    #[error("{}", passkey_rejected_message(*tries_left))]
+    PasskeyRejected { tries_left: i64 },
     #[error("This sign-in has expired or was used up. Sign in again.")]
     MfaTokenInvalid,
     #[error(
@@ -72,6 +77,15 @@ pub enum AuthError {
 
 pub type Result<T, E = AuthError> = std::result::Result<T, E>;
 
+fn passkey_rejected_message(tries_left: i64) -> String {
+    let tries = match tries_left {
+        0 => "That was the last try.".to_string(),
+        1 => "1 try left.".to_string(),
+        n => format!("{n} tries left."),
+    };
+    format!("The passkey was not accepted. Try again, or use another way to sign in. {tries}")
+}
+
 fn wrong_code_message(tries_left: i64) -> String {
     match tries_left {
         0 => "That code is not correct, and that was the last try.".to_string(),
@@ -89,6 +103,7 @@ impl AuthError {
             // A hard lock answers like a rate limit: the caller learns nothing more.
             Self::RateLimited { .. } | Self::AdminLocked => C::RateLimited,
             Self::InvalidCode | Self::WrongCode { .. } => C::InvalidCode,
+            Self::PasskeyRejected { .. } => C::PasskeyRejected,
             Self::CodeUsed { .. } => C::CodeUsed,
             Self::MfaTokenInvalid => C::MfaTokenInvalid,
             Self::LinkInvalid => C::LinkInvalid,
@@ -112,7 +127,9 @@ impl AuthError {
     /// factor locks, after a wrong one.
     pub fn tries_left(&self) -> Option<i64> {
         match self {
-            Self::WrongCode { tries_left } | Self::CodeUsed { tries_left } => Some(*tries_left),
+            Self::WrongCode { tries_left }
+            | Self::CodeUsed { tries_left }
+            | Self::PasskeyRejected { tries_left } => Some(*tries_left),
             _ => None,
         }
     }
@@ -137,6 +154,7 @@ pub enum ErrorCode {
     RateLimited,
     InvalidCode,
     CodeUsed,
+    PasskeyRejected,
     MfaTokenInvalid,
     LinkInvalid,
     LinkOtherBrowser,
@@ -158,12 +176,13 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 23] = [
+    pub const ALL: [Self; 24] = [
         Self::InvalidCredentials,
         Self::InvalidPassword,
         Self::RateLimited,
         Self::InvalidCode,
         Self::CodeUsed,
+        Self::PasskeyRejected,
         Self::MfaTokenInvalid,
         Self::LinkInvalid,
         Self::LinkOtherBrowser,
@@ -191,6 +210,7 @@ impl ErrorCode {
             Self::RateLimited => "rate_limited",
             Self::InvalidCode => "invalid_code",
             Self::CodeUsed => "code_used",
+            Self::PasskeyRejected => "passkey_rejected",
             Self::MfaTokenInvalid => "mfa_token_invalid",
             Self::LinkInvalid => "link_invalid",
             Self::LinkOtherBrowser => "link_other_browser",
@@ -224,6 +244,7 @@ impl ErrorCode {
             | Self::InvalidPassword
             | Self::InvalidCode
             | Self::CodeUsed
+            | Self::PasskeyRejected
             | Self::MfaTokenInvalid
             | Self::LinkInvalid
             | Self::LinkOtherBrowser

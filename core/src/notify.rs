@@ -5,16 +5,21 @@
 use crate::audit::Origin;
 use crate::format_time;
 use crate::rules::abuse::{describe_kinds, describe_window, ResetKind};
+use crate::rules::factors::FactorKind;
 use crate::store::{self, Channel, Conn, NewMessage};
 
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum Notice {
-    MfaTurnedOn,
+    MfaTurnedOn {
+        kind: FactorKind,
+    },
     FactorAdded {
         label: String,
+        kind: FactorKind,
     },
     FactorRemoved {
         label: String,
+        kind: FactorKind,
         factors_left: usize,
     },
     RecoveryCodesGenerated,
@@ -147,9 +152,13 @@ pub struct Mail {
 impl Notice {
     fn subject(&self) -> String {
         match self {
-            Notice::MfaTurnedOn => "Two-step verification is now on".into(),
-            Notice::FactorAdded { .. } => "A new authenticator was added to your account".into(),
-            Notice::FactorRemoved { .. } => "An authenticator was removed from your account".into(),
+            Notice::MfaTurnedOn { .. } => "Two-step verification is now on".into(),
+            Notice::FactorAdded { kind, .. } => {
+                format!("A new {} was added to your account", kind.noun())
+            }
+            Notice::FactorRemoved { kind, .. } => {
+                format!("A {} was removed from your account", kind.noun())
+            }
             Notice::RecoveryCodesGenerated => "New recovery codes were generated".into(),
             Notice::RecoveryCodeUsed { codes_left } => {
                 format!("A recovery code was used to sign in ({codes_left} left)")
@@ -275,10 +284,12 @@ impl Notice {
 
     fn what_happened(&self) -> String {
         match self {
-            Notice::MfaTurnedOn => "Two-step verification was turned on for your account with an authenticator app.".into(),
-            Notice::FactorAdded { label } => format!("The authenticator “{label}” was added to your account."),
-            Notice::FactorRemoved { label, factors_left } => format!(
-                "The authenticator “{label}” was removed from your account; {factors_left} authenticator(s) remain. Your other sessions were signed out."
+            Notice::MfaTurnedOn { kind: FactorKind::Totp } => "Two-step verification was turned on for your account with an authenticator app.".into(),
+            Notice::MfaTurnedOn { kind: FactorKind::Passkey } => "Two-step verification was turned on for your account with a passkey.".into(),
+            Notice::FactorAdded { label, kind } => format!("The {} “{label}” was added to your account.", kind.noun()),
+            Notice::FactorRemoved { label, kind, factors_left } => format!(
+                "The {} “{label}” was removed from your account; {factors_left} way(s) to confirm it is you remain (authenticators and passkeys). Your other sessions were signed out.",
+                kind.noun()
             ),
             Notice::RecoveryCodesGenerated => {
                 "A new set of recovery codes was generated for your account. The previous codes no longer work.".into()
@@ -785,7 +796,9 @@ mod tests {
     #[test]
     fn html_parts_escape_what_the_request_supplied() {
         let mail = compose(
-            &Notice::MfaTurnedOn,
+            &Notice::MfaTurnedOn {
+                kind: FactorKind::Totp,
+            },
             "a&b@example.com",
             &origin(),
             0,

@@ -6,7 +6,7 @@ mod common;
 
 use common::{Flow, Person, PASSWORD};
 use gatehouse_core::rules::support::{RequestChannel, RequestState, RiskFlag};
-use gatehouse_core::service::MfaMethod;
+use gatehouse_core::service::Answer;
 use gatehouse_core::service::{Check, NewResetRequest, PasswordOutcome, ResetRequest};
 use gatehouse_core::store::{self, AttemptReason};
 use gatehouse_core::AuthError;
@@ -148,7 +148,7 @@ async fn an_expired_pass_does_nothing_even_halfway_through_the_reset() {
     let code = desk.flow.code(desk.member.secret.as_deref().unwrap());
     desk.flow
         .gh
-        .verify_mfa(&token, MfaMethod::Totp, &code, &desk.flow.origin())
+        .verify_mfa(&token, Answer::Totp(&code), &desk.flow.origin())
         .await
         .unwrap();
 }
@@ -174,7 +174,7 @@ async fn risk_flags_go_down_when_their_windows_pass() {
     let code = desk.flow.code(desk.member.secret.as_deref().unwrap());
     desk.flow
         .gh
-        .verify_mfa(&token, MfaMethod::Totp, &code, &desk.flow.origin())
+        .verify_mfa(&token, Answer::Totp(&code), &desk.flow.origin())
         .await
         .unwrap();
     assert_eq!(

@@ -7,7 +7,7 @@ mod common;
 
 use common::{code_in, link_param, Flow, Person, PASSWORD};
 use gatehouse_core::rules::policy::Operation;
-use gatehouse_core::service::{MfaMethod, OobKind, OobOutcome, PasswordOutcome};
+use gatehouse_core::service::{Answer, OobKind, OobOutcome, PasswordOutcome};
 use gatehouse_core::session_store::DbSessionStore;
 use gatehouse_core::store::AttemptReason;
 use gatehouse_core::AuthError;
@@ -34,7 +34,7 @@ fn wrong(right: &str) -> String {
 async fn verify(flow: &Flow, token: &str, person: &Person) -> Result<(), AuthError> {
     let code = flow.code(person.secret.as_deref().unwrap());
     flow.gh
-        .verify_mfa(token, MfaMethod::Totp, &code, &flow.origin())
+        .verify_mfa(token, Answer::Totp(&code), &flow.origin())
         .await
         .map(|_| ())
 }
@@ -48,7 +48,7 @@ async fn the_second_factor_lock_lifts_after_five_minutes() {
     for _ in 0..5 {
         let refused = flow
             .gh
-            .verify_mfa(&token, MfaMethod::Totp, &bad, &flow.origin())
+            .verify_mfa(&token, Answer::Totp(&bad), &flow.origin())
             .await;
         assert!(refused.is_err(), "a wrong code was accepted");
     }

@@ -48,9 +48,18 @@ const SENTENCES: &[(&str, &str)] = &[
     ("login.succeeded", "{who} signed in"),
     ("logout", "{who} signed out"),
     ("mfa.code_sent", "A sign-in code was sent to {whom}"),
-    ("mfa.factor_added", "{who} added an authenticator"),
-    ("mfa.factor_removed", "{who} removed an authenticator"),
-    ("mfa.factor_renamed", "{who} renamed an authenticator"),
+    (
+        "mfa.factor_added",
+        "{who} added an authenticator or passkey",
+    ),
+    (
+        "mfa.factor_removed",
+        "{who} removed an authenticator or passkey",
+    ),
+    (
+        "mfa.factor_renamed",
+        "{who} renamed an authenticator or passkey",
+    ),
     ("mfa.failed", "Wrong code at sign-in"),
     ("mfa.locked", "Codes locked after too many wrong ones"),
     ("mfa.recovery_code_used", "{who} used a recovery code"),

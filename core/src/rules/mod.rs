@@ -6,6 +6,7 @@ pub mod abuse;
 pub mod account_links;
 pub mod audit_text;
 pub mod contact;
+pub mod factors;
 pub mod filters;
 pub mod locked_out;
 pub mod lockout;

@@ -8,13 +8,13 @@ use crate::error::{AuthError, Result};
 use crate::notify::Notice;
 use crate::rules::abuse::ResetKind;
 use crate::rules::contact::{account_key, mask_phone};
+use crate::rules::factors::FactorKind;
 use crate::rules::policy::{self, Operation};
-use crate::rules::recovery;
 use crate::store::{self};
 
 use super::enrollment::authenticator_name;
 use super::resets::Reset;
-use super::second_factor::{CodeUse, MfaMethod};
+use super::second_factor::{Answer, CodeUse};
 use super::sign_in::{FailedPassword, PasswordCheck};
 use super::{audit_own, Gatehouse};
 
@@ -93,12 +93,7 @@ impl Gatehouse {
             tx.commit().await?;
             return Ok(());
         }
-        let method = if recovery::normalize(code).is_some() {
-            MfaMethod::RecoveryCode
-        } else {
-            MfaMethod::Totp
-        };
-        self.prove_with_code(&user, CodeUse::StepUp, method, code, origin, now)
+        self.prove_with_code(&user, CodeUse::StepUp, Answer::typed(code), origin, now)
             .await?;
         Ok(())
     }
@@ -125,14 +120,14 @@ impl Gatehouse {
         Ok(codes)
     }
 
-    /// Removes one factor; other sessions and every API token end. Removing the
+    /// Removes one factor; other sessions and API tokens end (all but `keep`). Removing the
     /// last factor also removes the recovery codes (MFA is then off) — refused
     /// when the user's role requires MFA.
     pub async fn remove_factor(
         &self,
         user_id: i64,
         factor_id: i64,
-        keep_session: Option<&str>,
+        keep: store::Keep<'_>,
         origin: &Origin,
     ) -> Result<()> {
         let now = self.now();
@@ -144,9 +139,10 @@ impl Gatehouse {
         let user = store::user_by_id(&mut tx, user_id)
             .await?
             .ok_or(AuthError::NotFound("User"))?;
-        let label = store::delete_factor(&mut tx, user_id, factor_id)
+        let (label, kind) = store::delete_factor(&mut tx, user_id, factor_id)
             .await?
             .ok_or(AuthError::NotFound("Factor"))?;
+        let kind = FactorKind::parse(&kind).unwrap_or(FactorKind::Totp);
         let remaining = store::confirmed_factors(&mut tx, user_id).await?.len();
         if remaining == 0 && user.role_mfa_required {
             tx.rollback().await?;
@@ -155,10 +151,10 @@ impl Gatehouse {
         if remaining == 0 {
             store::delete_all_mfa(&mut tx, user_id).await?;
         }
-        let keep = keep_session.map_or(store::Keep::Nothing, store::Keep::Session);
         store::revoke_sessions_and_tokens(&mut tx, user_id, keep, now).await?;
         let notice = Notice::FactorRemoved {
             label: label.clone(),
+            kind,
             factors_left: remaining,
         };
         self.notify(&mut tx, &user, &notice, origin, now).await?;
@@ -166,7 +162,7 @@ impl Gatehouse {
             &mut tx,
             &user,
             "mfa.factor_removed",
-            json!({ "factor_id": factor_id, "label": label, "factors_left": remaining }),
+            json!({ "factor_id": factor_id, "kind": kind.as_str(), "label": label, "factors_left": remaining }),
             origin,
             now,
         )

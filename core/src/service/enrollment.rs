@@ -8,6 +8,7 @@ use serde_json::json;
 use crate::audit::Origin;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
+use crate::rules::factors::FactorKind;
 use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
 use crate::rules::naming::display_name;
 use crate::rules::recovery;
@@ -53,12 +54,12 @@ impl Gatehouse {
             Some(secret) => secret,
             None => {
                 let secret = totp::new_secret().to_vec();
-                let count = store::confirmed_factors(&mut c, user_id).await?.len();
-                let label = if count == 0 {
-                    "Authenticator app".to_string()
-                } else {
-                    format!("Authenticator app {}", count + 1)
-                };
+                let apps = store::confirmed_factors(&mut c, user_id)
+                    .await?
+                    .iter()
+                    .filter(|f| f.kind == FactorKind::Totp.as_str())
+                    .count();
+                let label = FactorKind::Totp.default_label(apps + 1);
                 let sealed = self.keys.seal(&secret, &secret_context(user_id));
                 store::insert_pending_factor(&mut c, user_id, enrollment, &label, &sealed, now)
                     .await?;
@@ -256,22 +257,23 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<Option<Vec<String>>> {
-        let label = store::confirm_factor(c, factor_id, step, now)
+        let (label, kind) = store::confirm_factor(c, factor_id, step, now)
             .await?
             .ok_or(AuthError::NoEnrollment)?;
+        let kind = FactorKind::parse(&kind).unwrap_or(FactorKind::Totp);
         // Every other sign-in in progress ends: it began before this factor existed.
         store::end_sign_in_attempts(c, user.id, now).await?;
         let notice = if new_codes {
-            Notice::MfaTurnedOn
+            Notice::MfaTurnedOn { kind }
         } else {
-            Notice::FactorAdded { label }
+            Notice::FactorAdded { label, kind }
         };
         self.notify(c, user, &notice, origin, now).await?;
         audit_own(
             c,
             user,
             "mfa.factor_added",
-            json!({ "kind": "totp", "factor_id": factor_id }),
+            json!({ "kind": kind.as_str(), "factor_id": factor_id }),
             origin,
             now,
         )

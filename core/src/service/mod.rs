@@ -29,6 +29,7 @@ mod locked_out;
 mod mailbox;
 mod operator;
 mod out_of_band;
+mod passkeys;
 mod password;
 mod phone;
 mod resets;
@@ -45,9 +46,10 @@ pub use enrollment::{TotpSetup, ENROLL_TOKEN_TTL};
 pub use locked_out::{LockedOutLink, CONFIRMED_REFERENCE};
 pub use operator::OperatorAction;
 pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};
+pub use passkeys::{PasskeyAdded, PasskeyOptions};
 pub use password::PasswordLink;
 pub use resets::{NotMeLink, Reset};
-pub use second_factor::{CodeOutcome, MfaMethod, SecondStage, StageEnded};
+pub use second_factor::{Answer, CodeOutcome, MfaMethod, SecondStage, StageEnded};
 pub use sign_in::{PasswordOutcome, SignedIn, MFA_TOKEN_TTL, PLATFORM_ORG_ID};
 pub use support::SupportCode;
 pub use support_desk::{
@@ -65,6 +67,8 @@ pub struct Gatehouse {
     dummy_hash: Arc<str>,
     hasher: Hasher,
     clock: Arc<dyn Clock>,
+    /// The passkeys' relying party: None when the public URL has no domain.
+    webauthn: Option<Arc<webauthn_rs::Webauthn>>,
     /// Work done after an answer ([`Gatehouse::after_answer`]) at once, at most.
     background: Arc<tokio::sync::Semaphore>,
 }
@@ -114,9 +118,11 @@ impl Gatehouse {
             .hash(&crypto::new_token())
             .await
             .expect("an idle hasher has room");
+        let webauthn = passkeys::relying_party(&settings.public_url, &settings.issuer);
         Self {
             db,
             keys,
+            webauthn: webauthn.map(Arc::new),
             settings: Arc::new(settings),
             totp: TotpParams::default(),
             dummy_hash: dummy.into(),

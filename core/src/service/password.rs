@@ -11,10 +11,9 @@ use crate::notify::{self, Notice};
 use crate::rules::account_links::LinkPurpose;
 use crate::rules::contact::account_key;
 use crate::rules::password;
-use crate::rules::recovery;
 use crate::store::{self, Keep};
 
-use super::second_factor::{CodeUse, MfaMethod};
+use super::second_factor::{Answer, CodeUse};
 use super::{audit_own, Gatehouse};
 
 /// What a password link's page shows before its button is pressed.
@@ -136,12 +135,8 @@ impl Gatehouse {
             .ok_or(AuthError::LinkInvalid)?;
         if link.needs_code {
             let user = self.user(link.user_id).await?;
-            let method = if recovery::normalize(code).is_some() {
-                MfaMethod::RecoveryCode
-            } else {
-                MfaMethod::Totp
-            };
-            self.prove_with_code(&user, CodeUse::NewPassword, method, code, origin, now)
+            let answer = Answer::typed(code);
+            self.prove_with_code(&user, CodeUse::NewPassword, answer, origin, now)
                 .await?;
         }
         let hash = self.hash_password(new_password).await?;

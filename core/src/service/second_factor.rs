@@ -11,15 +11,17 @@ use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
+use crate::rules::factors::FactorKind;
 use crate::rules::lockout::{
     code_tries_left, MAX_CODE_FAILURES_PER_ATTEMPT, MFA_HARD_LOCK_THRESHOLD, MFA_LOCK_SECONDS,
     MFA_LOCK_THRESHOLD, MFA_LOCK_WINDOW,
 };
 use crate::rules::recovery;
-use crate::store::{self, AttemptPurpose, Conn, Factor, User};
+use crate::store::{self, AttemptPurpose, CeremonyPurpose, Conn, Factor, User};
 use crate::telemetry;
 
 use super::out_of_band::{OobKind, OobOutcome};
+use super::passkeys::PasskeyUse;
 use super::sign_in::SignedIn;
 use super::{audit_own, secret_context, Gatehouse};
 
@@ -27,20 +29,63 @@ use super::{audit_own, secret_context, Gatehouse};
 pub enum MfaMethod {
     Totp,
     RecoveryCode,
+    Passkey,
 }
 
 impl MfaMethod {
     pub fn parse(name: &str) -> Option<Self> {
-        match name {
-            "totp" => Some(Self::Totp),
-            "recovery_code" => Some(Self::RecoveryCode),
-            _ => None,
-        }
+        [Self::Totp, Self::RecoveryCode, Self::Passkey]
+            .into_iter()
+            .find(|m| m.name() == name)
     }
     pub fn name(self) -> &'static str {
         match self {
             Self::Totp => "totp",
             Self::RecoveryCode => "recovery_code",
+            Self::Passkey => "passkey",
+        }
+    }
+}
+
+/// What a person gives to prove their second factor.
+#[derive(Debug, Clone, Copy)]
+pub enum Answer<'a> {
+    Totp(&'a str),
+    RecoveryCode(&'a str),
+    /// The browser's (or app's) answer to a ceremony's options.
+    Passkey {
+        ceremony_id: &'a str,
+        credential: &'a serde_json::Value,
+    },
+}
+
+impl<'a> Answer<'a> {
+    /// A code typed into one box: a recovery code by its shape, else an
+    /// authenticator's.
+    pub fn typed(code: &'a str) -> Self {
+        if recovery::normalize(code).is_some() {
+            Self::RecoveryCode(code)
+        } else {
+            Self::Totp(code)
+        }
+    }
+
+    /// A code of a method named by the caller; a passkey is no code.
+    pub fn code(method: MfaMethod, code: &'a str) -> Result<Self> {
+        match method {
+            MfaMethod::Totp => Ok(Self::Totp(code)),
+            MfaMethod::RecoveryCode => Ok(Self::RecoveryCode(code)),
+            MfaMethod::Passkey => Err(AuthError::Invalid(
+                "A passkey answers a ceremony: send ceremony_id and credential.".into(),
+            )),
+        }
+    }
+
+    pub fn method(&self) -> MfaMethod {
+        match self {
+            Self::Totp(_) => MfaMethod::Totp,
+            Self::RecoveryCode(_) => MfaMethod::RecoveryCode,
+            Self::Passkey { .. } => MfaMethod::Passkey,
         }
     }
 }
@@ -104,6 +149,10 @@ pub struct SecondStage {
     pub email: String,
     /// A text message can be sent (the phone is verified).
     pub has_phone: bool,
+    /// The account has a passkey, and passkeys work here.
+    pub has_passkey: bool,
+    /// The account has an authenticator app.
+    pub has_authenticator: bool,
     pub recovery_codes_left: i64,
     pub tries_left: i64,
     /// Seconds until the second factor unlocks by itself, while locked.
@@ -121,14 +170,15 @@ pub(crate) enum Proof {
     Totp(Option<(i64, i64)>),
     /// The keyed hash of a well-formed recovery code.
     Recovery(Option<Vec<u8>>),
+    /// The passkey that signed the ceremony's challenge, if one did.
+    Passkey(Option<PasskeyUse>),
 }
 
 impl Gatehouse {
     pub async fn verify_mfa(
         &self,
         mfa_token: &str,
-        method: MfaMethod,
-        code: &str,
+        answer: Answer<'_>,
         origin: &Origin,
     ) -> Result<SignedIn> {
         let now = self.now();
@@ -139,7 +189,7 @@ impl Gatehouse {
             attempt_id: attempt.id,
         };
         let proved = self
-            .prove_with_code(&user, purpose, method, code, origin, now)
+            .prove_with_code(&user, purpose, answer, origin, now)
             .await;
         telemetry::second_stage(&proved);
         Ok(SignedIn {
@@ -148,23 +198,21 @@ impl Gatehouse {
         })
     }
 
-    /// Checks a code from an authenticator or a recovery code: the check is
-    /// reserved (counted as a failure) before the code is looked at, and a
-    /// right code is consumed in one transaction with the attempt, if any,
-    /// and the audit entry. Returns the recovery codes left after using one.
+    /// Checks a code from an authenticator, a recovery code or a passkey:
+    /// the check is reserved (counted as a failure) before the answer is
+    /// looked at, and a right one is consumed in one transaction with the
+    /// attempt, if any, and the audit entry. Returns the recovery codes left
+    /// after using one.
     pub(crate) async fn prove_with_code(
         &self,
         user: &User,
         purpose: CodeUse,
-        method: MfaMethod,
-        code: &str,
+        answer: Answer<'_>,
         origin: &Origin,
         now: i64,
     ) -> Result<Option<i64>> {
-        let proved = self
-            .check_code(user, purpose, method, code, origin, now)
-            .await;
-        telemetry::mfa_check(method.name(), &proved);
+        let proved = self.check_code(user, purpose, answer, origin, now).await;
+        telemetry::mfa_check(answer.method().name(), &proved);
         proved
     }
 
@@ -172,11 +220,11 @@ impl Gatehouse {
         &self,
         user: &User,
         purpose: CodeUse,
-        method: MfaMethod,
-        code: &str,
+        answer: Answer<'_>,
         origin: &Origin,
         now: i64,
     ) -> Result<Option<i64>> {
+        let method = answer.method();
         let attempt = match purpose {
             CodeUse::SignIn { attempt_id } => Some(attempt_id),
             CodeUse::StepUp | CodeUse::NewPassword => None,
@@ -184,7 +232,7 @@ impl Gatehouse {
         let check = self
             .reserve_code_check(user, attempt, method.name(), origin, now)
             .await?;
-        let proof = self.match_code(user, method, code, now).await?;
+        let proof = self.match_code(user, purpose, answer, now).await?;
         let mut tx = self.db.begin().await?;
         if let Some(attempt) = attempt {
             if !store::consume_attempt(&mut tx, attempt, now, MAX_CODE_FAILURES_PER_ATTEMPT).await?
@@ -195,9 +243,15 @@ impl Gatehouse {
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             let used = self.proof_was_used(&mut tx, user.id, &proof).await?;
             tx.rollback().await?;
-            return self
+            let failed = self
                 .code_failed(user, check, method.name(), used, origin, now)
                 .await;
+            return match failed {
+                Err(AuthError::WrongCode { tries_left }) if method == MfaMethod::Passkey => {
+                    Err(AuthError::PasskeyRejected { tries_left })
+                }
+                failed => failed,
+            };
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
         let action = match purpose {
@@ -293,20 +347,37 @@ impl Gatehouse {
         })
     }
 
-    /// Works out what the code proves, before any transaction (CPU only).
+    /// Works out what the answer proves, before the transaction that uses
+    /// it (a passkey's ceremony is taken here, in its own statement, so a
+    /// failed answer uses it up too).
     pub(crate) async fn match_code(
         &self,
         user: &User,
-        method: MfaMethod,
-        code: &str,
+        purpose: CodeUse,
+        answer: Answer<'_>,
         now: i64,
     ) -> Result<Proof> {
-        Ok(match method {
-            MfaMethod::Totp => {
+        Ok(match answer {
+            Answer::Totp(code) => {
                 let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
                 Proof::Totp(self.match_totp(user.id, &factors, code, now))
             }
-            MfaMethod::RecoveryCode => Proof::Recovery(recovery::hash(&self.keys, code)),
+            Answer::RecoveryCode(code) => Proof::Recovery(recovery::hash(&self.keys, code)),
+            Answer::Passkey {
+                ceremony_id,
+                credential,
+            } => {
+                let CodeUse::SignIn { attempt_id } = purpose else {
+                    return Err(AuthError::Invalid(
+                        "A passkey confirms a sign-in here; use a code.".into(),
+                    ));
+                };
+                let ceremony = CeremonyPurpose::SignIn { attempt_id };
+                Proof::Passkey(
+                    self.check_assertion(user, ceremony, ceremony_id, credential, now)
+                        .await?,
+                )
+            }
         })
     }
 
@@ -317,7 +388,10 @@ impl Gatehouse {
         code: &str,
         now: i64,
     ) -> Option<(i64, i64)> {
-        factors.iter().find_map(|f| {
+        let apps = factors
+            .iter()
+            .filter(|f| f.kind == FactorKind::Totp.as_str());
+        apps.into_iter().find_map(|f| {
             let secret = self.keys.open(&f.secret_sealed, &secret_context(user_id))?;
             self.totp
                 .verify(&secret, code, now as u64)
@@ -340,7 +414,10 @@ impl Gatehouse {
             Proof::Recovery(Some(hash)) => {
                 store::consume_recovery_code(c, user_id, hash, now).await?
             }
-            Proof::Totp(None) | Proof::Recovery(None) => false,
+            Proof::Passkey(Some(used)) => {
+                store::use_passkey(c, used.factor_id, used.sign_count, &used.sealed, now).await?
+            }
+            Proof::Totp(None) | Proof::Recovery(None) | Proof::Passkey(None) => false,
         })
     }
 
@@ -351,7 +428,7 @@ impl Gatehouse {
         Ok(match proof {
             Proof::Totp(matched) => matched.is_some(),
             Proof::Recovery(Some(hash)) => store::recovery_code_was_used(c, user_id, hash).await?,
-            Proof::Recovery(None) => false,
+            Proof::Recovery(None) | Proof::Passkey(_) => false,
         })
     }
 
@@ -449,6 +526,8 @@ impl Gatehouse {
         };
         let recent = store::mfa_recent_failures(&mut c, user.id, now - MFA_LOCK_WINDOW).await?;
         let recovery_codes_left = store::recovery_codes_left(&mut c, user.id).await?;
+        let factors = store::confirmed_factors(&mut c, user.id).await?;
+        let has = |kind: FactorKind| factors.iter().any(|f| f.kind == kind.as_str());
         let resend_wait = self.settings.code_resend_seconds;
         let resend_in = match kind {
             Some(kind) => store::oob_last_sent(&mut c, attempt.id, kind.name())
@@ -460,6 +539,8 @@ impl Gatehouse {
             ended,
             email: user.email.clone(),
             has_phone: user.phone.is_some(),
+            has_passkey: has(FactorKind::Passkey) && self.passkeys_available(),
+            has_authenticator: has(FactorKind::Totp),
             recovery_codes_left,
             tries_left: code_tries_left(recent, Some(attempt.failures)),
             locked_for: (user.mfa_locked_until > now).then(|| user.mfa_locked_until - now),
@@ -492,11 +573,12 @@ impl Gatehouse {
         }
         let method = MfaMethod::parse(method).ok_or_else(|| {
             AuthError::Invalid(
-                "method must be \"totp\", \"recovery_code\", \"email_otp\" or \"sms_otp\"".into(),
+                "method must be \"totp\", \"recovery_code\", \"email_otp\", \"sms_otp\" or \"passkey\"".into(),
             )
         })?;
+        let answer = Answer::code(method, code)?;
         Ok(CodeOutcome::SignedIn(
-            self.verify_mfa(mfa_token, method, code, origin).await?,
+            self.verify_mfa(mfa_token, answer, origin).await?,
         ))
     }
 }
@@ -507,7 +589,7 @@ mod tests {
 
     #[test]
     fn mfa_methods_round_trip() {
-        for m in [MfaMethod::Totp, MfaMethod::RecoveryCode] {
+        for m in [MfaMethod::Totp, MfaMethod::RecoveryCode, MfaMethod::Passkey] {
             assert_eq!(MfaMethod::parse(m.name()), Some(m));
         }
         assert_eq!(MfaMethod::parse("sms"), None);

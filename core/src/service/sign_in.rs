@@ -13,6 +13,7 @@ use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::hashing;
 use crate::rules::contact::{account_key, normalize_email};
+use crate::rules::factors::FactorKind;
 use crate::rules::lockout::{password_delay, IP_WINDOW, MAX_CODE_FAILURES_PER_ATTEMPT};
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
 use crate::telemetry;
@@ -145,7 +146,8 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<PasswordOutcome> {
-        if !store::confirmed_factors(c, user.id).await?.is_empty() {
+        let factors = store::confirmed_factors(c, user.id).await?;
+        if !factors.is_empty() {
             if let Some(permission) = Self::reset_permission_at(c, user.id, now).await? {
                 // A partner's grant or the support desk's pass lets the
                 // password through once, to set up a new authenticator.
@@ -170,7 +172,15 @@ impl Gatehouse {
                 now,
             )
             .await?;
-            let mut methods = vec!["totp"];
+            let has = |kind: FactorKind| factors.iter().any(|f| f.kind == kind.as_str());
+            // A passkey first: it cannot be phished, and it is one touch.
+            let mut methods = Vec::new();
+            if has(FactorKind::Passkey) && self.passkeys_available() {
+                methods.push("passkey");
+            }
+            if has(FactorKind::Totp) {
+                methods.push("totp");
+            }
             if store::recovery_codes_left(c, user.id).await? > 0 {
                 methods.push("recovery_code");
             }

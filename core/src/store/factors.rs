@@ -107,17 +107,17 @@ pub async fn insert_pending_factor(
 }
 
 /// Activates a pending factor and records the step that proved it, so the
-/// confirming code cannot be replayed at sign-in. Its label, or None if it was
-/// not pending.
+/// confirming code cannot be replayed at sign-in (0 for a passkey). Its label
+/// and kind, or None if it was not pending.
 pub async fn confirm_factor(
     c: &mut Conn,
     factor_id: i64,
     step: i64,
     now: i64,
-) -> Result<Option<String>> {
-    sqlx::query_scalar(
+) -> Result<Option<(String, String)>> {
+    sqlx::query_as(
         "UPDATE mfa_factors SET confirmed_at = $1, last_step = $2, last_used_at = $1 \
-         WHERE id = $3 AND confirmed_at IS NULL RETURNING label",
+         WHERE id = $3 AND confirmed_at IS NULL RETURNING label, kind",
     )
     .bind(now)
     .bind(step)
@@ -157,12 +157,20 @@ pub async fn set_factor_label(
     Ok(done.rows_affected() == 1)
 }
 
-pub async fn delete_factor(c: &mut Conn, user_id: i64, factor_id: i64) -> Result<Option<String>> {
-    sqlx::query_scalar("DELETE FROM mfa_factors WHERE id = $1 AND user_id = $2 RETURNING label")
-        .bind(factor_id)
-        .bind(user_id)
-        .fetch_optional(&mut *c)
-        .await
+/// Removes one confirmed factor of the user: its label and kind, or None.
+pub async fn delete_factor(
+    c: &mut Conn,
+    user_id: i64,
+    factor_id: i64,
+) -> Result<Option<(String, String)>> {
+    sqlx::query_as(
+        "DELETE FROM mfa_factors WHERE id = $1 AND user_id = $2 AND confirmed_at IS NOT NULL \
+         RETURNING label, kind",
+    )
+    .bind(factor_id)
+    .bind(user_id)
+    .fetch_optional(&mut *c)
+    .await
 }
 
 pub async fn delete_confirmed_factors(c: &mut Conn, user_id: i64) -> Result<()> {

@@ -23,6 +23,7 @@ mod invitations;
 mod lockout;
 mod organizations;
 mod outbox;
+mod passkeys;
 mod recovery_codes;
 mod roles;
 mod sessions;
@@ -75,6 +76,10 @@ pub use organizations::{
 pub use outbox::{
     outbox_backlog, outbox_claim, outbox_failed, outbox_insert, outbox_purge, outbox_recent,
     outbox_retry_later, outbox_sent, Channel, NewMessage, OutboxMessage, ERASED_BODY,
+};
+pub use passkeys::{
+    insert_ceremony, insert_passkey, take_ceremony, trim_ceremonies, use_passkey, CeremonyPurpose,
+    NewCeremony, NewPasskey,
 };
 pub use recovery_codes::{
     consume_recovery_code, recovery_code_was_used, recovery_codes_left, replace_recovery_codes,

@@ -161,6 +161,10 @@ pub async fn delete_expired(c: &mut Conn, now: i64) -> Result<()> {
         .bind(now - 86_400)
         .execute(&mut *c)
         .await?;
+    sqlx::query("DELETE FROM passkey_ceremonies WHERE expires_at <= $1")
+        .bind(now)
+        .execute(&mut *c)
+        .await?;
     // A day after it stopped working, a mailed link (and what a locked-out
     // person wrote with it) goes.
     sqlx::query("DELETE FROM account_links WHERE expires_at <= $1")

@@ -44,6 +44,11 @@ pub struct Person {
 
 impl Flow {
     pub async fn new() -> Self {
+        Self::with_settings(Settings::default()).await
+    }
+
+    /// A flow whose services run with `settings` (a public URL, say).
+    pub async fn with_settings(settings: Settings) -> Self {
         let file = std::env::temp_dir().join(format!(
             "gatehouse-flow-{}.db",
             gatehouse_core::crypto::new_token()
@@ -55,7 +60,7 @@ impl Flow {
         let clock = Arc::new(ManualClock::new(START));
         let settings = Settings {
             hash_workers: 2,
-            ..Settings::default()
+            ..settings
         };
         let keys = Keys::from_master(&[7; 32]);
         let gh = Gatehouse::with_clock(db, keys, settings, clock.clone()).await;

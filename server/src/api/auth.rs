@@ -7,7 +7,7 @@ use axum::http::StatusCode;
 use axum::response::IntoResponse;
 use axum::{Extension, Json};
 use gatehouse_core::audit::Origin;
-use gatehouse_core::service::{CodeOutcome, OobKind, PasswordOutcome};
+use gatehouse_core::service::{CodeOutcome, MfaMethod, OobKind, PasswordOutcome};
 use gatehouse_core::store::AttemptReason;
 use gatehouse_core::{AuthError, Gatehouse};
 use serde::{Deserialize, Serialize};
@@ -52,7 +52,8 @@ pub enum SignInAnswer {
     /// The password was right: send a code with this `mfa_token` to `/auth/mfa`.
     MfaRequired {
         mfa_token: String,
-        /// What this account can use: `totp`, `recovery_code`, `email_otp`, `sms_otp`.
+        /// What this account can use, the strongest first: `passkey`, `totp`,
+        /// `recovery_code`, `email_otp`, `sms_otp`.
         methods: Vec<String>,
     },
     /// Set up an authenticator with this `mfa_token` (`/mfa/totp/setup`, `/mfa/totp/confirm`).
@@ -140,17 +141,26 @@ async fn login(
 #[derive(Deserialize, ToSchema)]
 struct MfaBody {
     mfa_token: String,
-    /// `totp`, `recovery_code`, `email_otp` or `sms_otp`.
+    /// `passkey`, `totp`, `recovery_code`, `email_otp` or `sms_otp`.
     method: String,
+    /// The code, for every method but `passkey`.
+    #[serde(default)]
     code: String,
+    /// With `passkey`: from `POST /auth/mfa/passkey/options`.
+    ceremony_id: Option<String>,
+    /// With `passkey`: the `PublicKeyCredential` from
+    /// `navigator.credentials.get`, as JSON (`credential.toJSON()`).
+    #[schema(value_type = Option<Object>)]
+    credential: Option<serde_json::Value>,
 }
 
-/// The second stage: a code from the authenticator, a recovery code, or a
-/// code sent by email (which leads to setting up a new authenticator) or SMS.
+/// The second stage: a passkey's answer, a code from the authenticator, a
+/// recovery code, or a code sent by email (which leads to setting up a new
+/// authenticator) or SMS.
 #[utoipa::path(post, path = "/auth/mfa", tag = "sign-in", request_body = MfaBody,
     responses(
         (status = 200, description = "Signed in; or, after an emailed code, `enrollment_required` with `reason` `recovery`", body = SignInAnswer),
-        (status = 401, description = "`invalid_code` or `code_used` (with `tries_left`), `mfa_token_invalid`", body = ErrorBody),
+        (status = 401, description = "`invalid_code`, `code_used` or `passkey_rejected` (with `tries_left`), `mfa_token_invalid`", body = ErrorBody),
         (status = 429, description = "`rate_limited` + `Retry-After`: the second factor is locked", body = ErrorBody),
         Refusals,
     ))]
@@ -160,6 +170,14 @@ async fn mfa(
     Body(b): Body<MfaBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
+    if b.method == MfaMethod::Passkey.name() {
+        let ceremony_id = b.ceremony_id.unwrap_or_default();
+        let credential = b.credential.unwrap_or_default();
+        let signed_in = gh
+            .verify_passkey(&b.mfa_token, &ceremony_id, &credential, &origin)
+            .await?;
+        return authenticated(gh, signed_in.user_id, None).await;
+    }
     match gh
         .verify_second_factor(&b.mfa_token, &b.method, &b.code, &origin)
         .await?

@@ -8,6 +8,7 @@ pub mod auth;
 pub mod enrollment;
 mod extract;
 pub mod openapi;
+pub mod passkeys;
 pub mod profile;
 pub mod support;
 
@@ -30,6 +31,7 @@ pub fn routes() -> (Router<AppState>, utoipa::openapi::OpenApi) {
         .merge(auth::routes())
         .merge(enrollment::routes())
         .merge(profile::routes())
+        .merge(passkeys::routes())
         .merge(support::routes())
         .merge(admin::users::routes())
         .merge(admin::roles::routes())

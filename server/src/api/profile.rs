@@ -30,16 +30,16 @@ pub fn routes() -> OpenApiRouter<AppState> {
 }
 
 #[derive(Deserialize, ToSchema)]
-struct RenameBody {
+pub(super) struct RenameBody {
     /// Up to 40 characters.
-    name: String,
+    pub(super) name: String,
 }
 
 #[derive(Serialize, ToSchema)]
-struct Renamed {
-    id: i64,
+pub(super) struct Renamed {
+    pub(super) id: i64,
     /// The name as kept (spaces collapsed, one written form).
-    label: String,
+    pub(super) label: String,
 }
 
 /// Names an authenticator; its secret, sessions and sign-in are unchanged.
@@ -88,7 +88,7 @@ struct MyMfa {
 #[derive(Serialize, ToSchema)]
 struct MyFactor {
     id: i64,
-    /// `totp`.
+    /// `totp` or `passkey`.
     kind: String,
     label: String,
     created_at: i64,

@@ -1,0 +1,92 @@
+//! The kinds of second factor, and the rules of a passkey ceremony.
+
+/// A second factor a person holds: an authenticator app (a shared secret
+/// that makes codes) or a passkey (a key pair in a device or password
+/// manager, bound to this site's domain, so it cannot be phished).
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum FactorKind {
+    Totp,
+    Passkey,
+}
+
+impl FactorKind {
+    /// The name stored in `mfa_factors.kind` and shown by the API.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Self::Totp => "totp",
+            Self::Passkey => "passkey",
+        }
+    }
+
+    pub fn parse(kind: &str) -> Option<Self> {
+        [Self::Totp, Self::Passkey]
+            .into_iter()
+            .find(|k| k.as_str() == kind)
+    }
+
+    /// What a person calls it, in a sentence.
+    pub fn noun(self) -> &'static str {
+        match self {
+            Self::Totp => "authenticator",
+            Self::Passkey => "passkey",
+        }
+    }
+
+    /// The name a new one gets when its owner gives none: the `nth` of its kind.
+    pub fn default_label(self, nth: usize) -> String {
+        let base = match self {
+            Self::Totp => "Authenticator app",
+            Self::Passkey => "Passkey",
+        };
+        if nth <= 1 {
+            base.to_string()
+        } else {
+            format!("{base} {nth}")
+        }
+    }
+}
+
+/// How long the browser (or app) has between asking for a passkey
+/// ceremony's options and answering them: the person finds their device,
+/// unlocks it, touches it.
+pub const CEREMONY_TTL: i64 = 5 * 60;
+
+/// Unfinished ceremonies kept per user; asking for more ends the oldest.
+pub const OPEN_CEREMONIES_PER_USER: i64 = 5;
+
+/// Whether a ceremony that expires at `expires_at` may still be finished at `now`.
+pub fn ceremony_is_live(expires_at: i64, now: i64) -> bool {
+    now < expires_at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn kinds_round_trip_and_unknown_kinds_are_refused() {
+        for kind in [FactorKind::Totp, FactorKind::Passkey] {
+            assert_eq!(FactorKind::parse(kind.as_str()), Some(kind));
+        }
+        assert_eq!(FactorKind::parse("sms"), None);
+        assert_eq!(FactorKind::parse("Passkey"), None);
+    }
+
+    #[test]
+    fn default_labels_count_from_the_second() {
+        assert_eq!(FactorKind::Passkey.default_label(1), "Passkey");
+        assert_eq!(FactorKind::Passkey.default_label(3), "Passkey 3");
+        assert_eq!(FactorKind::Totp.default_label(0), "Authenticator app");
+        assert_eq!(FactorKind::Totp.default_label(2), "Authenticator app 2");
+    }
+
+    #[test]
+    fn a_ceremony_ends_at_its_expiry() {
+        let start = 1_000;
+        let expires = start + CEREMONY_TTL;
+        assert!(ceremony_is_live(expires, start));
+        assert!(ceremony_is_live(expires, expires - 1));
+        assert!(!ceremony_is_live(expires, expires));
+        assert!(!ceremony_is_live(expires, expires + 1));
+    }
+}

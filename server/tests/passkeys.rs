@@ -1,0 +1,419 @@
+//! Passkeys against a real server on both databases, with webauthn-rs's
+//! software authenticator (`tools/softkey`) as the device: adding one,
+//! signing in with it and its counter, the ceremonies that must be refused
+//! (replayed, expired, another origin, no user verification), removing one,
+//! and the resets that take passkeys away with the other factors.
+
+mod common;
+#[path = "../../tools/softkey/client.rs"]
+mod softkey;
+
+use common::*;
+use serde_json::{json, Value};
+use softkey::SoftKey;
+
+on_both_databases!(
+    add_sign_in_and_count,
+    refused_ceremonies,
+    remove_and_the_last_factor,
+    resets_take_passkeys_away,
+    passkeys_need_a_domain,
+);
+
+/// A server whose public URL has a domain (localhost), as passkeys need.
+fn start(backend: Backend) -> (Server, String) {
+    let port = free_port();
+    let origin = format!("http://localhost:{port}");
+    let server = Server::start_with(
+        backend,
+        &[
+            ("LEPTOS_SITE_ADDR", &format!("127.0.0.1:{port}")),
+            ("GATEHOUSE_PUBLIC_URL", &origin),
+        ],
+    );
+    (server, origin)
+}
+
+/// Adds a passkey to the account of `bearer`: its id.
+fn add_passkey(server: &Server, origin: &str, key: &mut SoftKey, bearer: &str, name: &str) -> i64 {
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(bearer),
+    );
+    assert_eq!(options.status, 200, "{options:?}");
+    let credential = key.register(origin, &options.json["publicKey"]);
+    let added = server.post(
+        "/api/v1/me/passkeys/registration",
+        json!({ "ceremony_id": options.json["ceremony_id"], "name": name, "credential": credential }),
+        Some(bearer),
+    );
+    assert_eq!(added.status, 201, "{added:?}");
+    added.json["id"].as_i64().unwrap()
+}
+
+/// The second stage's options and the key's answer to them.
+fn sign_in_answer(server: &Server, origin: &str, key: &mut SoftKey, mfa_token: &str) -> Value {
+    let options = server.post(
+        "/api/v1/auth/mfa/passkey/options",
+        json!({ "mfa_token": mfa_token }),
+        None,
+    );
+    assert_eq!(options.status, 200, "{options:?}");
+    let credential = key.sign(origin, &options.json["publicKey"]);
+    json!({
+        "mfa_token": mfa_token,
+        "method": "passkey",
+        "ceremony_id": options.json["ceremony_id"],
+        "credential": credential,
+    })
+}
+
+fn passkeys_of(server: &Server, user_id: i64) -> i64 {
+    server.number(&format!(
+        "SELECT COUNT(*) FROM mfa_factors WHERE user_id = {user_id} AND kind = 'passkey'"
+    ))
+}
+
+fn add_sign_in_and_count(backend: Backend) {
+    let (server, origin) = start(backend);
+    let account = server.account("platform", "owner");
+    let mut key = SoftKey::new();
+
+    // The options name this site and ask for user verification.
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    assert_eq!(options.status, 200, "{options:?}");
+    assert_eq!(options.json["publicKey"]["rp"]["id"], "localhost");
+    assert_eq!(
+        options.json["publicKey"]["authenticatorSelection"]["userVerification"],
+        "required"
+    );
+    let id = add_passkey(&server, &origin, &mut key, &account.token, " Work  laptop ");
+    let list = server.get("/api/v1/me/passkeys", Some(&account.token));
+    assert_eq!(list.status, 200, "{list:?}");
+    assert_eq!(list.json[0]["id"], id);
+    assert_eq!(list.json[0]["label"], "Work laptop");
+    eventually("the added-passkey mail", || {
+        mail_to(&server, &account.email)
+            .iter()
+            .any(|m| m.contains("The passkey “Work laptop” was added"))
+    });
+    assert_eq!(audited(&server, &["mfa.factor_added"]), 2);
+
+    // At sign-in the passkey is offered first, and signs in.
+    let login = server.login(&account.email, PASSWORD);
+    assert_eq!(login.json["methods"][0], "passkey", "{login:?}");
+    let token = login.json["mfa_token"].as_str().unwrap().to_string();
+    let answer = sign_in_answer(&server, &origin, &mut key, &token);
+    let signed_in = server.post("/api/v1/auth/mfa", answer.clone(), None);
+    assert_eq!(signed_in.status, 200, "{signed_in:?}");
+    assert_eq!(signed_in.json["status"], "authenticated");
+    let counter = server.number(&format!(
+        "SELECT sign_count FROM mfa_factors WHERE id = {id}"
+    ));
+    assert!(counter >= 1, "the counter moved: {counter}");
+    let used = server.number(&format!(
+        "SELECT COUNT(*) FROM mfa_factors WHERE id = {id} AND last_used_at IS NOT NULL"
+    ));
+    assert_eq!(used, 1);
+
+    // The same answer for a new sign-in: its ceremony is gone.
+    let token = server.mfa_token(&account.email);
+    let mut replay = answer.clone();
+    replay["mfa_token"] = json!(token);
+    let refused = server.post("/api/v1/auth/mfa", replay, None);
+    assert_eq!(refused.status, 401, "{refused:?}");
+    assert_eq!(refused.json["error"], "passkey_rejected");
+    assert_eq!(refused.json["tries_left"], 4);
+
+    // A second sign-in moves the counter on; an answer cannot be reused
+    // after the attempt that used it either.
+    let answer = sign_in_answer(&server, &origin, &mut key, &token);
+    let second = server.post("/api/v1/auth/mfa", answer.clone(), None);
+    assert_eq!(second.status, 200, "{second:?}");
+    let later = server.number(&format!(
+        "SELECT sign_count FROM mfa_factors WHERE id = {id}"
+    ));
+    assert!(later > counter, "{later} > {counter}");
+    let again = server.post("/api/v1/auth/mfa", answer, None);
+    assert_eq!(again.json["error"], "mfa_token_invalid", "{again:?}");
+
+    // A counter that goes backwards (a cloned key) is refused.
+    server.sql_exec(&format!(
+        "UPDATE mfa_factors SET sign_count = 1000000 WHERE id = {id}"
+    ));
+    let token = server.mfa_token(&account.email);
+    let answer = sign_in_answer(&server, &origin, &mut key, &token);
+    let cloned = server.post("/api/v1/auth/mfa", answer, None);
+    assert_eq!(cloned.json["error"], "passkey_rejected", "{cloned:?}");
+
+    // Thirty copies of one answer at once sign in once at most (the losers
+    // may use up the attempt first, or lock the second factor).
+    server.sql_exec(&format!(
+        "UPDATE mfa_factors SET sign_count = {later} WHERE id = {id}"
+    ));
+    let token = server.mfa_token(&account.email);
+    let answer = sign_in_answer(&server, &origin, &mut key, &token);
+    let replies = at_once(30, |_| {
+        server.post("/api/v1/auth/mfa", answer.clone(), None)
+    });
+    let signed_in = replies.iter().filter(|r| r.status == 200).count();
+    assert!(signed_in <= 1, "{replies:?}");
+    assert!(
+        replies.iter().all(|r| [200, 401, 429].contains(&r.status)),
+        "{replies:?}"
+    );
+}
+
+fn refused_ceremonies(backend: Backend) {
+    let (server, origin) = start(backend);
+    let account = server.account("platform", "owner");
+    let mut key = SoftKey::new();
+
+    // A device without user verification cannot be added.
+    let mut lazy = SoftKey::without_user_verification();
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    let credential = lazy.register(&origin, &options.json["publicKey"]);
+    let refused = server.post(
+        "/api/v1/me/passkeys/registration",
+        json!({ "ceremony_id": options.json["ceremony_id"], "credential": credential }),
+        Some(&account.token),
+    );
+    assert_eq!(refused.status, 400, "{refused:?}");
+
+    // A registration ceremony answers once.
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    let credential = key.register(&origin, &options.json["publicKey"]);
+    let body = json!({ "ceremony_id": options.json["ceremony_id"], "credential": credential });
+    let first = server.post(
+        "/api/v1/me/passkeys/registration",
+        body.clone(),
+        Some(&account.token),
+    );
+    assert_eq!(first.status, 201, "{first:?}");
+    let twice = server.post(
+        "/api/v1/me/passkeys/registration",
+        body,
+        Some(&account.token),
+    );
+    assert_eq!(twice.status, 400, "{twice:?}");
+    assert_eq!(passkeys_of(&server, account.id), 1);
+
+    // Another account cannot answer this account's ceremony.
+    let other = server.account("platform", "owner");
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    let credential = SoftKey::new().register(&origin, &options.json["publicKey"]);
+    let stolen = server.post(
+        "/api/v1/me/passkeys/registration",
+        json!({ "ceremony_id": options.json["ceremony_id"], "credential": credential }),
+        Some(&other.token),
+    );
+    assert_eq!(stolen.status, 400, "{stolen:?}");
+    assert_eq!(passkeys_of(&server, other.id), 0);
+
+    // A sign-in answer made for another origin (a phishing page relaying
+    // the options) is refused and counted.
+    let token = server.mfa_token(&account.email);
+    let options = server.post(
+        "/api/v1/auth/mfa/passkey/options",
+        json!({ "mfa_token": token }),
+        None,
+    );
+    let phished = key.ask(
+        "authenticate",
+        "http://localhost.evil.example",
+        &options.json["publicKey"],
+        false,
+    );
+    assert!(phished.get("error").is_none(), "{phished}");
+    let refused = server.post(
+        "/api/v1/auth/mfa",
+        json!({ "mfa_token": token, "method": "passkey", "ceremony_id": options.json["ceremony_id"], "credential": phished }),
+        None,
+    );
+    assert_eq!(refused.json["error"], "passkey_rejected", "{refused:?}");
+    assert_eq!(refused.json["tries_left"], 4);
+
+    // An expired ceremony is refused, and used up.
+    let options = server.post(
+        "/api/v1/auth/mfa/passkey/options",
+        json!({ "mfa_token": token }),
+        None,
+    );
+    let credential = key.sign(&origin, &options.json["publicKey"]);
+    server.sql_exec("UPDATE passkey_ceremonies SET expires_at = 0");
+    let body = json!({ "mfa_token": token, "method": "passkey", "ceremony_id": options.json["ceremony_id"], "credential": credential });
+    let expired = server.post("/api/v1/auth/mfa", body, None);
+    assert_eq!(expired.json["error"], "passkey_rejected", "{expired:?}");
+    let open = "SELECT COUNT(*) FROM passkey_ceremonies WHERE purpose = 'sign_in'";
+    assert_eq!(server.number(open), 0);
+
+    // Nonsense in every field is a refusal, never a fault.
+    for credential in [
+        json!(null),
+        json!("x"),
+        json!({ "id": "\u{7}", "response": 1 }),
+    ] {
+        let body = json!({ "mfa_token": token, "method": "passkey", "ceremony_id": "\u{0}", "credential": credential });
+        let reply = server.post("/api/v1/auth/mfa", body, None);
+        assert!(reply.status < 500, "{reply:?}");
+    }
+
+    // Asking for options again and again keeps a bounded number of ceremonies.
+    for _ in 0..20 {
+        server.post(
+            "/api/v1/me/passkeys/registration/options",
+            json!({}),
+            Some(&account.token),
+        );
+    }
+    let open = server.number(&format!(
+        "SELECT COUNT(*) FROM passkey_ceremonies WHERE user_id = {}",
+        account.id
+    ));
+    assert!(open <= 5, "{open} ceremonies kept");
+
+    // Options need a recent sign-in, like every new factor.
+    server.sql_exec(&format!(
+        "UPDATE api_tokens SET created_at = created_at - 3600 WHERE user_id = {}",
+        account.id
+    ));
+    let stale = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    assert_eq!(stale.json["error"], "step_up_required", "{stale:?}");
+}
+
+fn remove_and_the_last_factor(backend: Backend) {
+    let (server, origin) = start(backend);
+    let account = server.account("platform", "owner");
+    let mut key = SoftKey::new();
+    let id = add_passkey(&server, &origin, &mut key, &account.token, "Phone");
+
+    let renamed = server.call(
+        "PATCH",
+        &format!("/api/v1/me/passkeys/{id}"),
+        Some(json!({ "name": "Old phone" })),
+        Some(&account.token),
+    );
+    assert_eq!(renamed.json["label"], "Old phone", "{renamed:?}");
+
+    // Another account's passkey is not found; nor is an authenticator app.
+    let other = server.account("platform", "owner");
+    let foreign = server.call(
+        "DELETE",
+        &format!("/api/v1/me/passkeys/{id}"),
+        None,
+        Some(&other.token),
+    );
+    assert_eq!(foreign.status, 404, "{foreign:?}");
+    let app = server.number(&format!(
+        "SELECT id FROM mfa_factors WHERE user_id = {} AND kind = 'totp'",
+        account.id
+    ));
+    let not_a_passkey = server.call(
+        "DELETE",
+        &format!("/api/v1/me/passkeys/{app}"),
+        None,
+        Some(&account.token),
+    );
+    assert_eq!(not_a_passkey.status, 404, "{not_a_passkey:?}");
+
+    // The last factor of a role that requires MFA stays.
+    server.sql_exec(&format!("DELETE FROM mfa_factors WHERE id = {app}"));
+    let last = server.call(
+        "DELETE",
+        &format!("/api/v1/me/passkeys/{id}"),
+        None,
+        Some(&account.token),
+    );
+    assert_eq!(last.json["error"], "last_factor", "{last:?}");
+
+    let second = add_passkey(&server, &origin, &mut key, &account.token, "");
+    let removed = server.call(
+        "DELETE",
+        &format!("/api/v1/me/passkeys/{id}"),
+        None,
+        Some(&account.token),
+    );
+    assert_eq!(removed.status, 204, "{removed:?}");
+    assert_eq!(passkeys_of(&server, account.id), 1);
+    eventually("the removed-passkey mail", || {
+        mail_to(&server, &account.email)
+            .iter()
+            .any(|m| m.contains("The passkey “Old phone” was removed"))
+    });
+    // The token that removed it still works; the removed key no longer signs in.
+    let me = server.get("/api/v1/me/passkeys", Some(&account.token));
+    assert_eq!(me.json[0]["id"], second);
+    assert_eq!(me.json[0]["label"], "Passkey 2", "{me:?}");
+}
+
+fn resets_take_passkeys_away(backend: Backend) {
+    let (server, origin) = start(backend);
+    let mut key = SoftKey::new();
+
+    // The person resets their own MFA.
+    let own = server.account("platform", "owner");
+    add_passkey(&server, &origin, &mut key, &own.token, "");
+    let reset = server.post(
+        "/api/v1/mfa/reset",
+        json!({ "password": PASSWORD }),
+        Some(&own.token),
+    );
+    assert!(reset.status < 300, "{reset:?}");
+    assert_eq!(passkeys_of(&server, own.id), 0);
+
+    // An administrator removes a member's factors.
+    let admin = server.account("platform", "owner");
+    let member = server.account("platform", "member");
+    add_passkey(&server, &origin, &mut key, &member.token, "");
+    let disabled = server.post(
+        &format!("/api/v1/admin/users/{}/mfa/disable", member.id),
+        json!({}),
+        Some(&admin.token),
+    );
+    assert_eq!(disabled.status, 204, "{disabled:?}");
+    assert_eq!(passkeys_of(&server, member.id), 0);
+    assert_eq!(
+        server.number("SELECT COUNT(*) FROM mfa_factors WHERE kind = 'passkey'"),
+        0
+    );
+}
+
+fn passkeys_need_a_domain(backend: Backend) {
+    // The default public URL is an IP address: no relying party, so no
+    // passkeys are offered, and asking for options says why.
+    let server = Server::start(backend);
+    let account = server.account("platform", "owner");
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    assert_eq!(options.status, 400, "{options:?}");
+    assert!(options.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("GATEHOUSE_PUBLIC_URL"));
+    let login = server.login(&account.email, PASSWORD);
+    assert_eq!(login.json["methods"][0], "totp", "{login:?}");
+}
