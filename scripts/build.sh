@@ -29,8 +29,9 @@ for file in "$SITE"/pkg/gatehouse_bg.wasm "$SITE"/pkg/gatehouse.js; do
   if command -v brotli >/dev/null; then brotli -q 11 -f -k "$file"; fi
 done
 
-step "copying the stylesheet"
+step "copying the stylesheet and the passkey script"
 rm -rf "$SITE/style" && cp -r style "$SITE/style"
+rm -rf "$SITE/js" && cp -r js "$SITE/js"
 
 step "building the server"
 cargo build --release -p gatehouse

@@ -79,6 +79,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="stylesheet" href="/style/gatehouse.css"/>
                 <link rel="icon" href="/style/favicon.svg" type="image/svg+xml"/>
+                <script src="/js/passkey.js" defer></script>
                 <HydrationScripts options/>
                 <MetaTags/>
             </head>

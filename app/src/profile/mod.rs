@@ -1,9 +1,11 @@
-//! My profile (`/profile`): the authenticators (add, remove), the recovery
+//! My profile (`/profile`): the authenticators and passkeys (add, rename,
+//! remove), the recovery
 //! codes (how many are left, new ones), the SMS backup, the password and
 //! the reset.
 //! Removing and regenerating are confirmed in dialogs that are part of the
 //! page (`?confirm=…`), so they work without JavaScript.
 
+mod passkeys;
 mod password;
 mod phone;
 mod reset;
@@ -24,6 +26,7 @@ use crate::messages::message_for;
 use crate::page::{changes, DataPage};
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, session_key, stash_codes, Ctx, Operation};
+use passkeys::{AddPasskey, NewPasskey};
 use password::PasswordSection;
 use phone::PhoneSection;
 use reset::ResetSection;
@@ -32,6 +35,8 @@ use reset::ResetSection;
 pub struct FactorView {
     pub id: i64,
     pub label: String,
+    /// A passkey (else an authenticator app).
+    pub passkey: bool,
     pub added: String,
     pub last_used: Option<String>,
 }
@@ -41,6 +46,8 @@ pub struct ProfileView {
     pub me: Me,
     pub mfa_required: bool,
     pub factors: Vec<FactorView>,
+    /// Passkeys work here (the public URL has a domain name).
+    pub passkeys_available: bool,
     /// The verified phone for SMS codes, masked.
     pub phone: Option<String>,
     /// A number waiting for its verification code, masked.
@@ -67,11 +74,13 @@ pub async fn profile() -> Result<ProfileView, AppError> {
         phone: p.phone,
         pending_phone: p.pending_phone,
         mfa_required: p.mfa_required,
+        passkeys_available: cx.gh.passkeys_available(),
         factors: p
             .factors
             .into_iter()
             .map(|f| FactorView {
                 id: f.id,
+                passkey: f.kind == gatehouse_core::rules::factors::FactorKind::Passkey.as_str(),
                 label: f.label,
                 added: gatehouse_core::format_time(f.created_at),
                 last_used: f.last_used_at.map(gatehouse_core::format_time),
@@ -97,13 +106,11 @@ pub async fn remove_factor(factor_id: i64) -> Result<(), AppError> {
     let dialog = page.as_str();
     form_action(&page, |cx| async move {
         let uid = cx.recent_user(Operation::RemoveFactor, dialog).await?;
+        let session = session_key(&cx.session);
+        use gatehouse_core::store::Keep;
+        let keep = session.as_deref().map_or(Keep::Nothing, Keep::Session);
         cx.gh
-            .remove_factor(
-                uid,
-                factor_id,
-                session_key(&cx.session).as_deref(),
-                &cx.origin,
-            )
+            .remove_factor(uid, factor_id, keep, &cx.origin)
             .await?;
         cx.cycle_id().await?;
         leptos_axum::redirect("/profile?notice=factor_removed");
@@ -156,11 +163,12 @@ pub fn ProfilePage() -> impl IntoView {
         rename: ServerAction::<RenameFactor>::new(),
     };
     let add = ServerAction::<AddFactor>::new();
+    let add_passkey = ServerAction::<AddPasskey>::new();
     let start = ServerAction::<StartAccountReset>::new();
     let data = Resource::new(changes, |_| profile());
     view! {
         <DataPage title="My profile" data let:view>
-            <ProfileScreen view regenerate factors add start/>
+            <ProfileScreen view regenerate factors add add_passkey start/>
         </DataPage>
     }
 }
@@ -178,6 +186,7 @@ fn ProfileScreen(
     regenerate: ServerAction<RegenerateCodes>,
     factors: FactorActions,
     add: ServerAction<AddFactor>,
+    add_passkey: ServerAction<AddPasskey>,
     start: ServerAction<StartAccountReset>,
 ) -> impl IntoView {
     let me = view.me.clone();
@@ -212,11 +221,11 @@ fn ProfileScreen(
                 <p class="alert warning">"Your role requires two-step verification. You will be asked to set it up at your next sign-in."</p>
             })}
             {if view.factors.is_empty() {
-                view! { <p>"Two-step verification is off. Add an authenticator app to protect your account."</p> }.into_any()
+                view! { <p>"Two-step verification is off. Add an authenticator app or a passkey to protect your account."</p> }.into_any()
             } else {
                 view! {
                     <table class="factors">
-                        <caption class="visually-hidden">"Your authenticators"</caption>
+                        <caption class="visually-hidden">"Your authenticators and passkeys"</caption>
                         <thead><tr><th scope="col">"Name"</th><th scope="col">"Added"</th><th scope="col">"Last used"</th><th scope="col"><span class="visually-hidden">"Actions"</span></th></tr></thead>
                         <tbody>
                             {view.factors.into_iter().map(|f| view! {
@@ -230,6 +239,7 @@ fn ProfileScreen(
             <ActionForm action=add>
                 <Submit label="Add an authenticator app" pending=add.pending() class="secondary"/>
             </ActionForm>
+            {view.passkeys_available.then(|| view! { <NewPasskey action=add_passkey/> })}
         </section>
 
         {me.mfa_on.then(|| view! {
@@ -303,7 +313,10 @@ fn FactorRow(
     };
     view! {
         <tr>
-            <td>{factor.label.clone()}</td>
+            <td>
+                {factor.label.clone()}
+                <span class="hint factor-kind">{if factor.passkey { "Passkey" } else { "Authenticator app" }}</span>
+            </td>
             <td data-label="Added">{factor.added.clone()}</td>
             <td data-label="Last used">{factor.last_used.clone().unwrap_or_else(|| "Never".into())}</td>
             <td>

@@ -11,5 +11,5 @@ mod stage;
 pub use email_link::SignInLinkPage;
 pub use other_methods::{MessageCodePage, OtherMethodsPage};
 pub use password::LoginPage;
-pub use second_factor::{MfaPage, RecoveryPage};
+pub use second_factor::{MfaPage, PasskeyCeremony, RecoveryPage};
 pub use stage::SigningInAs;

@@ -1,6 +1,6 @@
-//! The second step of sign-in: a code from the authenticator app
-//! (`/login/mfa`), a recovery code (`/login/recovery`), or a code sent by
-//! email or text message (the form of `/login/code`).
+//! The second step of sign-in: a passkey or a code from the authenticator
+//! app (`/login/mfa`), a recovery code (`/login/recovery`), or a code sent
+//! by email or text message (the form of `/login/code`).
 
 use leptos::prelude::*;
 
@@ -44,6 +44,66 @@ pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
     .await
 }
 
+/// The options of a passkey ceremony, for `js/passkey.js`.
+#[derive(Debug, Clone, serde::Serialize, serde::Deserialize)]
+pub struct PasskeyCeremony {
+    pub ceremony_id: String,
+    #[serde(rename = "publicKey")]
+    pub public_key: serde_json::Value,
+}
+
+#[cfg(feature = "ssr")]
+impl From<gatehouse_core::service::PasskeyOptions> for PasskeyCeremony {
+    fn from(o: gatehouse_core::service::PasskeyOptions) -> Self {
+        Self {
+            ceremony_id: o.ceremony_id,
+            public_key: o.public_key,
+        }
+    }
+}
+
+/// The options for "Use a passkey" at the second step.
+#[server(prefix = "/sfn", endpoint = "passkey_sign_in_options")]
+pub async fn passkey_sign_in_options() -> Result<PasskeyCeremony, AppError> {
+    let cx = crate::session::Ctx::new().await?;
+    let token = pending_mfa(&cx.session).await?;
+    Ok(cx.gh.passkey_sign_in_options(&token).await?.into())
+}
+
+/// The browser's answer to the ceremony: signs in when the passkey proves it.
+#[server(prefix = "/sfn", endpoint = "passkey_sign_in")]
+pub async fn passkey_sign_in(ceremony_id: String, credential: String) -> Result<(), AppError> {
+    form_action("/login/mfa", |cx| async move {
+        let token = pending_mfa(&cx.session).await?;
+        let credential = serde_json::from_str(&credential).unwrap_or_default();
+        let signed_in = cx
+            .gh
+            .verify_passkey(&token, &ceremony_id, &credential, &cx.origin)
+            .await?;
+        establish(&cx.session, signed_in.user_id).await?;
+        leptos_axum::redirect("/");
+        Ok(())
+    })
+    .await
+}
+
+/// "Use a passkey": shown only where the browser can (`js/passkey.js`).
+#[component]
+fn PasskeyForm(action: ServerAction<PasskeySignIn>) -> impl IntoView {
+    let error = error_signal(action);
+    view! {
+        <div class="passkey-only">
+            <ErrorBox message=error id="passkey-error"/>
+            <ActionForm action=action attr:data-passkey="get" attr:data-passkey-options="/sfn/passkey_sign_in_options">
+                <input type="hidden" name="ceremony_id" value=""/>
+                <input type="hidden" name="credential" value=""/>
+                <button type="button" class="button primary" data-passkey-start>"Use a passkey"</button>
+            </ActionForm>
+            <p class="hint" data-passkey-status role="status" aria-live="polite"></p>
+        </div>
+    }
+}
+
 /// One code field for `method`, with its own error box and, after a wrong
 /// code, the tries left. A wrong code leaves the field empty and focused.
 #[component]
@@ -85,12 +145,21 @@ pub(super) fn CodeForm(
 #[component]
 pub fn MfaPage() -> impl IntoView {
     let action = ServerAction::<VerifyCode>::new();
+    let passkey = ServerAction::<PasskeySignIn>::new();
+    let (codes, passkeys) = (refusals(action), refusals(passkey));
+    let refresh = Signal::derive(move || codes.get() + passkeys.get());
     view! {
         <PublicPage title="Two-step verification">
-            <SignInStage method=None refresh=refusals(action) let:stage>
+            <SignInStage method=None refresh let:stage>
                 <h1 id="page-title">"Two-step verification"</h1>
-                <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
-                <CodeForm action stage method="totp" label="Authentication code" hint="6 digits, for example 123456."/>
+                {stage.has_passkey.then(|| view! {
+                    <p class="passkey-only">"Use the passkey on this device, your phone or your security key."</p>
+                    <PasskeyForm action=passkey/>
+                })}
+                {stage.has_authenticator.then(|| view! {
+                    <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
+                    <CodeForm action stage=stage.clone() method="totp" label="Authentication code" hint="6 digits, for example 123456."/>
+                })}
                 <p class="alt-link"><a href="/login/other">"Try another method"</a>" · "<a href="/locked-out">"Locked out?"</a></p>
             </SignInStage>
         </PublicPage>

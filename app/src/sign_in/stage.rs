@@ -19,6 +19,10 @@ pub struct Stage {
     pub ended: Option<String>,
     pub email: String,
     pub has_phone: bool,
+    /// "Use a passkey" is offered first.
+    pub has_passkey: bool,
+    /// The authenticator app's code field is shown.
+    pub has_authenticator: bool,
     pub tries_left: i64,
     /// Whole minutes until the second factor unlocks by itself, while locked.
     pub locked_minutes: Option<i64>,
@@ -54,6 +58,8 @@ pub async fn sign_in_stage(method: Option<String>) -> Result<Stage, AppError> {
         }),
         email: stage.email,
         has_phone: stage.has_phone,
+        has_passkey: stage.has_passkey,
+        has_authenticator: stage.has_authenticator,
         tries_left: stage.tries_left,
         locked_minutes: stage.locked_for.map(|s| (s + 59) / 60),
         admin_locked: stage.admin_locked,
