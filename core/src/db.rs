@@ -49,8 +49,14 @@ pub enum DbError {
 /// at `db` open, and a restore holds (exclusive) while it replaces it:
 /// `gatehouse.db` → `gatehouse.db-lock`, beside SQLite's own `-wal` and `-shm`.
 pub fn lock_path(db: &Path) -> PathBuf {
-    let mut name = resolved(db).into_os_string();
-    name.push("-lock");
+    companion(&resolved(db), "-lock")
+}
+
+/// A file beside the database named after it: `gatehouse.db` + `-wal`
+/// gives `gatehouse.db-wal`, as SQLite names its own.
+pub fn companion(database: &Path, suffix: &str) -> PathBuf {
+    let mut name = database.as_os_str().to_owned();
+    name.push(suffix);
     PathBuf::from(name)
 }
 

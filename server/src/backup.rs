@@ -100,12 +100,12 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, String> {
     };
     // Everything that can fail for want of space or a bad file happens
     // before anything is replaced: the copies are made beside their targets.
-    let incoming = sqlite_companion(&database, ".restoring");
+    let incoming = db::companion(&database, ".restoring");
     let _ = std::fs::remove_file(&incoming);
     copy_private(from, &incoming)?;
     let incoming_key = match &key {
         Some(key) => {
-            let incoming_key = sqlite_companion(key, ".restoring");
+            let incoming_key = db::companion(key, ".restoring");
             let _ = std::fs::remove_file(&incoming_key);
             copy_private(&key_backup, &incoming_key)?;
             Some(incoming_key)
@@ -130,7 +130,7 @@ pub async fn restore(config: &Config, from: &Path) -> Result<String, String> {
             }
             if *live == database.as_path() {
                 for leftover in ["-wal", "-shm"] {
-                    let _ = std::fs::remove_file(sqlite_companion(&database, leftover));
+                    let _ = std::fs::remove_file(db::companion(&database, leftover));
                 }
             }
             std::fs::rename(new, live)
@@ -170,13 +170,6 @@ fn sqlite_file(config: &Config) -> Result<Option<PathBuf>, String> {
             .map(Some)
             .ok_or_else(|| "an in-memory database has nothing to back up or restore".into()),
     }
-}
-
-/// `gatehouse.db` → `gatehouse.db-wal` and the like.
-fn sqlite_companion(database: &Path, suffix: &str) -> PathBuf {
-    let mut name = database.as_os_str().to_owned();
-    name.push(suffix);
-    PathBuf::from(name)
 }
 
 /// `gatehouse.db` kept under `tag`: `gatehouse.TAG.db` (and `gatehouse.key`
