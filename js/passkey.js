@@ -5,7 +5,8 @@
 // credential fields and a button marked data-passkey-start. Pressing it asks
 // the server function named by data-passkey-options for the ceremony's
 // options, lets the browser make or use a passkey, puts the answer into the
-// hidden fields and submits the form. Without WebAuthn (or without
+// hidden fields and posts the form as a plain form would (the answer page
+// then loads whole, with its notice or error). Without WebAuthn (or without
 // JavaScript) elements of class passkey-only stay hidden and the other
 // methods remain.
 (function () {
@@ -41,8 +42,11 @@
     try {
       var ceremony = await options(form);
       if (!ceremony || !ceremony.ceremony_id) {
-        // Let the server say why (a stale sign-in, a lock) the usual way.
-        form.requestSubmit();
+        // Let the page say why (a stale sign-in, a lock, a sign-in that
+        // ended): adding one, the refused form does; signing in, the page
+        // itself does (an empty answer there would cost a try).
+        if (kind === "create") form.submit();
+        else window.location.reload();
         return;
       }
       var credential =
@@ -56,7 +60,7 @@
       form.querySelector("input[name=ceremony_id]").value = ceremony.ceremony_id;
       form.querySelector("input[name=credential]").value = JSON.stringify(credential.toJSON());
       say(form, "Checking…");
-      form.requestSubmit();
+      form.submit();
     } catch (error) {
       say(
         form,

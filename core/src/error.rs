@@ -57,7 +57,7 @@ pub enum AuthError {
     NotFound(&'static str),
     #[error("{0}")]
     Forbidden(String),
-    #[error("Your role requires two-step verification, so your last authenticator cannot be removed. Add another authenticator first, or ask an administrator.")]
+    #[error("Your role requires two-step verification, so your last authenticator or passkey cannot be removed. Add another authenticator first, or ask an administrator.")]
     LastFactor,
     #[error("The permission to reset your two-step verification has ended. Sign in with your authenticator, or ask your administrator.")]
     GrantEnded,

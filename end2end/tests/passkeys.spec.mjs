@@ -1,9 +1,9 @@
 // Passkeys in Chromium, with the DevTools protocol's virtual authenticator
 // (a platform authenticator with user verification, touched at once): add a
-// passkey on My profile, sign in with it, remove it. On a server of its own,
+// passkey on My profile, sign in with it, confirm it is you with it, remove it. On a server of its own,
 // whose public URL is a domain name (localhost), as passkeys need.
 import {
-  test, expect, enrolled, signInWithCode, signIn, signOut, hydrated, startServer,
+  test, expect, enrolled, signInWithCode, signIn, signOut, hydrated, startServer, PASSWORD,
 } from './helpers.mjs';
 
 const port = Number(process.env.GATEHOUSE_E2E_PASSKEY_PORT ?? '3102');
@@ -53,8 +53,14 @@ test.describe('passkeys (a server of its own, on localhost)', () => {
     await page.getByRole('button', { name: 'Use a passkey' }).click();
     await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
 
+    // "Confirm it's you" takes the password and the passkey, instead of a code.
+    await page.goto('/confirm-identity?next=/profile');
+    await hydrated(page);
+    await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
+    await page.getByRole('button', { name: 'Confirm with a passkey' }).click();
+    await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
+
     // Removed with a confirmation, like an authenticator.
-    await page.goto('/profile');
     await hydrated(page);
     await page.getByRole('button', { name: 'Remove This laptop', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Remove “This laptop”?' });

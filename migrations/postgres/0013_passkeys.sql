@@ -10,16 +10,19 @@ ALTER TABLE mfa_factors ADD COLUMN sign_count BIGINT NOT NULL DEFAULT 0;
 CREATE UNIQUE INDEX mfa_factors_credential ON mfa_factors (credential_id);
 
 -- The state between the two requests of a ceremony (registering a passkey,
--- or signing in with one): single use, taken in one statement, for 5 minutes.
--- id is the hash of the ceremony id the client holds.
+-- signing in with one, confirming it is you): single use, taken in one
+-- statement, for 5 minutes. id_hash is the hash of the ceremony id the
+-- client holds; id orders them (the newest are kept when a client asks again
+-- and again).
 CREATE TABLE passkey_ceremonies (
-    id_hash     TEXT PRIMARY KEY,
+    id          BIGSERIAL PRIMARY KEY,
+    id_hash     TEXT NOT NULL UNIQUE,
     user_id     BIGINT NOT NULL REFERENCES users(id) ON DELETE CASCADE,
-    purpose     TEXT NOT NULL CHECK (purpose IN ('register', 'sign_in')),
+    purpose     TEXT NOT NULL CHECK (purpose IN ('register', 'sign_in', 'step_up')),
     attempt_id  BIGINT REFERENCES login_attempts(id) ON DELETE CASCADE,
     state       TEXT NOT NULL,
     expires_at  BIGINT NOT NULL
 );
-CREATE INDEX passkey_ceremonies_user ON passkey_ceremonies (user_id);
+CREATE INDEX passkey_ceremonies_user ON passkey_ceremonies (user_id, purpose);
 CREATE INDEX passkey_ceremonies_expiry ON passkey_ceremonies (expires_at);
 

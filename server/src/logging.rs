@@ -23,8 +23,10 @@ const REQUEST_ID: HeaderName = HeaderName::from_static("x-request-id");
 /// Starts the process's log output, as `GATEHOUSE_LOG_FORMAT` says
 /// (`json`, or anything else for lines people read); `RUST_LOG` filters.
 pub fn init() {
+    // webauthn-rs logs a refused passkey answer at ERROR, from input anyone
+    // with a password can send: Gatehouse logs the refusal itself, at INFO.
     let filter = tracing_subscriber::EnvFilter::try_from_default_env()
-        .unwrap_or_else(|_| "gatehouse=info,warn".into());
+        .unwrap_or_else(|_| "gatehouse=info,warn,webauthn_rs_core=off".into());
     let builder = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr);

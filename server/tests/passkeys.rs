@@ -2,7 +2,9 @@
 //! software authenticator (`tools/softkey`) as the device: adding one,
 //! signing in with it and its counter, the ceremonies that must be refused
 //! (replayed, expired, another origin, no user verification), removing one,
-//! and the resets that take passkeys away with the other factors.
+//! and the resets that take passkeys away with the other factors (their
+//! own, an administrator's, recovery by email; a partner's grant and a
+//! support pass end in the same enrollment step as recovery by email).
 
 mod common;
 #[path = "../../tools/softkey/client.rs"]
@@ -16,6 +18,8 @@ on_both_databases!(
     add_sign_in_and_count,
     refused_ceremonies,
     remove_and_the_last_factor,
+    ten_at_most,
+    confirm_it_is_you_with_a_passkey,
     resets_take_passkeys_away,
     passkeys_need_a_domain,
 );
@@ -131,7 +135,16 @@ fn add_sign_in_and_count(backend: Backend) {
     assert_eq!(refused.json["tries_left"], 4);
 
     // A second sign-in moves the counter on; an answer cannot be reused
-    // after the attempt that used it either.
+    // after the attempt that used it either. Options asked for again and
+    // again: the newest still works.
+    for _ in 0..6 {
+        let options = server.post(
+            "/api/v1/auth/mfa/passkey/options",
+            json!({ "mfa_token": token }),
+            None,
+        );
+        assert_eq!(options.status, 200, "{options:?}");
+    }
     let answer = sign_in_answer(&server, &origin, &mut key, &token);
     let second = server.post("/api/v1/auth/mfa", answer.clone(), None);
     assert_eq!(second.status, 200, "{second:?}");
@@ -367,6 +380,98 @@ fn remove_and_the_last_factor(backend: Backend) {
     assert_eq!(me.json[0]["label"], "Passkey 2", "{me:?}");
 }
 
+fn ten_at_most(backend: Backend) {
+    let (server, origin) = start(backend);
+    let account = server.account("platform", "owner");
+    let mut key = SoftKey::new();
+    for n in 1..=10 {
+        add_passkey(
+            &server,
+            &origin,
+            &mut key,
+            &account.token,
+            &format!("Key {n}"),
+        );
+    }
+    let options = server.post(
+        "/api/v1/me/passkeys/registration/options",
+        json!({}),
+        Some(&account.token),
+    );
+    assert_eq!(options.status, 400, "{options:?}");
+    assert!(options.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("remove one you no longer use"));
+    assert_eq!(passkeys_of(&server, account.id), 10);
+}
+
+/// "Confirm it's you" in a browser: the password and a passkey, instead of a code.
+fn confirm_it_is_you_with_a_passkey(backend: Backend) {
+    let (server, origin) = start(backend);
+    let account = server.account("platform", "owner");
+    let mut key = SoftKey::new();
+    add_passkey(&server, &origin, &mut key, &account.token, "");
+    let session = browser_session(&server, &account.email, &account.secret);
+    let confirm = |password: &str, key: &mut SoftKey| {
+        let options = script_call(&server, "/sfn/step_up_passkey_options", Some(&session), &[]);
+        assert_eq!(options.status, 200, "{options:?}");
+        let credential = key.sign(&origin, &options.json["publicKey"]).to_string();
+        let ceremony_id = options.json["ceremony_id"].as_str().unwrap().to_string();
+        form(
+            &server,
+            "/sfn/confirm_identity",
+            Some(&session),
+            &[
+                ("password", password),
+                ("ceremony_id", &ceremony_id),
+                ("credential", &credential),
+                ("next", "/profile"),
+            ],
+        )
+    };
+    let wrong = confirm("not the password at all", &mut key);
+    assert!(
+        wrong
+            .header("location")
+            .unwrap()
+            .contains("error=invalid_password"),
+        "{wrong:?}"
+    );
+    let right = confirm(PASSWORD, &mut key);
+    assert_eq!(right.header("location"), Some("/profile"), "{right:?}");
+    assert_eq!(audited(&server, &["login.step_up"]), 1);
+
+    // A sign-in ceremony does not confirm a step-up.
+    let token = server.mfa_token(&account.email);
+    let options = server.post(
+        "/api/v1/auth/mfa/passkey/options",
+        json!({ "mfa_token": token }),
+        None,
+    );
+    let credential = key.sign(&origin, &options.json["publicKey"]).to_string();
+    let ceremony_id = options.json["ceremony_id"].as_str().unwrap().to_string();
+    let session = session_cookie(&right).unwrap_or(session.clone());
+    let crossed = form(
+        &server,
+        "/sfn/confirm_identity",
+        Some(&session),
+        &[
+            ("password", PASSWORD),
+            ("ceremony_id", &ceremony_id),
+            ("credential", &credential),
+            ("next", "/profile"),
+        ],
+    );
+    assert!(
+        crossed
+            .header("location")
+            .unwrap()
+            .contains("error=passkey_rejected"),
+        "{crossed:?}"
+    );
+}
+
 fn resets_take_passkeys_away(backend: Backend) {
     let (server, origin) = start(backend);
     let mut key = SoftKey::new();
@@ -393,6 +498,38 @@ fn resets_take_passkeys_away(backend: Backend) {
     );
     assert_eq!(disabled.status, 204, "{disabled:?}");
     assert_eq!(passkeys_of(&server, member.id), 0);
+
+    // Recovery by email ends in a new authenticator, which replaces them all.
+    let lost = server.account("platform", "owner");
+    add_passkey(&server, &origin, &mut key, &lost.token, "");
+    let token = server.mfa_token(&lost.email);
+    let sent = server.post(
+        "/api/v1/auth/mfa/send",
+        json!({ "mfa_token": token, "method": "email_otp" }),
+        None,
+    );
+    assert_eq!(sent.status, 202, "{sent:?}");
+    let mail = mail_to(&server, &lost.email)
+        .into_iter()
+        .find(|m| m.contains("Your sign-in code is"))
+        .expect("a code mail");
+    let code = &mail.split("Your sign-in code is ").nth(1).unwrap()[..6];
+    let recovered = server.mfa(&token, "email_otp", code);
+    assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
+    let recovery = recovered.json["mfa_token"].as_str().unwrap();
+    let setup = server.post(
+        "/api/v1/mfa/totp/setup",
+        json!({ "mfa_token": recovery }),
+        None,
+    );
+    let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+    let confirm = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": recovery, "code": totp_now(&secret) }),
+        None,
+    );
+    assert_eq!(confirm.status, 200, "{confirm:?}");
+    assert_eq!(passkeys_of(&server, lost.id), 0);
     assert_eq!(
         server.number("SELECT COUNT(*) FROM mfa_factors WHERE kind = 'passkey'"),
         0

@@ -315,7 +315,8 @@ fn FactorRow(
         <tr>
             <td>
                 {factor.label.clone()}
-                <span class="hint factor-kind">{if factor.passkey { "Passkey" } else { "Authenticator app" }}</span>
+                // Apps are the usual kind; a passkey says what it is.
+                {factor.passkey.then(|| view! { <span class="hint factor-kind">"Passkey"</span> })}
             </td>
             <td data-label="Added">{factor.added.clone()}</td>
             <td data-label="Last used">{factor.last_used.clone().unwrap_or_else(|| "Never".into())}</td>

@@ -51,8 +51,18 @@ impl FactorKind {
 /// unlocks it, touches it.
 pub const CEREMONY_TTL: i64 = 5 * 60;
 
-/// Unfinished ceremonies kept per user; asking for more ends the oldest.
-pub const OPEN_CEREMONIES_PER_USER: i64 = 5;
+/// Unfinished ceremonies kept per user and purpose (per sign-in attempt at
+/// sign-in); asking for more ends the oldest.
+pub const OPEN_CEREMONIES: i64 = 5;
+
+/// Passkeys one account may have: enough for every device a person owns,
+/// few enough that each sign-in's options stay small.
+pub const MAX_PASSKEYS: usize = 10;
+
+/// Whether an account with `passkeys` of them may add one more.
+pub fn may_add_passkey(passkeys: usize) -> bool {
+    passkeys < MAX_PASSKEYS
+}
 
 /// Whether a ceremony that expires at `expires_at` may still be finished at `now`.
 pub fn ceremony_is_live(expires_at: i64, now: i64) -> bool {
@@ -78,6 +88,14 @@ mod tests {
         assert_eq!(FactorKind::Passkey.default_label(3), "Passkey 3");
         assert_eq!(FactorKind::Totp.default_label(0), "Authenticator app");
         assert_eq!(FactorKind::Totp.default_label(2), "Authenticator app 2");
+    }
+
+    #[test]
+    fn ten_passkeys_at_most() {
+        assert!(may_add_passkey(0));
+        assert!(may_add_passkey(9));
+        assert!(!may_add_passkey(10));
+        assert!(!may_add_passkey(11));
     }
 
     #[test]

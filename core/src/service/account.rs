@@ -74,12 +74,13 @@ impl Gatehouse {
         right.then_some(()).ok_or(AuthError::WrongPassword)
     }
 
-    /// Step-up for the browser: password, plus a code when the user has a factor.
+    /// Step-up for the browser: password, plus a code or a passkey's answer
+    /// when the user has a factor.
     pub async fn step_up(
         &self,
         user_id: i64,
         password: &str,
-        code: &str,
+        answer: Answer<'_>,
         origin: &Origin,
     ) -> Result<()> {
         let user = self.user(user_id).await?;
@@ -93,7 +94,7 @@ impl Gatehouse {
             tx.commit().await?;
             return Ok(());
         }
-        self.prove_with_code(&user, CodeUse::StepUp, Answer::typed(code), origin, now)
+        self.prove_with_code(&user, CodeUse::StepUp, answer, origin, now)
             .await?;
         Ok(())
     }

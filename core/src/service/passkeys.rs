@@ -20,7 +20,9 @@ use webauthn_rs::{Webauthn, WebauthnBuilder};
 use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
-use crate::rules::factors::{ceremony_is_live, FactorKind, CEREMONY_TTL, OPEN_CEREMONIES_PER_USER};
+use crate::rules::factors::{
+    ceremony_is_live, may_add_passkey, FactorKind, CEREMONY_TTL, MAX_PASSKEYS, OPEN_CEREMONIES,
+};
 use crate::store::{self, AttemptPurpose, CeremonyPurpose, Factor, User};
 
 use super::enrollment::authenticator_name;
@@ -136,7 +138,7 @@ impl Gatehouse {
             expires_at: self.now() + CEREMONY_TTL,
         };
         store::insert_ceremony(&mut tx, &ceremony).await?;
-        store::trim_ceremonies(&mut tx, user_id, OPEN_CEREMONIES_PER_USER).await?;
+        store::trim_ceremonies(&mut tx, user_id, purpose, OPEN_CEREMONIES).await?;
         tx.commit().await?;
         Ok(ceremony_id)
     }
@@ -165,11 +167,14 @@ impl Gatehouse {
         let user = self.user(user_id).await?;
         let factors = store::confirmed_factors(&mut *self.conn().await?, user_id).await?;
         // The same device cannot be added twice to this account.
-        let existing = self
+        let existing: Vec<_> = self
             .passkeys_of(user_id, &factors)
             .into_iter()
             .map(|(_, p)| p.cred_id().clone())
             .collect();
+        if !may_add_passkey(existing.len()) {
+            return Err(too_many_passkeys());
+        }
         let display = if user.name.is_empty() {
             &user.email
         } else {
@@ -228,13 +233,15 @@ impl Gatehouse {
         let mut tx = self.db.begin().await?;
         store::lock_user(&mut tx, user_id).await?;
         let factors = store::confirmed_factors(&mut tx, user_id).await?;
-        let label = name.unwrap_or_else(|| {
-            let passkeys = factors
-                .iter()
-                .filter(|f| f.kind == FactorKind::Passkey.as_str())
-                .count();
-            FactorKind::Passkey.default_label(passkeys + 1)
-        });
+        let passkeys = factors
+            .iter()
+            .filter(|f| f.kind == FactorKind::Passkey.as_str())
+            .count();
+        if !may_add_passkey(passkeys) {
+            tx.rollback().await?;
+            return Err(too_many_passkeys());
+        }
+        let label = name.unwrap_or_else(|| FactorKind::Passkey.default_label(passkeys + 1));
         let row = store::NewPasskey {
             user_id,
             label: &label,
@@ -242,12 +249,11 @@ impl Gatehouse {
             sealed: &sealed,
             now,
         };
+        // Registered already (to anyone): refused in the same words as any
+        // other mismatch, so the answer does not tell whose it is.
         let Some(id) = store::insert_passkey(&mut tx, &row).await? else {
             tx.rollback().await?;
-            return Err(AuthError::Invalid(
-                "This passkey is already registered. Use it to sign in, or add another device."
-                    .into(),
-            ));
+            return Err(registration_refused());
         };
         let recovery_codes = self
             .activate_factor(&mut tx, &user, id, 0, factors.is_empty(), origin, now)
@@ -263,12 +269,30 @@ impl Gatehouse {
     /// The options for signing in with one of the user's passkeys, at the
     /// second stage of the attempt `mfa_token`.
     pub async fn passkey_sign_in_options(&self, mfa_token: &str) -> Result<PasskeyOptions> {
-        let webauthn = self.webauthn()?;
-        let now = self.now();
         let (attempt, user) = self
-            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
+            .live_attempt(mfa_token, AttemptPurpose::SecondFactor, self.now())
             .await?;
-        self.check_not_locked(&user, now)?;
+        let purpose = CeremonyPurpose::SignIn {
+            attempt_id: attempt.id,
+        };
+        self.assertion_options(&user, purpose).await
+    }
+
+    /// The options for a signed-in user confirming it is them with a passkey
+    /// (with their password: [`Gatehouse::step_up`]).
+    pub async fn passkey_step_up_options(&self, user_id: i64) -> Result<PasskeyOptions> {
+        let user = self.user(user_id).await?;
+        self.assertion_options(&user, CeremonyPurpose::StepUp).await
+    }
+
+    /// A challenge for one of the user's passkeys, kept for `purpose`.
+    async fn assertion_options(
+        &self,
+        user: &User,
+        purpose: CeremonyPurpose,
+    ) -> Result<PasskeyOptions> {
+        let webauthn = self.webauthn()?;
+        self.check_not_locked(user, self.now())?;
         let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
         let passkeys: Vec<Passkey> = self
             .passkeys_of(user.id, &factors)
@@ -283,9 +307,6 @@ impl Gatehouse {
         let (options, state) = webauthn
             .start_passkey_authentication(&passkeys)
             .map_err(|_| AuthError::Invalid("No passkey of this account can be used.".into()))?;
-        let purpose = CeremonyPurpose::SignIn {
-            attempt_id: attempt.id,
-        };
         let ceremony_id = self.open_ceremony(user.id, purpose, &state).await?;
         Ok(PasskeyOptions {
             ceremony_id,
@@ -392,6 +413,12 @@ impl Gatehouse {
         self.own_passkey(user_id, factor_id).await?;
         self.remove_factor(user_id, factor_id, keep, origin).await
     }
+}
+
+fn too_many_passkeys() -> AuthError {
+    AuthError::Invalid(format!(
+        "An account can have {MAX_PASSKEYS} passkeys: remove one you no longer use to add another."
+    ))
 }
 
 /// The `publicKey` member of a ceremony's options, as the browser takes it.

@@ -367,12 +367,15 @@ impl Gatehouse {
                 ceremony_id,
                 credential,
             } => {
-                let CodeUse::SignIn { attempt_id } = purpose else {
-                    return Err(AuthError::Invalid(
-                        "A passkey confirms a sign-in here; use a code.".into(),
-                    ));
+                let ceremony = match purpose {
+                    CodeUse::SignIn { attempt_id } => CeremonyPurpose::SignIn { attempt_id },
+                    CodeUse::StepUp => CeremonyPurpose::StepUp,
+                    CodeUse::NewPassword => {
+                        return Err(AuthError::Invalid(
+                            "Choosing a new password takes a code: one from your authenticator app, or a recovery code.".into(),
+                        ))
+                    }
                 };
-                let ceremony = CeremonyPurpose::SignIn { attempt_id };
                 Proof::Passkey(
                     self.check_assertion(user, ceremony, ceremony_id, credential, now)
                         .await?,

@@ -3,12 +3,14 @@
 
 use super::{Conn, Result};
 
-/// What a ceremony is for: adding a passkey to a signed-in account, or
-/// proving one at the second stage of a sign-in attempt.
+/// What a ceremony is for: adding a passkey to a signed-in account, proving
+/// one at the second stage of a sign-in attempt, or a signed-in user
+/// confirming it is them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CeremonyPurpose {
     Register,
     SignIn { attempt_id: i64 },
+    StepUp,
 }
 
 impl CeremonyPurpose {
@@ -16,13 +18,15 @@ impl CeremonyPurpose {
         match self {
             Self::Register => "register",
             Self::SignIn { .. } => "sign_in",
+            Self::StepUp => "step_up",
         }
     }
 
-    fn attempt_id(self) -> Option<i64> {
+    /// The `attempt_id` column's value (0 stands for none).
+    fn attempt_id(self) -> i64 {
         match self {
-            Self::Register => None,
-            Self::SignIn { attempt_id } => Some(attempt_id),
+            Self::SignIn { attempt_id } => attempt_id,
+            Self::Register | Self::StepUp => 0,
         }
     }
 }
@@ -43,7 +47,7 @@ pub async fn insert_ceremony(c: &mut Conn, ceremony: &NewCeremony<'_>) -> Result
     .bind(ceremony.id_hash)
     .bind(ceremony.user_id)
     .bind(ceremony.purpose.name())
-    .bind(ceremony.purpose.attempt_id())
+    .bind(Some(ceremony.purpose.attempt_id()).filter(|id| *id != 0))
     .bind(ceremony.state)
     .bind(ceremony.expires_at)
     .execute(&mut *c)
@@ -67,20 +71,29 @@ pub async fn take_ceremony(
     .bind(id_hash)
     .bind(user_id)
     .bind(purpose.name())
-    .bind(purpose.attempt_id().unwrap_or(0))
+    .bind(purpose.attempt_id())
     .fetch_optional(&mut *c)
     .await?;
     Ok(row)
 }
 
-/// Ends the user's unfinished ceremonies past `keep` of the newest: a client
-/// asking for options again and again keeps a bounded number of rows.
-pub async fn trim_ceremonies(c: &mut Conn, user_id: i64, keep: i64) -> Result<()> {
+/// Ends the unfinished ceremonies of this user and purpose (and attempt)
+/// past the `keep` newest: a client asking for options again and again keeps
+/// a bounded number of rows, and the one it was just given stays.
+pub async fn trim_ceremonies(
+    c: &mut Conn,
+    user_id: i64,
+    purpose: CeremonyPurpose,
+    keep: i64,
+) -> Result<()> {
     sqlx::query(
-        "DELETE FROM passkey_ceremonies WHERE user_id = $1 AND id_hash NOT IN \
-         (SELECT id_hash FROM passkey_ceremonies WHERE user_id = $1 ORDER BY expires_at DESC LIMIT $2)",
+        "DELETE FROM passkey_ceremonies WHERE user_id = $1 AND purpose = $2 \
+         AND COALESCE(attempt_id, 0) = $3 AND id NOT IN (SELECT id FROM passkey_ceremonies \
+         WHERE user_id = $1 AND purpose = $2 AND COALESCE(attempt_id, 0) = $3 ORDER BY id DESC LIMIT $4)",
     )
     .bind(user_id)
+    .bind(purpose.name())
+    .bind(purpose.attempt_id())
     .bind(keep)
     .execute(&mut *c)
     .await?;

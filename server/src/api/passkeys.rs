@@ -130,7 +130,7 @@ struct PasskeyView {
     id: i64,
     label: String,
     created_at: i64,
-    /// The last sign-in with it; none yet.
+    /// When it last proved it was you (adding it counts).
     last_used_at: Option<i64>,
 }
 

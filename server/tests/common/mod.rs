@@ -307,6 +307,14 @@ impl Server {
         format!("{}{path}", self.base)
     }
 
+    /// The origin a browser of this server sends: its public URL's.
+    pub fn origin(&self) -> String {
+        self.env
+            .iter()
+            .find(|(k, _)| k == "GATEHOUSE_PUBLIC_URL")
+            .map_or_else(|| self.base.clone(), |(_, v)| v.clone())
+    }
+
     // ------------------------------------------------------------ JSON API
 
     pub fn post(&self, path: &str, body: Value, bearer: Option<&str>) -> Reply {
@@ -577,7 +585,7 @@ pub fn agent() -> ureq::Agent {
 pub fn form(server: &Server, path: &str, cookie: Option<&str>, fields: &[(&str, &str)]) -> Reply {
     let mut req = agent()
         .post(&server.url(path))
-        .set("Origin", &server.base)
+        .set("Origin", &server.origin())
         .set("Accept", "text/html");
     if let Some(c) = cookie {
         req = req.set("Cookie", c);
@@ -595,7 +603,7 @@ pub fn script_call(
 ) -> Reply {
     let mut req = agent()
         .post(&server.url(path))
-        .set("Origin", &server.base)
+        .set("Origin", &server.origin())
         .set("Accept", "application/json");
     if let Some(c) = cookie {
         req = req.set("Cookie", c);
