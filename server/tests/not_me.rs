@@ -80,17 +80,7 @@ fn every_reset_path_mails_a_this_wasnt_me_link(backend: Backend) {
         "not before the new authenticator"
     );
     let recovery = recovered.json["mfa_token"].as_str().unwrap();
-    let setup = server.post(
-        "/api/v1/mfa/totp/setup",
-        json!({ "mfa_token": recovery }),
-        None,
-    );
-    let secret = base32_decode(setup.json["secret"].as_str().unwrap());
-    let confirm = server.post(
-        "/api/v1/mfa/totp/confirm",
-        json!({ "mfa_token": recovery, "code": totp_now(&secret) }),
-        None,
-    );
+    let (_, confirm) = server.enroll_at_sign_in(recovery);
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert_eq!(not_me_links(&server, &lost.email), 1);
     assert!(mail_to(&server, &lost.email)

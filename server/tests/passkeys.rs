@@ -38,13 +38,27 @@ fn start(backend: Backend) -> (Server, String) {
     (server, origin)
 }
 
-/// Adds a passkey to the account of `bearer`: its id.
-fn add_passkey(server: &Server, origin: &str, key: &mut SoftKey, bearer: &str, name: &str) -> i64 {
-    let options = server.post(
+/// The options for a new passkey of the account of `bearer`.
+fn registration_options(server: &Server, bearer: &str) -> Reply {
+    server.post(
         "/api/v1/me/passkeys/registration/options",
         json!({}),
         Some(bearer),
-    );
+    )
+}
+
+/// The options of the second stage of the sign-in `mfa_token`.
+fn sign_in_options(server: &Server, mfa_token: &str) -> Reply {
+    server.post(
+        "/api/v1/auth/mfa/passkey/options",
+        json!({ "mfa_token": mfa_token }),
+        None,
+    )
+}
+
+/// Adds a passkey to the account of `bearer`: its id.
+fn add_passkey(server: &Server, origin: &str, key: &mut SoftKey, bearer: &str, name: &str) -> i64 {
+    let options = registration_options(server, bearer);
     assert_eq!(options.status, 200, "{options:?}");
     let credential = key.register(origin, &options.json["publicKey"]);
     let added = server.post(
@@ -58,11 +72,7 @@ fn add_passkey(server: &Server, origin: &str, key: &mut SoftKey, bearer: &str, n
 
 /// The second stage's options and the key's answer to them.
 fn sign_in_answer(server: &Server, origin: &str, key: &mut SoftKey, mfa_token: &str) -> Value {
-    let options = server.post(
-        "/api/v1/auth/mfa/passkey/options",
-        json!({ "mfa_token": mfa_token }),
-        None,
-    );
+    let options = sign_in_options(server, mfa_token);
     assert_eq!(options.status, 200, "{options:?}");
     let credential = key.sign(origin, &options.json["publicKey"]);
     json!({
@@ -85,11 +95,7 @@ fn add_sign_in_and_count(backend: Backend) {
     let mut key = SoftKey::new();
 
     // The options name this site and ask for user verification.
-    let options = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let options = registration_options(&server, &account.token);
     assert_eq!(options.status, 200, "{options:?}");
     assert_eq!(options.json["publicKey"]["rp"]["id"], "localhost");
     assert_eq!(
@@ -138,11 +144,7 @@ fn add_sign_in_and_count(backend: Backend) {
     // after the attempt that used it either. Options asked for again and
     // again: the newest still works.
     for _ in 0..6 {
-        let options = server.post(
-            "/api/v1/auth/mfa/passkey/options",
-            json!({ "mfa_token": token }),
-            None,
-        );
+        let options = sign_in_options(&server, &token);
         assert_eq!(options.status, 200, "{options:?}");
     }
     let answer = sign_in_answer(&server, &origin, &mut key, &token);
@@ -189,11 +191,7 @@ fn refused_ceremonies(backend: Backend) {
 
     // A device without user verification cannot be added.
     let mut lazy = SoftKey::without_user_verification();
-    let options = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let options = registration_options(&server, &account.token);
     let credential = lazy.register(&origin, &options.json["publicKey"]);
     let refused = server.post(
         "/api/v1/me/passkeys/registration",
@@ -203,11 +201,7 @@ fn refused_ceremonies(backend: Backend) {
     assert_eq!(refused.status, 400, "{refused:?}");
 
     // A registration ceremony answers once.
-    let options = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let options = registration_options(&server, &account.token);
     let credential = key.register(&origin, &options.json["publicKey"]);
     let body = json!({ "ceremony_id": options.json["ceremony_id"], "credential": credential });
     let first = server.post(
@@ -226,11 +220,7 @@ fn refused_ceremonies(backend: Backend) {
 
     // Another account cannot answer this account's ceremony.
     let other = server.account("platform", "owner");
-    let options = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let options = registration_options(&server, &account.token);
     let credential = SoftKey::new().register(&origin, &options.json["publicKey"]);
     let stolen = server.post(
         "/api/v1/me/passkeys/registration",
@@ -243,11 +233,7 @@ fn refused_ceremonies(backend: Backend) {
     // A sign-in answer made for another origin (a phishing page relaying
     // the options) is refused and counted.
     let token = server.mfa_token(&account.email);
-    let options = server.post(
-        "/api/v1/auth/mfa/passkey/options",
-        json!({ "mfa_token": token }),
-        None,
-    );
+    let options = sign_in_options(&server, &token);
     let phished = key.ask(
         "authenticate",
         "http://localhost.evil.example",
@@ -264,11 +250,7 @@ fn refused_ceremonies(backend: Backend) {
     assert_eq!(refused.json["tries_left"], 4);
 
     // An expired ceremony is refused, and used up.
-    let options = server.post(
-        "/api/v1/auth/mfa/passkey/options",
-        json!({ "mfa_token": token }),
-        None,
-    );
+    let options = sign_in_options(&server, &token);
     let credential = key.sign(&origin, &options.json["publicKey"]);
     server.sql_exec("UPDATE passkey_ceremonies SET expires_at = 0");
     let body = json!({ "mfa_token": token, "method": "passkey", "ceremony_id": options.json["ceremony_id"], "credential": credential });
@@ -290,11 +272,7 @@ fn refused_ceremonies(backend: Backend) {
 
     // Asking for options again and again keeps a bounded number of ceremonies.
     for _ in 0..20 {
-        server.post(
-            "/api/v1/me/passkeys/registration/options",
-            json!({}),
-            Some(&account.token),
-        );
+        registration_options(&server, &account.token);
     }
     let open = server.number(&format!(
         "SELECT COUNT(*) FROM passkey_ceremonies WHERE user_id = {}",
@@ -307,11 +285,7 @@ fn refused_ceremonies(backend: Backend) {
         "UPDATE api_tokens SET created_at = created_at - 3600 WHERE user_id = {}",
         account.id
     ));
-    let stale = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let stale = registration_options(&server, &account.token);
     assert_eq!(stale.json["error"], "step_up_required", "{stale:?}");
 }
 
@@ -393,17 +367,34 @@ fn ten_at_most(backend: Backend) {
             &format!("Key {n}"),
         );
     }
-    let options = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let options = registration_options(&server, &account.token);
     assert_eq!(options.status, 400, "{options:?}");
     assert!(options.json["message"]
         .as_str()
         .unwrap()
         .contains("remove one you no longer use"));
     assert_eq!(passkeys_of(&server, account.id), 10);
+}
+
+/// Posts "Confirm it's you" with the password and a passkey's answer to `options`.
+fn confirm_identity(
+    server: &Server,
+    session: &str,
+    password: &str,
+    options: &Reply,
+    credential: &Value,
+) -> Reply {
+    form(
+        server,
+        "/sfn/confirm_identity",
+        Some(session),
+        &[
+            ("password", password),
+            ("ceremony_id", options.json["ceremony_id"].as_str().unwrap()),
+            ("credential", &credential.to_string()),
+            ("next", "/profile"),
+        ],
+    )
 }
 
 /// "Confirm it's you" in a browser: the password and a passkey, instead of a code.
@@ -416,19 +407,8 @@ fn confirm_it_is_you_with_a_passkey(backend: Backend) {
     let confirm = |password: &str, key: &mut SoftKey| {
         let options = script_call(&server, "/sfn/step_up_passkey_options", Some(&session), &[]);
         assert_eq!(options.status, 200, "{options:?}");
-        let credential = key.sign(&origin, &options.json["publicKey"]).to_string();
-        let ceremony_id = options.json["ceremony_id"].as_str().unwrap().to_string();
-        form(
-            &server,
-            "/sfn/confirm_identity",
-            Some(&session),
-            &[
-                ("password", password),
-                ("ceremony_id", &ceremony_id),
-                ("credential", &credential),
-                ("next", "/profile"),
-            ],
-        )
+        let credential = key.sign(&origin, &options.json["publicKey"]);
+        confirm_identity(&server, &session, password, &options, &credential)
     };
     let wrong = confirm("not the password at all", &mut key);
     assert!(
@@ -444,25 +424,10 @@ fn confirm_it_is_you_with_a_passkey(backend: Backend) {
 
     // A sign-in ceremony does not confirm a step-up.
     let token = server.mfa_token(&account.email);
-    let options = server.post(
-        "/api/v1/auth/mfa/passkey/options",
-        json!({ "mfa_token": token }),
-        None,
-    );
-    let credential = key.sign(&origin, &options.json["publicKey"]).to_string();
-    let ceremony_id = options.json["ceremony_id"].as_str().unwrap().to_string();
+    let options = sign_in_options(&server, &token);
+    let credential = key.sign(&origin, &options.json["publicKey"]);
     let session = session_cookie(&right).unwrap_or(session.clone());
-    let crossed = form(
-        &server,
-        "/sfn/confirm_identity",
-        Some(&session),
-        &[
-            ("password", PASSWORD),
-            ("ceremony_id", &ceremony_id),
-            ("credential", &credential),
-            ("next", "/profile"),
-        ],
-    );
+    let crossed = confirm_identity(&server, &session, PASSWORD, &options, &credential);
     assert!(
         crossed
             .header("location")
@@ -517,17 +482,7 @@ fn resets_take_passkeys_away(backend: Backend) {
     let recovered = server.mfa(&token, "email_otp", code);
     assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
     let recovery = recovered.json["mfa_token"].as_str().unwrap();
-    let setup = server.post(
-        "/api/v1/mfa/totp/setup",
-        json!({ "mfa_token": recovery }),
-        None,
-    );
-    let secret = base32_decode(setup.json["secret"].as_str().unwrap());
-    let confirm = server.post(
-        "/api/v1/mfa/totp/confirm",
-        json!({ "mfa_token": recovery, "code": totp_now(&secret) }),
-        None,
-    );
+    let (_, confirm) = server.enroll_at_sign_in(recovery);
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert_eq!(passkeys_of(&server, lost.id), 0);
     assert_eq!(
@@ -541,11 +496,7 @@ fn passkeys_need_a_domain(backend: Backend) {
     // passkeys are offered, and asking for options says why.
     let server = Server::start(backend);
     let account = server.account("platform", "owner");
-    let options = server.post(
-        "/api/v1/me/passkeys/registration/options",
-        json!({}),
-        Some(&account.token),
-    );
+    let options = registration_options(&server, &account.token);
     assert_eq!(options.status, 400, "{options:?}");
     assert!(options.json["message"]
         .as_str()

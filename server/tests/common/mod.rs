@@ -462,6 +462,24 @@ impl Server {
         )
     }
 
+    /// Sets up a new authenticator with the `mfa_token` of a sign-in that
+    /// waits for one: its secret, and the answer of the confirmation.
+    pub fn enroll_at_sign_in(&self, mfa_token: &str) -> (Vec<u8>, Reply) {
+        let setup = self.post(
+            "/api/v1/mfa/totp/setup",
+            json!({ "mfa_token": mfa_token }),
+            None,
+        );
+        assert_eq!(setup.status, 200, "{setup:?}");
+        let secret = base32_decode(setup.json["secret"].as_str().unwrap());
+        let confirm = self.post(
+            "/api/v1/mfa/totp/confirm",
+            json!({ "mfa_token": mfa_token, "code": totp_now(&secret) }),
+            None,
+        );
+        (secret, confirm)
+    }
+
     /// Signs in with a password that a grant or a support pass lets through
     /// (`reason` is what the sign-in answers), sets up a new authenticator and
     /// gets new recovery codes; the new secret.
@@ -470,17 +488,7 @@ impl Server {
         assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
         assert_eq!(login.json["reason"], reason);
         let token = login.json["mfa_token"].as_str().unwrap();
-        let setup = self.post(
-            "/api/v1/mfa/totp/setup",
-            json!({ "mfa_token": token }),
-            None,
-        );
-        let secret = base32_decode(setup.json["secret"].as_str().unwrap());
-        let confirm = self.post(
-            "/api/v1/mfa/totp/confirm",
-            json!({ "mfa_token": token, "code": totp_now(&secret) }),
-            None,
-        );
+        let (secret, confirm) = self.enroll_at_sign_in(token);
         assert_eq!(confirm.status, 200, "{confirm:?}");
         assert_eq!(confirm.json["status"], "authenticated");
         assert_eq!(confirm.json["recovery_codes"].as_array().unwrap().len(), 10);
