@@ -1,6 +1,7 @@
 //! Setting up an authenticator app (`/enroll`) — during sign-in when it is
-//! required or replaces lost ones, or from My profile — and the recovery
-//! codes shown once afterwards (`/recovery-codes`).
+//! required or replaces lost ones, or from My profile — or, at sign-in where
+//! the role requires one, a passkey; and the recovery codes shown once
+//! afterwards (`/recovery-codes`).
 
 use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
@@ -9,6 +10,7 @@ use crate::error::AppError;
 use crate::form::{clear_on_refusal, error_signal, hydrated, CopyButton, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::{DataPage, Viewer};
+use crate::profile::passkeys::{AddPasskey, PasskeyNameForm};
 #[cfg(feature = "ssr")]
 use crate::session::{
     establish, form_action, get, stash_codes, stashed_codes, Ctx, Operation, FRESH_CODES,
@@ -20,10 +22,14 @@ use crate::sign_in::SigningInAs;
 pub struct EnrollmentView {
     /// Present when a signed-in user adds a factor; absent during sign-in.
     pub me: Option<Me>,
-    /// Why sign-in asks for an authenticator: `mfa_required`, `recovery`
-    /// (email got the user in) or `reset_permission` (a partner's grant);
-    /// the last two replace the old authenticators. None when signed in.
+    /// Why sign-in asks for a new factor: `mfa_required`, `recovery`
+    /// (email got the user in), `reset_permission` (a partner's grant),
+    /// `reset_pass` (the support desk) — these three replace the old factors
+    /// — or `passkey_required`. None when signed in.
     pub reason: Option<String>,
+    /// Only a passkey will do (the role requires one): no authenticator
+    /// setup is shown, and its fields are empty.
+    pub passkey_only: bool,
     pub account: String,
     /// The key and settings as an `otpauth://` link, which a phone's
     /// authenticator app opens (the same as the QR code).
@@ -53,12 +59,26 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
     let cx = Ctx::new().await?;
     let (setup, me, reason) =
         if let Some(token) = get::<String>(&cx.session, PENDING_ENROLL).await? {
-            let (setup, reason) = cx
+            let ask = cx
                 .gh
-                .totp_setup_for_attempt(&token)
+                .enrollment_ask(&token)
                 .await
                 .inspect_err(|_| leptos_axum::redirect("/login?error=mfa_token_invalid"))?;
-            (setup, None, Some(reason.as_str().to_string()))
+            let reason = Some(ask.reason.as_str().to_string());
+            if ask.passkey_only {
+                return Ok(EnrollmentView {
+                    me: None,
+                    reason,
+                    passkey_only: true,
+                    account: ask.email,
+                    otpauth_uri: String::new(),
+                    secret: String::new(),
+                    secret_display: String::new(),
+                    qr_data_uri: String::new(),
+                });
+            }
+            let (setup, _) = cx.gh.totp_setup_for_attempt(&token).await?;
+            (setup, None, reason)
         } else {
             let uid = cx.user().await?;
             let me = Me::load(&cx.gh, uid).await?;
@@ -74,6 +94,7 @@ pub async fn enrollment() -> Result<EnrollmentView, AppError> {
     Ok(EnrollmentView {
         me,
         reason,
+        passkey_only: false,
         account: account.replace("%40", "@"),
         otpauth_uri: setup.otpauth_uri.clone(),
         secret: setup.secret,
@@ -170,6 +191,37 @@ pub fn EnrollPage() -> impl IntoView {
 
 #[component]
 fn EnrollScreen(view: EnrollmentView) -> impl IntoView {
+    if view.passkey_only {
+        return view! { <PasskeyEnrollScreen view/> }.into_any();
+    }
+    view! { <TotpEnrollScreen view/> }.into_any()
+}
+
+/// Enrollment at sign-in where only a passkey will do.
+#[component]
+fn PasskeyEnrollScreen(view: EnrollmentView) -> impl IntoView {
+    let action = ServerAction::<AddPasskey>::new();
+    let text = match view.reason.as_deref() {
+        Some("passkey_required") => "Your role requires a passkey. Add one now to finish signing in; next time, sign in with it.",
+        Some("mfa_required") => "Your organization requires two-step verification with a passkey. Add one now to finish signing in.",
+        _ => "Your role requires a passkey. Add a new one to finish: your old authenticators, passkeys and recovery codes stop working, and you get new recovery codes.",
+    };
+    view! {
+        <section class="card" aria-labelledby="page-title">
+            <SigningInAs email=view.account.clone()/>
+            <h1 id="page-title">"Add a passkey"</h1>
+            <p class="alert info">{text}</p>
+            <p>"A passkey uses this device's screen lock, your phone or a security key. It only works on this site, so a fake sign-in page cannot use it."</p>
+            <div class="passkey-only">
+                <PasskeyNameForm action/>
+            </div>
+            <p class="no-passkeys alert warning">"This browser cannot make a passkey. Open this page in a recent Chrome, Edge, Safari or Firefox (or on your phone), or ask your administrator for help."</p>
+        </section>
+    }
+}
+
+#[component]
+fn TotpEnrollScreen(view: EnrollmentView) -> impl IntoView {
     let action = ServerAction::<ConfirmEnrollment>::new();
     let error = error_signal(action);
     let signing_in = view.me.is_none();

@@ -22,6 +22,7 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
     ("not_found", "That was not found. It may have been removed, or it is outside your organization."),
     ("forbidden", "Your role does not allow that change."),
     ("last_factor", "Your role requires two-step verification, so your last authenticator or passkey cannot be removed. Add another authenticator first, or ask an administrator."),
+    ("passkey_required", "Your role requires a passkey: add one to finish signing in. An authenticator app is not enough for this account."),
     ("grant_ended", "The permission to reset your two-step verification has ended. Sign in with your authenticator, or ask your administrator."),
     ("approval_required", "A manager must approve this reset. Escalate it to management with a reason."),
     ("checks_exhausted", "Three checks failed on this request: no more checks. Escalate it to management or cancel it."),

@@ -216,11 +216,13 @@ pub async fn pending_mfa(s: &Session) -> Result<String, AppError> {
     }
 }
 
-/// Email got the user back in: new session id, and only enrollment is reachable.
-pub async fn begin_recovery(s: &Session, recovery_token: String) -> Result<(), AppError> {
+/// The sign-in now waits for a new factor (email got the user back in, or
+/// the role requires a passkey): new session id, and only enrollment is
+/// reachable.
+pub async fn begin_enrollment(s: &Session, enrollment_token: String) -> Result<(), AppError> {
     s.cycle_id().await.map_err(internal)?;
     s.remove_value(PENDING_MFA).await.map_err(internal)?;
-    put(s, PENDING_ENROLL, recovery_token).await?;
+    put(s, PENDING_ENROLL, enrollment_token).await?;
     leptos_axum::redirect("/enroll");
     Ok(())
 }

@@ -59,6 +59,12 @@ pub enum AuthError {
     Forbidden(String),
     #[error("Your role requires two-step verification, so your last authenticator or passkey cannot be removed. Add another authenticator first, or ask an administrator.")]
     LastFactor,
+    /// Where the role requires a passkey, the last one stays.
+    #[error("Your role requires a passkey, so your last passkey cannot be removed. Add another passkey first, or ask an administrator.")]
+    LastPasskey,
+    /// An authenticator app offered where only a passkey will do.
+    #[error("Your role requires a passkey: add one to finish signing in. An authenticator app is not enough for this account.")]
+    PasskeyRequired,
     #[error("The permission to reset your two-step verification has ended. Sign in with your authenticator, or ask your administrator.")]
     GrantEnded,
     #[error("A manager must approve this reset: the requester's proof, the person's role or a risk flag needs one. Escalate it to management.")]
@@ -113,7 +119,8 @@ impl AuthError {
             Self::Policy(_) | Self::Invalid(_) => C::InvalidRequest,
             Self::NotFound(_) => C::NotFound,
             Self::Forbidden(_) => C::Forbidden,
-            Self::LastFactor => C::LastFactor,
+            Self::LastFactor | Self::LastPasskey => C::LastFactor,
+            Self::PasskeyRequired => C::PasskeyRequired,
             Self::GrantEnded => C::GrantEnded,
             Self::ApprovalRequired => C::ApprovalRequired,
             Self::ChecksExhausted => C::ChecksExhausted,
@@ -166,6 +173,7 @@ pub enum ErrorCode {
     NotFound,
     Forbidden,
     LastFactor,
+    PasskeyRequired,
     GrantEnded,
     ApprovalRequired,
     ChecksExhausted,
@@ -176,7 +184,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 24] = [
+    pub const ALL: [Self; 25] = [
         Self::InvalidCredentials,
         Self::InvalidPassword,
         Self::RateLimited,
@@ -194,6 +202,7 @@ impl ErrorCode {
         Self::NotFound,
         Self::Forbidden,
         Self::LastFactor,
+        Self::PasskeyRequired,
         Self::GrantEnded,
         Self::ApprovalRequired,
         Self::ChecksExhausted,
@@ -222,6 +231,7 @@ impl ErrorCode {
             Self::NotFound => "not_found",
             Self::Forbidden => "forbidden",
             Self::LastFactor => "last_factor",
+            Self::PasskeyRequired => "passkey_required",
             Self::GrantEnded => "grant_ended",
             Self::ApprovalRequired => "approval_required",
             Self::ChecksExhausted => "checks_exhausted",
@@ -253,6 +263,7 @@ impl ErrorCode {
             Self::StepUpRequired
             | Self::Forbidden
             | Self::LastFactor
+            | Self::PasskeyRequired
             | Self::GrantEnded
             | Self::ApprovalRequired
             | Self::ChecksExhausted

@@ -231,6 +231,20 @@ test('turning "MFA required" on for members sends them to enrollment, off asks f
   await expect(page.getByRole('status').filter({ hasText: 'MFA is no longer required for “admin”.' })).toBeVisible();
   await expect(adminRow.getByRole('switch', { name: 'MFA required' })).toHaveAttribute('aria-checked', 'false');
 
+  // "Passkey required" sits next to it. This server has no domain name, so
+  // the page says the switch is not enforced here.
+  await expect(page.getByText('“Passkey required” is not enforced here')).toBeVisible();
+  const passkeySwitch = memberRow.getByRole('switch', { name: 'Passkey required' });
+  await expect(passkeySwitch).toHaveAttribute('aria-checked', 'false');
+  await passkeySwitch.click();
+  await expect(page.getByRole('status').filter({ hasText: 'A passkey is now required for “member”' })).toBeVisible();
+  await memberRow.getByRole('switch', { name: 'Passkey required' }).click();
+  const passkeyDialog = page.getByRole('dialog', { name: 'Turn off Passkey required for member?' });
+  await expect(passkeyDialog).toContainText('a fake sign-in page can capture');
+  await passkeyDialog.getByRole('button', { name: 'Turn off Passkey required' }).click();
+  await expect(page.getByRole('status').filter({ hasText: 'A passkey is no longer required for “member”.' })).toBeVisible();
+  await expect(memberRow.getByRole('switch', { name: 'Passkey required' })).toHaveAttribute('aria-checked', 'false');
+
   await page.getByLabel('Role name').fill('Helpdesk');
   await page.getByRole('checkbox', { name: 'See users' }).check();
   await page.getByRole('checkbox', { name: 'Read and export the audit log' }).check();

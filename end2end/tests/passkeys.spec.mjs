@@ -73,4 +73,22 @@ test.describe('passkeys (a server of its own, on localhost)', () => {
     await expect(page.getByLabel('Authentication code', { exact: true })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Use a passkey' })).toHaveCount(0);
   });
+
+  test('where the role requires a passkey, the first sign-in ends by adding one', async ({ page }) => {
+    await virtualAuthenticator(page);
+    // The platform's support desk requires passkeys by default.
+    const email = server.createUserIn('platform', 'support', 'Sam Support');
+    await signIn(page, email);
+    await expect(page.getByRole('heading', { name: 'Add a passkey' })).toBeVisible();
+    await expect(page.getByText('requires two-step verification with a passkey')).toBeVisible();
+    // No authenticator app is offered instead.
+    await expect(page.getByLabel('Authentication code', { exact: true })).toHaveCount(0);
+    await hydrated(page);
+    await page.getByLabel('Passkey name').fill('Desk laptop');
+    await page.getByRole('button', { name: 'Add a passkey' }).click();
+    await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+    await page.getByLabel('I have saved my recovery codes').check();
+    await page.getByRole('button', { name: 'Continue' }).click();
+    await expect(page.getByRole('row').filter({ hasText: 'Desk laptop' })).toContainText('Passkey');
+  });
 });

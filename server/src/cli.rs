@@ -9,7 +9,7 @@ use clap::{Parser, Subcommand, ValueEnum};
 use gatehouse_core::db::Db;
 use gatehouse_core::rules::filters::AuditFilter;
 use gatehouse_core::rules::scope::OrgKind;
-use gatehouse_core::service::OperatorAction;
+use gatehouse_core::service::{OperatorAction, RoleRequirement};
 use gatehouse_core::Gatehouse;
 
 use crate::config::Config;
@@ -147,6 +147,15 @@ pub enum RoleCommand {
         #[arg(value_enum)]
         state: OnOff,
     },
+    /// Turn "Passkey required" on or off for a role of an organization.
+    PasskeyRequired {
+        #[arg(long)]
+        org: String,
+        #[arg(long)]
+        role: String,
+        #[arg(value_enum)]
+        state: OnOff,
+    },
 }
 
 #[derive(Clone, Copy, ValueEnum)]
@@ -269,16 +278,22 @@ pub async fn run(task: Task, config: &Config) -> Result<(), String> {
             let done = "MFA disabled for";
             operate(config, &email, OperatorAction::DisableMfa, done).await
         }
-        Task::Role {
-            command: RoleCommand::MfaRequired { org, role, state },
-        } => {
+        Task::Role { command } => {
+            let (requirement, what, org, role, state) = match command {
+                RoleCommand::MfaRequired { org, role, state } => {
+                    (RoleRequirement::Mfa, "MFA", org, role, state)
+                }
+                RoleCommand::PasskeyRequired { org, role, state } => {
+                    (RoleRequirement::Passkey, "A passkey", org, role, state)
+                }
+            };
             let gh = open(config).await?;
             let on = matches!(state, OnOff::On);
-            gh.set_role_mfa_required(&org, &role, on)
+            gh.set_role_requirement(&org, &role, requirement, on)
                 .await
                 .map_err(|e| e.to_string())?;
             println!(
-                "MFA required for {role} in {org}: {}",
+                "{what} required for {role} in {org}: {}",
                 if on { "on" } else { "off" }
             );
             Ok(())

@@ -181,10 +181,24 @@ fn a_stale_sign_in_is_refused_with_403_and_comes_back_to_the_dialog(backend: Bac
             "/profile".into(),
         ),
         (
-            "/sfn/set_mfa_required",
+            "/sfn/set_role_requirement",
             owner_session.as_str(),
-            vec![("role_id", owner_role.as_str()), ("required", "false")],
+            vec![
+                ("role_id", owner_role.as_str()),
+                ("requirement", "mfa"),
+                ("required", "false"),
+            ],
             format!("/admin/roles?confirm=mfa_off&role={owner_role}"),
+        ),
+        (
+            "/sfn/set_role_requirement",
+            owner_session.as_str(),
+            vec![
+                ("role_id", owner_role.as_str()),
+                ("requirement", "passkey"),
+                ("required", "false"),
+            ],
+            format!("/admin/roles?confirm=passkey_off&role={owner_role}"),
         ),
         (
             "/sfn/admin_user_action",

@@ -3,8 +3,9 @@
 //! signing in with it and its counter, the ceremonies that must be refused
 //! (replayed, expired, another origin, no user verification), removing one,
 //! and the resets that take passkeys away with the other factors (their
-//! own, an administrator's, recovery by email; a partner's grant and a
-//! support pass end in the same enrollment step as recovery by email).
+//! own, an administrator's, recovery by email, a partner's grant; a support
+//! pass ends in the same enrollment step as the last two), and
+//! roles that require a passkey (the platform's support desk by default).
 
 mod common;
 #[path = "../../tools/softkey/client.rs"]
@@ -22,6 +23,8 @@ on_both_databases!(
     confirm_it_is_you_with_a_passkey,
     resets_take_passkeys_away,
     passkeys_need_a_domain,
+    the_support_desk_signs_in_with_passkeys,
+    a_role_can_require_a_passkey,
 );
 
 /// A server whose public URL has a domain (localhost), as passkeys need.
@@ -485,6 +488,22 @@ fn resets_take_passkeys_away(backend: Backend) {
     let (_, confirm) = server.enroll_at_sign_in(recovery);
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert_eq!(passkeys_of(&server, lost.id), 0);
+
+    // A partner's grant ends in a new authenticator, which replaces them too.
+    server.org("partner", "msp", None);
+    server.org("company", "acme", Some("msp"));
+    let partner = server.account("msp", "admin");
+    let covered = server.account("acme", "member");
+    add_passkey(&server, &origin, &mut key, &covered.token, "");
+    let acme = server.number("SELECT id FROM organizations WHERE slug = 'acme'");
+    let grant = server.post(
+        &format!("/api/v1/msp/customers/{acme}/grants"),
+        json!({ "duration_minutes": 60, "reason": "Lost phone", "user_ids": [covered.id] }),
+        Some(&partner.token),
+    );
+    assert_eq!(grant.status, 201, "{grant:?}");
+    server.reset_at_sign_in(&covered.email, "reset_permission");
+    assert_eq!(passkeys_of(&server, covered.id), 0);
     assert_eq!(
         server.number("SELECT COUNT(*) FROM mfa_factors WHERE kind = 'passkey'"),
         0
@@ -504,4 +523,270 @@ fn passkeys_need_a_domain(backend: Backend) {
         .contains("GATEHOUSE_PUBLIC_URL"));
     let login = server.login(&account.email, PASSWORD);
     assert_eq!(login.json["methods"][0], "totp", "{login:?}");
+}
+
+/// Adds a passkey at a sign-in that waits for a new factor (`mfa_token`):
+/// the answer of the confirmation.
+fn enroll_passkey(server: &Server, origin: &str, key: &mut SoftKey, mfa_token: &str) -> Reply {
+    let options = server.post(
+        "/api/v1/mfa/passkey/setup",
+        json!({ "mfa_token": mfa_token }),
+        None,
+    );
+    assert_eq!(options.status, 200, "{options:?}");
+    let credential = key.register(origin, &options.json["publicKey"]);
+    server.post(
+        "/api/v1/mfa/passkey/confirm",
+        json!({ "mfa_token": mfa_token, "ceremony_id": options.json["ceremony_id"], "credential": credential }),
+        None,
+    )
+}
+
+/// An authenticator offered where only a passkey will do is refused.
+fn totp_refused(server: &Server, mfa_token: &str) {
+    let setup = server.post(
+        "/api/v1/mfa/totp/setup",
+        json!({ "mfa_token": mfa_token }),
+        None,
+    );
+    assert_eq!(setup.status, 403, "{setup:?}");
+    assert_eq!(setup.json["error"], "passkey_required");
+    let confirm = server.post(
+        "/api/v1/mfa/totp/confirm",
+        json!({ "mfa_token": mfa_token, "code": "123456" }),
+        None,
+    );
+    assert_eq!(confirm.json["error"], "passkey_required", "{confirm:?}");
+}
+
+fn role_named<'a>(roles: &'a Value, name: &str) -> &'a Value {
+    roles["roles"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|r| r["name"] == name)
+        .unwrap_or_else(|| panic!("no role {name}: {roles}"))
+}
+
+fn the_support_desk_signs_in_with_passkeys(backend: Backend) {
+    let (server, origin) = start(backend);
+    let owner = server.account("platform", "owner");
+    // On by default for the support desk only.
+    let roles = server.get("/api/v1/admin/roles", Some(&owner.token));
+    assert_eq!(roles.status, 200, "{roles:?}");
+    for (name, required) in [
+        ("support", true),
+        ("manager", true),
+        ("owner", false),
+        ("member", false),
+    ] {
+        assert_eq!(role_named(&roles.json, name)["passkey_required"], required);
+    }
+
+    // A new agent's first factor is a passkey: an authenticator is refused.
+    let agent = server.user_in("platform", "support");
+    let agent_id = server.user_id(&agent);
+    let login = server.login(&agent, PASSWORD);
+    assert_eq!(login.json["status"], "enrollment_required", "{login:?}");
+    assert_eq!(login.json["reason"], "mfa_required");
+    let token = login.json["mfa_token"].as_str().unwrap().to_string();
+    totp_refused(&server, &token);
+    let mut key = SoftKey::new();
+    let enrolled = enroll_passkey(&server, &origin, &mut key, &token);
+    assert_eq!(enrolled.status, 200, "{enrolled:?}");
+    assert_eq!(enrolled.json["status"], "authenticated");
+    let codes: Vec<String> = enrolled.json["recovery_codes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c.as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(codes.len(), 10);
+    // The attempt is used: the same token cannot enroll another.
+    let again = server.post(
+        "/api/v1/mfa/passkey/setup",
+        json!({ "mfa_token": token }),
+        None,
+    );
+    assert_eq!(again.json["error"], "mfa_token_invalid", "{again:?}");
+
+    // The passkey signs the agent in.
+    let token = server.mfa_token(&agent);
+    let answer = sign_in_answer(&server, &origin, &mut key, &token);
+    let signed_in = server.post("/api/v1/auth/mfa", answer, None);
+    assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
+
+    // A recovery code (the passkey is lost) does not sign in: a new passkey
+    // must be added first, and the recovery codes are kept.
+    let token = server.mfa_token(&agent);
+    let owed = server.mfa(&token, "recovery_code", &codes[0]);
+    assert_eq!(owed.status, 200, "{owed:?}");
+    assert_eq!(owed.json["status"], "enrollment_required");
+    assert_eq!(owed.json["reason"], "passkey_required");
+    assert_eq!(audited(&server, &["login.passkey_owed"]), 1);
+    let owed_token = owed.json["mfa_token"].as_str().unwrap().to_string();
+    totp_refused(&server, &owed_token);
+    // Thirty answers to one ceremony at once: one passkey is added.
+    let options = server.post(
+        "/api/v1/mfa/passkey/setup",
+        json!({ "mfa_token": owed_token }),
+        None,
+    );
+    let mut new_key = SoftKey::new();
+    let credential = new_key.register(&origin, &options.json["publicKey"]);
+    let body = json!({ "mfa_token": owed_token, "ceremony_id": options.json["ceremony_id"], "credential": credential });
+    let replies = at_once(30, |_| {
+        server.post("/api/v1/mfa/passkey/confirm", body.clone(), None)
+    });
+    let done: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(done.len(), 1, "{replies:?}");
+    assert_eq!(done[0].json["status"], "authenticated");
+    assert!(
+        done[0].json.get("recovery_codes").is_none(),
+        "{:?}",
+        done[0]
+    );
+    assert!(replies.iter().all(|r| r.status < 500), "{replies:?}");
+    assert_eq!(passkeys_of(&server, agent_id), 2);
+    assert_eq!(
+        server.number(&format!(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {agent_id} AND used_at IS NULL"
+        )),
+        9
+    );
+    let token = server.mfa_token(&agent);
+    let answer = sign_in_answer(&server, &origin, &mut new_key, &token);
+    let signed_in = server.post("/api/v1/auth/mfa", answer, None);
+    assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
+
+    // Recovery by email ends in a passkey too, which replaces the others.
+    let token = server.mfa_token(&agent);
+    let sent = server.post(
+        "/api/v1/auth/mfa/send",
+        json!({ "mfa_token": token, "method": "email_otp" }),
+        None,
+    );
+    assert_eq!(sent.status, 202, "{sent:?}");
+    let mail = mail_to(&server, &agent)
+        .into_iter()
+        .find(|m| m.contains("Your sign-in code is"))
+        .expect("a code mail");
+    let code = &mail.split("Your sign-in code is ").nth(1).unwrap()[..6];
+    let recovered = server.mfa(&token, "email_otp", code);
+    assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
+    let recovery = recovered.json["mfa_token"].as_str().unwrap();
+    totp_refused(&server, recovery);
+    let mut third_key = SoftKey::new();
+    let enrolled = enroll_passkey(&server, &origin, &mut third_key, recovery);
+    assert_eq!(enrolled.status, 200, "{enrolled:?}");
+    assert_eq!(
+        enrolled.json["recovery_codes"].as_array().unwrap().len(),
+        10
+    );
+    assert_eq!(passkeys_of(&server, agent_id), 1);
+
+    // The operator can turn it off (a desk without passkeys yet): a
+    // recovery code then signs the agent in.
+    let code = enrolled.json["recovery_codes"][0].as_str().unwrap();
+    server.cli_ok(
+        &[
+            "role",
+            "passkey-required",
+            "--org",
+            "platform",
+            "--role",
+            "support",
+            "off",
+        ],
+        None,
+    );
+    assert_eq!(audited(&server, &["role.passkey_required_changed"]), 1);
+    let token = server.mfa_token(&agent);
+    let signed_in = server.mfa(&token, "recovery_code", code);
+    assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
+}
+
+fn a_role_can_require_a_passkey(backend: Backend) {
+    let (server, origin) = start(backend);
+    let owner = server.account("platform", "owner");
+    let member = server.account("platform", "member");
+    let roles = server.get("/api/v1/admin/roles", Some(&owner.token));
+    let member_role = role_named(&roles.json, "member")["id"].as_i64().unwrap();
+    let path = format!("/api/v1/admin/roles/{member_role}");
+    let set = |required: bool| {
+        let reply = server.call(
+            "PATCH",
+            &path,
+            Some(json!({ "passkey_required": required })),
+            Some(&owner.token),
+        );
+        assert_eq!(reply.status, 200, "{reply:?}");
+        assert_eq!(reply.json["passkey_required"], required);
+        assert_eq!(reply.json["mfa_required"], true, "the other switch stays");
+    };
+    // Only someone who manages roles turns it on.
+    let refused = server.call(
+        "PATCH",
+        &path,
+        Some(json!({ "passkey_required": true })),
+        Some(&member.token),
+    );
+    assert_eq!(refused.status, 403, "{refused:?}");
+    set(true);
+    set(true);
+    assert_eq!(audited(&server, &["role.passkey_required_changed"]), 1);
+
+    // The member still signs in with their authenticator, then adds a passkey.
+    let token = server.mfa_token(&member.email);
+    let owed = server.mfa(&token, "totp", &totp_next(&member.secret));
+    assert_eq!(owed.json["status"], "enrollment_required", "{owed:?}");
+    assert_eq!(owed.json["reason"], "passkey_required");
+    // Not signed in yet: the token of the attempt is no bearer token.
+    let owed_token = owed.json["mfa_token"].as_str().unwrap().to_string();
+    assert_eq!(
+        server.get("/api/v1/me", Some(&owed_token)).status,
+        401,
+        "an attempt is not a sign-in"
+    );
+    let mut key = SoftKey::new();
+    let enrolled = enroll_passkey(&server, &origin, &mut key, &owed_token);
+    assert_eq!(enrolled.json["status"], "authenticated", "{enrolled:?}");
+    let bearer = enrolled.json["access_token"].as_str().unwrap().to_string();
+
+    // The last passkey stays while the role requires one.
+    let list = server.get("/api/v1/me/passkeys", Some(&bearer));
+    let id = list.json[0]["id"].as_i64().unwrap();
+    let removed = server.call(
+        "DELETE",
+        &format!("/api/v1/me/passkeys/{id}"),
+        None,
+        Some(&bearer),
+    );
+    assert_eq!(removed.status, 403, "{removed:?}");
+    assert_eq!(removed.json["error"], "last_factor");
+    assert!(removed.json["message"]
+        .as_str()
+        .unwrap()
+        .contains("passkey"));
+
+    // Turned off, the authenticator signs in again, and the passkey may go.
+    set(false);
+    assert_eq!(audited(&server, &["role.passkey_required_changed"]), 2);
+    // (Each time step signs in once: the authenticator's last one is
+    // forgotten rather than waiting half a minute for the next.)
+    server.sql_exec(&format!(
+        "UPDATE mfa_factors SET last_step = -1 WHERE user_id = {}",
+        member.id
+    ));
+    let token = server.mfa_token(&member.email);
+    let signed_in = server.mfa(&token, "totp", &totp_now(&member.secret));
+    assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
+    let bearer = signed_in.json["access_token"].as_str().unwrap();
+    let removed = server.call(
+        "DELETE",
+        &format!("/api/v1/me/passkeys/{id}"),
+        None,
+        Some(bearer),
+    );
+    assert_eq!(removed.status, 204, "{removed:?}");
 }

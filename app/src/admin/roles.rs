@@ -1,6 +1,7 @@
 //! User roles (`/admin/roles`): the roles of the viewer's organization
-//! with their permissions, the "MFA required" switch (turning it off is
-//! confirmed in the dialog of `?confirm=mfa_off&role=ID`), and custom roles:
+//! with their permissions, the "MFA required" and "Passkey required"
+//! switches (turning one off is confirmed in the dialog of
+//! `?confirm=mfa_off|passkey_off&role=ID`), and custom roles:
 //! added, renamed and deleted (`?confirm=rename_role|delete_role&role=ID`).
 
 use leptos::prelude::*;
@@ -22,6 +23,7 @@ pub struct RoleView {
     pub name: String,
     pub builtin: bool,
     pub mfa_required: bool,
+    pub passkey_required: bool,
     pub permissions: Vec<String>,
     pub members: i64,
 }
@@ -31,6 +33,9 @@ pub struct RolesView {
     pub me: Me,
     pub organization: String,
     pub roles: Vec<RoleView>,
+    /// Passkeys work here (the public URL has a domain name), so "Passkey
+    /// required" is enforced.
+    pub passkeys_available: bool,
     /// (name, description) of every permission, for the custom-role form.
     pub permissions: Vec<(String, String)>,
 }
@@ -60,9 +65,11 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
                 name: r.name,
                 builtin: r.builtin,
                 mfa_required: r.mfa_required,
+                passkey_required: r.passkey_required,
                 members: r.members,
             })
             .collect(),
+        passkeys_available: cx.gh.passkeys_available(),
         // Only what means something here: a company has no customers to manage.
         permissions: Permission::ALL
             .iter()
@@ -111,28 +118,51 @@ pub async fn delete_role(role_id: i64) -> Result<(), AppError> {
     .await
 }
 
-/// The "MFA required" switch; turning it off is confirmed in the dialog of
-/// `/admin/roles?confirm=mfa_off&role=ID`.
-#[server(prefix = "/sfn", endpoint = "set_mfa_required")]
-pub async fn set_mfa_required(role_id: i64, required: bool) -> Result<(), AppError> {
+/// What a switch of the roles table turns on or off: `mfa` or `passkey`.
+fn requirement_named(name: &str) -> Option<(&'static str, &'static str)> {
+    match name {
+        "mfa" => Some(("mfa", "MFA required")),
+        "passkey" => Some(("passkey", "Passkey required")),
+        _ => None,
+    }
+}
+
+/// The "MFA required" and "Passkey required" switches (`requirement` is
+/// `mfa` or `passkey`); turning one off is confirmed in the dialog of
+/// `/admin/roles?confirm=mfa_off|passkey_off&role=ID`.
+#[server(prefix = "/sfn", endpoint = "set_role_requirement")]
+pub async fn set_role_requirement(
+    role_id: i64,
+    requirement: String,
+    required: bool,
+) -> Result<(), AppError> {
+    use gatehouse_core::service::RoleRequirement;
+    let (name, _) = requirement_named(&requirement)
+        .ok_or_else(|| AppError::new("invalid_request", "Choose a requirement of the role."))?;
     let page = if required {
         "/admin/roles".to_string()
     } else {
-        format!("/admin/roles?confirm=mfa_off&role={role_id}")
+        format!("/admin/roles?confirm={name}_off&role={role_id}")
     };
     let dialog = page.as_str();
     form_action(dialog, |cx| async move {
         let uid = cx
-            .recent_user(Operation::SetRoleMfaRequired, dialog)
+            .recent_user(Operation::SetRoleRequirement, dialog)
             .await?;
+        let which = if name == "mfa" {
+            RoleRequirement::Mfa
+        } else {
+            RoleRequirement::Passkey
+        };
         let role = cx
             .gh
-            .admin_set_mfa_required(uid, role_id, required, &cx.origin)
+            .admin_set_role_requirement(uid, role_id, which, required, &cx.origin)
             .await?;
-        let done = if required {
-            format!("MFA is now required for “{}”: its members without an authenticator set one up at their next sign-in.", role.name)
-        } else {
-            format!("MFA is no longer required for “{}”.", role.name)
+        let done = match (which, required) {
+            (RoleRequirement::Mfa, true) => format!("MFA is now required for “{}”: its members without an authenticator set one up at their next sign-in.", role.name),
+            (RoleRequirement::Mfa, false) => format!("MFA is no longer required for “{}”.", role.name),
+            (RoleRequirement::Passkey, true) => format!("A passkey is now required for “{}”: its members without one add one at their next sign-in.", role.name),
+            (RoleRequirement::Passkey, false) => format!("A passkey is no longer required for “{}”.", role.name),
         };
         leptos_axum::redirect(&format!("/admin/roles?flash={}", flash(&cx.session, done).await?));
         Ok(())
@@ -167,7 +197,7 @@ pub async fn create_role(
 
 #[component]
 pub fn AdminRolesPage() -> impl IntoView {
-    let set = ServerAction::<SetMfaRequired>::new();
+    let set = ServerAction::<SetRoleRequirement>::new();
     let create = ServerAction::<CreateRole>::new();
     let edit = RoleEdits {
         rename: ServerAction::<RenameRole>::new(),
@@ -184,7 +214,7 @@ pub fn AdminRolesPage() -> impl IntoView {
 #[component]
 fn RolesScreen(
     view: RolesView,
-    set: ServerAction<SetMfaRequired>,
+    set: ServerAction<SetRoleRequirement>,
     create: ServerAction<CreateRole>,
     edit: RoleEdits,
 ) -> impl IntoView {
@@ -192,13 +222,16 @@ fn RolesScreen(
         <AdminNav current="/admin/roles"/>
         <section class="card wide" aria-labelledby="page-title">
             <h1 id="page-title">"User roles"</h1>
-            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in; turning it off asks first and is recorded in the audit log.", view.organization)}</p>
+            <p class="hint">{format!("Roles of {}. Turning “MFA required” on sends members without an authenticator to set one up at their next sign-in. “Passkey required” has members sign in with a passkey: those without one add one at their next sign-in. Turning either off asks first; every change is recorded in the audit log.", view.organization)}</p>
+            {(!view.passkeys_available).then(|| view! {
+                <p class="alert info">"Passkeys need this Gatehouse to be reached by a domain name (GATEHOUSE_PUBLIC_URL), so “Passkey required” is not enforced here."</p>
+            })}
             <Notice/>
             <ErrorBox message=error_signal(set)/>
             <div class="table-scroll" tabindex="0" role="region" aria-label="Role list">
                 <table class="data">
                     <caption class="visually-hidden">"Roles"</caption>
-                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Permissions"</th><th scope="col">"Members"</th><th scope="col">"MFA required"</th></tr></thead>
+                    <thead><tr><th scope="col">"Role"</th><th scope="col">"Permissions"</th><th scope="col">"Members"</th><th scope="col">"MFA required"</th><th scope="col">"Passkey required"</th></tr></thead>
                     <tbody>
                         // Each row's type is erased: the browser build's type depth has a limit.
                         {view.roles.into_iter().map(|r| {
@@ -217,26 +250,8 @@ fn RolesScreen(
                                     }}
                                 </td>
                                 <td data-label="Members">{r.members}</td>
-                                <td data-label="MFA required">
-                                    {if r.mfa_required {
-                                        // Off needs a confirmation: a GET, so it works without JavaScript.
-                                        view! {
-                                            <Form method="GET" action="/admin/roles">
-                                                <input type="hidden" name="confirm" value="mfa_off"/>
-                                                <input type="hidden" name="role" value=r.id.to_string()/>
-                                                <MfaSwitch role=r.id on=true pending=set.pending()/>
-                                            </Form>
-                                        }.into_any()
-                                    } else {
-                                        view! {
-                                            <ActionForm action=set>
-                                                <input type="hidden" name="role_id" value=r.id.to_string()/>
-                                                <input type="hidden" name="required" value="true"/>
-                                                <MfaSwitch role=r.id on=false pending=set.pending()/>
-                                            </ActionForm>
-                                        }.into_any()
-                                    }}
-                                </td>
+                                <td data-label="MFA required"><RequirementCell role=r.id requirement="mfa" on=r.mfa_required set/></td>
+                                <td data-label="Passkey required"><RequirementCell role=r.id requirement="passkey" on=r.passkey_required set/></td>
                             </tr>
                             <RoleConfirmRow role set edit/>
                         }.into_any()}).collect_view()}
@@ -275,15 +290,55 @@ fn RolesScreen(
     }
 }
 
-/// The "MFA required" switch of one role, with its state spelled out.
+/// One requirement's switch on a role's row. Turning it on posts at once;
+/// turning it off opens a confirmation (a GET, so it works without
+/// JavaScript).
 #[component]
-fn MfaSwitch(role: i64, on: bool, pending: Memo<bool>) -> impl IntoView {
+fn RequirementCell(
+    role: i64,
+    requirement: &'static str,
+    on: bool,
+    set: ServerAction<SetRoleRequirement>,
+) -> impl IntoView {
+    let switch = view! { <RequirementSwitch role requirement on pending=set.pending()/> };
+    if on {
+        view! {
+            <Form method="GET" action="/admin/roles">
+                <input type="hidden" name="confirm" value=format!("{requirement}_off")/>
+                <input type="hidden" name="role" value=role.to_string()/>
+                {switch}
+            </Form>
+        }
+        .into_any()
+    } else {
+        view! {
+            <ActionForm action=set>
+                <input type="hidden" name="role_id" value=role.to_string()/>
+                <input type="hidden" name="requirement" value=requirement/>
+                <input type="hidden" name="required" value="true"/>
+                {switch}
+            </ActionForm>
+        }
+        .into_any()
+    }
+}
+
+/// A requirement's switch on one role, with its state spelled out.
+#[component]
+fn RequirementSwitch(
+    role: i64,
+    requirement: &'static str,
+    on: bool,
+    pending: Memo<bool>,
+) -> impl IntoView {
+    let label = requirement_named(requirement).map_or("", |(_, label)| label);
+    let state = format!("role-{role}-{requirement}-state");
     view! {
         <button type="submit" class="switch" role="switch" aria-checked=on.to_string()
-            aria-describedby=format!("role-{role}-state") disabled=move || pending.get()>
-            "MFA required"
+            aria-describedby=state.clone() disabled=move || pending.get()>
+            {label}
         </button>
-        <span class="switch-state" id=format!("role-{role}-state")>{if on { "On" } else { "Off" }}</span>
+        <span class="switch-state" id=state>{if on { "On" } else { "Off" }}</span>
     }
 }
 
@@ -312,11 +367,12 @@ fn RoleEditButtons(role: i64, name: String) -> impl IntoView {
 }
 
 /// The confirmation opened on one role's row (`?confirm=…&role=ID`), right
-/// under it: turning "MFA required" off, renaming, deleting.
+/// under it: turning "MFA required" or "Passkey required" off, renaming,
+/// deleting.
 #[component]
 fn RoleConfirmRow(
     role: RoleView,
-    set: ServerAction<SetMfaRequired>,
+    set: ServerAction<SetRoleRequirement>,
     edit: RoleEdits,
 ) -> impl IntoView {
     let confirm = param("confirm");
@@ -328,18 +384,21 @@ fn RoleConfirmRow(
         let role = role.clone();
         let dialog = match confirm.get().as_str() {
             "mfa_off" if role.mfa_required => view! { <MfaOffDialog role set/> }.into_any(),
+            "passkey_off" if role.passkey_required => {
+                view! { <PasskeyOffDialog role set/> }.into_any()
+            }
             kind @ ("rename_role" | "delete_role") if !role.builtin => {
                 let kind = kind.to_string();
                 view! { <EditRoleDialog kind role edit/> }.into_any()
             }
             _ => return None,
         };
-        Some(view! { <ConfirmRow columns=4>{dialog}</ConfirmRow> })
+        Some(view! { <ConfirmRow columns=5>{dialog}</ConfirmRow> })
     }
 }
 
 #[component]
-fn MfaOffDialog(role: RoleView, set: ServerAction<SetMfaRequired>) -> impl IntoView {
+fn MfaOffDialog(role: RoleView, set: ServerAction<SetRoleRequirement>) -> impl IntoView {
     view! {
         <Dialog
             title=format!("Turn off MFA required for {}?", role.name)
@@ -348,8 +407,27 @@ fn MfaOffDialog(role: RoleView, set: ServerAction<SetMfaRequired>) -> impl IntoV
         >
             <ActionForm action=set>
                 <input type="hidden" name="role_id" value=role.id.to_string()/>
+                <input type="hidden" name="requirement" value="mfa"/>
                 <input type="hidden" name="required" value="false"/>
                 <DialogActions pending=set.pending() label="Turn off MFA required" cancel="/admin/roles".to_string() danger=true/>
+            </ActionForm>
+        </Dialog>
+    }
+}
+
+#[component]
+fn PasskeyOffDialog(role: RoleView, set: ServerAction<SetRoleRequirement>) -> impl IntoView {
+    view! {
+        <Dialog
+            title=format!("Turn off Passkey required for {}?", role.name)
+            text="Members can then sign in with an authenticator app's code, which a fake sign-in page can capture and replay. Their passkeys keep working. The change is recorded in the audit log.".to_string()
+            cancel="/admin/roles".to_string()
+        >
+            <ActionForm action=set>
+                <input type="hidden" name="role_id" value=role.id.to_string()/>
+                <input type="hidden" name="requirement" value="passkey"/>
+                <input type="hidden" name="required" value="false"/>
+                <DialogActions pending=set.pending() label="Turn off Passkey required" cancel="/admin/roles".to_string() danger=true/>
             </ActionForm>
         </Dialog>
     }

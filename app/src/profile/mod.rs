@@ -5,7 +5,7 @@
 //! Removing and regenerating are confirmed in dialogs that are part of the
 //! page (`?confirm=…`), so they work without JavaScript.
 
-mod passkeys;
+pub mod passkeys;
 mod password;
 mod phone;
 mod reset;
@@ -45,6 +45,8 @@ pub struct FactorView {
 pub struct ProfileView {
     pub me: Me,
     pub mfa_required: bool,
+    /// The role requires a passkey (and passkeys work here).
+    pub passkey_required: bool,
     pub factors: Vec<FactorView>,
     /// Passkeys work here (the public URL has a domain name).
     pub passkeys_available: bool,
@@ -74,6 +76,7 @@ pub async fn profile() -> Result<ProfileView, AppError> {
         phone: p.phone,
         pending_phone: p.pending_phone,
         mfa_required: p.mfa_required,
+        passkey_required: p.passkey_required,
         passkeys_available: cx.gh.passkeys_available(),
         factors: p
             .factors
@@ -219,6 +222,9 @@ fn ProfileScreen(
             <h2 id="mfa-title">"Two-step verification"</h2>
             {(view.mfa_required && !me.mfa_on).then(|| view! {
                 <p class="alert warning">"Your role requires two-step verification. You will be asked to set it up at your next sign-in."</p>
+            })}
+            {(view.passkey_required && !view.factors.iter().any(|f| f.passkey)).then(|| view! {
+                <p class="alert warning">"Your role requires a passkey. Add one below, or you will be asked to at your next sign-in."</p>
             })}
             {if view.factors.is_empty() {
                 view! { <p>"Two-step verification is off. Add an authenticator app or a passkey to protect your account."</p> }.into_any()

@@ -10,7 +10,7 @@ use crate::form::{error_signal, ErrorBox, Submit};
 use crate::messages::message_for;
 use crate::page::{Loading, PublicPage};
 #[cfg(feature = "ssr")]
-use crate::session::{begin_recovery, form_action, get, PENDING_MFA};
+use crate::session::{begin_enrollment, form_action, get, PENDING_MFA};
 
 /// Whether the sign-in link in the URL can still be used.
 #[server(prefix = "/sfn", endpoint = "link_status")]
@@ -28,7 +28,7 @@ pub async fn complete_link(token: String) -> Result<(), AppError> {
             .gh
             .complete_link(&token, pending.as_deref(), &cx.origin)
             .await?;
-        begin_recovery(&cx.session, recovery_token).await
+        begin_enrollment(&cx.session, recovery_token).await
     })
     .await
 }

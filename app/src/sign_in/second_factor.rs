@@ -9,12 +9,11 @@ use crate::error::AppError;
 use crate::form::{clear_on_refusal, error_signal, focus_on_mount, ErrorBox, Submit};
 use crate::page::PublicPage;
 #[cfg(feature = "ssr")]
-use crate::session::{begin_recovery, establish, form_action, pending_mfa};
+use crate::session::{begin_enrollment, establish, form_action, pending_mfa};
 
 /// Second factor at sign-in: `method` is `totp`, `recovery_code`, `email_otp` or `sms_otp`.
 #[server(prefix = "/sfn", endpoint = "verify_code")]
 pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
-    use gatehouse_core::service::CodeOutcome;
     let page = match method.as_str() {
         "recovery_code" => "/login/recovery",
         "email_otp" => "/login/code?method=email_otp",
@@ -23,25 +22,34 @@ pub async fn verify_code(method: String, code: String) -> Result<(), AppError> {
     };
     form_action(page, |cx| async move {
         let token = pending_mfa(&cx.session).await?;
-        match cx
+        let outcome = cx
             .gh
             .verify_second_factor(&token, &method, &code, &cx.origin)
-            .await?
-        {
-            CodeOutcome::Recovery(recovery_token) => {
-                begin_recovery(&cx.session, recovery_token).await?
-            }
-            CodeOutcome::SignedIn(signed_in) => {
-                establish(&cx.session, signed_in.user_id).await?;
-                match signed_in.recovery_codes_left {
-                    Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
-                    None => leptos_axum::redirect("/"),
-                }
-            }
-        }
-        Ok(())
+            .await?;
+        after_second_factor(&cx.session, outcome).await
     })
     .await
+}
+
+/// Where a right answer leads: signed in, or first to a new factor (after
+/// an emailed code, or where the role requires a passkey and none was used).
+#[cfg(feature = "ssr")]
+async fn after_second_factor(
+    session: &tower_sessions::Session,
+    outcome: gatehouse_core::service::CodeOutcome,
+) -> Result<(), AppError> {
+    use gatehouse_core::service::CodeOutcome;
+    match outcome {
+        CodeOutcome::Enroll { mfa_token, .. } => begin_enrollment(session, mfa_token).await,
+        CodeOutcome::SignedIn(signed_in) => {
+            establish(session, signed_in.user_id).await?;
+            match signed_in.recovery_codes_left {
+                Some(left) => leptos_axum::redirect(&format!("/?codes_left={left}")),
+                None => leptos_axum::redirect("/"),
+            }
+            Ok(())
+        }
+    }
 }
 
 /// The options of a passkey ceremony, for `js/passkey.js`.
@@ -76,13 +84,11 @@ pub async fn passkey_sign_in(ceremony_id: String, credential: String) -> Result<
     form_action("/login/mfa", |cx| async move {
         let token = pending_mfa(&cx.session).await?;
         let credential = serde_json::from_str(&credential).unwrap_or_default();
-        let signed_in = cx
+        let outcome = cx
             .gh
             .verify_passkey(&token, &ceremony_id, &credential, &cx.origin)
             .await?;
-        establish(&cx.session, signed_in.user_id).await?;
-        leptos_axum::redirect("/");
-        Ok(())
+        after_second_factor(&cx.session, outcome).await
     })
     .await
 }

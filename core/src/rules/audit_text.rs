@@ -29,6 +29,10 @@ const SENTENCES: &[(&str, &str)] = &[
     ),
     ("login.password_failed", "Wrong password at sign-in"),
     (
+        "login.passkey_owed",
+        "{who} signed in without a passkey and was asked to add one",
+    ),
+    (
         "login.recovery_started",
         "{who} signed in by email to replace the authenticator",
     ),
@@ -101,6 +105,10 @@ const SENTENCES: &[(&str, &str)] = &[
     (
         "role.mfa_required_changed",
         "{who} changed whether a role requires MFA",
+    ),
+    (
+        "role.passkey_required_changed",
+        "{who} changed whether a role requires a passkey",
     ),
     ("role.renamed", "{who} renamed a role"),
     ("role.deleted", "{who} deleted a role"),

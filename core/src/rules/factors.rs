@@ -69,6 +69,27 @@ pub fn ceremony_is_live(expires_at: i64, now: i64) -> bool {
     now < expires_at
 }
 
+/// Whether a role's "Passkey required" is in force: passkeys must work here
+/// (a public URL with a domain name). On an IP address nobody could add
+/// one, so the switch then asks nothing rather than locking the role out.
+pub fn passkey_required(role_requires: bool, passkeys_work: bool) -> bool {
+    role_requires && passkeys_work
+}
+
+/// Whether a sign-in whose second factor was proved still owes a passkey
+/// before it finishes: where one is required and the person proved something
+/// else (an authenticator's code, a recovery code, a text message) — a
+/// member without a passkey adds one, one who lost theirs adds a new one.
+pub fn passkey_owed(required: bool, proved_with_passkey: bool) -> bool {
+    required && !proved_with_passkey
+}
+
+/// Whether a passkey may be removed, leaving `passkeys_after` of them: where
+/// one is required, the last one stays (a new one can be added first).
+pub fn may_remove_passkey(required: bool, passkeys_after: usize) -> bool {
+    !required || passkeys_after > 0
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;
@@ -106,5 +127,26 @@ mod tests {
         assert!(ceremony_is_live(expires, expires - 1));
         assert!(!ceremony_is_live(expires, expires));
         assert!(!ceremony_is_live(expires, expires + 1));
+    }
+
+    #[test]
+    fn passkey_required_asks_nothing_where_passkeys_do_not_work() {
+        assert!(passkey_required(true, true));
+        assert!(!passkey_required(true, false));
+        assert!(!passkey_required(false, true));
+    }
+
+    #[test]
+    fn a_sign_in_owes_a_passkey_only_where_required_and_not_proved_with_one() {
+        assert!(passkey_owed(true, false));
+        assert!(!passkey_owed(true, true));
+        assert!(!passkey_owed(false, false));
+    }
+
+    #[test]
+    fn the_last_passkey_of_a_passkey_required_role_stays() {
+        assert!(!may_remove_passkey(true, 0));
+        assert!(may_remove_passkey(true, 1));
+        assert!(may_remove_passkey(false, 0));
     }
 }

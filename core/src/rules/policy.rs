@@ -24,7 +24,7 @@ pub enum Operation {
     DisableUserMfa,
     ChangeUserRole,
     InviteUser,
-    SetRoleMfaRequired,
+    SetRoleRequirement,
     CreateRole,
     /// Rename or delete a custom role.
     EditRole,
@@ -87,7 +87,7 @@ mod tests {
             Operation::DisableUserMfa,
             Operation::ChangeUserRole,
             Operation::InviteUser,
-            Operation::SetRoleMfaRequired,
+            Operation::SetRoleRequirement,
             Operation::CreateRole,
             Operation::EditRole,
             Operation::CreateCustomer,

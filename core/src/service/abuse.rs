@@ -50,7 +50,9 @@ pub(crate) fn reset_at_sign_in(reason: AttemptReason) -> Option<ResetKind> {
         AttemptReason::Recovery => Some(ResetKind::EmailRecovery),
         AttemptReason::ResetPermission => Some(ResetKind::Grant),
         AttemptReason::ResetPass => Some(ResetKind::SupportPass),
-        AttemptReason::Password | AttemptReason::MfaRequired => None,
+        AttemptReason::Password | AttemptReason::MfaRequired | AttemptReason::PasskeyRequired => {
+            None
+        }
     }
 }
 
@@ -289,5 +291,7 @@ mod tests {
         );
         assert_eq!(reset_at_sign_in(AttemptReason::MfaRequired), None);
         assert_eq!(reset_at_sign_in(AttemptReason::Password), None);
+        // Adding a passkey a role requires replaces nothing.
+        assert_eq!(reset_at_sign_in(AttemptReason::PasskeyRequired), None);
     }
 }

@@ -8,7 +8,7 @@ use crate::error::{AuthError, Result};
 use crate::notify::Notice;
 use crate::rules::abuse::ResetKind;
 use crate::rules::contact::{account_key, mask_phone};
-use crate::rules::factors::FactorKind;
+use crate::rules::factors::{may_remove_passkey, passkey_required, FactorKind};
 use crate::rules::policy::{self, Operation};
 use crate::store::{self};
 
@@ -35,6 +35,8 @@ pub struct Profile {
     pub organization: String,
     pub role: String,
     pub mfa_required: bool,
+    /// The role requires a passkey (and passkeys work here).
+    pub passkey_required: bool,
     pub factors: Vec<FactorInfo>,
     pub recovery_codes_left: i64,
     /// The verified phone, masked.
@@ -123,7 +125,8 @@ impl Gatehouse {
 
     /// Removes one factor; other sessions and API tokens end (all but `keep`). Removing the
     /// last factor also removes the recovery codes (MFA is then off) — refused
-    /// when the user's role requires MFA.
+    /// when the user's role requires MFA, as is removing the last passkey
+    /// where the role requires one.
     pub async fn remove_factor(
         &self,
         user_id: i64,
@@ -144,10 +147,21 @@ impl Gatehouse {
             .await?
             .ok_or(AuthError::NotFound("Factor"))?;
         let kind = FactorKind::parse(&kind).unwrap_or(FactorKind::Totp);
-        let remaining = store::confirmed_factors(&mut tx, user_id).await?.len();
+        let factors = store::confirmed_factors(&mut tx, user_id).await?;
+        let remaining = factors.len();
         if remaining == 0 && user.role_mfa_required {
             tx.rollback().await?;
             return Err(AuthError::LastFactor);
+        }
+        let passkeys_left = factors
+            .iter()
+            .filter(|f| f.kind == FactorKind::Passkey.as_str())
+            .count();
+        let passkey_required =
+            passkey_required(user.role_passkey_required, self.passkeys_available());
+        if kind == FactorKind::Passkey && !may_remove_passkey(passkey_required, passkeys_left) {
+            tx.rollback().await?;
+            return Err(AuthError::LastPasskey);
         }
         if remaining == 0 {
             store::delete_all_mfa(&mut tx, user_id).await?;
@@ -255,6 +269,10 @@ impl Gatehouse {
             organization: user.org_name,
             role: user.role,
             mfa_required: user.role_mfa_required,
+            passkey_required: passkey_required(
+                user.role_passkey_required,
+                self.passkeys_available(),
+            ),
             factors: factors
                 .into_iter()
                 .map(|f| FactorInfo {

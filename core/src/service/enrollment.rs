@@ -8,18 +8,41 @@ use serde_json::json;
 use crate::audit::Origin;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
-use crate::rules::factors::FactorKind;
+use crate::rules::factors::{passkey_required, FactorKind};
 use crate::rules::lockout::MAX_CODE_FAILURES_PER_ATTEMPT;
 use crate::rules::naming::display_name;
 use crate::rules::recovery;
 use crate::rules::totp;
-use crate::store::{self, AttemptPurpose, AttemptReason, Conn, Enrollment, User};
+use crate::store::{self, Attempt, AttemptPurpose, AttemptReason, Conn, Enrollment, User};
 
+use super::passkeys::CheckedPasskey;
 use super::resets::Reset;
 use super::{audit_own, secret_context, Gatehouse};
 
 /// Setting up an authenticator (scan, type a code) takes longer than typing one.
 pub const ENROLL_TOKEN_TTL: i64 = 15 * 60;
+
+/// What an enrollment at sign-in asks of the person.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct EnrollmentAsk {
+    pub reason: AttemptReason,
+    /// Only a passkey will do (an authenticator app is refused).
+    pub passkey_only: bool,
+    pub email: String,
+}
+
+/// The factor an enrollment at sign-in finishes with, checked already.
+pub(crate) enum NewFactor {
+    /// The authenticator the attempt set up: its pending row, the time step
+    /// its code matched, and the name the user gave it.
+    Totp {
+        pending: i64,
+        step: i64,
+        name: Option<String>,
+    },
+    /// A passkey whose registration was verified, to be stored.
+    Passkey(CheckedPasskey),
+}
 
 #[derive(Debug, Clone)]
 pub struct TotpSetup {
@@ -85,10 +108,26 @@ impl Gatehouse {
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::Enrollment, self.now())
             .await?;
+        if self.enrollment_takes_only_passkeys(&attempt, &user) {
+            return Err(AuthError::PasskeyRequired);
+        }
         let setup = self
             .pending_setup(&user, Enrollment::Attempt(attempt.id))
             .await?;
         Ok((setup, attempt.reason))
+    }
+
+    /// Why the sign-in `mfa_token` waits for a new factor, and whether only
+    /// a passkey will do.
+    pub async fn enrollment_ask(&self, mfa_token: &str) -> Result<EnrollmentAsk> {
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::Enrollment, self.now())
+            .await?;
+        Ok(EnrollmentAsk {
+            reason: attempt.reason,
+            passkey_only: self.enrollment_takes_only_passkeys(&attempt, &user),
+            email: user.email,
+        })
     }
 
     /// Confirms the authenticator set up during sign-in; signs the user in and
@@ -107,21 +146,63 @@ impl Gatehouse {
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::Enrollment, now)
             .await?;
-        // A wrong code counts against the attempt; reserved first, like every check.
-        let failures = store::attempt_reserve_check(
-            &mut *self.conn().await?,
-            attempt.id,
-            now,
-            MAX_CODE_FAILURES_PER_ATTEMPT,
-        )
-        .await?
-        .ok_or(AuthError::MfaTokenInvalid)?;
+        if self.enrollment_takes_only_passkeys(&attempt, &user) {
+            return Err(AuthError::PasskeyRequired);
+        }
+        let failures = self.reserve_enrollment_check(&attempt, now).await?;
         let enrollment = Enrollment::Attempt(attempt.id);
         let Some((pending, step)) = self.match_pending(&user, enrollment, code, now).await? else {
             return Err(AuthError::WrongCode {
                 tries_left: MAX_CODE_FAILURES_PER_ATTEMPT - failures,
             });
         };
+        let factor = NewFactor::Totp {
+            pending,
+            step,
+            name,
+        };
+        self.finish_enrollment(&attempt, &user, factor, origin, now)
+            .await
+    }
+
+    /// Where an enrollment at sign-in may set up only a passkey: the sign-in
+    /// owes one, or the role requires one (a recovery then ends in a passkey).
+    pub(crate) fn enrollment_takes_only_passkeys(&self, attempt: &Attempt, user: &User) -> bool {
+        attempt.reason == AttemptReason::PasskeyRequired
+            || passkey_required(user.role_passkey_required, self.passkeys_available())
+    }
+
+    /// Counts a try at finishing an enrollment before it is checked (5 per
+    /// attempt, like codes at sign-in); returns the tries counted.
+    pub(crate) async fn reserve_enrollment_check(
+        &self,
+        attempt: &Attempt,
+        now: i64,
+    ) -> Result<i64> {
+        store::attempt_reserve_check(
+            &mut *self.conn().await?,
+            attempt.id,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?
+        .ok_or(AuthError::MfaTokenInvalid)
+    }
+
+    /// Finishes an enrollment at sign-in with its checked new factor, in one
+    /// transaction: the attempt is used, a reset (grant, support pass, email
+    /// recovery) takes effect and replaces the old factors and sessions, the
+    /// factor is activated, and the user is signed in. Returns the new
+    /// recovery codes (none when a sign-in only owed a passkey: the person
+    /// keeps their codes).
+    pub(crate) async fn finish_enrollment(
+        &self,
+        attempt: &Attempt,
+        user: &User,
+        factor: NewFactor,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<(i64, Vec<String>)> {
         let cover = match attempt.reason {
             AttemptReason::ResetPermission => Some(
                 store::covering_grant(&mut *self.conn().await?, user.id, now)
@@ -137,7 +218,7 @@ impl Gatehouse {
         if let Some(kind) = super::abuse::reset_at_sign_in(attempt.reason) {
             let granted_by = cover.as_ref().map(|c| c.granted_by_org.clone());
             let reset = Reset::new(kind, granted_by);
-            self.reset_took_effect(&mut tx, &user, reset, origin, now)
+            self.reset_took_effect(&mut tx, user, reset, origin, now)
                 .await?;
         }
         let first_factor = attempt.reason == AttemptReason::MfaRequired;
@@ -155,7 +236,7 @@ impl Gatehouse {
             }
             audit_own(
                 &mut tx,
-                &user,
+                user,
                 "grant.used",
                 json!({ "grant_id": cover.grant_id }),
                 origin,
@@ -171,8 +252,7 @@ impl Gatehouse {
         // cancellation or a second tab racing this one wins or loses whole.
         // Any other reset uses up a pass that happens to be active too, so
         // it cannot reset the new authenticator a second time.
-        let pass_used =
-            replaces_factors && self.use_reset_pass(&mut tx, &user, origin, now).await?;
+        let pass_used = replaces_factors && self.use_reset_pass(&mut tx, user, origin, now).await?;
         if attempt.reason == AttemptReason::ResetPass && !pass_used {
             tx.rollback().await?;
             return Err(AuthError::GrantEnded);
@@ -183,16 +263,30 @@ impl Gatehouse {
             store::revoke_sessions_and_tokens(&mut tx, user.id, store::Keep::Nothing, now).await?;
             store::unlock_mfa(&mut tx, user.id).await?;
         }
-        if let Some(name) = &name {
-            store::set_factor_label(&mut tx, user.id, pending, name).await?;
-        }
+        let new_codes = attempt.reason != AttemptReason::PasskeyRequired;
+        let (factor_id, step) = match factor {
+            NewFactor::Totp {
+                pending,
+                step,
+                name,
+            } => {
+                if let Some(name) = &name {
+                    store::set_factor_label(&mut tx, user.id, pending, name).await?;
+                }
+                (pending, step)
+            }
+            NewFactor::Passkey(passkey) => {
+                let (id, _) = self.store_passkey(&mut tx, user, &passkey, now).await?;
+                (id, 0)
+            }
+        };
         let codes = self
-            .activate_factor(&mut tx, &user, pending, step, true, origin, now)
+            .activate_factor(&mut tx, user, factor_id, step, new_codes, origin, now)
             .await?;
         store::record_login(&mut tx, user.id, now).await?;
         audit_own(
             &mut tx,
-            &user,
+            user,
             "login.succeeded",
             json!({ "method": "enrollment" }),
             origin,

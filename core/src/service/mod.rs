@@ -42,7 +42,7 @@ pub use abuse::{AbuseAlert, ALERT_ACTION};
 pub use account::{FactorInfo, Profile};
 pub use admin::*;
 pub use api_tokens::API_TOKEN_TTL;
-pub use enrollment::{TotpSetup, ENROLL_TOKEN_TTL};
+pub use enrollment::{EnrollmentAsk, TotpSetup, ENROLL_TOKEN_TTL};
 pub use locked_out::{LockedOutLink, CONFIRMED_REFERENCE};
 pub use operator::OperatorAction;
 pub use out_of_band::{OobKind, OobOutcome, OOB_CODE_TTL, OOB_LINK_TTL};

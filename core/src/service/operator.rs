@@ -11,7 +11,7 @@ use crate::rules::password;
 use crate::rules::scope::OrgKind;
 use crate::store::{self};
 
-use super::admin::AdminChange;
+use super::admin::{AdminChange, RoleRequirement};
 use super::sign_in::PLATFORM_ORG_ID;
 use super::Gatehouse;
 use crate::notify::Notice;
@@ -145,10 +145,14 @@ impl Gatehouse {
         Ok(id)
     }
 
-    pub async fn set_role_mfa_required(
+    /// Turns a role's "MFA required" or "Passkey required" on or off from
+    /// the command line (also the way out should nobody who may sign in be
+    /// able to).
+    pub async fn set_role_requirement(
         &self,
         org_slug: &str,
         role: &str,
+        requirement: RoleRequirement,
         required: bool,
     ) -> Result<()> {
         let mut tx = self.db.begin().await?;
@@ -160,15 +164,15 @@ impl Gatehouse {
             .ok_or_else(|| {
                 AuthError::Invalid(format!("organization {org_slug:?} has no role {role:?}"))
             })?;
-        store::set_role_mfa_required(&mut tx, role_id, required).await?;
+        requirement.write(&mut tx, role_id, required).await?;
         audit::append(
             &mut tx,
             Event {
                 org_id: org.id,
                 actor_id: None,
                 subject_id: None,
-                action: "role.mfa_required_changed",
-                details: json!({ "role": role, "mfa_required": required }),
+                action: requirement.audit_action(),
+                details: requirement.audit_details(role, required),
             },
             &Origin::command_line(),
             self.now(),

@@ -27,6 +27,9 @@ pub enum OobOutcome {
     Recovery(String),
     /// SMS to a verified phone: signed in.
     SignedIn(i64),
+    /// SMS, where the role requires a passkey: an attempt (its mfa_token)
+    /// that adds one before the sign-in finishes.
+    PasskeyOwed(String),
 }
 
 /// Out-of-band ways back in: a code or link sent by email, a code by SMS.
@@ -219,20 +222,13 @@ impl Gatehouse {
         if kind == OobKind::SmsCode {
             // A code to a verified phone is a (weaker) second factor: a full sign-in.
             store::clear_mfa_failures(&mut tx, user.id).await?;
-            store::record_login(&mut tx, user.id, now).await?;
             self.signed_in_with_factor(&mut tx, &user, origin, now)
                 .await?;
-            audit_own(
-                &mut tx,
-                &user,
-                "login.succeeded",
-                json!({ "method": kind.name() }),
-                origin,
-                now,
-            )
-            .await?;
+            let owed = self
+                .finish_second_stage(&mut tx, &user, kind.name(), origin, now)
+                .await?;
             tx.commit().await?;
-            return Ok(OobOutcome::SignedIn(user.id));
+            return Ok(owed.map_or(OobOutcome::SignedIn(user.id), OobOutcome::PasskeyOwed));
         }
         let token = self
             .start_recovery(&mut tx, &user, kind, origin, now)

@@ -23,11 +23,10 @@ use crate::error::{AuthError, Result};
 use crate::rules::factors::{
     ceremony_is_live, may_add_passkey, FactorKind, CEREMONY_TTL, MAX_PASSKEYS, OPEN_CEREMONIES,
 };
-use crate::store::{self, AttemptPurpose, CeremonyPurpose, Factor, User};
+use crate::store::{self, AttemptPurpose, CeremonyPurpose, Conn, Factor, User};
 
-use super::enrollment::authenticator_name;
-use super::second_factor::Answer;
-use super::sign_in::SignedIn;
+use super::enrollment::{authenticator_name, NewFactor};
+use super::second_factor::{Answer, CodeOutcome};
 use super::Gatehouse;
 
 /// The options of a ceremony: the client passes `public_key` to
@@ -45,6 +44,15 @@ pub struct PasskeyAdded {
     pub id: i64,
     pub label: String,
     pub recovery_codes: Option<Vec<String>>,
+}
+
+/// A new passkey whose registration answer was verified: its name (None
+/// for the default), credential id and sealed state.
+#[derive(Debug, Clone)]
+pub(crate) struct CheckedPasskey {
+    name: Option<String>,
+    credential_id: String,
+    sealed: Vec<u8>,
 }
 
 /// A passkey that signed a sign-in challenge, with its state after the use.
@@ -163,12 +171,34 @@ impl Gatehouse {
     /// Starts adding a passkey to a signed-in account (a recent sign-in is
     /// the transport's check, as for every new factor).
     pub async fn passkey_registration_options(&self, user_id: i64) -> Result<PasskeyOptions> {
-        let webauthn = self.webauthn()?;
         let user = self.user(user_id).await?;
-        let factors = store::confirmed_factors(&mut *self.conn().await?, user_id).await?;
+        self.registration_options(&user, CeremonyPurpose::Register)
+            .await
+    }
+
+    /// Starts adding a passkey at sign-in, where the attempt `mfa_token`
+    /// waits for a new factor (a role requires a passkey, or a reset).
+    pub async fn passkey_enrollment_options(&self, mfa_token: &str) -> Result<PasskeyOptions> {
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::Enrollment, self.now())
+            .await?;
+        let purpose = CeremonyPurpose::Enroll {
+            attempt_id: attempt.id,
+        };
+        self.registration_options(&user, purpose).await
+    }
+
+    /// A registration challenge for the user, kept for `purpose`.
+    async fn registration_options(
+        &self,
+        user: &User,
+        purpose: CeremonyPurpose,
+    ) -> Result<PasskeyOptions> {
+        let webauthn = self.webauthn()?;
+        let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
         // The same device cannot be added twice to this account.
         let existing: Vec<_> = self
-            .passkeys_of(user_id, &factors)
+            .passkeys_of(user.id, &factors)
             .into_iter()
             .map(|(_, p)| p.cred_id().clone())
             .collect();
@@ -182,26 +212,99 @@ impl Gatehouse {
         };
         let (options, state) = webauthn
             .start_passkey_registration(
-                self.passkey_user_handle(user_id),
+                self.passkey_user_handle(user.id),
                 &user.email,
                 display,
                 Some(existing),
             )
             .map_err(|_| registration_refused())?;
-        let ceremony_id = self
-            .open_ceremony(user_id, CeremonyPurpose::Register, &state)
-            .await?;
+        let ceremony_id = self.open_ceremony(user.id, purpose, &state).await?;
         Ok(PasskeyOptions {
             ceremony_id,
             public_key: public_key_of(&options)?,
         })
     }
 
-    /// Finishes adding a passkey: the answer must sign this ceremony's
-    /// challenge for this site with user verification; a credential already
-    /// registered (to anyone) is refused. Like an authenticator, it ends other
-    /// sign-ins in progress, is audited and mailed; the first factor turns
-    /// two-step verification on and brings recovery codes.
+    /// Checks a registration ceremony's answer: it must sign this
+    /// ceremony's challenge for this site with user verification. The
+    /// ceremony is used up whatever the answer.
+    async fn check_registration(
+        &self,
+        user: &User,
+        purpose: CeremonyPurpose,
+        ceremony_id: &str,
+        credential: &Value,
+        name: Option<String>,
+        now: i64,
+    ) -> Result<CheckedPasskey> {
+        let webauthn = self.webauthn()?;
+        let state: PasskeyRegistration = self
+            .take_ceremony(user.id, purpose, ceremony_id, now)
+            .await?
+            .ok_or_else(registration_refused)?;
+        let answer: RegisterPublicKeyCredential =
+            serde_json::from_value(credential.clone()).map_err(|_| registration_refused())?;
+        let passkey = webauthn
+            .finish_passkey_registration(&answer, &state)
+            .map_err(|error| {
+                tracing::info!(user_id = user.id, ?error, "passkey registration refused");
+                registration_refused()
+            })?;
+        let sealed = self.keys.seal(
+            &serde_json::to_vec(&passkey).map_err(|_| registration_refused())?,
+            &passkey_context(user.id),
+        );
+        Ok(CheckedPasskey {
+            name,
+            credential_id: credential_id(&passkey),
+            sealed,
+        })
+    }
+
+    /// Stores a checked passkey, the user's row held (not yet confirmed:
+    /// `activate_factor` does that in the same transaction, which the caller
+    /// drops on an error),
+    /// under its name or the next default one; returns its id and name.
+    /// Refused when the account has its most, or when the credential is
+    /// registered already (to anyone) — then in the same words as any other
+    /// mismatch, so the answer does not tell whose it is.
+    pub(crate) async fn store_passkey(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        passkey: &CheckedPasskey,
+        now: i64,
+    ) -> Result<(i64, String)> {
+        store::lock_user(c, user.id).await?;
+        let passkeys = store::confirmed_factors(c, user.id)
+            .await?
+            .iter()
+            .filter(|f| f.kind == FactorKind::Passkey.as_str())
+            .count();
+        if !may_add_passkey(passkeys) {
+            return Err(too_many_passkeys());
+        }
+        let label = passkey
+            .name
+            .clone()
+            .unwrap_or_else(|| FactorKind::Passkey.default_label(passkeys + 1));
+        let row = store::NewPasskey {
+            user_id: user.id,
+            label: &label,
+            credential_id: &passkey.credential_id,
+            sealed: &passkey.sealed,
+            now,
+        };
+        let id = store::insert_passkey(c, &row)
+            .await?
+            .ok_or_else(registration_refused)?;
+        Ok((id, label))
+    }
+
+    /// Finishes adding a passkey to a signed-in account. Like an
+    /// authenticator, it ends other sign-ins in progress, is audited and
+    /// mailed; the first factor turns two-step verification on and brings
+    /// recovery codes.
     pub async fn register_passkey(
         &self,
         user_id: i64,
@@ -210,53 +313,25 @@ impl Gatehouse {
         credential: &Value,
         origin: &Origin,
     ) -> Result<PasskeyAdded> {
-        let webauthn = self.webauthn()?;
         let name = authenticator_name(name)?;
         let now = self.now();
         let user = self.user(user_id).await?;
-        let state: PasskeyRegistration = self
-            .take_ceremony(user_id, CeremonyPurpose::Register, ceremony_id, now)
-            .await?
-            .ok_or_else(registration_refused)?;
-        let answer: RegisterPublicKeyCredential =
-            serde_json::from_value(credential.clone()).map_err(|_| registration_refused())?;
-        let passkey = webauthn
-            .finish_passkey_registration(&answer, &state)
-            .map_err(|error| {
-                tracing::info!(user_id, ?error, "passkey registration refused");
-                registration_refused()
-            })?;
-        let sealed = self.keys.seal(
-            &serde_json::to_vec(&passkey).map_err(|_| registration_refused())?,
-            &passkey_context(user_id),
-        );
+        let passkey = self
+            .check_registration(
+                &user,
+                CeremonyPurpose::Register,
+                ceremony_id,
+                credential,
+                name,
+                now,
+            )
+            .await?;
         let mut tx = self.db.begin().await?;
         store::lock_user(&mut tx, user_id).await?;
-        let factors = store::confirmed_factors(&mut tx, user_id).await?;
-        let passkeys = factors
-            .iter()
-            .filter(|f| f.kind == FactorKind::Passkey.as_str())
-            .count();
-        if !may_add_passkey(passkeys) {
-            tx.rollback().await?;
-            return Err(too_many_passkeys());
-        }
-        let label = name.unwrap_or_else(|| FactorKind::Passkey.default_label(passkeys + 1));
-        let row = store::NewPasskey {
-            user_id,
-            label: &label,
-            credential_id: &credential_id(&passkey),
-            sealed: &sealed,
-            now,
-        };
-        // Registered already (to anyone): refused in the same words as any
-        // other mismatch, so the answer does not tell whose it is.
-        let Some(id) = store::insert_passkey(&mut tx, &row).await? else {
-            tx.rollback().await?;
-            return Err(registration_refused());
-        };
+        let first = store::confirmed_factors(&mut tx, user_id).await?.is_empty();
+        let (id, label) = self.store_passkey(&mut tx, &user, &passkey, now).await?;
         let recovery_codes = self
-            .activate_factor(&mut tx, &user, id, 0, factors.is_empty(), origin, now)
+            .activate_factor(&mut tx, &user, id, 0, first, origin, now)
             .await?;
         tx.commit().await?;
         Ok(PasskeyAdded {
@@ -264,6 +339,35 @@ impl Gatehouse {
             label,
             recovery_codes,
         })
+    }
+
+    /// Finishes adding a passkey at sign-in (the attempt `mfa_token`): a
+    /// try counted like a code, then the enrollment finishes as with an
+    /// authenticator — a reset takes effect, and the user is signed in.
+    /// Returns the user and their new recovery codes (none when the sign-in
+    /// only owed a passkey).
+    pub async fn register_passkey_at_sign_in(
+        &self,
+        mfa_token: &str,
+        ceremony_id: &str,
+        name: &str,
+        credential: &Value,
+        origin: &Origin,
+    ) -> Result<(i64, Vec<String>)> {
+        let name = authenticator_name(name)?;
+        let now = self.now();
+        let (attempt, user) = self
+            .live_attempt(mfa_token, AttemptPurpose::Enrollment, now)
+            .await?;
+        self.reserve_enrollment_check(&attempt, now).await?;
+        let purpose = CeremonyPurpose::Enroll {
+            attempt_id: attempt.id,
+        };
+        let passkey = self
+            .check_registration(&user, purpose, ceremony_id, credential, name, now)
+            .await?;
+        self.finish_enrollment(&attempt, &user, NewFactor::Passkey(passkey), origin, now)
+            .await
     }
 
     /// The options for signing in with one of the user's passkeys, at the
@@ -322,7 +426,7 @@ impl Gatehouse {
         ceremony_id: &str,
         credential: &Value,
         origin: &Origin,
-    ) -> Result<SignedIn> {
+    ) -> Result<CodeOutcome> {
         let answer = Answer::Passkey {
             ceremony_id,
             credential,

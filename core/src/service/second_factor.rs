@@ -11,15 +11,16 @@ use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
-use crate::rules::factors::FactorKind;
+use crate::rules::factors::{passkey_owed, passkey_required, FactorKind};
 use crate::rules::lockout::{
     code_tries_left, MAX_CODE_FAILURES_PER_ATTEMPT, MFA_HARD_LOCK_THRESHOLD, MFA_LOCK_SECONDS,
     MFA_LOCK_THRESHOLD, MFA_LOCK_WINDOW,
 };
 use crate::rules::recovery;
-use crate::store::{self, AttemptPurpose, CeremonyPurpose, Conn, Factor, User};
+use crate::store::{self, AttemptPurpose, AttemptReason, CeremonyPurpose, Conn, Factor, User};
 use crate::telemetry;
 
+use super::enrollment::ENROLL_TOKEN_TTL;
 use super::out_of_band::{OobKind, OobOutcome};
 use super::passkeys::PasskeyUse;
 use super::sign_in::SignedIn;
@@ -101,13 +102,25 @@ pub(crate) enum CodeUse {
     NewPassword,
 }
 
-/// Where a correct code at the second stage leads, whatever its method.
+/// Where a correct answer at the second stage leads, whatever its method.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub enum CodeOutcome {
     SignedIn(SignedIn),
-    /// An emailed code: a recovery attempt (its mfa_token) that can only set
-    /// up a new authenticator.
-    Recovery(String),
+    /// Not signed in yet: an attempt (its mfa_token) that can only set up a
+    /// new factor — after an emailed code (`Recovery`), or where the role
+    /// requires a passkey and the person proved something else
+    /// (`PasskeyRequired`).
+    Enroll {
+        mfa_token: String,
+        reason: AttemptReason,
+    },
+}
+
+/// What a right answer led to: the recovery codes left after using one and,
+/// at sign-in, the attempt that must add a passkey before it finishes.
+pub(crate) struct Proved {
+    pub(crate) codes_left: Option<i64>,
+    pub(crate) passkey_owed: Option<String>,
 }
 
 /// A second-factor check let through: the failures counted with this one (the
@@ -180,7 +193,7 @@ impl Gatehouse {
         mfa_token: &str,
         answer: Answer<'_>,
         origin: &Origin,
-    ) -> Result<SignedIn> {
+    ) -> Result<CodeOutcome> {
         let now = self.now();
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
@@ -192,17 +205,55 @@ impl Gatehouse {
             .prove_with_code(&user, purpose, answer, origin, now)
             .await;
         telemetry::second_stage(&proved);
-        Ok(SignedIn {
-            user_id: user.id,
-            recovery_codes_left: proved?,
+        let proved = proved?;
+        Ok(match proved.passkey_owed {
+            Some(mfa_token) => CodeOutcome::Enroll {
+                mfa_token,
+                reason: AttemptReason::PasskeyRequired,
+            },
+            None => CodeOutcome::SignedIn(SignedIn {
+                user_id: user.id,
+                recovery_codes_left: proved.codes_left,
+            }),
         })
+    }
+
+    /// The end of a second stage proved by `method`: signed in (recorded and
+    /// audited) — or, where the role requires a passkey and the person
+    /// proved something else, a new attempt whose one way on is adding a
+    /// passkey. Returns that attempt's token.
+    pub(crate) async fn finish_second_stage(
+        &self,
+        c: &mut Conn,
+        user: &User,
+        method: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<Option<String>> {
+        let required = passkey_required(user.role_passkey_required, self.passkeys_available());
+        let details = json!({ "method": method });
+        if passkey_owed(required, method == MfaMethod::Passkey.name()) {
+            let token = Self::new_attempt(
+                c,
+                user.id,
+                AttemptPurpose::Enrollment,
+                AttemptReason::PasskeyRequired,
+                ENROLL_TOKEN_TTL,
+                now,
+            )
+            .await?;
+            audit_own(c, user, "login.passkey_owed", details, origin, now).await?;
+            return Ok(Some(token));
+        }
+        store::record_login(c, user.id, now).await?;
+        audit_own(c, user, "login.succeeded", details, origin, now).await?;
+        Ok(None)
     }
 
     /// Checks a code from an authenticator, a recovery code or a passkey:
     /// the check is reserved (counted as a failure) before the answer is
     /// looked at, and a right one is consumed in one transaction with the
-    /// attempt, if any, and the audit entry. Returns the recovery codes left
-    /// after using one.
+    /// attempt, if any, and the audit entry.
     pub(crate) async fn prove_with_code(
         &self,
         user: &User,
@@ -210,7 +261,7 @@ impl Gatehouse {
         answer: Answer<'_>,
         origin: &Origin,
         now: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Proved> {
         let proved = self.check_code(user, purpose, answer, origin, now).await;
         telemetry::mfa_check(answer.method().name(), &proved);
         proved
@@ -223,7 +274,7 @@ impl Gatehouse {
         answer: Answer<'_>,
         origin: &Origin,
         now: i64,
-    ) -> Result<Option<i64>> {
+    ) -> Result<Proved> {
         let method = answer.method();
         let attempt = match purpose {
             CodeUse::SignIn { attempt_id } => Some(attempt_id),
@@ -254,24 +305,33 @@ impl Gatehouse {
             };
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
-        let action = match purpose {
-            CodeUse::SignIn { .. } => {
-                store::record_login(&mut tx, user.id, now).await?;
-                "login.succeeded"
-            }
-            CodeUse::StepUp => "login.step_up",
-            CodeUse::NewPassword => "password.code_checked",
-        };
         // Signing in or confirming with a factor proves it is not lost.
         self.signed_in_with_factor(&mut tx, user, origin, now)
             .await?;
         let codes_left = self
             .audit_code_use(&mut tx, user, method, origin, now)
             .await?;
+        let action = match purpose {
+            CodeUse::SignIn { .. } => {
+                let passkey_owed = self
+                    .finish_second_stage(&mut tx, user, method.name(), origin, now)
+                    .await?;
+                tx.commit().await?;
+                return Ok(Proved {
+                    codes_left,
+                    passkey_owed,
+                });
+            }
+            CodeUse::StepUp => "login.step_up",
+            CodeUse::NewPassword => "password.code_checked",
+        };
         let details = json!({ "method": method.name() });
         audit_own(&mut tx, user, action, details, origin, now).await?;
         tx.commit().await?;
-        Ok(codes_left)
+        Ok(Proved {
+            codes_left,
+            passkey_owed: None,
+        })
     }
 
     pub(crate) fn check_not_locked(&self, user: &User, now: i64) -> Result<()> {
@@ -566,7 +626,14 @@ impl Gatehouse {
         if let Some(kind) = OobKind::parse(method).filter(|k| !k.browser_only()) {
             return Ok(
                 match self.verify_oob_code(mfa_token, kind, code, origin).await? {
-                    OobOutcome::Recovery(token) => CodeOutcome::Recovery(token),
+                    OobOutcome::Recovery(mfa_token) => CodeOutcome::Enroll {
+                        mfa_token,
+                        reason: AttemptReason::Recovery,
+                    },
+                    OobOutcome::PasskeyOwed(mfa_token) => CodeOutcome::Enroll {
+                        mfa_token,
+                        reason: AttemptReason::PasskeyRequired,
+                    },
                     OobOutcome::SignedIn(user_id) => CodeOutcome::SignedIn(SignedIn {
                         user_id,
                         recovery_codes_left: None,
@@ -580,9 +647,7 @@ impl Gatehouse {
             )
         })?;
         let answer = Answer::code(method, code)?;
-        Ok(CodeOutcome::SignedIn(
-            self.verify_mfa(mfa_token, answer, origin).await?,
-        ))
+        self.verify_mfa(mfa_token, answer, origin).await
     }
 }
 

@@ -13,7 +13,7 @@ use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::hashing;
 use crate::rules::contact::{account_key, normalize_email};
-use crate::rules::factors::FactorKind;
+use crate::rules::factors::{passkey_required, FactorKind};
 use crate::rules::lockout::{password_delay, IP_WINDOW, MAX_CODE_FAILURES_PER_ATTEMPT};
 use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
 use crate::telemetry;
@@ -187,7 +187,10 @@ impl Gatehouse {
             methods.extend(["email_otp", "email_link"]);
             return Ok(PasswordOutcome::MfaRequired { mfa_token, methods });
         }
-        if user.role_mfa_required {
+        // A role that requires a passkey requires a second factor too.
+        let passkey_required =
+            passkey_required(user.role_passkey_required, self.passkeys_available());
+        if user.role_mfa_required || passkey_required {
             let mfa_token = Self::new_attempt(
                 c,
                 user.id,

@@ -27,6 +27,9 @@ persisted_enum! {
         ResetPass = "reset_pass",
         /// A code or link by email: the lost authenticator is replaced.
         Recovery = "recovery",
+        /// The user's role requires a passkey and the sign-in used another
+        /// factor: a passkey is added before it finishes.
+        PasskeyRequired = "passkey_required",
     }
 }
 

@@ -86,7 +86,8 @@ pub use recovery_codes::{
 };
 pub use roles::{
     delete_unused_role, fill_name_keys, insert_role, rename_role, role_by_id, role_id,
-    roles_of_org, set_role_mfa_required, subtree_roles, NewRole, RoleRow, BUILTIN_ROLES,
+    roles_of_org, set_role_mfa_required, set_role_passkey_required, subtree_roles, NewRole,
+    RoleRow, BUILTIN_ROLES,
 };
 pub use sessions::{
     api_token_user, delete_expired, insert_api_token, revoke_api_token, revoke_sessions_and_tokens,

@@ -3,12 +3,13 @@
 
 use super::{Conn, Result};
 
-/// What a ceremony is for: adding a passkey to a signed-in account, proving
-/// one at the second stage of a sign-in attempt, or a signed-in user
-/// confirming it is them.
+/// What a ceremony is for: adding a passkey to a signed-in account or at
+/// the enrollment of a sign-in attempt, proving one at the second stage of a
+/// sign-in attempt, or a signed-in user confirming it is them.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum CeremonyPurpose {
     Register,
+    Enroll { attempt_id: i64 },
     SignIn { attempt_id: i64 },
     StepUp,
 }
@@ -16,7 +17,7 @@ pub enum CeremonyPurpose {
 impl CeremonyPurpose {
     fn name(self) -> &'static str {
         match self {
-            Self::Register => "register",
+            Self::Register | Self::Enroll { .. } => "register",
             Self::SignIn { .. } => "sign_in",
             Self::StepUp => "step_up",
         }
@@ -25,7 +26,7 @@ impl CeremonyPurpose {
     /// The `attempt_id` column's value (0 stands for none).
     fn attempt_id(self) -> i64 {
         match self {
-            Self::SignIn { attempt_id } => attempt_id,
+            Self::Enroll { attempt_id } | Self::SignIn { attempt_id } => attempt_id,
             Self::Register | Self::StepUp => 0,
         }
     }

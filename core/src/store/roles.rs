@@ -33,12 +33,23 @@ pub async fn set_role_mfa_required(c: &mut Conn, role_id: i64, required: bool) -
     Ok(())
 }
 
+pub async fn set_role_passkey_required(c: &mut Conn, role_id: i64, required: bool) -> Result<()> {
+    sqlx::query("UPDATE roles SET passkey_required = $1 WHERE id = $2")
+        .bind(i64::from(required))
+        .bind(role_id)
+        .execute(&mut *c)
+        .await?;
+    Ok(())
+}
+
 #[derive(Debug, Clone)]
 pub struct RoleRow {
     pub id: i64,
     pub org_id: i64,
     pub name: String,
     pub mfa_required: bool,
+    /// Members sign in with a passkey (and add one at sign-in if they have none).
+    pub passkey_required: bool,
     pub builtin: bool,
     pub permissions: String,
     pub seniority: i64,
@@ -46,7 +57,7 @@ pub struct RoleRow {
 }
 
 pub(crate) const ROLE_COLUMNS: &str =
-    "r.id, r.org_id, r.name, r.mfa_required, r.builtin, r.permissions, r.seniority, \
+    "r.id, r.org_id, r.name, r.mfa_required, r.passkey_required, r.builtin, r.permissions, r.seniority, \
      (SELECT COUNT(*) FROM users u WHERE u.role_id = r.id) AS members FROM roles r";
 
 pub(crate) fn role_from_row(r: sqlx::any::AnyRow) -> RoleRow {
@@ -55,6 +66,7 @@ pub(crate) fn role_from_row(r: sqlx::any::AnyRow) -> RoleRow {
         org_id: r.get("org_id"),
         name: r.get("name"),
         mfa_required: r.get::<i64, _>("mfa_required") != 0,
+        passkey_required: r.get::<i64, _>("passkey_required") != 0,
         builtin: r.get::<i64, _>("builtin") != 0,
         permissions: r.get("permissions"),
         seniority: r.get("seniority"),

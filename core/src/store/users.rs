@@ -22,6 +22,8 @@ pub struct User {
     pub mfa_admin_lock: bool,
     pub role: String,
     pub role_mfa_required: bool,
+    /// The role requires a passkey (where passkeys work).
+    pub role_passkey_required: bool,
     pub org_name: String,
     /// The phone for SMS codes, once verified.
     pub phone: Option<String>,
@@ -41,7 +43,7 @@ pub(crate) fn name_or_email(name: &str, email: &str) -> String {
 
 pub(crate) const USER_COLUMNS: &str =
     "u.id, u.org_id, u.email, u.name, u.password_hash, u.disabled_at, u.mfa_locked_until, \
-     u.mfa_admin_lock, r.name AS role_name, r.mfa_required, o.name AS org_name, \
+     u.mfa_admin_lock, r.name AS role_name, r.mfa_required, r.passkey_required, o.name AS org_name, \
      CASE WHEN u.phone_verified_at IS NULL THEN NULL ELSE u.phone END AS verified_phone \
      FROM users u JOIN roles r ON r.id = u.role_id JOIN organizations o ON o.id = u.org_id";
 
@@ -57,6 +59,7 @@ pub(crate) fn user_from_row(r: sqlx::any::AnyRow) -> User {
         mfa_admin_lock: r.get::<i64, _>("mfa_admin_lock") != 0,
         role: r.get("role_name"),
         role_mfa_required: r.get::<i64, _>("mfa_required") != 0,
+        role_passkey_required: r.get::<i64, _>("passkey_required") != 0,
         org_name: r.get("org_name"),
         phone: r.get("verified_phone"),
     }

@@ -56,10 +56,15 @@ pub enum SignInAnswer {
         /// `recovery_code`, `email_otp`, `sms_otp`.
         methods: Vec<String>,
     },
-    /// Set up an authenticator with this `mfa_token` (`/mfa/totp/setup`, `/mfa/totp/confirm`).
+    /// Set up a new factor with this `mfa_token`: an authenticator
+    /// (`/mfa/totp/setup`, `/mfa/totp/confirm`) or a passkey
+    /// (`/mfa/passkey/setup`, `/mfa/passkey/confirm`) — only a passkey when
+    /// `reason` is `passkey_required` or the person's role requires one.
     EnrollmentRequired {
         mfa_token: String,
-        /// `mfa_required`, `reset_permission`, `reset_pass` or `recovery`.
+        /// `mfa_required`, `reset_permission`, `reset_pass`, `recovery` or
+        /// `passkey_required` (the role requires a passkey and the sign-in
+        /// used another factor).
         reason: String,
     },
 }
@@ -159,7 +164,7 @@ struct MfaBody {
 /// authenticator) or SMS.
 #[utoipa::path(post, path = "/auth/mfa", tag = "sign-in", request_body = MfaBody,
     responses(
-        (status = 200, description = "Signed in; or, after an emailed code, `enrollment_required` with `reason` `recovery`", body = SignInAnswer),
+        (status = 200, description = "Signed in; or `enrollment_required`: with `reason` `recovery` after an emailed code, `passkey_required` where the role requires a passkey and another factor was used", body = SignInAnswer),
         (status = 401, description = "`invalid_code`, `code_used` or `passkey_rejected` (with `tries_left`), `mfa_token_invalid`", body = ErrorBody),
         (status = 429, description = "`rate_limited` + `Retry-After`: the second factor is locked", body = ErrorBody),
         Refusals,
@@ -170,20 +175,19 @@ async fn mfa(
     Body(b): Body<MfaBody>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    if b.method == MfaMethod::Passkey.name() {
+    let outcome = if b.method == MfaMethod::Passkey.name() {
         let ceremony_id = b.ceremony_id.unwrap_or_default();
         let credential = b.credential.unwrap_or_default();
-        let signed_in = gh
-            .verify_passkey(&b.mfa_token, &ceremony_id, &credential, &origin)
-            .await?;
-        return authenticated(gh, signed_in.user_id, None).await;
-    }
-    match gh
-        .verify_second_factor(&b.mfa_token, &b.method, &b.code, &origin)
-        .await?
-    {
-        // Email is a recovery channel: it leads to setting up a new authenticator.
-        CodeOutcome::Recovery(mfa_token) => enrollment(mfa_token, AttemptReason::Recovery),
+        gh.verify_passkey(&b.mfa_token, &ceremony_id, &credential, &origin)
+            .await?
+    } else {
+        gh.verify_second_factor(&b.mfa_token, &b.method, &b.code, &origin)
+            .await?
+    };
+    match outcome {
+        // Email is a recovery channel, and a role may require a passkey:
+        // either way a new factor comes before the sign-in finishes.
+        CodeOutcome::Enroll { mfa_token, reason } => enrollment(mfa_token, reason),
         CodeOutcome::SignedIn(signed_in) => {
             authenticated(gh, signed_in.user_id, signed_in.recovery_codes_left).await
         }

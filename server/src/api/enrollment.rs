@@ -49,7 +49,7 @@ struct Setup {
     responses(
         (status = 200, description = "The secret; confirm it with a code", body = Setup),
         (status = 401, description = "`unauthorized` (neither a bearer token nor an `mfa_token`), `mfa_token_invalid`", body = ErrorBody),
-        (status = 403, description = "`step_up_required`, `grant_ended`", body = ErrorBody),
+        (status = 403, description = "`step_up_required`, `grant_ended`, `passkey_required` (only a passkey will do: `/mfa/passkey/setup`)", body = ErrorBody),
         Refusals,
     ))]
 
@@ -121,7 +121,7 @@ enum Confirmed {
     responses(
         (status = 200, description = "Signed in with the new recovery codes (at sign-in), or the recovery codes", body = Confirmed),
         (status = 401, description = "`invalid_code`, `mfa_token_invalid`, `unauthorized`", body = ErrorBody),
-        (status = 403, description = "`step_up_required`, `grant_ended`", body = ErrorBody),
+        (status = 403, description = "`step_up_required`, `grant_ended`, `passkey_required` (only a passkey will do: `/mfa/passkey/setup`)", body = ErrorBody),
         (status = 409, description = "`no_enrollment`: set up first", body = ErrorBody),
         Refusals,
     ))]

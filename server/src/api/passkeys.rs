@@ -17,6 +17,7 @@ use utoipa::ToSchema;
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::auth::{signed_in, SignInAnswer};
 use super::openapi::{ErrorBody, NotFound, Refusals, SignedRefusals};
 use super::profile::{RenameBody, Renamed};
 use super::{require_recent, ApiResult, Bearer, Body, Path};
@@ -30,6 +31,8 @@ pub fn routes() -> OpenApiRouter<AppState> {
         .routes(routes!(list))
         .routes(routes!(rename, remove))
         .routes(routes!(sign_in_options))
+        .routes(routes!(enrollment_options))
+        .routes(routes!(enroll))
 }
 
 /// A ceremony's options: pass `publicKey` to `navigator.credentials.create`
@@ -183,7 +186,7 @@ async fn rename(
     security(("bearer" = [])),
     responses(
         (status = 204, description = "Removed"),
-        (status = 403, description = "`last_factor`, `step_up_required`", body = ErrorBody),
+        (status = 403, description = "`last_factor` (also the last passkey where the role requires one), `step_up_required`", body = ErrorBody),
         NotFound, SignedRefusals, Refusals,
     ))]
 async fn remove(
@@ -204,6 +207,75 @@ async fn remove(
 struct SignInOptionsBody {
     /// From `POST /auth/login` (`methods` lists `passkey`).
     mfa_token: String,
+}
+
+#[derive(Deserialize, ToSchema)]
+struct EnrollmentOptionsBody {
+    /// From an `enrollment_required` answer: its `reason` is
+    /// `passkey_required`, or the role requires a passkey.
+    mfa_token: String,
+}
+
+/// Starts adding a passkey at sign-in, where the sign-in waits for a new
+/// factor (`enrollment_required`): the only way on when its `reason` is
+/// `passkey_required` or the person's role requires a passkey.
+#[utoipa::path(post, path = "/mfa/passkey/setup", tag = "passkeys",
+    request_body = EnrollmentOptionsBody,
+    responses(
+        (status = 200, description = "The options for `navigator.credentials.create`", body = Options),
+        (status = 401, description = "`mfa_token_invalid`", body = ErrorBody),
+        Refusals,
+    ))]
+async fn enrollment_options(
+    State(s): State<AppState>,
+    Body(b): Body<EnrollmentOptionsBody>,
+) -> ApiResult {
+    let options = s.gatehouse.passkey_enrollment_options(&b.mfa_token).await?;
+    Ok(Json(Options::from(options)).into_response())
+}
+
+#[derive(Deserialize, ToSchema)]
+struct EnrollBody {
+    mfa_token: String,
+    ceremony_id: String,
+    /// Up to 40 characters; empty for "Passkey", "Passkey 2"…
+    #[serde(default)]
+    name: String,
+    /// The `PublicKeyCredential` from `navigator.credentials.create`, as JSON.
+    #[schema(value_type = Object)]
+    credential: serde_json::Value,
+}
+
+/// Adds the passkey made for a sign-in's ceremony and finishes the sign-in:
+/// a reset (`recovery`, `reset_permission`, `reset_pass`) replaces the old
+/// factors and brings new recovery codes; `passkey_required` keeps them.
+#[utoipa::path(post, path = "/mfa/passkey/confirm", tag = "passkeys",
+    request_body = EnrollBody,
+    responses(
+        (status = 200, description = "Signed in (`recovery_codes` when they are new)", body = SignInAnswer),
+        (status = 400, description = "`invalid_request`: the ceremony expired or was used, or the answer does not match it", body = ErrorBody),
+        (status = 401, description = "`mfa_token_invalid`", body = ErrorBody),
+        (status = 403, description = "`grant_ended`", body = ErrorBody),
+        Refusals,
+    ))]
+async fn enroll(
+    State(s): State<AppState>,
+    Extension(origin): Extension<Origin>,
+    Body(b): Body<EnrollBody>,
+) -> ApiResult {
+    let (user_id, codes) = s
+        .gatehouse
+        .register_passkey_at_sign_in(
+            &b.mfa_token,
+            &b.ceremony_id,
+            &b.name,
+            &b.credential,
+            &origin,
+        )
+        .await?;
+    let codes = (!codes.is_empty()).then_some(codes);
+    let answer = signed_in(&s.gatehouse, user_id, None, codes).await?;
+    Ok(Json(answer).into_response())
 }
 
 /// The options for signing in with a passkey at the second stage; answer

@@ -11,6 +11,52 @@ use crate::store::{self, RoleRow};
 use super::refused;
 use crate::service::Gatehouse;
 
+/// What a role can require of its members' sign-in.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum RoleRequirement {
+    /// "MFA required": a second factor.
+    Mfa,
+    /// "Passkey required": a phishing-resistant second factor.
+    Passkey,
+}
+
+impl RoleRequirement {
+    /// Its name in the API and the audit log.
+    pub fn name(self) -> &'static str {
+        match self {
+            Self::Mfa => "mfa_required",
+            Self::Passkey => "passkey_required",
+        }
+    }
+
+    pub(crate) fn audit_action(self) -> &'static str {
+        match self {
+            Self::Mfa => "role.mfa_required_changed",
+            Self::Passkey => "role.passkey_required_changed",
+        }
+    }
+
+    pub(crate) fn audit_details(self, role: &str, required: bool) -> serde_json::Value {
+        let mut details = json!({ "role": role });
+        details[self.name()] = json!(required);
+        details
+    }
+
+    /// Stores the role's new setting.
+    pub(crate) async fn write(
+        self,
+        c: &mut store::Conn,
+        role_id: i64,
+        required: bool,
+    ) -> Result<()> {
+        match self {
+            Self::Mfa => store::set_role_mfa_required(c, role_id, required).await?,
+            Self::Passkey => store::set_role_passkey_required(c, role_id, required).await?,
+        }
+        Ok(())
+    }
+}
+
 /// Custom roles sit between member and admin.
 pub const CUSTOM_ROLE_SENIORITY: i64 = 50;
 
@@ -56,41 +102,43 @@ impl Gatehouse {
             .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there.")))
     }
 
-    /// Turns "MFA required" on or off for a role. Turning it on sends members
-    /// without a factor to enrollment at their next sign-in.
-    pub async fn admin_set_mfa_required(
+    /// Turns one of a role's sign-in requirements on or off. "MFA required"
+    /// sends members without a factor to enrollment at their next sign-in;
+    /// "Passkey required" has members without a passkey add one then.
+    pub async fn admin_set_role_requirement(
         &self,
         actor_id: i64,
         role_id: i64,
+        requirement: RoleRequirement,
         required: bool,
         origin: &Origin,
     ) -> Result<RoleRow> {
         let actor = self.actor(actor_id).await?;
-        let role = self
+        let mut role = self
             .target_role(&actor, role_id, Permission::RolesManage)
             .await?;
-        if role.mfa_required != required {
-            let now = self.now();
-            let mut tx = self.db.begin().await?;
-            store::set_role_mfa_required(&mut tx, role.id, required).await?;
-            audit::append(
-                &mut tx,
-                role_event(
-                    &actor,
-                    &role,
-                    "role.mfa_required_changed",
-                    json!({ "role": role.name, "mfa_required": required }),
-                ),
-                origin,
-                now,
-            )
-            .await?;
-            tx.commit().await?;
+        let current = match requirement {
+            RoleRequirement::Mfa => &mut role.mfa_required,
+            RoleRequirement::Passkey => &mut role.passkey_required,
+        };
+        if *current == required {
+            return Ok(role);
         }
-        Ok(RoleRow {
-            mfa_required: required,
-            ..role
-        })
+        *current = required;
+        let now = self.now();
+        let mut tx = self.db.begin().await?;
+        requirement.write(&mut tx, role.id, required).await?;
+        let action = requirement.audit_action();
+        let details = requirement.audit_details(&role.name, required);
+        audit::append(
+            &mut tx,
+            role_event(&actor, &role, action, details),
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Ok(role)
     }
 
     /// Adds a custom role to the actor's organization; it can hold only

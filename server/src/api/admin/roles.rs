@@ -8,6 +8,7 @@ use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::filters::permissions_from_names;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::rules::scope::Permissions;
+use gatehouse_core::service::RoleRequirement;
 use gatehouse_core::store::RoleRow;
 use gatehouse_core::AuthError;
 use serde::{Deserialize, Serialize};
@@ -34,6 +35,10 @@ struct RoleView {
     /// owner, admin, member (and the platform's): not renamed or deleted.
     builtin: bool,
     mfa_required: bool,
+    /// Members sign in with a passkey, adding one at their next sign-in if
+    /// they have none. Enforced only where passkeys work (a public URL with
+    /// a domain name).
+    passkey_required: bool,
     /// `users.read`, `users.manage`, `roles.manage`, `audit.read`, …
     permissions: Vec<String>,
     /// People who hold it.
@@ -47,6 +52,7 @@ impl From<&RoleRow> for RoleView {
             name: r.name.clone(),
             builtin: r.builtin,
             mfa_required: r.mfa_required,
+            passkey_required: r.passkey_required,
             permissions: Permissions::parse(&r.permissions)
                 .names()
                 .into_iter()
@@ -118,11 +124,13 @@ async fn create_role(
 #[derive(Deserialize, ToSchema)]
 struct RolePatch {
     mfa_required: Option<bool>,
+    passkey_required: Option<bool>,
     /// A custom role's new name.
     name: Option<String>,
 }
 
-/// Turns "MFA required" on or off, renames a custom role, or both (recent sign-in).
+/// Turns "MFA required" or "Passkey required" on or off, renames a custom
+/// role, or any of these at once (recent sign-in).
 #[utoipa::path(patch, path = "/admin/roles/{id}", tag = "administration", request_body = RolePatch,
     params(("id" = i64, Path, description = "The role's id")), security(("bearer" = [])),
     responses(
@@ -137,27 +145,36 @@ async fn patch_role(
     Body(b): Body<RolePatch>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    if b.mfa_required.is_none() && b.name.is_none() {
-        return Err(AuthError::Invalid("Send \"mfa_required\", \"name\" or both.".into()).into());
+    let requirements = [
+        (RoleRequirement::Mfa, b.mfa_required),
+        (RoleRequirement::Passkey, b.passkey_required),
+    ];
+    let changes: Vec<_> = requirements
+        .into_iter()
+        .filter_map(|(requirement, required)| Some((requirement, required?)))
+        .collect();
+    if changes.is_empty() && b.name.is_none() {
+        return Err(AuthError::Invalid(
+            "Send \"mfa_required\", \"passkey_required\", \"name\" or several.".into(),
+        )
+        .into());
     }
-    // Both refusals for want of a recent sign-in come before either change.
+    // Every refusal for want of a recent sign-in comes before any change.
     if b.name.is_some() {
         require_recent(gh, &bearer, Operation::EditRole)?;
     }
-    if b.mfa_required.is_some() {
-        require_recent(gh, &bearer, Operation::SetRoleMfaRequired)?;
+    if !changes.is_empty() {
+        require_recent(gh, &bearer, Operation::SetRoleRequirement)?;
     }
     if let Some(name) = &b.name {
         gh.admin_rename_role(bearer.user_id, id, name, &origin)
             .await?;
     }
-    let role = match b.mfa_required {
-        Some(required) => {
-            gh.admin_set_mfa_required(bearer.user_id, id, required, &origin)
-                .await?
-        }
-        None => gh.admin_role(bearer.user_id, id).await?,
-    };
+    for (requirement, required) in changes {
+        gh.admin_set_role_requirement(bearer.user_id, id, requirement, required, &origin)
+            .await?;
+    }
+    let role = gh.admin_role(bearer.user_id, id).await?;
     Ok(Json(RoleView::from(&role)).into_response())
 }
 
