@@ -62,6 +62,10 @@ pub enum AuthError {
     /// Where the role requires a passkey, the last one stays.
     #[error("Your role requires a passkey, so your last passkey cannot be removed. Add another passkey first, or ask an administrator.")]
     LastPasskey,
+    /// A code at the second step of someone whose role requires a passkey
+    /// and who has one.
+    #[error("Your role requires signing in with your passkey: codes are not accepted. Lost your passkey? Choose “Try another method” and get back in by email, which ends in adding a new one.")]
+    SignInWithPasskey,
     /// An authenticator app offered where only a passkey will do.
     #[error("Your role requires a passkey: add one to finish signing in. An authenticator app is not enough for this account.")]
     PasskeyRequired,
@@ -120,7 +124,7 @@ impl AuthError {
             Self::NotFound(_) => C::NotFound,
             Self::Forbidden(_) => C::Forbidden,
             Self::LastFactor | Self::LastPasskey => C::LastFactor,
-            Self::PasskeyRequired => C::PasskeyRequired,
+            Self::PasskeyRequired | Self::SignInWithPasskey => C::PasskeyRequired,
             Self::GrantEnded => C::GrantEnded,
             Self::ApprovalRequired => C::ApprovalRequired,
             Self::ChecksExhausted => C::ChecksExhausted,

@@ -90,5 +90,13 @@ test.describe('passkeys (a server of its own, on localhost)', () => {
     await page.getByLabel('I have saved my recovery codes').check();
     await page.getByRole('button', { name: 'Continue' }).click();
     await expect(page.getByRole('row').filter({ hasText: 'Desk laptop' })).toContainText('Passkey');
+
+    // From then on only the passkey signs in: no code is offered.
+    await signOut(page);
+    await signIn(page, email);
+    await expect(page.getByText('Your role requires signing in with your passkey.')).toBeVisible();
+    await expect(page.getByLabel('Authentication code', { exact: true })).toHaveCount(0);
+    await page.getByRole('button', { name: 'Use a passkey' }).click();
+    await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   });
 });

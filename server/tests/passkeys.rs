@@ -616,48 +616,32 @@ fn the_support_desk_signs_in_with_passkeys(backend: Backend) {
     let signed_in = server.post("/api/v1/auth/mfa", answer, None);
     assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
 
-    // A recovery code (the passkey is lost) does not sign in: a new passkey
-    // must be added first, and the recovery codes are kept.
-    let token = server.mfa_token(&agent);
-    let owed = server.mfa(&token, "recovery_code", &codes[0]);
-    assert_eq!(owed.status, 200, "{owed:?}");
-    assert_eq!(owed.json["status"], "enrollment_required");
-    assert_eq!(owed.json["reason"], "passkey_required");
-    assert_eq!(audited(&server, &["login.passkey_owed"]), 1);
-    let owed_token = owed.json["mfa_token"].as_str().unwrap().to_string();
-    totp_refused(&server, &owed_token);
-    // Thirty answers to one ceremony at once: one passkey is added.
-    let options = server.post(
-        "/api/v1/mfa/passkey/setup",
-        json!({ "mfa_token": owed_token }),
-        None,
+    // With a passkey, codes are neither offered nor accepted — not even a
+    // right one, which a fake page could have relayed — and a refusal
+    // costs no try.
+    let login = server.login(&agent, PASSWORD);
+    assert_eq!(
+        login.json["methods"],
+        json!(["passkey", "email_otp"]),
+        "{login:?}"
     );
-    let mut new_key = SoftKey::new();
-    let credential = new_key.register(&origin, &options.json["publicKey"]);
-    let body = json!({ "mfa_token": owed_token, "ceremony_id": options.json["ceremony_id"], "credential": credential });
-    let replies = at_once(30, |_| {
-        server.post("/api/v1/mfa/passkey/confirm", body.clone(), None)
-    });
-    let done: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
-    assert_eq!(done.len(), 1, "{replies:?}");
-    assert_eq!(done[0].json["status"], "authenticated");
-    assert!(
-        done[0].json.get("recovery_codes").is_none(),
-        "{:?}",
-        done[0]
-    );
-    assert!(replies.iter().all(|r| r.status < 500), "{replies:?}");
-    assert_eq!(passkeys_of(&server, agent_id), 2);
+    let token = login.json["mfa_token"].as_str().unwrap().to_string();
+    for _ in 0..6 {
+        let refused = server.mfa(&token, "recovery_code", &codes[0]);
+        assert_eq!(refused.status, 403, "{refused:?}");
+        assert_eq!(refused.json["error"], "passkey_required");
+    }
+    assert_eq!(audited(&server, &["login.refused_passkey_required"]), 6);
+    let answer = sign_in_answer(&server, &origin, &mut key, &token);
+    let signed_in = server.post("/api/v1/auth/mfa", answer, None);
+    assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
     assert_eq!(
         server.number(&format!(
             "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {agent_id} AND used_at IS NULL"
         )),
-        9
+        10,
+        "the refused code was not used"
     );
-    let token = server.mfa_token(&agent);
-    let answer = sign_in_answer(&server, &origin, &mut new_key, &token);
-    let signed_in = server.post("/api/v1/auth/mfa", answer, None);
-    assert_eq!(signed_in.json["status"], "authenticated", "{signed_in:?}");
 
     // Recovery by email ends in a passkey too, which replaces the others.
     let token = server.mfa_token(&agent);
@@ -676,8 +660,8 @@ fn the_support_desk_signs_in_with_passkeys(backend: Backend) {
     assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
     let recovery = recovered.json["mfa_token"].as_str().unwrap();
     totp_refused(&server, recovery);
-    let mut third_key = SoftKey::new();
-    let enrolled = enroll_passkey(&server, &origin, &mut third_key, recovery);
+    let mut new_key = SoftKey::new();
+    let enrolled = enroll_passkey(&server, &origin, &mut new_key, recovery);
     assert_eq!(enrolled.status, 200, "{enrolled:?}");
     assert_eq!(
         enrolled.json["recovery_codes"].as_array().unwrap().len(),
@@ -732,6 +716,51 @@ fn a_role_can_require_a_passkey(backend: Backend) {
         Some(&member.token),
     );
     assert_eq!(refused.status, 403, "{refused:?}");
+    // Managing roles is not enough to lower the support desk's guard: a
+    // custom role must hold every permission of a role it changes, and only
+    // owners and admins change a built-in one. Refused whole, nothing written.
+    let support = role_named(&roles.json, "support")["id"].as_i64().unwrap();
+    for (name, permissions) in [
+        ("keeper", json!(["roles.manage"])),
+        (
+            "desklead",
+            json!(["roles.manage", "users.read", "audit.read"]),
+        ),
+    ] {
+        let created = server.post(
+            "/api/v1/admin/roles",
+            json!({ "name": name, "permissions": permissions, "mfa_required": false }),
+            Some(&owner.token),
+        );
+        assert_eq!(created.status, 201, "{created:?}");
+        let keeper = server.user_in("platform", name);
+        let login = server.login(&keeper, PASSWORD);
+        let token = login.json["access_token"].as_str().unwrap();
+        for body in [
+            json!({ "passkey_required": false }),
+            json!({ "mfa_required": false }),
+            json!({ "passkey_required": false, "name": "Desk" }),
+        ] {
+            let lowered = server.call(
+                "PATCH",
+                &format!("/api/v1/admin/roles/{support}"),
+                Some(body),
+                Some(token),
+            );
+            assert_eq!(lowered.status, 403, "{name}: {lowered:?}");
+        }
+    }
+    let roles = server.get("/api/v1/admin/roles", Some(&owner.token));
+    let desk = role_named(&roles.json, "support");
+    assert_eq!(desk["passkey_required"], true);
+    assert_eq!(desk["mfa_required"], true);
+    assert_eq!(
+        audited(
+            &server,
+            &["role.passkey_required_changed", "role.mfa_required_changed"]
+        ),
+        0
+    );
     set(true);
     set(true);
     assert_eq!(audited(&server, &["role.passkey_required_changed"]), 1);
@@ -748,9 +777,38 @@ fn a_role_can_require_a_passkey(backend: Backend) {
         401,
         "an attempt is not a sign-in"
     );
+    totp_refused(&server, &owed_token);
+    // Thirty answers to one ceremony at once: one passkey is added.
+    let options = server.post(
+        "/api/v1/mfa/passkey/setup",
+        json!({ "mfa_token": owed_token }),
+        None,
+    );
+    assert_eq!(options.status, 200, "{options:?}");
     let mut key = SoftKey::new();
-    let enrolled = enroll_passkey(&server, &origin, &mut key, &owed_token);
+    let credential = key.register(&origin, &options.json["publicKey"]);
+    let body = json!({ "mfa_token": owed_token, "ceremony_id": options.json["ceremony_id"], "credential": credential });
+    let replies = at_once(30, |_| {
+        server.post("/api/v1/mfa/passkey/confirm", body.clone(), None)
+    });
+    let done: Vec<_> = replies.iter().filter(|r| r.status == 200).collect();
+    assert_eq!(done.len(), 1, "{replies:?}");
+    assert!(replies.iter().all(|r| r.status < 500), "{replies:?}");
+    let enrolled = done[0];
     assert_eq!(enrolled.json["status"], "authenticated", "{enrolled:?}");
+    // The member keeps their authenticator and recovery codes.
+    assert!(
+        enrolled.json.get("recovery_codes").is_none(),
+        "{enrolled:?}"
+    );
+    assert_eq!(passkeys_of(&server, member.id), 1);
+    assert_eq!(
+        server.number(&format!(
+            "SELECT COUNT(*) FROM recovery_codes WHERE user_id = {} AND used_at IS NULL",
+            member.id
+        )),
+        10
+    );
     let bearer = enrolled.json["access_token"].as_str().unwrap().to_string();
 
     // The last passkey stays while the role requires one.

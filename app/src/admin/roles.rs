@@ -82,13 +82,18 @@ pub async fn admin_roles() -> Result<RolesView, AppError> {
 /// "Rename", from the dialog of `/admin/roles?confirm=rename_role&role=ID`.
 #[server(prefix = "/sfn", endpoint = "rename_role")]
 pub async fn rename_role(role_id: i64, name: String) -> Result<(), AppError> {
+    use gatehouse_core::service::RoleUpdate;
     let page = format!("/admin/roles?confirm=rename_role&role={role_id}");
     let dialog = page.as_str();
     form_action(dialog, |cx| async move {
         let uid = cx.recent_user(Operation::EditRole, dialog).await?;
+        let update = RoleUpdate {
+            name: Some(name),
+            ..RoleUpdate::default()
+        };
         let role = cx
             .gh
-            .admin_rename_role(uid, role_id, &name, &cx.origin)
+            .admin_update_role(uid, role_id, &update, &cx.origin)
             .await?;
         let done = format!("Renamed the role to “{}”.", role.name);
         leptos_axum::redirect(&format!(
@@ -136,7 +141,7 @@ pub async fn set_role_requirement(
     requirement: String,
     required: bool,
 ) -> Result<(), AppError> {
-    use gatehouse_core::service::RoleRequirement;
+    use gatehouse_core::service::{RoleRequirement, RoleUpdate};
     let (name, _) = requirement_named(&requirement)
         .ok_or_else(|| AppError::new("invalid_request", "Choose a requirement of the role."))?;
     let page = if required {
@@ -149,14 +154,22 @@ pub async fn set_role_requirement(
         let uid = cx
             .recent_user(Operation::SetRoleRequirement, dialog)
             .await?;
-        let which = if name == "mfa" {
-            RoleRequirement::Mfa
+        let (which, update) = if name == "mfa" {
+            let update = RoleUpdate {
+                mfa_required: Some(required),
+                ..RoleUpdate::default()
+            };
+            (RoleRequirement::Mfa, update)
         } else {
-            RoleRequirement::Passkey
+            let update = RoleUpdate {
+                passkey_required: Some(required),
+                ..RoleUpdate::default()
+            };
+            (RoleRequirement::Passkey, update)
         };
         let role = cx
             .gh
-            .admin_set_role_requirement(uid, role_id, which, required, &cx.origin)
+            .admin_update_role(uid, role_id, &update, &cx.origin)
             .await?;
         let done = match (which, required) {
             (RoleRequirement::Mfa, true) => format!("MFA is now required for “{}”: its members without an authenticator set one up at their next sign-in.", role.name),
@@ -383,9 +396,11 @@ fn RoleConfirmRow(
         }
         let role = role.clone();
         let dialog = match confirm.get().as_str() {
-            "mfa_off" if role.mfa_required => view! { <MfaOffDialog role set/> }.into_any(),
+            "mfa_off" if role.mfa_required => {
+                view! { <RequirementOffDialog role requirement="mfa" set/> }.into_any()
+            }
             "passkey_off" if role.passkey_required => {
-                view! { <PasskeyOffDialog role set/> }.into_any()
+                view! { <RequirementOffDialog role requirement="passkey" set/> }.into_any()
             }
             kind @ ("rename_role" | "delete_role") if !role.builtin => {
                 let kind = kind.to_string();
@@ -397,37 +412,30 @@ fn RoleConfirmRow(
     }
 }
 
+/// The confirmation before turning a requirement (`mfa` or `passkey`) off:
+/// what members may then do.
 #[component]
-fn MfaOffDialog(role: RoleView, set: ServerAction<SetRoleRequirement>) -> impl IntoView {
+fn RequirementOffDialog(
+    role: RoleView,
+    requirement: &'static str,
+    set: ServerAction<SetRoleRequirement>,
+) -> impl IntoView {
+    let (label, button, text) = if requirement == "mfa" {
+        ("MFA required", "Turn off MFA required", "Members can then sign in with a password only, and members may remove their last authenticator. Those who keep an authenticator still use it. The change is recorded in the audit log.")
+    } else {
+        ("Passkey required", "Turn off Passkey required", "Members can then sign in with an authenticator app's code, which a fake sign-in page can capture and replay. Their passkeys keep working. The change is recorded in the audit log.")
+    };
     view! {
         <Dialog
-            title=format!("Turn off MFA required for {}?", role.name)
-            text="Members can then sign in with a password only, and members may remove their last authenticator. Those who keep an authenticator still use it. The change is recorded in the audit log.".to_string()
+            title=format!("Turn off {label} for {}?", role.name)
+            text=text.to_string()
             cancel="/admin/roles".to_string()
         >
             <ActionForm action=set>
                 <input type="hidden" name="role_id" value=role.id.to_string()/>
-                <input type="hidden" name="requirement" value="mfa"/>
+                <input type="hidden" name="requirement" value=requirement/>
                 <input type="hidden" name="required" value="false"/>
-                <DialogActions pending=set.pending() label="Turn off MFA required" cancel="/admin/roles".to_string() danger=true/>
-            </ActionForm>
-        </Dialog>
-    }
-}
-
-#[component]
-fn PasskeyOffDialog(role: RoleView, set: ServerAction<SetRoleRequirement>) -> impl IntoView {
-    view! {
-        <Dialog
-            title=format!("Turn off Passkey required for {}?", role.name)
-            text="Members can then sign in with an authenticator app's code, which a fake sign-in page can capture and replay. Their passkeys keep working. The change is recorded in the audit log.".to_string()
-            cancel="/admin/roles".to_string()
-        >
-            <ActionForm action=set>
-                <input type="hidden" name="role_id" value=role.id.to_string()/>
-                <input type="hidden" name="requirement" value="passkey"/>
-                <input type="hidden" name="required" value="false"/>
-                <DialogActions pending=set.pending() label="Turn off Passkey required" cancel="/admin/roles".to_string() danger=true/>
+                <DialogActions pending=set.pending() label=button cancel="/admin/roles".to_string() danger=true/>
             </ActionForm>
         </Dialog>
     }

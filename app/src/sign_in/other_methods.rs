@@ -58,7 +58,7 @@ pub fn OtherMethodsPage() -> impl IntoView {
                 <ErrorBox message=error/>
                 {move || match confirming() {
                     Some(method) => view! { <ConfirmEmail send method/> }.into_any(),
-                    None => view! { <MethodList has_phone=stage.has_phone send/> }.into_any(),
+                    None => view! { <MethodList has_phone=stage.has_phone codes=!stage.passkey_only send/> }.into_any(),
                 }}
                 <p class="alt-link"><a href="/login/mfa">"Back to the authenticator code"</a></p>
                 <p class="hint">"None of these work? Ask your administrator or your IT provider to reset your two-step verification, or see "<a href="/locked-out">"Locked out?"</a></p>
@@ -70,10 +70,20 @@ pub fn OtherMethodsPage() -> impl IntoView {
 /// The ways back in, gentlest first: a recovery code changes nothing else; a
 /// text message signs in; email replaces the authenticator (and asks first).
 #[component]
-fn MethodList(has_phone: bool, send: ServerAction<SendChallenge>) -> impl IntoView {
+fn MethodList(
+    has_phone: bool,
+    /// A recovery code may be used (not where only a passkey signs in).
+    codes: bool,
+    send: ServerAction<SendChallenge>,
+) -> impl IntoView {
     view! {
-        <p>"Lost your phone or can’t use your authenticator app? Choose another way to prove it’s you."</p>
+        {if codes {
+            view! { <p>"Lost your phone or can’t use your authenticator app? Choose another way to prove it’s you."</p> }.into_any()
+        } else {
+            view! { <p>"Your role requires signing in with your passkey, so codes are not accepted. Lost your passkey? Get back in by email: you then add a new passkey, and the old one stops working."</p> }.into_any()
+        }}
         <ul class="methods">
+            {codes.then(|| view! {
             <li>
                 <Form method="GET" action="/login/recovery">
                     <button type="submit" class="method" aria-describedby="recovery-hint">
@@ -82,6 +92,7 @@ fn MethodList(has_phone: bool, send: ServerAction<SendChallenge>) -> impl IntoVi
                     <span class="hint" id="recovery-hint">"One of the 10 codes you saved when you set up two-step verification. Nothing else changes."</span>
                 </Form>
             </li>
+            })}
             {has_phone.then(|| view! {
                 <li>
                     <ActionForm action=send>

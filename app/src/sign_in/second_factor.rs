@@ -162,6 +162,10 @@ pub fn MfaPage() -> impl IntoView {
                     <p class="passkey-only">"Use the passkey on this device, your phone or your security key."</p>
                     <PasskeyForm action=passkey/>
                 })}
+                {stage.passkey_only.then(|| view! {
+                    <p class="hint">"Your role requires signing in with your passkey."</p>
+                    <p class="no-passkeys alert warning">"This browser cannot use passkeys. Sign in on a device that can, or choose “Try another method” to get back in by email."</p>
+                })}
                 {stage.has_authenticator.then(|| view! {
                     <p>"Open your authenticator app and enter the 6-digit code it shows for Gatehouse."</p>
                     <CodeForm action stage=stage.clone() method="totp" label="Authentication code" hint="6 digits, for example 123456."/>

@@ -21,6 +21,9 @@ pub struct Stage {
     pub has_phone: bool,
     /// "Use a passkey" is offered first.
     pub has_passkey: bool,
+    /// Only the passkey signs in (the role requires one): no code or
+    /// recovery code is offered; email replaces a lost passkey.
+    pub passkey_only: bool,
     /// The authenticator app's code field is shown.
     pub has_authenticator: bool,
     pub tries_left: i64,
@@ -59,6 +62,7 @@ pub async fn sign_in_stage(method: Option<String>) -> Result<Stage, AppError> {
         email: stage.email,
         has_phone: stage.has_phone,
         has_passkey: stage.has_passkey,
+        passkey_only: stage.passkey_only,
         has_authenticator: stage.has_authenticator,
         tries_left: stage.tries_left,
         locked_minutes: stage.locked_for.map(|s| (s + 59) / 60),

@@ -37,6 +37,10 @@ const SENTENCES: &[(&str, &str)] = &[
         "{who} signed in by email to replace the authenticator",
     ),
     (
+        "login.refused_passkey_required",
+        "A code was refused: the role requires signing in with a passkey",
+    ),
+    (
         "login.refused_ip_limit",
         "Sign-in refused: too many from one address",
     ),

@@ -76,12 +76,31 @@ pub fn passkey_required(role_requires: bool, passkeys_work: bool) -> bool {
     role_requires && passkeys_work
 }
 
-/// Whether a sign-in whose second factor was proved still owes a passkey
-/// before it finishes: where one is required and the person proved something
-/// else (an authenticator's code, a recovery code, a text message) — a
-/// member without a passkey adds one, one who lost theirs adds a new one.
-pub fn passkey_owed(required: bool, proved_with_passkey: bool) -> bool {
-    required && !proved_with_passkey
+/// What "Passkey required" makes of a second step proved with a factor.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub enum PasskeyRule {
+    /// Signed in: nothing is required, or the passkey was used.
+    Satisfied,
+    /// Another factor proved it, and the person has no passkey yet: they
+    /// add one before the sign-in finishes (once, on the way to passkeys).
+    Owed,
+    /// Another factor, though the person has a passkey: refused before the
+    /// code is even checked — a code is what a fake sign-in page relays.
+    /// A lost passkey is replaced through recovery (email, an admin, the
+    /// desk), which ends in a new passkey.
+    Refused,
+}
+
+/// The rule for a second step where a passkey is `required` (in force), for
+/// a person who `has_passkey`, proved with a passkey or not.
+pub fn passkey_rule(required: bool, has_passkey: bool, proved_with_passkey: bool) -> PasskeyRule {
+    if !required || proved_with_passkey {
+        PasskeyRule::Satisfied
+    } else if has_passkey {
+        PasskeyRule::Refused
+    } else {
+        PasskeyRule::Owed
+    }
 }
 
 /// Whether a passkey may be removed, leaving `passkeys_after` of them: where
@@ -137,10 +156,17 @@ mod tests {
     }
 
     #[test]
-    fn a_sign_in_owes_a_passkey_only_where_required_and_not_proved_with_one() {
-        assert!(passkey_owed(true, false));
-        assert!(!passkey_owed(true, true));
-        assert!(!passkey_owed(false, false));
+    fn where_a_passkey_is_required_a_code_adds_one_or_is_refused() {
+        use PasskeyRule::*;
+        // Nothing required: any factor signs in.
+        assert_eq!(passkey_rule(false, false, false), Satisfied);
+        assert_eq!(passkey_rule(false, true, false), Satisfied);
+        // The passkey itself always does.
+        assert_eq!(passkey_rule(true, true, true), Satisfied);
+        // A code from someone with no passkey yet: they add one.
+        assert_eq!(passkey_rule(true, false, false), Owed);
+        // A code from someone who has one: refused.
+        assert_eq!(passkey_rule(true, true, false), Refused);
     }
 
     #[test]

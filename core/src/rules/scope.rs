@@ -255,6 +255,24 @@ pub fn may_act_on(actor: &Actor, permission: Permission, target: &Target) -> Res
     Ok(())
 }
 
+/// May `actor` (allowed to manage `role`'s roles) change what the role
+/// requires of its members' sign-in — MFA, a passkey? That protection guards
+/// everyone who holds the role, so the actor must hold every permission the
+/// role grants; and a built-in role (the support desk's among them, whose
+/// powers go beyond its permissions) only an actor who holds every
+/// permission there is: an owner or an admin.
+pub fn may_set_requirements(
+    actor: &Actor,
+    role_permissions: &Permissions,
+    builtin: bool,
+) -> Result<(), Refusal> {
+    let holds_all = Permission::ALL.iter().all(|p| actor.permissions.has(*p));
+    if !role_permissions.is_subset_of(&actor.permissions) || (builtin && !holds_all) {
+        return Err(Refusal::Outranked);
+    }
+    Ok(())
+}
+
 /// One thing an admin can do to one user of their list.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum UserAction {
@@ -595,5 +613,38 @@ mod tests {
         assert!(!Platform.may_sit_under(Platform));
         assert_eq!(OrgKind::parse("partner"), Some(Partner));
         assert_eq!(OrgKind::parse("msp"), None);
+    }
+
+    #[test]
+    fn requirements_of_a_role_are_set_by_whoever_holds_its_permissions_and_of_built_in_ones_by_admins(
+    ) {
+        let actor = |names: &str| Actor {
+            user_id: 1,
+            org_id: 1,
+            org_kind: OrgKind::Platform,
+            org_name: "Platform".into(),
+            seniority: 50,
+            permissions: Permissions::parse(names),
+        };
+        let desk = Permissions::parse("users.read audit.read");
+        // Only roles.manage: neither the desk's built-in role nor a custom one like it.
+        assert_eq!(
+            may_set_requirements(&actor("roles.manage"), &desk, true),
+            Err(Refusal::Outranked)
+        );
+        assert_eq!(
+            may_set_requirements(&actor("roles.manage"), &desk, false),
+            Err(Refusal::Outranked)
+        );
+        // Holding the role's permissions is enough for a custom role…
+        let lead = actor("roles.manage users.read audit.read");
+        assert_eq!(may_set_requirements(&lead, &desk, false), Ok(()));
+        // …but a built-in role takes every permission.
+        assert_eq!(
+            may_set_requirements(&lead, &desk, true),
+            Err(Refusal::Outranked)
+        );
+        let admin = actor(&Permission::ALL.map(Permission::name).join(" "));
+        assert_eq!(may_set_requirements(&admin, &desk, true), Ok(()));
     }
 }

@@ -205,6 +205,11 @@ impl Gatehouse {
         let (attempt, user) = self
             .live_attempt(mfa_token, AttemptPurpose::SecondFactor, now)
             .await?;
+        if kind == OobKind::SmsCode {
+            // A text message is a code like any other; email is recovery.
+            self.refuse_codes_where_passkey_required(&user, kind.name(), origin, now)
+                .await?;
+        }
         let check = self
             .reserve_code_check(&user, Some(attempt.id), kind.name(), origin, now)
             .await?;

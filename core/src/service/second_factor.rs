@@ -11,7 +11,7 @@ use crate::audit::Origin;
 use crate::crypto;
 use crate::error::{AuthError, Result};
 use crate::notify::Notice;
-use crate::rules::factors::{passkey_owed, passkey_required, FactorKind};
+use crate::rules::factors::{passkey_required, passkey_rule, FactorKind, PasskeyRule};
 use crate::rules::lockout::{
     code_tries_left, MAX_CODE_FAILURES_PER_ATTEMPT, MFA_HARD_LOCK_THRESHOLD, MFA_LOCK_SECONDS,
     MFA_LOCK_THRESHOLD, MFA_LOCK_WINDOW,
@@ -164,6 +164,9 @@ pub struct SecondStage {
     pub has_phone: bool,
     /// The account has a passkey, and passkeys work here.
     pub has_passkey: bool,
+    /// Only the passkey signs in (the role requires one and the account has
+    /// one): no code is offered; a lost passkey is replaced by email.
+    pub passkey_only: bool,
     /// The account has an authenticator app.
     pub has_authenticator: bool,
     pub recovery_codes_left: i64,
@@ -230,9 +233,8 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<Option<String>> {
-        let required = passkey_required(user.role_passkey_required, self.passkeys_available());
         let details = json!({ "method": method });
-        if passkey_owed(required, method == MfaMethod::Passkey.name()) {
+        if self.passkey_rule(c, user, method).await? == PasskeyRule::Owed {
             let token = Self::new_attempt(
                 c,
                 user.id,
@@ -248,6 +250,52 @@ impl Gatehouse {
         store::record_login(c, user.id, now).await?;
         audit_own(c, user, "login.succeeded", details, origin, now).await?;
         Ok(None)
+    }
+
+    /// What "Passkey required" makes of a second step of `user` proved with
+    /// `method`.
+    async fn passkey_rule(&self, c: &mut Conn, user: &User, method: &str) -> Result<PasskeyRule> {
+        let required = passkey_required(user.role_passkey_required, self.passkeys_available());
+        if !required {
+            return Ok(PasskeyRule::Satisfied);
+        }
+        let has_passkey = store::confirmed_factors(c, user.id)
+            .await?
+            .iter()
+            .any(|f| f.kind == FactorKind::Passkey.as_str());
+        Ok(passkey_rule(
+            required,
+            has_passkey,
+            method == MfaMethod::Passkey.name(),
+        ))
+    }
+
+    /// Refuses a code at the second step of someone whose role requires a
+    /// passkey and who has one — before the code is checked or counted, so
+    /// a relayed code proves nothing. Audited.
+    pub(crate) async fn refuse_codes_where_passkey_required(
+        &self,
+        user: &User,
+        method: &str,
+        origin: &Origin,
+        now: i64,
+    ) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        if self.passkey_rule(&mut tx, user, method).await? != PasskeyRule::Refused {
+            return Ok(());
+        }
+        let details = json!({ "method": method });
+        audit_own(
+            &mut tx,
+            user,
+            "login.refused_passkey_required",
+            details,
+            origin,
+            now,
+        )
+        .await?;
+        tx.commit().await?;
+        Err(AuthError::SignInWithPasskey)
     }
 
     /// Checks a code from an authenticator, a recovery code or a passkey:
@@ -277,7 +325,11 @@ impl Gatehouse {
     ) -> Result<Proved> {
         let method = answer.method();
         let attempt = match purpose {
-            CodeUse::SignIn { attempt_id } => Some(attempt_id),
+            CodeUse::SignIn { attempt_id } => {
+                self.refuse_codes_where_passkey_required(user, method.name(), origin, now)
+                    .await?;
+                Some(attempt_id)
+            }
             CodeUse::StepUp | CodeUse::NewPassword => None,
         };
         let check = self
@@ -598,12 +650,15 @@ impl Gatehouse {
                 .map_or(0, |last| (last + resend_wait - now).max(0)),
             None => 0,
         };
+        let has_passkey = has(FactorKind::Passkey) && self.passkeys_available();
+        let passkey_only = has_passkey && user.role_passkey_required;
         Ok(SecondStage {
             ended,
             email: user.email.clone(),
-            has_phone: user.phone.is_some(),
-            has_passkey: has(FactorKind::Passkey) && self.passkeys_available(),
-            has_authenticator: has(FactorKind::Totp),
+            has_phone: user.phone.is_some() && !passkey_only,
+            has_passkey,
+            passkey_only,
+            has_authenticator: has(FactorKind::Totp) && !passkey_only,
             recovery_codes_left,
             tries_left: code_tries_left(recent, Some(attempt.failures)),
             locked_for: (user.mfa_locked_until > now).then(|| user.mfa_locked_until - now),

@@ -175,13 +175,17 @@ impl Gatehouse {
             let has = |kind: FactorKind| factors.iter().any(|f| f.kind == kind.as_str());
             // A passkey first: it cannot be phished, and it is one touch.
             let mut methods = Vec::new();
-            if has(FactorKind::Passkey) && self.passkeys_available() {
+            let has_passkey = has(FactorKind::Passkey) && self.passkeys_available();
+            if has_passkey {
                 methods.push("passkey");
             }
-            if has(FactorKind::Totp) {
+            // Where the role requires a passkey, one who has it uses it (or
+            // recovers by email); codes are refused.
+            let codes = !(has_passkey && user.role_passkey_required);
+            if codes && has(FactorKind::Totp) {
                 methods.push("totp");
             }
-            if store::recovery_codes_left(c, user.id).await? > 0 {
+            if codes && store::recovery_codes_left(c, user.id).await? > 0 {
                 methods.push("recovery_code");
             }
             methods.extend(["email_otp", "email_link"]);

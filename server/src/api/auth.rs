@@ -166,6 +166,7 @@ struct MfaBody {
     responses(
         (status = 200, description = "Signed in; or `enrollment_required`: with `reason` `recovery` after an emailed code, `passkey_required` where the role requires a passkey and another factor was used", body = SignInAnswer),
         (status = 401, description = "`invalid_code`, `code_used` or `passkey_rejected` (with `tries_left`), `mfa_token_invalid`", body = ErrorBody),
+        (status = 403, description = "`passkey_required`: the role requires signing in with the account's passkey, so a code is refused before it is checked", body = ErrorBody),
         (status = 429, description = "`rate_limited` + `Retry-After`: the second factor is locked", body = ErrorBody),
         Refusals,
     ))]

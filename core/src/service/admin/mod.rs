@@ -24,7 +24,7 @@ pub use audit_log::{audit_csv, AuditPage, AUDIT_EXPORT_LIMIT, AUDIT_PER_PAGE};
 pub use contacts::{AuthorizedContacts, Contact};
 pub use customers::ResetPermission;
 pub use invitations::INVITATION_TTL;
-pub use roles::{RoleRequirement, CUSTOM_ROLE_SENIORITY};
+pub use roles::{RoleRequirement, RoleUpdate, CUSTOM_ROLE_SENIORITY};
 pub use users::{ListedUser, UserPage};
 
 pub const USERS_PER_PAGE: i64 = 50;

@@ -57,6 +57,15 @@ impl RoleRequirement {
     }
 }
 
+/// The changes to a role one request asks for; None leaves a part as it is.
+#[derive(Debug, Clone, Default)]
+pub struct RoleUpdate {
+    /// A custom role's new name.
+    pub name: Option<String>,
+    pub mfa_required: Option<bool>,
+    pub passkey_required: Option<bool>,
+}
+
 /// Custom roles sit between member and admin.
 pub const CUSTOM_ROLE_SENIORITY: i64 = 50;
 
@@ -100,45 +109,6 @@ impl Gatehouse {
             .find(|r| name_key(&r.name) == name_key(name.trim()))
             .map(|r| r.id)
             .ok_or_else(|| AuthError::Invalid(format!("There is no role named “{name}” there.")))
-    }
-
-    /// Turns one of a role's sign-in requirements on or off. "MFA required"
-    /// sends members without a factor to enrollment at their next sign-in;
-    /// "Passkey required" has members without a passkey add one then.
-    pub async fn admin_set_role_requirement(
-        &self,
-        actor_id: i64,
-        role_id: i64,
-        requirement: RoleRequirement,
-        required: bool,
-        origin: &Origin,
-    ) -> Result<RoleRow> {
-        let actor = self.actor(actor_id).await?;
-        let mut role = self
-            .target_role(&actor, role_id, Permission::RolesManage)
-            .await?;
-        let current = match requirement {
-            RoleRequirement::Mfa => &mut role.mfa_required,
-            RoleRequirement::Passkey => &mut role.passkey_required,
-        };
-        if *current == required {
-            return Ok(role);
-        }
-        *current = required;
-        let now = self.now();
-        let mut tx = self.db.begin().await?;
-        requirement.write(&mut tx, role.id, required).await?;
-        let action = requirement.audit_action();
-        let details = requirement.audit_details(&role.name, required);
-        audit::append(
-            &mut tx,
-            role_event(&actor, &role, action, details),
-            origin,
-            now,
-        )
-        .await?;
-        tx.commit().await?;
-        Ok(role)
     }
 
     /// Adds a custom role to the actor's organization; it can hold only
@@ -193,38 +163,69 @@ impl Gatehouse {
         Ok(id)
     }
 
-    /// Renames a custom role of an organization in the actor's subtree; the
-    /// built-in roles keep their names. Members keep the role.
-    pub async fn admin_rename_role(
+    /// Changes a role of an organization in the actor's subtree: renames a
+    /// custom one (built-in roles keep their names; members keep the role)
+    /// and turns its requirements on or off ("MFA required" sends members
+    /// without a factor to enrollment at their next sign-in, "Passkey
+    /// required" has them sign in with a passkey). Every check comes before
+    /// any change, and the changes are made together, each audited.
+    pub async fn admin_update_role(
         &self,
         actor_id: i64,
         role_id: i64,
-        name: &str,
+        update: &RoleUpdate,
         origin: &Origin,
     ) -> Result<RoleRow> {
-        let (actor, role) = self
-            .custom_role(actor_id, role_id, "Built-in roles keep their names.")
+        let actor = self.actor(actor_id).await?;
+        let mut role = self
+            .target_role(&actor, role_id, Permission::RolesManage)
             .await?;
-        let name = role_name(name)?;
+        let name = match &update.name {
+            Some(_) if role.builtin => {
+                return Err(AuthError::Forbidden(
+                    "Built-in roles keep their names.".into(),
+                ))
+            }
+            Some(name) => Some(role_name(name)?),
+            None => None,
+        };
+        let requirements = [
+            (RoleRequirement::Mfa, update.mfa_required),
+            (RoleRequirement::Passkey, update.passkey_required),
+        ];
+        if requirements.iter().any(|(_, to)| to.is_some()) {
+            let permissions = Permissions::parse(&role.permissions);
+            scope::may_set_requirements(&actor, &permissions, role.builtin)
+                .map_err(|r| refused(r, "Role"))?;
+        }
         let now = self.now();
         let mut tx = self.db.begin().await?;
-        store::rename_role(&mut tx, role.id, &name)
-            .await
-            .map_err(|e| name_taken(e, &name))?;
-        audit::append(
-            &mut tx,
-            role_event(
-                &actor,
-                &role,
-                "role.renamed",
-                json!({ "from": role.name, "to": name }),
-            ),
-            origin,
-            now,
-        )
-        .await?;
+        if let Some(name) = name {
+            store::rename_role(&mut tx, role.id, &name)
+                .await
+                .map_err(|e| name_taken(e, &name))?;
+            let details = json!({ "from": role.name, "to": name });
+            let event = role_event(&actor, &role, "role.renamed", details);
+            audit::append(&mut tx, event, origin, now).await?;
+            role.name = name;
+        }
+        for (requirement, to) in requirements {
+            let Some(required) = to else { continue };
+            let current = match requirement {
+                RoleRequirement::Mfa => &mut role.mfa_required,
+                RoleRequirement::Passkey => &mut role.passkey_required,
+            };
+            if *current == required {
+                continue;
+            }
+            *current = required;
+            requirement.write(&mut tx, role.id, required).await?;
+            let details = requirement.audit_details(&role.name, required);
+            let event = role_event(&actor, &role, requirement.audit_action(), details);
+            audit::append(&mut tx, event, origin, now).await?;
+        }
         tx.commit().await?;
-        Ok(RoleRow { name, ..role })
+        Ok(role)
     }
 
     /// Deletes a custom role nobody holds (members are moved to another role

@@ -8,7 +8,7 @@ use gatehouse_core::audit::Origin;
 use gatehouse_core::rules::filters::permissions_from_names;
 use gatehouse_core::rules::policy::Operation;
 use gatehouse_core::rules::scope::Permissions;
-use gatehouse_core::service::RoleRequirement;
+use gatehouse_core::service::RoleUpdate;
 use gatehouse_core::store::RoleRow;
 use gatehouse_core::AuthError;
 use serde::{Deserialize, Serialize};
@@ -130,7 +130,9 @@ struct RolePatch {
 }
 
 /// Turns "MFA required" or "Passkey required" on or off, renames a custom
-/// role, or any of these at once (recent sign-in).
+/// role, or any of these at once (recent sign-in): all or nothing. The
+/// requirements of a role are changed only by someone holding every
+/// permission it grants, and of a built-in role by an owner or admin.
 #[utoipa::path(patch, path = "/admin/roles/{id}", tag = "administration", request_body = RolePatch,
     params(("id" = i64, Path, description = "The role's id")), security(("bearer" = [])),
     responses(
@@ -145,15 +147,8 @@ async fn patch_role(
     Body(b): Body<RolePatch>,
 ) -> ApiResult {
     let gh = &s.gatehouse;
-    let requirements = [
-        (RoleRequirement::Mfa, b.mfa_required),
-        (RoleRequirement::Passkey, b.passkey_required),
-    ];
-    let changes: Vec<_> = requirements
-        .into_iter()
-        .filter_map(|(requirement, required)| Some((requirement, required?)))
-        .collect();
-    if changes.is_empty() && b.name.is_none() {
+    let requirement_change = b.mfa_required.is_some() || b.passkey_required.is_some();
+    if !requirement_change && b.name.is_none() {
         return Err(AuthError::Invalid(
             "Send \"mfa_required\", \"passkey_required\", \"name\" or several.".into(),
         )
@@ -163,18 +158,17 @@ async fn patch_role(
     if b.name.is_some() {
         require_recent(gh, &bearer, Operation::EditRole)?;
     }
-    if !changes.is_empty() {
+    if requirement_change {
         require_recent(gh, &bearer, Operation::SetRoleRequirement)?;
     }
-    if let Some(name) = &b.name {
-        gh.admin_rename_role(bearer.user_id, id, name, &origin)
-            .await?;
-    }
-    for (requirement, required) in changes {
-        gh.admin_set_role_requirement(bearer.user_id, id, requirement, required, &origin)
-            .await?;
-    }
-    let role = gh.admin_role(bearer.user_id, id).await?;
+    let update = RoleUpdate {
+        name: b.name,
+        mfa_required: b.mfa_required,
+        passkey_required: b.passkey_required,
+    };
+    let role = gh
+        .admin_update_role(bearer.user_id, id, &update, &origin)
+        .await?;
     Ok(Json(RoleView::from(&role)).into_response())
 }
 
