@@ -69,12 +69,18 @@ pub use session::current_user;
 /// the request's CSP nonce.
 pub fn shell(options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
-    content_security_policy();
+    let policy = content_security_policy();
+    #[cfg(not(feature = "ssr"))]
+    let policy: Option<String> = None;
     view! {
         <!DOCTYPE html>
         <html lang="en">
             <head>
                 <meta charset="utf-8"/>
+                // The same policy as the header, before any script: it holds
+                // should the header ever be missing (the server then adds no
+                // stricter one to a page).
+                {policy.map(|policy| view! { <meta http-equiv="Content-Security-Policy" content=policy/> })}
                 <meta name="viewport" content="width=device-width, initial-scale=1"/>
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="stylesheet" href="/style/gatehouse.css"/>
@@ -150,22 +156,29 @@ fn NotFoundPage() -> impl IntoView {
     }
 }
 
-/// A fresh nonce per page, in the CSP header and on Leptos's inline scripts.
+/// A fresh nonce per page, on Leptos's inline scripts and in the page's
+/// policy: set as the CSP header, and returned for the page's `<meta>` copy.
+/// Only `frame-ancestors` is the header's alone (a `<meta>` policy cannot
+/// carry it; `X-Frame-Options: DENY` covers framing either way).
 #[cfg(feature = "ssr")]
-fn content_security_policy() {
+fn content_security_policy() -> Option<String> {
     leptos::nonce::provide_nonce();
-    let (Some(nonce), Some(response)) = (
-        leptos::nonce::use_nonce(),
-        use_context::<leptos_axum::ResponseOptions>(),
-    ) else {
-        return;
-    };
+    let nonce = leptos::nonce::use_nonce()?;
     let policy = format!(
         "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
-         form-action 'self'; frame-ancestors 'none'"
+         form-action 'self'"
     );
-    if let Ok(value) = http::HeaderValue::from_str(&policy) {
-        response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+    match use_context::<leptos_axum::ResponseOptions>() {
+        Some(response) => {
+            let header = format!("{policy}; frame-ancestors 'none'");
+            if let Ok(value) = http::HeaderValue::from_str(&header) {
+                response.insert_header(http::header::CONTENT_SECURITY_POLICY, value);
+            }
+        }
+        None => tracing::warn!(
+            "a page is rendered without response options: its CSP is the <meta> copy"
+        ),
     }
+    Some(policy)
 }

@@ -470,22 +470,8 @@ fn resets_take_passkeys_away(backend: Backend) {
     // Recovery by email ends in a new authenticator, which replaces them all.
     let lost = server.account("platform", "owner");
     add_passkey(&server, &origin, &mut key, &lost.token, "");
-    let token = server.mfa_token(&lost.email);
-    let sent = server.post(
-        "/api/v1/auth/mfa/send",
-        json!({ "mfa_token": token, "method": "email_otp" }),
-        None,
-    );
-    assert_eq!(sent.status, 202, "{sent:?}");
-    let mail = mail_to(&server, &lost.email)
-        .into_iter()
-        .find(|m| m.contains("Your sign-in code is"))
-        .expect("a code mail");
-    let code = &mail.split("Your sign-in code is ").nth(1).unwrap()[..6];
-    let recovered = server.mfa(&token, "email_otp", code);
-    assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
-    let recovery = recovered.json["mfa_token"].as_str().unwrap();
-    let (_, confirm) = server.enroll_at_sign_in(recovery);
+    let recovery = recover_by_email(&server, &lost.email);
+    let (_, confirm) = server.enroll_at_sign_in(&recovery);
     assert_eq!(confirm.status, 200, "{confirm:?}");
     assert_eq!(passkeys_of(&server, lost.id), 0);
 
@@ -540,6 +526,26 @@ fn enroll_passkey(server: &Server, origin: &str, key: &mut SoftKey, mfa_token: &
         json!({ "mfa_token": mfa_token, "ceremony_id": options.json["ceremony_id"], "credential": credential }),
         None,
     )
+}
+
+/// Signs in by email (an emailed code at the second stage): the mfa_token
+/// of the recovery that must set up a new factor.
+fn recover_by_email(server: &Server, email: &str) -> String {
+    let token = server.mfa_token(email);
+    let sent = server.post(
+        "/api/v1/auth/mfa/send",
+        json!({ "mfa_token": token, "method": "email_otp" }),
+        None,
+    );
+    assert_eq!(sent.status, 202, "{sent:?}");
+    let mail = mail_to(server, email)
+        .into_iter()
+        .find(|m| m.contains("Your sign-in code is"))
+        .expect("a code mail");
+    let code = &mail.split("Your sign-in code is ").nth(1).unwrap()[..6];
+    let recovered = server.mfa(&token, "email_otp", code);
+    assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
+    recovered.json["mfa_token"].as_str().unwrap().to_string()
 }
 
 /// An authenticator offered where only a passkey will do is refused.
@@ -644,24 +650,10 @@ fn the_support_desk_signs_in_with_passkeys(backend: Backend) {
     );
 
     // Recovery by email ends in a passkey too, which replaces the others.
-    let token = server.mfa_token(&agent);
-    let sent = server.post(
-        "/api/v1/auth/mfa/send",
-        json!({ "mfa_token": token, "method": "email_otp" }),
-        None,
-    );
-    assert_eq!(sent.status, 202, "{sent:?}");
-    let mail = mail_to(&server, &agent)
-        .into_iter()
-        .find(|m| m.contains("Your sign-in code is"))
-        .expect("a code mail");
-    let code = &mail.split("Your sign-in code is ").nth(1).unwrap()[..6];
-    let recovered = server.mfa(&token, "email_otp", code);
-    assert_eq!(recovered.json["reason"], "recovery", "{recovered:?}");
-    let recovery = recovered.json["mfa_token"].as_str().unwrap();
-    totp_refused(&server, recovery);
+    let recovery = recover_by_email(&server, &agent);
+    totp_refused(&server, &recovery);
     let mut new_key = SoftKey::new();
-    let enrolled = enroll_passkey(&server, &origin, &mut new_key, recovery);
+    let enrolled = enroll_passkey(&server, &origin, &mut new_key, &recovery);
     assert_eq!(enrolled.status, 200, "{enrolled:?}");
     assert_eq!(
         enrolled.json["recovery_codes"].as_array().unwrap().len(),

@@ -169,6 +169,13 @@ fn pages_carry_security_headers(backend: Backend) {
         login.text.contains(&format!("nonce=\"{nonce}\"")),
         "inline scripts carry the nonce"
     );
+    // The page carries the same policy in a <meta>, before any script.
+    let head = login.text.split("<script").next().unwrap();
+    assert!(
+        head.contains(r#"<meta http-equiv="Content-Security-Policy""#)
+            && head.contains(&format!("'nonce-{nonce}'")),
+        "{head}"
+    );
     assert!(!csp.contains("unsafe-inline"));
     assert_eq!(login.header("x-frame-options"), Some("DENY"));
     assert_eq!(login.header("referrer-policy"), Some("no-referrer"));

@@ -1,7 +1,7 @@
 //! The security headers on every response: no framing, no sniffing, no
-//! referrer, a closed-down CSP unless the page set its own (pages carry a
-//! nonce for their scripts), HSTS behind https, and no caching but of the
-//! static assets.
+//! referrer, a closed-down CSP for what is not a page (pages carry their
+//! own, with a nonce for their scripts), HSTS behind https, and no caching
+//! but of the static assets.
 
 use axum::http::{header, HeaderMap, HeaderValue};
 use axum::response::Response;
@@ -23,7 +23,15 @@ pub fn set_security_headers(response: &mut Response, path: &str, secure: bool) {
         "permissions-policy",
         "camera=(), microphone=(), geolocation=()",
     );
-    if !h.contains_key(header::CONTENT_SECURITY_POLICY) {
+    // Pages carry their policy (with the scripts' nonce) in a header and in
+    // a <meta> of their own; should a page's header be missing, a stricter
+    // one here would block the page's own scripts, so only what is not a
+    // page gets the closed-down one.
+    let page = h
+        .get(header::CONTENT_TYPE)
+        .and_then(|v| v.to_str().ok())
+        .is_some_and(|v| v.starts_with("text/html"));
+    if !h.contains_key(header::CONTENT_SECURITY_POLICY) && !page {
         set(
             h,
             "content-security-policy",
