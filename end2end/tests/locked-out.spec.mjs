@@ -296,9 +296,12 @@ test.describe('with no cooling-off (a server of its own)', () => {
     // The old authenticator is gone; the new one signs in.
     await signInWith(page, owner.email, PASSWORD);
     await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
+    await hydrated(page);
     await page.getByLabel('Authentication code', { exact: true }).fill(totp(owner.secret, 1));
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
+    // The form is drawn again, empty: a code typed before that would be wiped.
+    await expect(page.getByLabel('Authentication code', { exact: true })).toHaveValue('');
     await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();

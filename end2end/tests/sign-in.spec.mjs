@@ -35,6 +35,8 @@ test('signs in with the authenticator app', async ({ page, request }) => {
   await page.getByLabel('Authentication code', { exact: true }).fill(wrongCode(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
+  // The form is drawn again, empty: a code typed before that would be wiped.
+  await expect(page.getByLabel('Authentication code', { exact: true })).toHaveValue('');
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
