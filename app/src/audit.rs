@@ -7,7 +7,7 @@ use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::header::Me;
-use crate::page::{DataPage, Pager};
+use crate::page::{DataPage, Pager, Paging};
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
 use crate::urls::{param, param_i64};
@@ -35,9 +35,7 @@ pub struct AuditView {
     /// Why the filters could not be used (a date that is not one, a reversed range).
     pub filter_error: Option<String>,
     pub entries: Vec<AuditRow>,
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
+    pub paging: Paging,
     pub actions: Vec<String>,
 }
 
@@ -50,6 +48,8 @@ pub async fn audit_log(
     from: String,
     to: String,
     page: i64,
+    after: Option<i64>,
+    before: Option<i64>,
 ) -> Result<AuditView, AppError> {
     use gatehouse_core::rules::audit_text::{is_failure, sentence, short_browser};
     use gatehouse_core::rules::filters::AuditFilter;
@@ -66,12 +66,15 @@ pub async fn audit_log(
                 me,
                 filter_error: Some(e.to_string()),
                 entries: Vec::new(),
-                total: 0,
-                page: 1,
-                pages: 1,
+                paging: Paging::empty(),
                 actions,
             })
         }
+    };
+    let page = gatehouse_core::service::PageRequest {
+        number: page,
+        after,
+        before,
     };
     let result = gh.audit_page(uid, &filter, page).await?;
     Ok(AuditView {
@@ -100,9 +103,7 @@ pub async fn audit_log(
                 details: e.details,
             })
             .collect(),
-        total: result.total,
-        page: result.page,
-        pages: result.pages,
+        paging: Paging::from(&result.place),
         actions,
     })
 }
@@ -110,10 +111,15 @@ pub async fn audit_log(
 #[component]
 pub fn AuditPage() -> impl IntoView {
     let (user, action, from, to) = (param("user"), param("action"), param("from"), param("to"));
-    let page = param_i64("page");
+    let (page, after, before) = (param_i64("page"), param_i64("after"), param_i64("before"));
     let data = Resource::new(
-        move || (user.get(), action.get(), from.get(), to.get(), page.get()),
-        |(user, action, from, to, page)| audit_log(user, action, from, to, page.unwrap_or(1)),
+        move || {
+            let at = (page.get(), after.get(), before.get());
+            (user.get(), action.get(), from.get(), to.get(), at)
+        },
+        |(user, action, from, to, (page, after, before))| {
+            audit_log(user, action, from, to, page.unwrap_or(1), after, before)
+        },
     );
     view! {
         <DataPage title="Audit log" data let:view>
@@ -195,7 +201,7 @@ fn AuditScreen(view: AuditView) -> impl IntoView {
             {nothing_found.then(|| view! {
                 <p class="empty">"No entries match these filters. "<a href="/audit">"Clear filters"</a></p>
             })}
-            <Pager page=view.page pages=view.pages total=view.total noun="entries"/>
+            <Pager paging=view.paging.clone() noun="entries"/>
         </section>
     }
 }

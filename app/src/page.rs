@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 use leptos_meta::Title;
 use leptos_router::hooks::use_location;
-use serde::{de::DeserializeOwned, Serialize};
+use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::header::{Me, PublicHeader, SignedInHeader};
@@ -189,26 +189,135 @@ fn LoadError(error: AppError) -> impl IntoView {
     }
 }
 
+/// Where a page of a list sits: what its caption says and where its
+/// "Previous page" and "Next page" lead.
+#[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
+pub struct Paging {
+    pub page: i64,
+    pub pages: i64,
+    /// How many match, counted up to 10,000 ...
+    pub total: i64,
+    /// ... and whether more do.
+    pub more: bool,
+    pub previous_before: Option<i64>,
+    pub next_after: Option<i64>,
+}
+
+#[cfg(feature = "ssr")]
+impl From<&gatehouse_core::service::PagePlace> for Paging {
+    fn from(p: &gatehouse_core::service::PagePlace) -> Self {
+        Self {
+            page: p.number,
+            pages: p.pages,
+            total: p.total,
+            more: p.more_than_counted,
+            previous_before: p.previous_before,
+            next_after: p.next_after,
+        }
+    }
+}
+
+impl Paging {
+    /// An empty list's: one page, nothing before or after.
+    pub fn empty() -> Self {
+        Self {
+            page: 1,
+            pages: 1,
+            total: 0,
+            more: false,
+            previous_before: None,
+            next_after: None,
+        }
+    }
+
+    fn caption(&self, noun: &str) -> String {
+        if self.more {
+            format!(
+                "More than {} {noun} · page {}",
+                thousands(self.total),
+                self.page
+            )
+        } else {
+            format!(
+                "{} {noun} · page {} of {}",
+                thousands(self.total),
+                self.page,
+                self.pages
+            )
+        }
+    }
+}
+
+/// 12345 as "12,345".
+fn thousands(n: i64) -> String {
+    let digits = n.abs().to_string();
+    let mut out = String::new();
+    for (i, d) in digits.chars().enumerate() {
+        if i > 0 && (digits.len() - i) % 3 == 0 {
+            out.push(',');
+        }
+        out.push(d);
+    }
+    if n < 0 {
+        out.insert(0, '-');
+    }
+    out
+}
+
 /// "Previous page" and "Next page" under a long list; they keep the list's
-/// filters and drop its one-time messages.
+/// filters and drop its one-time messages. Each names the row its page
+/// starts after (or ends before), so the server reads from there.
 #[component]
-pub fn Pager(page: i64, pages: i64, total: i64, noun: &'static str) -> impl IntoView {
+pub fn Pager(paging: Paging, noun: &'static str) -> impl IntoView {
     let location = use_location();
-    let href = move |to: i64| {
+    let href = move |to: i64, edge: String| {
         let search = location.search.get_untracked();
         let page = format!("page={to}");
         let mut kept = pairs_without(
             search.trim_start_matches('?'),
-            &["page", "notice", "error", "form"],
+            &["page", "after", "before", "notice", "error", "form"],
         );
         kept.push(&page);
+        kept.push(&edge);
         format!("{}?{}", location.pathname.get_untracked(), kept.join("&"))
     };
+    let previous = paging
+        .previous_before
+        .map(|row| href(paging.page - 1, format!("before={row}")));
+    let next = paging
+        .next_after
+        .map(|row| href(paging.page + 1, format!("after={row}")));
     view! {
         <nav class="pager" aria-label="Pages">
-            <span>{format!("{total} {noun} · page {page} of {pages}")}</span>
-            {(page > 1).then(|| view! { <a href=href(page - 1) rel="prev">"Previous page"</a> })}
-            {(page < pages).then(|| view! { <a href=href(page + 1) rel="next">"Next page"</a> })}
+            <span>{paging.caption(noun)}</span>
+            {previous.map(|href| view! { <a href=href rel="prev">"Previous page"</a> })}
+            {next.map(|href| view! { <a href=href rel="next">"Next page"</a> })}
         </nav>
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_caption_says_how_many_and_where() {
+        let mut paging = Paging {
+            page: 2,
+            pages: 250,
+            total: 12_345,
+            more: false,
+            previous_before: Some(1),
+            next_after: Some(2),
+        };
+        assert_eq!(paging.caption("users"), "12,345 users · page 2 of 250");
+        paging.more = true;
+        assert_eq!(paging.caption("users"), "More than 12,345 users · page 2");
+        assert_eq!(
+            Paging::empty().caption("entries"),
+            "0 entries · page 1 of 1"
+        );
+        assert_eq!(thousands(999), "999");
+        assert_eq!(thousands(1_000_000), "1,000,000");
     }
 }

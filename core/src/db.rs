@@ -227,6 +227,21 @@ impl Db {
         crate::store::fill_name_keys(&self.pool)
             .await
             .map_err(DbError::Finish)?;
+        self.optimize().await.map_err(DbError::Finish)?;
+        Ok(())
+    }
+
+    /// Refreshes the query planner's statistics, which the lists' plans
+    /// (which index, read in order or looked up) depend on. SQLite keeps
+    /// none until asked and then analyzes only what changed a lot, on a
+    /// bounded sample; PostgreSQL's autovacuum keeps its own, and this asks
+    /// it now (after a bulk load).
+    pub async fn optimize(&self) -> Result<(), sqlx::Error> {
+        let sql = match self.backend {
+            Backend::Sqlite => "PRAGMA analysis_limit = 1000; PRAGMA optimize = 0x10002;",
+            Backend::Postgres => "ANALYZE users; ANALYZE audit_log;",
+        };
+        sqlx::raw_sql(sql).execute(&self.pool).await?;
         Ok(())
     }
 

@@ -8,7 +8,7 @@ use common::{code_in, Flow, Person};
 use gatehouse_core::rules::abuse::{AlertScope, ResetKind};
 use gatehouse_core::rules::filters::AuditFilter;
 use gatehouse_core::rules::scope::OrgKind;
-use gatehouse_core::service::{AbuseAlert, OobKind, OobOutcome, PasswordOutcome};
+use gatehouse_core::service::{AbuseAlert, OobKind, OobOutcome, PageRequest, PasswordOutcome};
 use gatehouse_core::store;
 
 // The documented defaults, written out so a changed constant fails here.
@@ -94,7 +94,7 @@ impl Scene {
         };
         self.flow
             .gh
-            .audit_page(viewer.id, &filter, 1)
+            .audit_page(viewer.id, &filter, PageRequest::number(1))
             .await
             .unwrap()
             .entries

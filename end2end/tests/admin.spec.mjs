@@ -68,6 +68,8 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(user.secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
+  // The form is drawn again, empty: a code typed before that would be wiped.
+  await expect(page.getByLabel('Authentication code', { exact: true })).toHaveValue('');
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(newSecret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
@@ -308,4 +310,28 @@ test('a partner adds a customer; its first owner is invited, chooses a password 
   await page.getByLabel('Password', { exact: true }).fill('litware lamps glow softly');
   await page.getByRole('button', { name: 'Sign in' }).click();
   await enrollOnPage(page);
+});
+
+test('a long user list pages forward and back with "Next page" and "Previous page"', async ({ page, request }) => {
+  const company = createOrg('company', 'Longlist Ltd');
+  const owner = await enrolled(request, createUserIn(company, 'owner'));
+  for (let n = 0; n < 55; n += 1) createUserIn(company, 'member');
+
+  await signInWithCode(page, owner);
+  await page.goto('/admin');
+  const pager = page.getByRole('navigation', { name: 'Pages' });
+  await expect(pager).toContainText('56 users · page 1 of 2');
+  await expect(pager.getByRole('link', { name: 'Previous page' })).toHaveCount(0);
+  const firstPage = await page.getByRole('row').allInnerTexts();
+  await hydrated(page);
+  await pager.getByRole('link', { name: 'Next page' }).click();
+  // The next page starts after the last row shown, and says where it is.
+  await expect(page).toHaveURL(/[?&]page=2&after=\d+$/);
+  await expect(pager).toContainText('56 users · page 2 of 2');
+  await expect(pager.getByRole('link', { name: 'Next page' })).toHaveCount(0);
+  await expect(page.getByRole('row')).toHaveCount(1 + 6);
+  await pager.getByRole('link', { name: 'Previous page' }).click();
+  await expect(page).toHaveURL(/[?&]page=1&before=\d+$/);
+  await expect(pager).toContainText('56 users · page 1 of 2');
+  expect(await page.getByRole('row').allInnerTexts()).toEqual(firstPage);
 });

@@ -29,6 +29,7 @@ on_both_databases!(
     custom_roles_hold_only_the_creators_permissions,
     browser_forms_send_lists_and_admins_see_their_partners_grant,
     user_list_filters_naming_another_tenant_are_not_found,
+    long_lists_page_from_row_to_row_and_search_through_the_index,
 );
 
 /// Two partners and their customers:
@@ -1677,4 +1678,250 @@ fn names_that_only_look_different_are_one_name(backend: Backend) {
         &w.acme_admin,
     );
     assert_refused(&given, 404);
+}
+
+/// `count` people of `org`'s member role, `{prefix}{i:05}@{org}.test` named
+/// "{Prefix} Person {i:05}", straight into the database (no password: they
+/// only need to be listed).
+fn insert_people(w: &World, org: &str, prefix: &str, count: usize) {
+    let (org_id, role) = (w.org_id(org), w.role_id(org, "member"));
+    let rows: Vec<String> = (0..count)
+        .map(|i| {
+            format!(
+                "({org_id}, {role}, '{prefix}{i:05}@{org}.test', '{prefix} Person {i:05}', '', 0)"
+            )
+        })
+        .collect();
+    for chunk in rows.chunks(500) {
+        w.server.sql_exec(&format!(
+            "INSERT INTO users (org_id, role_id, email, name, password_hash, created_at) VALUES {}",
+            chunk.join(", ")
+        ));
+    }
+}
+
+/// Every page of a list from `path`, following `next_after`: the rows' `key`
+/// (email, or entry id) per page.
+fn follow(w: &World, path: &str, rows: &str, key: &str, by: &Account) -> Vec<Reply> {
+    let mut pages = vec![w.get(path, by)];
+    while let Some(after) = pages.last().unwrap().json["next_after"].as_i64() {
+        let number = pages.len() + 1;
+        let sep = if path.contains('?') { '&' } else { '?' };
+        pages.push(w.get(&format!("{path}{sep}page={number}&after={after}"), by));
+        assert!(pages.len() < 50, "a list that never ends");
+    }
+    for page in &pages {
+        assert_eq!(page.status, 200, "{page:?}");
+        assert!(page.json[rows].is_array(), "{key} rows in {page:?}");
+    }
+    pages
+}
+
+fn keys(reply: &Reply, rows: &str, key: &str) -> Vec<Value> {
+    reply.json[rows]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|r| r[key].clone())
+        .collect()
+}
+
+fn long_lists_page_from_row_to_row_and_search_through_the_index(backend: Backend) {
+    let w = World::new(backend);
+    insert_people(&w, "acme", "pager", 130);
+    // One of them reported "This wasn't me": first on every list.
+    w.server
+        .sql_exec("UPDATE users SET flagged_at = 1 WHERE email = 'pager00077@acme.test'");
+
+    // Next page after next page: every person once, flagged first, then by email.
+    let pages = follow(&w, "/api/v1/admin/users", "users", "email", &w.acme_admin);
+    assert_eq!(pages.len(), 3);
+    let listed: Vec<Value> = pages
+        .iter()
+        .flat_map(|p| keys(p, "users", "email"))
+        .collect();
+    assert_eq!(listed.len(), 133);
+    assert_eq!(listed[0], "pager00077@acme.test");
+    let mut rest: Vec<String> = listed[1..]
+        .iter()
+        .map(|e| e.as_str().unwrap().into())
+        .collect();
+    let unsorted = rest.clone();
+    rest.sort();
+    rest.dedup();
+    assert_eq!(rest, unsorted, "sorted by email, none twice");
+    for (n, page) in pages.iter().enumerate() {
+        assert_eq!(page.json["page"], n as i64 + 1);
+        assert_eq!(
+            (page.json["total"].clone(), page.json["pages"].clone()),
+            (json!(133), json!(3))
+        );
+        assert_eq!(page.json["total_capped"], false);
+        assert_eq!(
+            page.json.get("previous_before").is_some(),
+            n > 0,
+            "{:?}",
+            page.json
+        );
+    }
+    // The same pages by number, and back again from the last.
+    let by_number = w.get("/api/v1/admin/users?page=2", &w.acme_admin);
+    assert_eq!(
+        keys(&by_number, "users", "email"),
+        keys(&pages[1], "users", "email")
+    );
+    let before = pages[2].json["previous_before"].as_i64().unwrap();
+    let back = w.get(
+        &format!("/api/v1/admin/users?page=2&before={before}"),
+        &w.acme_admin,
+    );
+    assert_eq!(
+        keys(&back, "users", "email"),
+        keys(&pages[1], "users", "email")
+    );
+    assert_eq!(back.json["page"], 2);
+    let before = back.json["previous_before"].as_i64().unwrap();
+    let first = w.get(
+        &format!("/api/v1/admin/users?page=1&before={before}"),
+        &w.acme_admin,
+    );
+    assert_eq!(
+        keys(&first, "users", "email"),
+        keys(&pages[0], "users", "email")
+    );
+    assert!(
+        first.json.get("previous_before").is_none(),
+        "{:?}",
+        first.json
+    );
+
+    // Another tenant's person is no place to start from: the page number
+    // decides, so nothing about where their email sorts shows.
+    for edge in ["after", "before"] {
+        let sideways = w.get(
+            &format!("/api/v1/admin/users?page=2&{edge}={}", w.initech_member.id),
+            &w.acme_admin,
+        );
+        assert_eq!(sideways.status, 200, "{sideways:?}");
+        assert_eq!(
+            keys(&sideways, "users", "email"),
+            keys(&by_number, "users", "email")
+        );
+    }
+    for bad in ["after=x", "before=99999999999999999999", "page=2&after=-1"] {
+        let reply = w.get(&format!("/api/v1/admin/users?{bad}"), &w.acme_admin);
+        assert!(
+            reply.status == 400 || reply.json["page"] == 2,
+            "{bad}: {reply:?}"
+        );
+    }
+
+    // Search: three characters or more through the index, shorter by reading.
+    let search = |q: &str| {
+        let reply = w.get(&format!("/api/v1/admin/users?q={q}"), &w.acme_admin);
+        let mut found: Vec<String> = World::emails(&reply)
+            .into_iter()
+            .filter(|e| e.starts_with("pager"))
+            .collect();
+        found.sort();
+        found
+    };
+    let tens: Vec<String> = (120..130)
+        .map(|i| format!("pager{i:05}@acme.test"))
+        .collect();
+    assert_eq!(
+        search("R%20PERSON%200012"),
+        tens,
+        "part of a name, any case"
+    );
+    assert_eq!(search("r0012"), tens, "part of an email");
+    assert_eq!(search("0012").len(), 11, "00012 and 00120 to 00129");
+    assert_eq!(search("12").len(), 12, "and 00112, read row by row");
+    assert_eq!(
+        search("%22%20OR%20x"),
+        Vec::<String>::new(),
+        "quotes are text"
+    );
+    // Renamed, deleted: the index follows.
+    w.server
+        .sql_exec("UPDATE users SET name = 'Renamed Someone' WHERE email = 'pager00120@acme.test'");
+    assert_eq!(
+        search("renamed%20some"),
+        vec!["pager00120@acme.test".to_string()]
+    );
+    assert_eq!(search("r%20person%200012").len(), 9);
+    w.server
+        .sql_exec("DELETE FROM users WHERE email = 'pager00121@acme.test'");
+    assert_eq!(search("r0012").len(), 9);
+
+    // Past 10,000 the count stops: "more than", and the pages still follow.
+    insert_people(&w, "globex", "many", 10_050);
+    let many = w.get(
+        &format!("/api/v1/admin/users?org={}", w.org_id("globex")),
+        &w.msp_a,
+    );
+    assert_eq!(many.status, 200, "{many:?}");
+    assert_eq!(
+        (
+            many.json["total"].clone(),
+            many.json["total_capped"].clone()
+        ),
+        (json!(10_000), json!(true))
+    );
+    let after = many.json["next_after"].as_i64().unwrap();
+    let second = w.get(
+        &format!(
+            "/api/v1/admin/users?org={}&page=2&after={after}",
+            w.org_id("globex")
+        ),
+        &w.msp_a,
+    );
+    assert_eq!(keys(&second, "users", "email").len(), 50);
+    assert_eq!(second.json["users"][0]["email"], "many00050@globex.test");
+
+    // The audit log pages from entry to entry too, newest first.
+    for id in w
+        .server
+        .numbers("SELECT id FROM users WHERE email LIKE 'pager%' ORDER BY id LIMIT 120")
+    {
+        let reply = w.post(
+            &format!("/api/v1/admin/users/{id}/sign-out"),
+            json!({}),
+            &w.acme_admin,
+        );
+        assert_eq!(reply.status, 204, "{reply:?}");
+    }
+    let pages = follow(&w, "/api/v1/audit", "entries", "id", &w.acme_admin);
+    let ids: Vec<i64> = pages
+        .iter()
+        .flat_map(|p| keys(p, "entries", "id"))
+        .map(|v| v.as_i64().unwrap())
+        .collect();
+    let total = pages[0].json["total"].as_i64().unwrap();
+    assert!(
+        total > 120 && ids.len() as i64 == total,
+        "{total} entries, {} listed",
+        ids.len()
+    );
+    let mut newest_first = ids.clone();
+    newest_first.sort_by(|a, b| b.cmp(a));
+    newest_first.dedup();
+    assert_eq!(ids, newest_first);
+    let before = pages[1].json["previous_before"].as_i64().unwrap();
+    let back = w.get(
+        &format!("/api/v1/audit?page=1&before={before}"),
+        &w.acme_admin,
+    );
+    assert_eq!(
+        keys(&back, "entries", "id"),
+        keys(&pages[0], "entries", "id")
+    );
+    let sideways = w.get(
+        &format!("/api/v1/audit?page=2&after={}", w.server.number("SELECT MAX(id) FROM audit_log WHERE org_id <> (SELECT id FROM organizations WHERE slug = 'acme')")),
+        &w.acme_admin,
+    );
+    assert_eq!(
+        keys(&sideways, "entries", "id"),
+        keys(&pages[1], "entries", "id")
+    );
 }

@@ -69,17 +69,21 @@ pub async fn msp_customers(
                 able_to_sign_in: true,
                 ..UserFilter::default()
             };
-            gh.admin_users(uid, &filter, 1)
-                .await?
-                .users
-                .into_iter()
-                .map(|listed| listed.user)
-                .map(|u| PersonChoice {
-                    id: u.id,
-                    email: u.email,
-                    name: u.name,
-                })
-                .collect()
+            gh.admin_users(
+                uid,
+                &filter,
+                gatehouse_core::service::PageRequest::number(1),
+            )
+            .await?
+            .users
+            .into_iter()
+            .map(|listed| listed.user)
+            .map(|u| PersonChoice {
+                id: u.id,
+                email: u.email,
+                name: u.name,
+            })
+            .collect()
         }
         _ => Vec::new(),
     };

@@ -11,7 +11,7 @@ use crate::error::AppError;
 use crate::form::{error_signal, ConfirmRow, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::header::SecondAdminWarning;
-use crate::page::{changes, DataPage, Pager};
+use crate::page::{changes, DataPage, Pager, Paging};
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
@@ -20,9 +20,7 @@ use crate::urls::{param, param_i64};
 pub struct UsersView {
     pub me: Me,
     pub users: Vec<UserRow>,
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
+    pub paging: Paging,
     pub orgs: Vec<OrgRoles>,
     pub grants: Vec<GrantView>,
 }
@@ -37,6 +35,8 @@ pub async fn admin_users(
     role: Option<i64>,
     org: Option<i64>,
     page: i64,
+    after: Option<i64>,
+    before: Option<i64>,
 ) -> Result<UsersView, AppError> {
     use super::parts::RoleChoice;
     use gatehouse_core::rules::filters::UserFilter;
@@ -44,6 +44,11 @@ pub async fn admin_users(
     let uid = cx.user().await?;
     let gh = &cx.gh;
     let filter = UserFilter::from_params(&q, &mfa, &locked, role, org);
+    let page = gatehouse_core::service::PageRequest {
+        number: page,
+        after,
+        before,
+    };
     let result = gh.admin_users(uid, &filter, page).await?;
     let orgs = gh
         .admin_role_choices(uid)
@@ -63,10 +68,8 @@ pub async fn admin_users(
         .collect();
     Ok(UsersView {
         me: Me::load(gh, uid).await?,
+        paging: Paging::from(&result.place),
         users: result.users.into_iter().map(UserRow::from).collect(),
-        total: result.total,
-        page: result.page,
-        pages: result.pages,
         orgs,
         grants: gh
             .visible_grants(uid)
@@ -100,6 +103,7 @@ pub async fn invite_user(email: String, name: String, role_id: i64) -> Result<()
 pub fn AdminUsersPage() -> impl IntoView {
     let (q, mfa, locked) = (param("q"), param("mfa"), param("locked"));
     let (role, org, page) = (param_i64("role"), param_i64("org"), param_i64("page"));
+    let (after, before) = (param_i64("after"), param_i64("before"));
     let action = ServerAction::<AdminUserAction>::new();
     let data = Resource::new(
         move || {
@@ -109,12 +113,12 @@ pub fn AdminUsersPage() -> impl IntoView {
                 locked.get(),
                 role.get(),
                 org.get(),
-                page.get(),
+                (page.get(), after.get(), before.get()),
                 changes(),
             )
         },
-        |(q, mfa, locked, role, org, page, _)| {
-            admin_users(q, mfa, locked, role, org, page.unwrap_or(1))
+        |(q, mfa, locked, role, org, (page, after, before), _)| {
+            admin_users(q, mfa, locked, role, org, page.unwrap_or(1), after, before)
         },
     );
     view! {
@@ -245,7 +249,7 @@ fn UsersScreen(view: UsersView, action: ServerAction<AdminUserAction>) -> impl I
                     {filtered.then(|| view! { <a href="/admin">"Clear filters"</a> })}
                 </p>
             })}
-            <Pager page=view.page pages=view.pages total=view.total noun="users"/>
+            <Pager paging=view.paging.clone() noun="users"/>
         </section>
         <InviteSection orgs=invite_orgs/>
     }

@@ -216,16 +216,18 @@ impl Gatehouse {
             ..UserFilter::default()
         };
         let now = self.now();
-        let (mut found, _) = store::list_users(
+        let user = store::list_users(
             &mut *self.conn().await?,
             PLATFORM_ORG_ID,
             &filter,
             now,
             1,
-            0,
+            store::PageAt::First,
         )
-        .await?;
-        let user = found.pop().ok_or(AuthError::NotFound("User"))?;
+        .await?
+        .rows
+        .pop()
+        .ok_or(AuthError::NotFound("User"))?;
         let change = match action {
             OperatorAction::DisableMfa => return self.reset_mfa(user.id, None, &origin).await,
             OperatorAction::Unlock => AdminChange {

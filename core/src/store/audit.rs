@@ -4,7 +4,8 @@ use sqlx::Row;
 
 use crate::rules::filters::AuditFilter;
 
-use super::clauses::{contains_pattern, Arg, Clauses};
+use super::clauses::{Arg, Clauses};
+use super::listing::{capped, capped_count_sql, Listed, PageAt, Scope, SearchIn, TextSearch};
 use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
@@ -113,22 +114,24 @@ pub struct AuditEntry {
     pub details: String,
 }
 
-/// Entries of a subtree's chains, newest first, and how many match in all.
+/// Entries of a subtree's chains, newest first, with how many match
+/// (counted up to [`COUNT_LIMIT`](super::listing::COUNT_LIMIT)). A page
+/// after or before an entry outside the scope is found by its number instead.
 pub async fn audit_entries(
     c: &mut Conn,
-    scope: i64,
+    scope_id: i64,
     filter: &AuditFilter,
     limit: i64,
-    offset: i64,
-) -> Result<(Vec<AuditEntry>, i64)> {
-    let mut w = Clauses::new(Arg::Int(scope));
+    at: PageAt,
+) -> Result<Listed<AuditEntry>> {
+    let scope = Scope::of(c, scope_id).await?;
+    let mut w = Clauses::new(Arg::Int(scope_id));
     let user = filter.user.trim();
     if !user.is_empty() {
-        let pattern = contains_pattern(user);
-        w.add(
-            "(actor.email LIKE ? ESCAPE '\\' OR subject.email LIKE ? ESCAPE '\\')",
-            [Arg::Text(pattern.clone()), Arg::Text(pattern)],
-        );
+        let (clause, args) = TextSearch::of(c, user, SearchIn::Email)
+            .await?
+            .any_user([("actor", "a.actor_id"), ("subject", "a.subject_id")]);
+        w.add(&clause, args);
     }
     if !filter.action.is_empty() {
         w.add("a.action = ?", [Arg::Text(filter.action.clone())]);
@@ -139,28 +142,78 @@ pub async fn audit_entries(
     if let Some(to) = filter.to {
         w.add("a.at < ?", [Arg::Int(to)]);
     }
-    let from = "FROM audit_log a JOIN sub ON sub.id = a.org_id JOIN organizations o ON o.id = a.org_id \
-                LEFT JOIN users actor ON actor.id = a.actor_id LEFT JOIN users subject ON subject.id = a.subject_id";
-    let count_sql = format!("{SUBTREE} SELECT COUNT(*) AS total {from}{}", w.where_sql());
-    let total: i64 = w
+    let users = "LEFT JOIN users actor ON actor.id = a.actor_id \
+                 LEFT JOIN users subject ON subject.id = a.subject_id";
+    let in_scope = scope.holds("a.org_id");
+    let count_sql = capped_count_sql(
+        scope.with(),
+        &format!(
+            "SELECT 1 FROM audit_log a {users} WHERE {in_scope}{}",
+            w.and_sql()
+        ),
+    );
+    let counted: i64 = w
         .bind(sqlx::query(&count_sql))
         .fetch_one(&mut *c)
         .await?
         .get("total");
+    let (total, more_than_counted) = capped(counted);
+
+    let mut offset = 0;
+    let mut keyset = false;
+    let mut backwards = false;
+    match at {
+        PageAt::First => {}
+        PageAt::Offset(rows) => offset = rows,
+        PageAt::After { row, or_skip } | PageAt::Before { row, or_skip } => {
+            let sql = format!(
+                "{} SELECT a.at FROM audit_log a WHERE a.id = $2 AND {}",
+                scope.with(),
+                scope.holds("a.org_id")
+            );
+            let found: Option<i64> = sqlx::query(&sql)
+                .bind(scope_id)
+                .bind(row)
+                .fetch_optional(&mut *c)
+                .await?
+                .map(|r| r.get("at"));
+            match found {
+                // Newest first: the next page is older, the previous newer.
+                Some(entry_at) => {
+                    keyset = true;
+                    backwards = matches!(at, PageAt::Before { .. });
+                    let clause = if backwards {
+                        "(a.at, a.id) > (?, ?)"
+                    } else {
+                        "(a.at, a.id) < (?, ?)"
+                    };
+                    w.add(clause, [Arg::Int(entry_at), Arg::Int(row)]);
+                }
+                None => offset = or_skip,
+            }
+        }
+    }
     let (lim, off) = (w.next_param(), w.next_param() + 1);
+    let order = if backwards {
+        "a.at, a.id"
+    } else {
+        "a.at DESC, a.id DESC"
+    };
     let sql = format!(
-        "{SUBTREE} SELECT a.id, a.at, o.name AS org_name, actor.email AS actor_email, \
+        "{} SELECT a.id, a.at, o.name AS org_name, actor.email AS actor_email, \
            subject.email AS subject_email, a.action, a.ip, a.user_agent, a.details \
-         {from}{} ORDER BY a.at DESC, a.id DESC LIMIT ${lim} OFFSET ${off}",
-        w.where_sql()
+         FROM audit_log a JOIN organizations o ON o.id = a.org_id {users} \
+         WHERE {in_scope}{} ORDER BY {order} LIMIT ${lim} OFFSET ${off}",
+        scope.with(),
+        w.and_sql(),
     );
     let rows = w
         .bind(sqlx::query(&sql))
-        .bind(limit)
+        .bind(limit + 1)
         .bind(offset)
         .fetch_all(&mut *c)
         .await?;
-    let entries = rows
+    let mut entries: Vec<AuditEntry> = rows
         .into_iter()
         .map(|r| AuditEntry {
             id: r.get("id"),
@@ -174,7 +227,21 @@ pub async fn audit_entries(
             details: r.get("details"),
         })
         .collect();
-    Ok((entries, total))
+    let beyond = entries.len() as i64 > limit;
+    entries.truncate(limit as usize);
+    let (has_previous, has_next) = if backwards {
+        entries.reverse();
+        (beyond, true)
+    } else {
+        (keyset || offset > 0, beyond)
+    };
+    Ok(Listed {
+        rows: entries,
+        total,
+        more_than_counted,
+        has_previous,
+        has_next,
+    })
 }
 
 /// The actions that occur in a subtree's log, for the filter.

@@ -26,6 +26,14 @@ impl Clauses {
         }
     }
 
+    /// Numbering from `$1`, for a statement that is all clauses.
+    pub(crate) fn none() -> Self {
+        Self {
+            parts: Vec::new(),
+            args: Vec::new(),
+        }
+    }
+
     /// Adds a clause; each `?` in it becomes the next parameter, bound to `args` in order.
     pub(crate) fn add(&mut self, clause: &str, args: impl IntoIterator<Item = Arg>) {
         let mut text = String::new();
@@ -41,11 +49,17 @@ impl Clauses {
         self.parts.push(text);
     }
 
-    pub(crate) fn where_sql(&self) -> String {
+    /// The clauses joined by `AND`, for a statement or a condition to go on.
+    pub(crate) fn sql(&self) -> String {
+        self.parts.join(" AND ")
+    }
+
+    /// ` AND` the clauses, to follow a `WHERE` of the caller's (or nothing).
+    pub(crate) fn and_sql(&self) -> String {
         if self.parts.is_empty() {
             String::new()
         } else {
-            format!(" WHERE {}", self.parts.join(" AND "))
+            format!(" AND {}", self.sql())
         }
     }
 

@@ -20,6 +20,7 @@ mod clauses;
 mod factors;
 mod grants;
 mod invitations;
+mod listing;
 mod lockout;
 mod organizations;
 mod outbox;
@@ -65,6 +66,7 @@ pub use invitations::{
     delete_invited_user, end_invitations, insert_invitation, invitation_email, still_invited,
     use_invitation,
 };
+pub use listing::{Listed, PageAt, COUNT_LIMIT};
 pub use lockout::{
     clear_mfa_failures, count_in_window, lock_mfa, mfa_recent_failures, mfa_reserve_check,
     throttle, throttle_clear, throttle_lock, throttle_reserve, unlock_mfa, LockState, Throttle,

@@ -5,9 +5,9 @@ use sqlx::Row;
 use crate::rules::filters::UserFilter;
 use crate::rules::scope::{Actor, Permissions};
 
-use super::clauses::{contains_pattern, Arg, Clauses};
+use super::clauses::{Arg, Clauses};
+use super::listing::{capped, capped_count_sql, Listed, PageAt, Scope, SearchIn, TextSearch};
 use super::organizations::org_kind;
-use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 #[derive(Debug, Clone)]
@@ -189,15 +189,15 @@ pub struct UserSummary {
 pub(crate) const CONFIRMED_FACTOR: &str =
     "EXISTS (SELECT 1 FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)";
 
-pub(crate) fn user_clauses(scope: i64, filter: &UserFilter, now: i64) -> Clauses {
+/// The conditions of a user list besides its scope (`$1`) and its page.
+async fn user_clauses(c: &mut Conn, scope: i64, filter: &UserFilter, now: i64) -> Result<Clauses> {
     let mut w = Clauses::new(Arg::Int(scope));
     let query = filter.query.trim();
     if !query.is_empty() {
-        let pattern = contains_pattern(query);
-        w.add(
-            "(u.email LIKE ? ESCAPE '\\' OR lower(u.name) LIKE ? ESCAPE '\\')",
-            [Arg::Text(pattern.clone()), Arg::Text(pattern)],
-        );
+        let (clause, args) = TextSearch::of(c, query, SearchIn::EmailAndName)
+            .await?
+            .user("u");
+        w.add(&clause, args);
     }
     match filter.mfa_on {
         Some(true) => w.add(CONFIRMED_FACTOR, []),
@@ -205,8 +205,10 @@ pub(crate) fn user_clauses(scope: i64, filter: &UserFilter, now: i64) -> Clauses
         None => {}
     }
     match filter.locked {
+        // The first term is the `users_locked` index's own condition, which
+        // every locked account meets: it lets the few be read alone.
         Some(true) => w.add(
-            "(u.mfa_admin_lock = 1 OR u.mfa_locked_until > ?)",
+            "(u.mfa_admin_lock = 1 OR u.mfa_locked_until > 0) AND (u.mfa_admin_lock = 1 OR u.mfa_locked_until > ?)",
             [Arg::Int(now)],
         ),
         Some(false) => w.add(
@@ -227,56 +229,152 @@ pub(crate) fn user_clauses(scope: i64, filter: &UserFilter, now: i64) -> Clauses
     if filter.able_to_sign_in {
         w.add("(u.disabled_at IS NULL AND u.password_hash <> '')", []);
     }
-    w
+    Ok(w)
 }
 
-/// Accounts reported "This wasn't me" wait at the top of every list, then by email.
-const FLAGGED_FIRST: &str = "CASE WHEN u.flagged_at IS NULL THEN 1 ELSE 0 END, u.email";
+/// Accounts reported "This wasn't me" wait at the top of every list, then by
+/// email: the `users_listing` indexes' expression and column, in this order.
+const FLAGGED_LAST_RANK: &str = "CASE WHEN u.flagged_at IS NULL THEN 1 ELSE 0 END";
+const ORDER: &str = "CASE WHEN u.flagged_at IS NULL THEN 1 ELSE 0 END, u.email";
+const ORDER_REVERSED: &str = "CASE WHEN u.flagged_at IS NULL THEN 1 ELSE 0 END DESC, u.email DESC";
 
-/// One page of the users of a subtree, flagged first then by email, and how
-/// many match in all.
+/// Where a page after (or before) a listed user starts: the condition on
+/// the rows, and the order that reads them from there.
+struct Keyset {
+    clause: String,
+    email: String,
+    order: &'static str,
+}
+
+/// The rows after (or before) a listed user, in the list's order. A user who
+/// is not in the scope is no place to start from (None): their email must
+/// not be learnt from which of one's own users come after it.
+async fn user_keyset(
+    c: &mut Conn,
+    scope: Scope,
+    scope_id: i64,
+    user_id: i64,
+    after: bool,
+) -> Result<Option<Keyset>> {
+    let sql = format!(
+        "{} SELECT {FLAGGED_LAST_RANK} AS flagged_last, u.email FROM users u WHERE u.id = $2 AND {}",
+        scope.with(),
+        scope.holds("u.org_id")
+    );
+    let Some(row) = sqlx::query(&sql)
+        .bind(scope_id)
+        .bind(user_id)
+        .fetch_optional(&mut *c)
+        .await?
+    else {
+        return Ok(None);
+    };
+    let (rank, email): (i64, String) = (row.get("flagged_last"), row.get("email"));
+    // Two ranks only. Going on within the cursor's rank (the usual case:
+    // few are flagged) is an equality and a range, read straight from the
+    // index in email order; only crossing from the flagged to the rest (or
+    // back) needs the whole order.
+    let (clause, order) = match (after, rank) {
+        (true, 1) => (
+            format!("{FLAGGED_LAST_RANK} = 1 AND u.email > ?"),
+            "u.email",
+        ),
+        (false, 0) => (
+            format!("{FLAGGED_LAST_RANK} = 0 AND u.email < ?"),
+            "u.email DESC",
+        ),
+        (true, _) => (
+            format!("(({FLAGGED_LAST_RANK} = 0 AND u.email > ?) OR {FLAGGED_LAST_RANK} = 1)"),
+            ORDER,
+        ),
+        (false, _) => (
+            format!("(({FLAGGED_LAST_RANK} = 1 AND u.email < ?) OR {FLAGGED_LAST_RANK} = 0)"),
+            ORDER_REVERSED,
+        ),
+    };
+    Ok(Some(Keyset {
+        clause,
+        email,
+        order,
+    }))
+}
+
+/// One page of the users of a subtree, flagged first then by email, with how
+/// many match (counted up to [`COUNT_LIMIT`](super::listing::COUNT_LIMIT)).
+/// A page after or before a user who is no longer in the list is found by
+/// its number instead.
 pub async fn list_users(
     c: &mut Conn,
-    scope: i64,
+    scope_id: i64,
     filter: &UserFilter,
     now: i64,
     limit: i64,
-    offset: i64,
-) -> Result<(Vec<UserSummary>, i64)> {
-    let w = user_clauses(scope, filter, now);
-    let from = "FROM users u JOIN sub ON sub.id = u.org_id";
-    let count_sql = format!("{SUBTREE} SELECT COUNT(*) AS total {from}{}", w.where_sql());
-    let total: i64 = w
+    at: PageAt,
+) -> Result<Listed<UserSummary>> {
+    let scope = Scope::of(c, scope_id).await?;
+    let mut w = user_clauses(c, scope_id, filter, now).await?;
+    let from = format!("FROM users u WHERE {}", scope.holds("u.org_id"));
+    let count_sql = capped_count_sql(scope.with(), &format!("SELECT 1 {from}{}", w.and_sql()));
+    let counted: i64 = w
         .bind(sqlx::query(&count_sql))
         .fetch_one(&mut *c)
         .await?
         .get("total");
-    let (lim, off, at) = (w.next_param(), w.next_param() + 1, w.next_param() + 2);
-    // The page's ids first, so the per-user counts below run for 50 rows, not
-    // for every skipped one.
+    let (total, more_than_counted) = capped(counted);
+
+    let (mut offset, mut keyset) = (0, None);
+    match at {
+        PageAt::First => {}
+        PageAt::Offset(rows) => offset = rows,
+        PageAt::After { row, or_skip } | PageAt::Before { row, or_skip } => {
+            let after = matches!(at, PageAt::After { .. });
+            keyset = user_keyset(c, scope, scope_id, row, after).await?;
+            if keyset.is_none() {
+                offset = or_skip;
+            }
+        }
+    }
+    let backwards = keyset.is_some() && matches!(at, PageAt::Before { .. });
+    let has_keyset = keyset.is_some();
+    let order = match keyset {
+        Some(Keyset {
+            clause,
+            email,
+            order,
+        }) => {
+            w.add(&clause, [Arg::Text(email)]);
+            order
+        }
+        None => ORDER,
+    };
+    let (lim, off, at_now) = (w.next_param(), w.next_param() + 1, w.next_param() + 2);
+    // The page's ids first (one more, to know whether a next page exists),
+    // so the per-user counts below run for 50 rows, not for every skipped one.
     let sql = format!(
-        "{SUBTREE}, page AS (SELECT u.id {from}{} ORDER BY {FLAGGED_FIRST} LIMIT ${lim} OFFSET ${off}) \
+        "{with}{comma} page AS (SELECT u.id {from}{cond} ORDER BY {order} LIMIT ${lim} OFFSET ${off}) \
          SELECT u.id, u.email, u.name, u.org_id, o.name AS org_name, u.role_id, r.name AS role_name, \
            r.seniority, r.mfa_required, u.disabled_at, \
            (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factors, \
            (SELECT COUNT(*) FROM recovery_codes rc WHERE rc.user_id = u.id AND rc.used_at IS NULL) AS recovery_codes_left, \
            u.last_login_at, \
-           CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at} THEN 1 ELSE 0 END AS locked, \
+           CASE WHEN u.mfa_admin_lock = 1 OR u.mfa_locked_until > ${at_now} THEN 1 ELSE 0 END AS locked, \
            CASE WHEN u.phone_verified_at IS NULL THEN 0 ELSE 1 END AS has_phone, \
            CASE WHEN {INVITED} THEN 1 ELSE 0 END AS invited, \
            CASE WHEN u.flagged_at IS NULL THEN 0 ELSE 1 END AS flagged \
          FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
-         JOIN organizations o ON o.id = u.org_id ORDER BY {FLAGGED_FIRST}",
-        w.where_sql()
+         JOIN organizations o ON o.id = u.org_id ORDER BY {order}",
+        with = if scope.with().is_empty() { "WITH" } else { scope.with() },
+        comma = if scope.with().is_empty() { "" } else { "," },
+        cond = w.and_sql(),
     );
     let rows = w
         .bind(sqlx::query(&sql))
-        .bind(limit)
+        .bind(limit + 1)
         .bind(offset)
         .bind(now)
         .fetch_all(&mut *c)
         .await?;
-    let users = rows
+    let mut users: Vec<UserSummary> = rows
         .into_iter()
         .map(|r| UserSummary {
             id: r.get("id"),
@@ -298,7 +396,21 @@ pub async fn list_users(
             flagged: r.get::<i64, _>("flagged") != 0,
         })
         .collect();
-    Ok((users, total))
+    let beyond = users.len() as i64 > limit;
+    users.truncate(limit as usize);
+    let (has_previous, has_next) = if backwards {
+        users.reverse();
+        (beyond, true)
+    } else {
+        (has_keyset || offset > 0, beyond)
+    };
+    Ok(Listed {
+        rows: users,
+        total,
+        more_than_counted,
+        has_previous,
+        has_next,
+    })
 }
 
 /// Gives the user the role, if it still exists (it may be deleted while the

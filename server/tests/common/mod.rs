@@ -359,6 +359,13 @@ impl Server {
         })
     }
 
+    pub fn numbers(&self, query: &str) -> Vec<i64> {
+        let query = query.to_string();
+        on_database(&self.db_url, |pool| async move {
+            sqlx::query_scalar(&query).fetch_all(&pool).await.unwrap()
+        })
+    }
+
     /// Runs SQL on this server's database (setting up states the API cannot reach quickly).
     pub fn sql_exec(&self, statement: &str) {
         sql(&self.db_url, statement);

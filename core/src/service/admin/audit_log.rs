@@ -6,9 +6,9 @@ use crate::audit::{self, Event, Origin};
 use crate::error::{AuthError, Result};
 use crate::rules::filters::AuditFilter;
 use crate::rules::scope::{self, Permission};
-use crate::store::{self, AuditEntry};
+use crate::store::{self, AuditEntry, PageAt};
 
-use super::{page_number, pages, refused};
+use super::{refused, PagePlace, PageRequest};
 use crate::service::Gatehouse;
 
 pub const AUDIT_PER_PAGE: i64 = 100;
@@ -19,9 +19,7 @@ pub const AUDIT_EXPORT_LIMIT: i64 = 100_000;
 #[derive(Debug, Clone)]
 pub struct AuditPage {
     pub entries: Vec<AuditEntry>,
-    pub total: i64,
-    pub page: i64,
-    pub pages: i64,
+    pub place: PagePlace,
 }
 
 /// A CSV cell that a spreadsheet will not run as a formula.
@@ -78,24 +76,22 @@ impl Gatehouse {
         &self,
         actor_id: i64,
         filter: &AuditFilter,
-        page: i64,
+        page: PageRequest,
     ) -> Result<AuditPage> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::AuditRead).map_err(|r| refused(r, "Audit log"))?;
-        let page = page_number(page)?;
-        let (entries, total) = store::audit_entries(
+        let (number, at) = page.start(AUDIT_PER_PAGE)?;
+        let listed = store::audit_entries(
             &mut *self.conn().await?,
             actor.org_id,
             filter,
             AUDIT_PER_PAGE,
-            (page - 1) * AUDIT_PER_PAGE,
+            at,
         )
         .await?;
         Ok(AuditPage {
-            entries,
-            total,
-            page,
-            pages: pages(total, AUDIT_PER_PAGE),
+            place: PagePlace::of(number, AUDIT_PER_PAGE, &listed, |e| e.id),
+            entries: listed.rows,
         })
     }
 
@@ -136,14 +132,15 @@ impl Gatehouse {
         filter: &AuditFilter,
         origin: &Origin,
     ) -> Result<Vec<AuditEntry>> {
-        let (entries, _) = store::audit_entries(
+        let entries = store::audit_entries(
             &mut *self.conn().await?,
             org_id,
             filter,
             AUDIT_EXPORT_LIMIT,
-            0,
+            PageAt::First,
         )
-        .await?;
+        .await?
+        .rows;
         let mut tx = self.db.begin().await?;
         let event = Event {
             org_id,

@@ -10,7 +10,7 @@ use crate::error::{AuthError, Result};
 use crate::notify;
 use crate::rules::filters::UserFilter;
 use crate::rules::scope::{self, Actor, Permission, Permissions, Refusal, Target};
-use crate::store::{self, Conn, RoleRow, UserSummary};
+use crate::store::{self, Conn, PageAt, RoleRow, UserSummary};
 
 use crate::service::{Gatehouse, Notice};
 
@@ -18,12 +18,14 @@ mod audit_log;
 mod contacts;
 mod customers;
 mod invitations;
+mod paging;
 mod roles;
 mod users;
 pub use audit_log::{audit_csv, AuditPage, AUDIT_EXPORT_LIMIT, AUDIT_PER_PAGE};
 pub use contacts::{AuthorizedContacts, Contact};
 pub use customers::ResetPermission;
 pub use invitations::INVITATION_TTL;
+pub use paging::{PagePlace, PageRequest};
 pub use roles::{RoleRequirement, RoleUpdate, CUSTOM_ROLE_SENIORITY};
 pub use users::{ListedUser, UserPage};
 
@@ -47,24 +49,6 @@ pub(crate) fn refused(refusal: Refusal, what: &'static str) -> AuthError {
 pub(crate) fn may_hand_out(actor: &Actor, role: &RoleRow) -> Result<()> {
     scope::may_hand_out(actor, &Permissions::parse(&role.permissions))
         .map_err(|r| refused(r, "Role"))
-}
-
-pub(crate) fn pages(total: i64, per_page: i64) -> i64 {
-    ((total + per_page - 1) / per_page).max(1)
-}
-
-/// The highest page a list serves: far beyond any real list, and low enough
-/// that its offset cannot overflow (PostgreSQL refuses a negative one).
-pub(crate) const MAX_PAGE: i64 = 1_000_000;
-
-/// A requested page number: below 1 means the first, above [`MAX_PAGE`] is refused.
-pub(crate) fn page_number(page: i64) -> Result<i64> {
-    if page > MAX_PAGE {
-        return Err(AuthError::Invalid(format!(
-            "page must be between 1 and {MAX_PAGE}."
-        )));
-    }
-    Ok(page.max(1))
 }
 
 impl Gatehouse {
@@ -101,9 +85,13 @@ impl Gatehouse {
             ..UserFilter::default()
         };
         let mut c = self.conn().await?;
-        let (mut found, _) =
-            store::list_users(&mut c, actor.org_id, &filter, self.now(), 1, 0).await?;
-        found.pop().ok_or(AuthError::NotFound("User"))
+        let found =
+            store::list_users(&mut c, actor.org_id, &filter, self.now(), 1, PageAt::First).await?;
+        found
+            .rows
+            .into_iter()
+            .next()
+            .ok_or(AuthError::NotFound("User"))
     }
 
     /// An organization in the actor's subtree that they may use `permission` in.
@@ -182,29 +170,5 @@ impl Gatehouse {
         now: i64,
     ) -> Result<()> {
         Ok(notify::enqueue(c, email, notice, origin, now, &self.settings.public_url).await?)
-    }
-}
-
-#[cfg(test)]
-mod tests {
-    use super::*;
-
-    #[test]
-    fn page_numbers_start_at_one_and_stop_before_the_offset_overflows() {
-        assert_eq!(page_number(-5).unwrap(), 1);
-        assert_eq!(page_number(0).unwrap(), 1);
-        assert_eq!(page_number(MAX_PAGE).unwrap(), MAX_PAGE);
-        assert!(matches!(page_number(i64::MAX), Err(AuthError::Invalid(_))));
-        assert!((MAX_PAGE - 1)
-            .checked_mul(AUDIT_PER_PAGE.max(USERS_PER_PAGE))
-            .is_some());
-    }
-
-    #[test]
-    fn page_counts_round_up_and_never_reach_zero() {
-        assert_eq!(pages(0, 50), 1);
-        assert_eq!(pages(50, 50), 1);
-        assert_eq!(pages(51, 50), 2);
-        assert_eq!(pages(100_000, 50), 2000);
     }
 }

@@ -9,7 +9,7 @@ use crate::rules::filters::UserFilter;
 use crate::rules::scope::{self, Permission, UserAction};
 use crate::store::{self, Conn, RoleRow, UserSummary};
 
-use super::{may_hand_out, page_number, pages, refused, AdminChange, USERS_PER_PAGE};
+use super::{may_hand_out, refused, AdminChange, PagePlace, PageRequest, USERS_PER_PAGE};
 use crate::service::{Gatehouse, Notice};
 
 /// A user of an admin's list, with what that admin may do to them.
@@ -22,10 +22,7 @@ pub struct ListedUser {
 #[derive(Debug, Clone)]
 pub struct UserPage {
     pub users: Vec<ListedUser>,
-    pub total: i64,
-    /// 1-based.
-    pub page: i64,
-    pub pages: i64,
+    pub place: PagePlace,
 }
 
 /// What `actor` may do to `u`, a user of their list (so in their subtree:
@@ -56,7 +53,7 @@ impl Gatehouse {
         &self,
         actor_id: i64,
         filter: &UserFilter,
-        page: i64,
+        page: PageRequest,
     ) -> Result<UserPage> {
         let actor = self.actor(actor_id).await?;
         scope::require(&actor, Permission::UsersRead).map_err(|r| refused(r, "User"))?;
@@ -70,29 +67,26 @@ impl Gatehouse {
             self.target_role(&actor, role_id, Permission::UsersRead)
                 .await?;
         }
-        let page = page_number(page)?;
-        let (users, total) = store::list_users(
+        let (number, at) = page.start(USERS_PER_PAGE)?;
+        let listed = store::list_users(
             &mut *self.conn().await?,
             actor.org_id,
             filter,
             self.now(),
             USERS_PER_PAGE,
-            (page - 1) * USERS_PER_PAGE,
+            at,
         )
         .await?;
-        let users = users
+        let place = PagePlace::of(number, USERS_PER_PAGE, &listed, |u| u.id);
+        let users = listed
+            .rows
             .into_iter()
             .map(|user| ListedUser {
                 actions: actions_on(&actor, &user),
                 user,
             })
             .collect();
-        Ok(UserPage {
-            users,
-            total,
-            page,
-            pages: pages(total, USERS_PER_PAGE),
-        })
+        Ok(UserPage { users, place })
     }
 
     /// The organizations the actor administers (their own first, then those

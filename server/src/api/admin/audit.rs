@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{page_request, Paging};
 use crate::api::openapi::{Refusals, SignedRefusals};
 use crate::api::{ApiResult, Bearer, Query};
 use crate::state::AppState;
@@ -43,6 +44,10 @@ pub struct AuditQuery {
     format: Option<String>,
     /// From 1; 100 entries a page.
     page: Option<i64>,
+    /// A page's `next_after`: this page starts after (is older than) that entry.
+    after: Option<i64>,
+    /// A page's `previous_before`: this page ends before (is newer than) that entry.
+    before: Option<i64>,
 }
 
 impl AuditQuery {
@@ -90,9 +95,8 @@ impl From<&AuditEntry> for EntryView {
 #[derive(Serialize, ToSchema)]
 struct AuditPage {
     entries: Vec<EntryView>,
-    total: i64,
-    page: i64,
-    pages: i64,
+    #[serde(flatten)]
+    paging: Paging,
 }
 
 /// The CSV download: every matching entry, newest first.
@@ -151,13 +155,15 @@ async fn audit(
         )),
         "json" => {
             let page = gh
-                .audit_page(bearer.user_id, &filter, q.page.unwrap_or(1))
+                .audit_page(
+                    bearer.user_id,
+                    &filter,
+                    page_request(q.page, q.after, q.before),
+                )
                 .await?;
             Ok(Json(AuditPage {
                 entries: page.entries.iter().map(EntryView::from).collect(),
-                total: page.total,
-                page: page.page,
-                pages: page.pages,
+                paging: Paging::from(&page.place),
             })
             .into_response())
         }

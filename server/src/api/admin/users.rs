@@ -16,6 +16,7 @@ use utoipa::{IntoParams, ToSchema};
 use utoipa_axum::router::OpenApiRouter;
 use utoipa_axum::routes;
 
+use super::{page_request, Paging};
 use crate::api::openapi::{Created, ErrorBody, NotFound, OrgRef, Refusals, SignedRefusals};
 use crate::api::{require_recent, ApiResult, Bearer, Body, Path, Query};
 use crate::state::AppState;
@@ -42,6 +43,10 @@ struct UserQuery {
     q: String,
     /// From 1; 50 users a page.
     page: Option<i64>,
+    /// A page's `next_after`: this page starts after that user.
+    after: Option<i64>,
+    /// A page's `previous_before`: this page ends before that user.
+    before: Option<i64>,
     /// `on` or `off`.
     mfa: Option<String>,
     /// `true` or `false`.
@@ -138,9 +143,8 @@ impl From<&UserSummary> for UserView {
 #[derive(Serialize, ToSchema)]
 struct UserList {
     users: Vec<UserView>,
-    total: i64,
-    page: i64,
-    pages: i64,
+    #[serde(flatten)]
+    paging: Paging,
 }
 
 fn user_list(p: &UserPage) -> UserList {
@@ -153,9 +157,7 @@ fn user_list(p: &UserPage) -> UserList {
                 ..UserView::from(&listed.user)
             })
             .collect(),
-        total: p.total,
-        page: p.page,
-        pages: p.pages,
+        paging: Paging::from(&p.place),
     }
 }
 
@@ -170,7 +172,11 @@ fn user_list(p: &UserPage) -> UserList {
 async fn users(State(s): State<AppState>, bearer: Bearer, Query(q): Query<UserQuery>) -> ApiResult {
     let page = s
         .gatehouse
-        .admin_users(bearer.user_id, &q.filter(), q.page.unwrap_or(1))
+        .admin_users(
+            bearer.user_id,
+            &q.filter(),
+            page_request(q.page, q.after, q.before),
+        )
         .await?;
     Ok(Json(user_list(&page)).into_response())
 }
