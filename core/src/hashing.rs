@@ -8,6 +8,13 @@
 //! A caller first takes a [`Slot`] (a place in the queue), so it can be
 //! refused before it reserves anything else (an attempt against a throttle);
 //! then it hashes with the slot, holding no database connection while it waits.
+//!
+//! The hashing threads run at a lower scheduling priority (nice
+//! [`HASHING_NICENESS`]) than the request threads: under a flood of
+//! passwords the cores stay busy hashing, yet a cheap request (a code, a
+//! page) is scheduled first and answers in milliseconds instead of queueing
+//! behind a core's worth of argon2. With nothing else to run, hashing still
+//! has every core it is given.
 
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
@@ -41,6 +48,36 @@ pub struct Overloaded;
 
 pub const RETRY_AFTER_SECONDS: i64 = 2;
 
+/// How much lower the hashing threads' priority is than the process's
+/// (Linux: added to their nice value; the kernel then gives request threads
+/// about 9 parts in 10 of a contended core).
+pub const HASHING_NICENESS: i32 = 10;
+
+/// Lowers the calling thread's scheduling priority by [`HASHING_NICENESS`].
+/// On Linux a nice value belongs to a thread, not the whole process.
+/// The lowest priority a Linux thread can have.
+#[cfg(target_os = "linux")]
+const MOST_NICE: i32 = 19;
+
+#[cfg(target_os = "linux")]
+fn lower_this_threads_priority() {
+    // SAFETY: gettid and setpriority take plain integers and only change
+    // this thread's scheduling; a failure (a sandbox refusing it) leaves
+    // the priority as it was, which is correct, only less responsive.
+    unsafe {
+        let thread = libc::gettid() as libc::id_t;
+        let now = libc::getpriority(libc::PRIO_PROCESS, thread);
+        libc::setpriority(
+            libc::PRIO_PROCESS,
+            thread,
+            (now + HASHING_NICENESS).min(MOST_NICE),
+        );
+    }
+}
+
+#[cfg(not(target_os = "linux"))]
+fn lower_this_threads_priority() {}
+
 impl Hasher {
     /// `workers` threads (at least one) and `queue` waiting places beyond them.
     pub fn new(workers: usize, queue: usize) -> Self {
@@ -51,12 +88,15 @@ impl Hasher {
             let inbox = Arc::clone(&inbox);
             std::thread::Builder::new()
                 .name(format!("gatehouse-hash-{n}"))
-                .spawn(move || loop {
-                    // The lock is held only while taking the next job.
-                    let job = inbox.lock().map(|inbox| inbox.recv());
-                    match job {
-                        Ok(Ok(job)) => job(),
-                        _ => return,
+                .spawn(move || {
+                    lower_this_threads_priority();
+                    loop {
+                        // The lock is held only while taking the next job.
+                        let job = inbox.lock().map(|inbox| inbox.recv());
+                        match job {
+                            Ok(Ok(job)) => job(),
+                            _ => return,
+                        }
                     }
                 })
                 .expect("start a hashing thread");
@@ -133,5 +173,37 @@ mod tests {
         let hash = second.hash("correct horse battery").await;
         assert!(third.verify("correct horse battery", &hash).await);
         assert!(hasher.slot().is_ok(), "places return when the work is done");
+    }
+
+    /// The hashing threads' own nice value, read back from the kernel.
+    #[cfg(target_os = "linux")]
+    #[tokio::test]
+    async fn hashing_threads_run_below_request_threads() {
+        let hasher = Hasher::new(1, 0);
+        let niceness = |tid: libc::pid_t| {
+            std::fs::read_to_string(format!("/proc/self/task/{tid}/stat"))
+                .map(|stat| {
+                    // Field 19 (nice), counted after the ")" that ends the name.
+                    let after_name = stat.rsplit_once(')').map(|(_, rest)| rest).unwrap_or("");
+                    after_name
+                        .split_whitespace()
+                        .nth(16)
+                        .unwrap_or("")
+                        .parse::<i32>()
+                        .unwrap()
+                })
+                .unwrap()
+        };
+        // SAFETY: gettid takes nothing and returns the calling thread's id.
+        let hashing = hasher
+            .slot()
+            .unwrap()
+            .run(|| unsafe { libc::gettid() })
+            .await;
+        let request = unsafe { libc::gettid() };
+        assert_eq!(
+            niceness(hashing),
+            (niceness(request) + HASHING_NICENESS).min(MOST_NICE)
+        );
     }
 }
