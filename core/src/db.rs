@@ -160,6 +160,11 @@ impl Db {
                         sqlx::query("PRAGMA foreign_keys = ON")
                             .execute(&mut *conn)
                             .await?;
+                    } else {
+                        // Every statement here reads a few rows by index; JIT
+                        // compiling one the planner overestimates costs tens of
+                        // milliseconds and saves nothing.
+                        sqlx::query("SET jit = off").execute(&mut *conn).await?;
                     }
                     Ok(())
                 })

@@ -1924,4 +1924,19 @@ fn long_lists_page_from_row_to_row_and_search_through_the_index(backend: Backend
         keys(&sideways, "entries", "id"),
         keys(&pages[1], "entries", "id")
     );
+    // (Signing in below adds entries: after the pages above are compared.)
+    // The action filter lists each action of the caller's log once, in order.
+    let cookie = browser_session(&w.server, &w.acme_admin.email, &w.acme_admin.secret);
+    let audit_page = page(&w.server, "/audit", Some(&cookie));
+    let options: Vec<&str> = audit_page
+        .text
+        .split("<option value=\"")
+        .skip(2)
+        .filter_map(|o| o.split('"').next())
+        .collect();
+    let expected: Vec<String> = w
+        .server
+        .strings("SELECT DISTINCT action FROM audit_log WHERE org_id = (SELECT id FROM organizations WHERE slug = 'acme') ORDER BY action");
+    assert_eq!(options, expected, "{}", audit_page.text);
+    assert!(options.contains(&"user.signed_out_everywhere"));
 }

@@ -63,6 +63,13 @@ impl Clauses {
         }
     }
 
+    /// Binds `arg` to the next parameter without a clause (for SQL the
+    /// caller writes elsewhere in the statement): its number.
+    pub(crate) fn push_arg(&mut self, arg: Arg) -> usize {
+        self.args.push(arg);
+        self.args.len()
+    }
+
     pub(crate) fn next_param(&self) -> usize {
         self.args.len() + 1
     }

@@ -116,7 +116,11 @@ pub(crate) enum SearchIn {
 pub(crate) enum TextSearch {
     /// Few people match: `ids` (SQL with one `?` per argument) selects them
     /// through the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL).
-    Rare { ids: String, args: Vec<Arg> },
+    Rare {
+        ids: String,
+        args: Vec<Arg>,
+        postgres: bool,
+    },
     /// Many match, or the text is shorter than a trigram: test each row.
     Common { pattern: String, columns: SearchIn },
 }
@@ -129,9 +133,10 @@ impl TextSearch {
         if text.chars().count() < 3 {
             return Ok(Self::Common { pattern, columns });
         }
-        let (ids, args) = if c.backend_name() == "SQLite" {
+        let postgres = c.backend_name() != "SQLite";
+        let (ids, args) = if !postgres {
             (
-                "SELECT rowid FROM users_search WHERE users_search MATCH ?".to_string(),
+                "SELECT rowid AS id FROM users_search WHERE users_search MATCH ?".to_string(),
                 vec![Arg::Text(fts_phrase(text, columns))],
             )
         } else {
@@ -152,27 +157,66 @@ impl TextSearch {
         Ok(if matches > RARE_MATCHES {
             Self::Common { pattern, columns }
         } else {
-            Self::Rare { ids, args }
+            Self::Rare {
+                ids,
+                args,
+                postgres,
+            }
         })
+    }
+
+    /// Where SQLite finds few matches, the list reads them first: the table
+    /// expression `(matches) CROSS JOIN users {alias}`, which SQLite keeps in
+    /// that order (its planner would rather read the whole list in order,
+    /// testing each row against the matches). The match's argument is
+    /// numbered in `w`. None otherwise: then [`Self::user`] is a condition.
+    pub(crate) fn matches_first(&self, alias: &str, w: &mut Clauses) -> Option<String> {
+        match self {
+            Self::Rare {
+                ids,
+                args,
+                postgres: false,
+            } => {
+                let mut ids = ids.clone();
+                for arg in args {
+                    ids = ids.replacen('?', &format!("${}", w.push_arg(arg.clone())), 1);
+                }
+                Some(format!(
+                    "({ids}) matched CROSS JOIN users {alias} ON {alias}.id = matched.id"
+                ))
+            }
+            _ => None,
+        }
     }
 
     /// The condition that the user `alias` matches.
     pub(crate) fn user(&self, alias: &str) -> (String, Vec<Arg>) {
         match self {
-            Self::Rare { ids, args } => (format!("{alias}.id IN ({ids})"), args.clone()),
+            Self::Rare { ids, args, .. } => (format!("{alias}.id IN ({ids})"), args.clone()),
             Self::Common { pattern, columns } => like_clause(alias, pattern, *columns),
         }
     }
 
     /// The condition that one of the users `aliases` (joined rows, their ids
     /// in `id_columns`) matches: for the rare case through the id columns,
-    /// which have indexes of their own.
+    /// which have indexes of their own. (PostgreSQL combines two indexes
+    /// for an `OR` only over a list of values, so the ids become an array.)
     pub(crate) fn any_user(&self, aliases: [(&str, &str); 2]) -> (String, Vec<Arg>) {
         let ((first, first_args), (second, second_args)) = match self {
-            Self::Rare { ids, args } => (
-                (format!("{} IN ({ids})", aliases[0].1), args.clone()),
-                (format!("{} IN ({ids})", aliases[1].1), args.clone()),
-            ),
+            Self::Rare {
+                ids,
+                args,
+                postgres,
+            } => {
+                let holds = |column: &str| match postgres {
+                    true => format!("{column} = ANY(ARRAY({ids}))"),
+                    false => format!("{column} IN ({ids})"),
+                };
+                (
+                    (holds(aliases[0].1), args.clone()),
+                    (holds(aliases[1].1), args.clone()),
+                )
+            }
             Self::Common { .. } => (self.user(aliases[0].0), self.user(aliases[1].0)),
         };
         (

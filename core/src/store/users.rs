@@ -189,15 +189,26 @@ pub struct UserSummary {
 pub(crate) const CONFIRMED_FACTOR: &str =
     "EXISTS (SELECT 1 FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL)";
 
-/// The conditions of a user list besides its scope (`$1`) and its page.
-async fn user_clauses(c: &mut Conn, scope: i64, filter: &UserFilter, now: i64) -> Result<Clauses> {
+/// The conditions of a user list besides its scope (`$1`) and its page, and
+/// the table expression that holds its users (`u`).
+async fn user_clauses(
+    c: &mut Conn,
+    scope: i64,
+    filter: &UserFilter,
+    now: i64,
+) -> Result<(Clauses, String)> {
     let mut w = Clauses::new(Arg::Int(scope));
+    let mut users = "users u".to_string();
     let query = filter.query.trim();
     if !query.is_empty() {
-        let (clause, args) = TextSearch::of(c, query, SearchIn::EmailAndName)
-            .await?
-            .user("u");
-        w.add(&clause, args);
+        let search = TextSearch::of(c, query, SearchIn::EmailAndName).await?;
+        match search.matches_first("u", &mut w) {
+            Some(from_matches) => users = from_matches,
+            None => {
+                let (clause, args) = search.user("u");
+                w.add(&clause, args);
+            }
+        }
     }
     match filter.mfa_on {
         Some(true) => w.add(CONFIRMED_FACTOR, []),
@@ -229,7 +240,7 @@ async fn user_clauses(c: &mut Conn, scope: i64, filter: &UserFilter, now: i64) -
     if filter.able_to_sign_in {
         w.add("(u.disabled_at IS NULL AND u.password_hash <> '')", []);
     }
-    Ok(w)
+    Ok((w, users))
 }
 
 /// Accounts reported "This wasn't me" wait at the top of every list, then by
@@ -312,8 +323,8 @@ pub async fn list_users(
     at: PageAt,
 ) -> Result<Listed<UserSummary>> {
     let scope = Scope::of(c, scope_id).await?;
-    let mut w = user_clauses(c, scope_id, filter, now).await?;
-    let from = format!("FROM users u WHERE {}", scope.holds("u.org_id"));
+    let (mut w, users) = user_clauses(c, scope_id, filter, now).await?;
+    let from = format!("FROM {users} WHERE {}", scope.holds("u.org_id"));
     let count_sql = capped_count_sql(scope.with(), &format!("SELECT 1 {from}{}", w.and_sql()));
     let counted: i64 = w
         .bind(sqlx::query(&count_sql))
@@ -325,12 +336,12 @@ pub async fn list_users(
     let (mut offset, mut keyset) = (0, None);
     match at {
         PageAt::First => {}
-        PageAt::Offset(rows) => offset = rows,
+        PageAt::Offset(rows) => offset = rows.max(0),
         PageAt::After { row, or_skip } | PageAt::Before { row, or_skip } => {
             let after = matches!(at, PageAt::After { .. });
             keyset = user_keyset(c, scope, scope_id, row, after).await?;
             if keyset.is_none() {
-                offset = or_skip;
+                offset = or_skip.max(0);
             }
         }
     }
@@ -347,11 +358,11 @@ pub async fn list_users(
         }
         None => ORDER,
     };
-    let (lim, off, at_now) = (w.next_param(), w.next_param() + 1, w.next_param() + 2);
+    let at_now = w.next_param();
     // The page's ids first (one more, to know whether a next page exists),
     // so the per-user counts below run for 50 rows, not for every skipped one.
     let sql = format!(
-        "{with}{comma} page AS (SELECT u.id {from}{cond} ORDER BY {order} LIMIT ${lim} OFFSET ${off}) \
+        "{with}{comma} page AS (SELECT u.id {from}{cond} ORDER BY {order} LIMIT {rows} OFFSET {offset}) \
          SELECT u.id, u.email, u.name, u.org_id, o.name AS org_name, u.role_id, r.name AS role_name, \
            r.seniority, r.mfa_required, u.disabled_at, \
            (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factors, \
@@ -366,11 +377,12 @@ pub async fn list_users(
         with = if scope.with().is_empty() { "WITH" } else { scope.with() },
         comma = if scope.with().is_empty() { "" } else { "," },
         cond = w.and_sql(),
+        // Numbers, not parameters: a planner that knows the page is 51 rows
+        // reads them by index; one that must guess plans for thousands.
+        rows = limit + 1,
     );
     let rows = w
         .bind(sqlx::query(&sql))
-        .bind(limit + 1)
-        .bind(offset)
         .bind(now)
         .fetch_all(&mut *c)
         .await?;

@@ -366,6 +366,13 @@ impl Server {
         })
     }
 
+    pub fn strings(&self, query: &str) -> Vec<String> {
+        let query = query.to_string();
+        on_database(&self.db_url, |pool| async move {
+            sqlx::query_scalar(&query).fetch_all(&pool).await.unwrap()
+        })
+    }
+
     /// Runs SQL on this server's database (setting up states the API cannot reach quickly).
     pub fn sql_exec(&self, statement: &str) {
         sql(&self.db_url, statement);
