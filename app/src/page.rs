@@ -195,7 +195,7 @@ fn LoadError(error: AppError) -> impl IntoView {
 pub struct Paging {
     pub page: i64,
     pub pages: i64,
-    /// How many match, counted up to 10,000 ...
+    /// How many match, counted up to 1,000 ...
     pub total: i64,
     /// ... and whether more do.
     pub more: bool,

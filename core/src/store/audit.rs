@@ -198,16 +198,19 @@ pub async fn audit_entries(
     } else {
         "a.at DESC, a.id DESC"
     };
-    // The organization's name is looked up per listed entry, not joined: a
-    // join lets the planner read organizations first and then sort every
-    // entry, where the log alone is read newest first from its index.
+    // The page's ids first, so a page asked for by number skips index
+    // entries, not whole joined rows. The organization's name is looked up
+    // per listed entry, not joined: a join lets the planner read
+    // organizations first and then sort every entry, where the log alone is
+    // read newest first from its index.
     let sql = format!(
-        "{} SELECT a.id, a.at, (SELECT o.name FROM organizations o WHERE o.id = a.org_id) AS org_name, \
+        "{with} page AS (SELECT a.id FROM audit_log a {users} \
+           WHERE {in_scope}{cond} ORDER BY {order} LIMIT {rows} OFFSET {offset}) \
+         SELECT a.id, a.at, (SELECT o.name FROM organizations o WHERE o.id = a.org_id) AS org_name, \
            actor.email AS actor_email, subject.email AS subject_email, a.action, a.ip, a.user_agent, a.details \
-         FROM audit_log a {users} \
-         WHERE {in_scope}{} ORDER BY {order} LIMIT {rows} OFFSET {offset}",
-        scope.with(),
-        w.and_sql(),
+         FROM page JOIN audit_log a ON a.id = page.id {users} ORDER BY {order}",
+        with = scope.with_more(),
+        cond = w.and_sql(),
         // Numbers, not parameters: see `list_users`.
         rows = limit + 1,
     );

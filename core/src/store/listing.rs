@@ -11,7 +11,7 @@ use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
 /// A list counts its matches up to here; past it, it says "more than".
-pub const COUNT_LIMIT: i64 = 10_000;
+pub const COUNT_LIMIT: i64 = 1_000;
 
 /// Where a page of a list starts.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -86,6 +86,16 @@ impl Scope {
             SUBTREE
         } else {
             ""
+        }
+    }
+
+    /// What a query that adds CTEs of its own starts with: `WITH`, or the
+    /// tree's CTE and a comma.
+    pub(crate) fn with_more(&self) -> String {
+        if self.tree {
+            format!("{SUBTREE},")
+        } else {
+            "WITH".to_string()
         }
     }
 

@@ -362,7 +362,7 @@ pub async fn list_users(
     // The page's ids first (one more, to know whether a next page exists),
     // so the per-user counts below run for 50 rows, not for every skipped one.
     let sql = format!(
-        "{with}{comma} page AS (SELECT u.id {from}{cond} ORDER BY {order} LIMIT {rows} OFFSET {offset}) \
+        "{with} page AS (SELECT u.id {from}{cond} ORDER BY {order} LIMIT {rows} OFFSET {offset}) \
          SELECT u.id, u.email, u.name, u.org_id, o.name AS org_name, u.role_id, r.name AS role_name, \
            r.seniority, r.mfa_required, u.disabled_at, \
            (SELECT COUNT(*) FROM mfa_factors f WHERE f.user_id = u.id AND f.confirmed_at IS NOT NULL) AS factors, \
@@ -374,8 +374,7 @@ pub async fn list_users(
            CASE WHEN u.flagged_at IS NULL THEN 0 ELSE 1 END AS flagged \
          FROM page JOIN users u ON u.id = page.id JOIN roles r ON r.id = u.role_id \
          JOIN organizations o ON o.id = u.org_id ORDER BY {order}",
-        with = if scope.with().is_empty() { "WITH" } else { scope.with() },
-        comma = if scope.with().is_empty() { "" } else { "," },
+        with = scope.with_more(),
         cond = w.and_sql(),
         // Numbers, not parameters: a planner that knows the page is 51 rows
         // reads them by index; one that must guess plans for thousands.

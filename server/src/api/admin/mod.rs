@@ -26,7 +26,7 @@ pub struct OrgQuery {
 /// number, and the list is read from there instead of skipped through.
 #[derive(Serialize, ToSchema)]
 pub struct Paging {
-    /// How many match, counted up to 10,000.
+    /// How many match, counted up to 1,000.
     total: i64,
     /// More than `total` match: counting stopped there.
     total_capped: bool,
