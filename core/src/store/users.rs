@@ -198,12 +198,13 @@ async fn user_clauses(
     now: i64,
 ) -> Result<(Clauses, String)> {
     let mut w = Clauses::new(Arg::Int(scope));
-    let mut users = "users u".to_string();
+    // A few rows that the list reads first, when a filter picks out few.
+    let mut few_first = None;
     let query = filter.query.trim();
     if !query.is_empty() {
         let search = TextSearch::of(c, query, SearchIn::EmailAndName).await?;
         match search.matches_first("u", &mut w) {
-            Some(from_matches) => users = from_matches,
+            Some(matches) => few_first = Some(matches),
             None => {
                 let (clause, args) = search.user("u");
                 w.add(&clause, args);
@@ -216,12 +217,23 @@ async fn user_clauses(
         None => {}
     }
     match filter.locked {
-        // The first term is the `users_locked` index's own condition, which
-        // every locked account meets: it lets the few be read alone.
-        Some(true) => w.add(
-            "(u.mfa_admin_lock = 1 OR u.mfa_locked_until > 0) AND (u.mfa_admin_lock = 1 OR u.mfa_locked_until > ?)",
-            [Arg::Int(now)],
-        ),
+        Some(true) => {
+            // Few accounts are locked: unless a search already chose the
+            // rows, the list starts from them (the `users_locked` index's
+            // own condition, which every locked account meets).
+            if few_first.is_none() {
+                few_first = Some(
+                    "(SELECT id FROM users WHERE mfa_admin_lock = 1 OR mfa_locked_until > 0) held \
+                     CROSS JOIN users u"
+                        .to_string(),
+                );
+                w.add("u.id = held.id", []);
+            }
+            w.add(
+                "(u.mfa_admin_lock = 1 OR u.mfa_locked_until > ?)",
+                [Arg::Int(now)],
+            );
+        }
         Some(false) => w.add(
             "(u.mfa_admin_lock = 0 AND u.mfa_locked_until <= ?)",
             [Arg::Int(now)],
@@ -240,7 +252,7 @@ async fn user_clauses(
     if filter.able_to_sign_in {
         w.add("(u.disabled_at IS NULL AND u.password_hash <> '')", []);
     }
-    Ok((w, users))
+    Ok((w, few_first.unwrap_or_else(|| "users u".to_string())))
 }
 
 /// Accounts reported "This wasn't me" wait at the top of every list, then by
