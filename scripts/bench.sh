@@ -87,7 +87,7 @@ run() {
   local before after
   before="$(cpu_ticks "$SERVER_PID")"
   "$LOAD" attack "$WORK/accounts" "$PASSWORD" "$plan" \
-    --host "$URL" --users "$users" --hatch-rate "$users" --run-time "${seconds}s" \
+    --host "$URL" --users "$users" --increase-rate "$users" --run-time "${seconds}s" \
     --quiet --no-print-metrics --no-error-summary > "$WORK/$name.out" 2>"$WORK/$name.err" || {
       cat "$WORK/$name.err" >&2; return 1; }
   after="$(cpu_ticks "$SERVER_PID")"
