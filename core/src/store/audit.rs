@@ -5,7 +5,7 @@ use sqlx::Row;
 use crate::rules::filters::AuditFilter;
 
 use super::clauses::{Arg, Clauses};
-use super::listing::{capped, capped_count_sql, Listed, PageAt, Scope, SearchIn, TextSearch};
+use super::listing::{capped_count_sql, Listed, PageAt, Scope, SearchIn, TextSearch};
 use super::subtree::SUBTREE;
 use super::{Conn, Result};
 
@@ -157,7 +157,6 @@ pub async fn audit_entries(
         .fetch_one(&mut *c)
         .await?
         .get("total");
-    let (total, more_than_counted) = capped(counted);
 
     let mut offset = 0;
     let mut keyset = false;
@@ -215,7 +214,7 @@ pub async fn audit_entries(
         rows = limit + 1,
     );
     let rows = w.bind(sqlx::query(&sql)).fetch_all(&mut *c).await?;
-    let mut entries: Vec<AuditEntry> = rows
+    let entries: Vec<AuditEntry> = rows
         .into_iter()
         .map(|r| AuditEntry {
             id: r.get("id"),
@@ -229,21 +228,13 @@ pub async fn audit_entries(
             details: r.get("details"),
         })
         .collect();
-    let beyond = entries.len() as i64 > limit;
-    entries.truncate(limit as usize);
-    let (has_previous, has_next) = if backwards {
-        entries.reverse();
-        (beyond, true)
-    } else {
-        (keyset || offset > 0, beyond)
-    };
-    Ok(Listed {
-        rows: entries,
-        total,
-        more_than_counted,
-        has_previous,
-        has_next,
-    })
+    Ok(Listed::page(
+        entries,
+        limit,
+        backwards,
+        keyset || offset > 0,
+        counted,
+    ))
 }
 
 /// The actions that occur in a subtree's log, for the filter. Read by

@@ -45,6 +45,37 @@ pub struct Listed<T> {
     pub has_next: bool,
 }
 
+impl<T> Listed<T> {
+    /// A page from the rows read for it: up to `limit` + 1 (the one more
+    /// says whether the list goes on), newest-to-oldest reversed when read
+    /// `backwards` (a previous page), and whether it started after other
+    /// rows (a keyset or an offset).
+    pub(crate) fn page(
+        mut rows: Vec<T>,
+        limit: i64,
+        backwards: bool,
+        started_later: bool,
+        counted: i64,
+    ) -> Self {
+        let beyond = rows.len() as i64 > limit;
+        rows.truncate(limit.max(0) as usize);
+        let (has_previous, has_next) = if backwards {
+            rows.reverse();
+            (beyond, true)
+        } else {
+            (started_later, beyond)
+        };
+        let (total, more_than_counted) = capped(counted);
+        Self {
+            rows,
+            total,
+            more_than_counted,
+            has_previous,
+            has_next,
+        }
+    }
+}
+
 /// `SELECT COUNT(*)` of `sql` (a `SELECT 1 …` without ORDER BY), reading at
 /// most one row past [`COUNT_LIMIT`]: (count, more than counted).
 pub(crate) fn capped_count_sql(with: &str, select_one: &str) -> String {
@@ -54,7 +85,7 @@ pub(crate) fn capped_count_sql(with: &str, select_one: &str) -> String {
     )
 }
 
-pub(crate) fn capped(total: i64) -> (i64, bool) {
+fn capped(total: i64) -> (i64, bool) {
     (total.min(COUNT_LIMIT), total > COUNT_LIMIT)
 }
 
@@ -270,6 +301,30 @@ mod tests {
         assert_eq!(
             fts_phrase("a\" OR name:*", SearchIn::Email),
             "email : \"a\"\" or name:*\""
+        );
+    }
+
+    #[test]
+    fn a_page_knows_its_neighbours_from_one_row_more() {
+        let next = Listed::page(vec![1, 2, 3], 2, false, false, 3);
+        assert_eq!(
+            (next.rows, next.has_previous, next.has_next),
+            (vec![1, 2], false, true)
+        );
+        let back = Listed::page(vec![5, 4, 3], 2, true, true, 9);
+        assert_eq!(
+            (back.rows, back.has_previous, back.has_next),
+            (vec![4, 5], true, true)
+        );
+        let last = Listed::page(vec![7], 2, false, true, COUNT_LIMIT + 5);
+        assert_eq!(
+            (
+                last.has_previous,
+                last.has_next,
+                last.total,
+                last.more_than_counted
+            ),
+            (true, false, COUNT_LIMIT, true)
         );
     }
 

@@ -6,7 +6,7 @@ use crate::rules::filters::UserFilter;
 use crate::rules::scope::{Actor, Permissions};
 
 use super::clauses::{Arg, Clauses};
-use super::listing::{capped, capped_count_sql, Listed, PageAt, Scope, SearchIn, TextSearch};
+use super::listing::{capped_count_sql, Listed, PageAt, Scope, SearchIn, TextSearch};
 use super::organizations::org_kind;
 use super::{Conn, Result};
 
@@ -343,7 +343,6 @@ pub async fn list_users(
         .fetch_one(&mut *c)
         .await?
         .get("total");
-    let (total, more_than_counted) = capped(counted);
 
     let (mut offset, mut keyset) = (0, None);
     match at {
@@ -397,7 +396,7 @@ pub async fn list_users(
         .bind(now)
         .fetch_all(&mut *c)
         .await?;
-    let mut users: Vec<UserSummary> = rows
+    let users: Vec<UserSummary> = rows
         .into_iter()
         .map(|r| UserSummary {
             id: r.get("id"),
@@ -419,21 +418,13 @@ pub async fn list_users(
             flagged: r.get::<i64, _>("flagged") != 0,
         })
         .collect();
-    let beyond = users.len() as i64 > limit;
-    users.truncate(limit as usize);
-    let (has_previous, has_next) = if backwards {
-        users.reverse();
-        (beyond, true)
-    } else {
-        (has_keyset || offset > 0, beyond)
-    };
-    Ok(Listed {
-        rows: users,
-        total,
-        more_than_counted,
-        has_previous,
-        has_next,
-    })
+    Ok(Listed::page(
+        users,
+        limit,
+        backwards,
+        has_keyset || offset > 0,
+        counted,
+    ))
 }
 
 /// Gives the user the role, if it still exists (it may be deleted while the
