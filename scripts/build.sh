@@ -3,7 +3,7 @@
 # tools on PATH only:
 #   1. the browser bundle: frontend -> wasm32 (opt-level "z", LTO), wasm-bindgen, wasm-opt -Oz,
 #      precompressed with gzip and brotli;
-#   2. the stylesheet;
+#   2. the stylesheet and the page scripts (js/), precompressed the same way;
 #   3. the server binary (release).
 # Output: $CARGO_TARGET_DIR/site (default target/site) and $CARGO_TARGET_DIR/release/gatehouse.
 set -euo pipefail
@@ -24,14 +24,15 @@ wasm-bindgen --target web --no-typescript --out-dir "$SITE/pkg" --out-name gateh
 wasm-opt -Oz --enable-bulk-memory --enable-nontrapping-float-to-int --enable-sign-ext \
   --enable-reference-types --enable-multivalue --enable-mutable-globals \
   -o "$SITE/pkg/gatehouse_bg.wasm" "$SITE/pkg/gatehouse_bg.wasm"
-for file in "$SITE"/pkg/gatehouse_bg.wasm "$SITE"/pkg/gatehouse.js; do
+
+step "copying the stylesheet and the page scripts"
+rm -rf "$SITE/style" && cp -r style "$SITE/style"
+rm -rf "$SITE/js" && cp -r js "$SITE/js"
+# Served precompressed where the browser accepts it (server/src/router.rs).
+for file in "$SITE"/pkg/gatehouse_bg.wasm "$SITE"/pkg/*.js "$SITE"/style/*.css "$SITE"/js/*.js; do
   gzip -9 -k -f "$file"
   if command -v brotli >/dev/null; then brotli -q 11 -f -k "$file"; fi
 done
-
-step "copying the stylesheet and the passkey script"
-rm -rf "$SITE/style" && cp -r style "$SITE/style"
-rm -rf "$SITE/js" && cp -r js "$SITE/js"
 
 step "building the server"
 cargo build --release -p gatehouse

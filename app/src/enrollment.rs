@@ -322,7 +322,7 @@ fn CodesScreen(view: CodesView) -> impl IntoView {
             <p class="code-actions">
                 <a class="button secondary small" role="button" href=view.download_href download="gatehouse-recovery-codes.txt">"Download"</a>
                 " "<CopyButton text=all_codes label="Copy"/>
-                " "<button type="button" class="button secondary small" hidden=move || !ready.get() on:click=print>"Print"</button>
+                " "<button type="button" class="button secondary small" data-print="" hidden=move || !ready.get() on:click=print>"Print"</button>
             </p>
             <ErrorBox message=error/>
             <ActionForm action=action>

@@ -79,7 +79,8 @@ where
 
 /// Focuses an input when it appears. `autofocus` only works on a full page
 /// load; after client-side navigation keyboard and screen-reader users would
-/// otherwise be left at the top of the page.
+/// otherwise be left at the top of the page. Give the element `autofocus`
+/// too: a page that ships no WebAssembly focuses it with `js/forms.js`.
 pub fn focus_on_mount<E>(node: NodeRef<E>)
 where
     E: leptos::html::ElementType,
@@ -264,7 +265,8 @@ pub fn Notice() -> impl IntoView {
 }
 
 /// True once the page's script runs: controls that need it (Copy, Print)
-/// stay hidden in a page without JavaScript.
+/// stay hidden in a page without JavaScript. (On a page that ships no
+/// WebAssembly, `js/forms.js` shows them.)
 pub fn hydrated() -> ReadSignal<bool> {
     let (ready, set_ready) = signal(false);
     Effect::new(move || set_ready.set(true));
@@ -276,6 +278,8 @@ pub fn hydrated() -> ReadSignal<bool> {
 pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
     let ready = hydrated();
     let copied = RwSignal::new(false);
+    // For `js/forms.js`, on a page that ships no WebAssembly.
+    let copied_text = text.clone();
     let copy = move |_| {
         #[cfg(feature = "hydrate")]
         {
@@ -287,7 +291,7 @@ pub fn CopyButton(text: String, label: &'static str) -> impl IntoView {
         let _ = &text;
     };
     view! {
-        <button type="button" class="button secondary small" hidden=move || !ready.get() on:click=copy>{label}</button>
+        <button type="button" class="button secondary small" data-copy=copied_text hidden=move || !ready.get() on:click=copy>{label}</button>
         <span class="progress" role="status">{move || copied.get().then_some("Copied")}</span>
     }
 }
@@ -329,7 +333,7 @@ pub fn NewPasswordFields(
             <label for="password">"New password"</label>
             <p class="hint" id="password-hint">"At least 8 characters; a few unrelated words make a strong one. Common passwords are refused."</p>
             <input id="password" name="password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
-                aria-describedby="password-hint" required node_ref=password/>
+                aria-describedby="password-hint" required autofocus node_ref=password/>
         </div>
         {children.map(|children| children())}
         <Submit label="Set password" pending/>

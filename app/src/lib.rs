@@ -72,6 +72,7 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     let policy = content_security_policy();
     #[cfg(not(feature = "ssr"))]
     let policy: Option<String> = None;
+    let light = request_path().is_some_and(|path| light_page(&path));
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -86,7 +87,11 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <link rel="stylesheet" href="/style/gatehouse.css"/>
                 <link rel="icon" href="/style/favicon.svg" type="image/svg+xml"/>
                 <script src="/js/passkey.js" defer></script>
-                <HydrationScripts options/>
+                {if light {
+                    view! { <script src="/js/forms.js" defer></script> }.into_any()
+                } else {
+                    view! { <HydrationScripts options/> }.into_any()
+                }}
                 <MetaTags/>
             </head>
             <body>
@@ -94,6 +99,49 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
             </body>
         </html>
     }
+}
+
+/// The pages that ship no WebAssembly: the sign-in and its codes, enrollment,
+/// the ways back in and the links from emails — the pages strangers and the
+/// locked-out load, often on a phone. They work as plain forms; `js/forms.js`
+/// (a few KB) adds what hydration adds elsewhere: busy buttons, Copy and Print,
+/// the countdown before a code may be sent again. Reached by a link from a
+/// hydrated page they are drawn by the bundle already loaded, as before.
+const LIGHT_PAGES: &[&str] = &[
+    "/login",
+    "/login/mfa",
+    "/login/other",
+    "/login/recovery",
+    "/login/code",
+    "/login/link",
+    "/enroll",
+    "/recovery-codes",
+    "/confirm-identity",
+    "/invite",
+    "/locked-out",
+    "/locked-out/confirm",
+    "/not-me",
+    "/password/forgot",
+    "/password/reset",
+    "/support/cancel",
+];
+
+/// Whether the page at `path` (without its query) ships no WebAssembly.
+pub fn light_page(path: &str) -> bool {
+    let path = match path.strip_suffix('/') {
+        Some(trimmed) if !trimmed.is_empty() => trimmed,
+        _ => path,
+    };
+    LIGHT_PAGES.contains(&path)
+}
+
+/// The path of the page being rendered (the server knows it; the shell is
+/// never drawn in the browser).
+fn request_path() -> Option<String> {
+    #[cfg(feature = "ssr")]
+    return use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_string());
+    #[cfg(not(feature = "ssr"))]
+    None
 }
 
 #[component]
@@ -181,4 +229,36 @@ fn content_security_policy() -> Option<String> {
         ),
     }
     Some(policy)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::light_page;
+
+    #[test]
+    fn sign_in_and_enrollment_pages_are_light_and_the_signed_in_screens_are_not() {
+        for path in [
+            "/login",
+            "/login/mfa",
+            "/login/code",
+            "/enroll",
+            "/recovery-codes",
+            "/locked-out",
+            "/login/",
+        ] {
+            assert!(light_page(path), "{path}");
+        }
+        for path in [
+            "/",
+            "/profile",
+            "/admin",
+            "/audit",
+            "/support/requests",
+            "/login/mfa/x",
+            "/loginx",
+            "",
+        ] {
+            assert!(!light_page(path), "{path}");
+        }
+    }
 }

@@ -53,12 +53,12 @@ fn LockedOutForm() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required node_ref=email/>
+                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required autofocus data-keep="" node_ref=email/>
                     </div>
                     <div class="field">
                         <label for="description">"What happened"</label>
                         <p class="hint" id="description-hint">"For example: “Phone stolen on Monday, no recovery codes.” The support desk reads it; never write a password or code here."</p>
-                        <textarea id="description" name="description" rows="4" maxlength="1000" aria-describedby="description-hint"></textarea>
+                        <textarea id="description" name="description" rows="4" maxlength="1000" aria-describedby="description-hint" data-keep=""></textarea>
                     </div>
                     <Submit label="Send" pending=action.pending()/>
                     " "<a href="/login">"Back to sign-in"</a>
@@ -122,7 +122,7 @@ fn ConfirmScreen(account: Option<(String, String)>, token: String) -> impl IntoV
                         </div>
                         <div class="field">
                             <label for="password">"Password"</label>
-                            <input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required node_ref=password/>
+                            <input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required autofocus node_ref=password/>
                         </div>
                         <Submit label="Send to the support desk" pending=action.pending()/>
                         " "<a href="/login">"Back to sign-in"</a>

@@ -17,6 +17,7 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
     ("step_up_required", "Confirm it is you to make this change."),
     ("no_enrollment", "Start the authenticator setup again."),
     ("invalid_request", "Check what you entered and try again."),
+    ("weak_password", "Choose another password: at least 8 characters (at most 128), not one of the most common passwords, and not the name of this service."),
     ("not_signed_in", "Sign in to continue."),
     ("unauthorized", "Sign in to continue."),
     ("not_found", "That was not found. It may have been removed, or it is outside your organization."),

@@ -111,7 +111,7 @@ fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoV
         }
         .into_any(),
         Some(name) if view.reported => view! {
-            <p class="alert success" role="status" tabindex="-1" node_ref=done>{format!("Done: {name}'s account is locked and everyone using it was signed out.")}</p>
+            <p class="alert success" role="status" tabindex="-1" autofocus node_ref=done>{format!("Done: {name}'s account is locked and everyone using it was signed out.")}</p>
             <h2>"What happens next"</h2>
             <ul>
                 <li>"The authenticator, recovery codes, phone number and password that were on the account are removed, so whoever made the change cannot sign in."</li>

@@ -37,7 +37,7 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required node_ref=email/>
+                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required autofocus data-keep="" node_ref=email/>
                     </div>
                     <Submit label="Send" pending=action.pending()/>
                     " "<a href="/login">"Back to sign-in"</a>

@@ -120,7 +120,8 @@ impl AuthError {
             Self::LinkOtherBrowser => C::LinkOtherBrowser,
             Self::StepUpRequired => C::StepUpRequired,
             Self::NoEnrollment => C::NoEnrollment,
-            Self::Policy(_) | Self::Invalid(_) => C::InvalidRequest,
+            Self::Policy(_) => C::WeakPassword,
+            Self::Invalid(_) => C::InvalidRequest,
             Self::NotFound(_) => C::NotFound,
             Self::Forbidden(_) => C::Forbidden,
             Self::LastFactor | Self::LastPasskey => C::LastFactor,
@@ -172,6 +173,9 @@ pub enum ErrorCode {
     StepUpRequired,
     NoEnrollment,
     InvalidRequest,
+    /// A new password the policy refuses (`rules::password`): its own code,
+    /// so a form posted without a script can still say why.
+    WeakPassword,
     NotSignedIn,
     Unauthorized,
     NotFound,
@@ -188,7 +192,7 @@ pub enum ErrorCode {
 }
 
 impl ErrorCode {
-    pub const ALL: [Self; 25] = [
+    pub const ALL: [Self; 26] = [
         Self::InvalidCredentials,
         Self::InvalidPassword,
         Self::RateLimited,
@@ -201,6 +205,7 @@ impl ErrorCode {
         Self::StepUpRequired,
         Self::NoEnrollment,
         Self::InvalidRequest,
+        Self::WeakPassword,
         Self::NotSignedIn,
         Self::Unauthorized,
         Self::NotFound,
@@ -230,6 +235,7 @@ impl ErrorCode {
             Self::StepUpRequired => "step_up_required",
             Self::NoEnrollment => "no_enrollment",
             Self::InvalidRequest => "invalid_request",
+            Self::WeakPassword => "weak_password",
             Self::NotSignedIn => "not_signed_in",
             Self::Unauthorized => "unauthorized",
             Self::NotFound => "not_found",
@@ -253,7 +259,7 @@ impl ErrorCode {
     /// The HTTP status of a response carrying this code.
     pub fn http_status(self) -> u16 {
         match self {
-            Self::InvalidRequest => 400,
+            Self::InvalidRequest | Self::WeakPassword => 400,
             Self::InvalidCredentials
             | Self::InvalidPassword
             | Self::InvalidCode

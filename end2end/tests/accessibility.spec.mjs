@@ -4,14 +4,14 @@
 import fs from 'node:fs';
 import { createRequire } from 'node:module';
 import {
-  test, expect, createOrg, createUser, createUserIn, enrolled, enrolledUser, signIn, signInWithCode, hydrated,
+  test, expect, createOrg, createUser, createUserIn, enrolled, enrolledUser, signIn, signInWithCode, pageReady,
 } from './helpers.mjs';
 
 const axeSource = fs.readFileSync(createRequire(import.meta.url).resolve('axe-core/axe.min.js'), 'utf8');
 
 /** The page as it is now, checked in light and in dark. */
 async function expectAccessible(page, what) {
-  await hydrated(page);
+  await pageReady(page);
   for (const colorScheme of ['light', 'dark']) {
     await page.emulateMedia({ colorScheme });
     // Evaluated through the DevTools protocol, so the page's CSP does not apply.
@@ -43,7 +43,7 @@ test('the steps of a sign-in: code, other methods and their confirmation, recove
   await expectAccessible(page, '/login/mfa');
   for (const path of ['/login/other', '/login/other?confirm=email_otp', '/login/recovery']) await visit(page, path);
   await page.goto('/login/other?confirm=email_otp');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('dialog').getByRole('button', { name: 'Email me a code' }).click();
   await expect(page.getByRole('heading', { name: 'Check your email' })).toBeVisible();
   await expectAccessible(page, '/login/code');

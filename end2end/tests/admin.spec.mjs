@@ -2,7 +2,7 @@
 // company admin disabling a user's MFA, the MFA-required switch, the audit log.
 import fs from 'node:fs';
 import {
-  test, expect, createOrg, createUserIn, enrolled, signIn, signInWithCode, hydrated,
+  test, expect, createOrg, createUserIn, enrolled, signIn, signInWithCode, pageReady,
   enrollOnPage, codesOnPage, saveCodesAndContinue, totp, signInWithRecoveryCode,
 } from './helpers.mjs';
 
@@ -21,7 +21,7 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   await signInWithCode(page, msp);
   await page.getByRole('link', { name: 'Customers' }).click();
   await expect(page.getByRole('heading', { name: 'Customers' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   const row = page.getByRole('row').filter({ hasText: 'Contoso Ltd' });
   await expect(row.getByRole('cell').first()).toHaveText('2');
   await row.getByRole('button', { name: 'Grant MFA reset permission' }).click();
@@ -44,7 +44,7 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   await signIn(page, user.email);
   await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
   await expect(page.getByText('Northwind IT allowed you to reset your two-step verification')).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Reset two-step verification' }).click();
   await expect(page.getByText('You are resetting your two-step verification.')).toBeVisible();
   const newSecret = await enrollOnPage(page);
@@ -64,7 +64,7 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   // Used up: the next sign-in asks for the new authenticator; the old one no longer works.
   await signIn(page, user.email);
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(user.secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
@@ -94,7 +94,7 @@ test('an invitation nobody accepted is sent again or withdrawn from its row', as
 
   await signInWithCode(page, admin);
   await page.goto('/admin');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('heading', { name: 'Invite a user' }).click();
   await page.getByLabel('Email', { exact: true }).fill(invitee);
   await page.getByLabel('Name', { exact: true }).fill('Nina New');
@@ -150,7 +150,7 @@ test('a company admin disables a user\'s MFA and the user enrolls again; the aud
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'Users' })).toBeVisible();
   await expect(page.getByRole('link', { name: 'User roles' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Search by email or name').fill(colleague.email);
   await page.getByRole('button', { name: 'Filter' }).click();
   const row = page.getByRole('row').filter({ hasText: colleague.email });
@@ -206,7 +206,7 @@ test('turning "MFA required" on for members sends them to enrollment, off asks f
   await signInWithCode(page, admin);
   await page.goto('/admin/roles');
   await expect(page.getByRole('heading', { name: 'User roles' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   const memberRow = page.getByRole('row').filter({ hasText: /^member/ });
   const toggle = memberRow.getByRole('switch', { name: 'MFA required' });
   await expect(toggle).toHaveAttribute('aria-checked', 'false');
@@ -277,7 +277,7 @@ test('a partner adds a customer; its first owner is invited, chooses a password 
 
   await signInWithCode(page, msp);
   await page.goto('/msp/customers');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Company name').fill('Litware Inc');
   await page.getByLabel("First admin's email").fill(owner);
   await page.getByLabel("First admin's name").fill('Lena Litware');
@@ -293,7 +293,7 @@ test('a partner adds a customer; its first owner is invited, chooses a password 
   const link = await mail.getByRole('link', { name: /\/invite\?token=/ }).getAttribute('href');
   await page.goto(link);
   await expect(page.getByRole('heading', { name: 'Choose your password' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await expect(page.getByLabel('New password')).toBeFocused();
   await page.getByLabel('New password').fill('password');
   await page.getByRole('button', { name: 'Set password' }).click();
@@ -323,7 +323,7 @@ test('a long user list pages forward and back with "Next page" and "Previous pag
   await expect(pager).toContainText('56 users · page 1 of 2');
   await expect(pager.getByRole('link', { name: 'Previous page' })).toHaveCount(0);
   const firstPage = await page.getByRole('row').allInnerTexts();
-  await hydrated(page);
+  await pageReady(page);
   await pager.getByRole('link', { name: 'Next page' }).click();
   // The next page starts after the last row shown, and says where it is.
   await expect(page).toHaveURL(/[?&]page=2&after=\d+$/);

@@ -1,6 +1,6 @@
 // "Try another method" when the phone is gone: email link and email code, read
 // from the development mailbox the way a person would.
-import { test, expect, enrolledUser, signIn, totp, hydrated } from './helpers.mjs';
+import { test, expect, enrolledUser, signIn, totp, pageReady } from './helpers.mjs';
 
 async function newestMail(page, email, subject) {
   await page.goto('/dev/mailbox');
@@ -12,7 +12,7 @@ async function newestMail(page, email, subject) {
 async function enrollAgain(page) {
   await expect(page.getByText('You signed in with your email.')).toBeVisible();
   const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
@@ -26,7 +26,7 @@ test('lost phone: an emailed sign-in link, then a new authenticator', async ({ p
   const { email } = await enrolledUser(request);
   await signIn(page, email);
   await page.getByRole('link', { name: 'Try another method' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Email me a sign-in link' }).click();
   // Nothing is sent before the person has read what signing in by email does.
   const confirm = page.getByRole('dialog', { name: 'Email you a sign-in link?' });
@@ -37,7 +37,7 @@ test('lost phone: an emailed sign-in link, then a new authenticator', async ({ p
   const mail = await newestMail(page, email, 'Your Gatehouse sign-in link');
   await mail.getByRole('link', { name: /\/login\/link\?token=/ }).click();
   await expect(page.getByRole('heading', { name: 'Continue sign-in' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Continue sign-in' }).click();
   await enrollAgain(page);
 
@@ -49,7 +49,7 @@ test('lost phone: an emailed code, with "Send again" counting down', async ({ pa
   const { email } = await enrolledUser(request);
   await signIn(page, email);
   await page.getByRole('link', { name: 'Try another method' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Email me a code' }).click();
   const confirm = page.getByRole('dialog', { name: 'Email you a code?' });
   await expect(confirm).toContainText('every other browser and app is signed out');
@@ -69,7 +69,7 @@ test('lost phone: an emailed code, with "Send again" counting down', async ({ pa
   const mail = await newestMail(page, email, 'Your Gatehouse sign-in code');
   const code = (await mail.innerText()).match(/Your sign-in code is (\d{6})/)[1];
   await page.goto(codePage);
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Code', { exact: true }).fill(code);
   await page.getByRole('button', { name: 'Verify' }).click();
   await enrollAgain(page);
@@ -83,7 +83,7 @@ test('a verified phone gets a texted code at sign-in', async ({ page, request })
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('link', { name: 'My profile' }).click();
   await expect(page.getByText('An authenticator app is safer')).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Phone number', { exact: true }).fill(phone);
   await page.getByRole('button', { name: 'Send verification code' }).click();
   await expect(page.getByText('We texted a verification code to the new number.')).toBeVisible();
@@ -95,7 +95,7 @@ test('a verified phone gets a texted code at sign-in', async ({ page, request })
   };
   const verification = await text();
   await page.goto('/profile');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Verification code', { exact: true }).fill(verification);
   await page.getByRole('button', { name: 'Verify phone' }).click();
   await expect(page.getByText('Your phone number is verified')).toBeVisible();
@@ -104,13 +104,13 @@ test('a verified phone gets a texted code at sign-in', async ({ page, request })
 
   await signIn(page, email);
   await page.getByRole('link', { name: 'Try another method' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Text me a code' }).click();
   await expect(page.getByRole('heading', { name: 'Check your phone' })).toBeVisible();
   const codePage = page.url();
   const code = await text();
   await page.goto(codePage);
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Code', { exact: true }).fill(code);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();

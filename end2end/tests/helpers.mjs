@@ -164,7 +164,7 @@ export async function signInWithRecoveryCode(page, user, index = 0) {
   await signIn(page, user.email);
   await page.getByRole('link', { name: 'Try another method' }).click();
   await page.getByRole('button', { name: 'Use a recovery code' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Recovery code', { exact: true }).fill(user.codes[index]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
@@ -187,9 +187,12 @@ export async function signIn(page, email) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Waits until the WASM bundle has hydrated the page, when JavaScript is on. */
-export async function hydrated(page) {
-  await page.waitForFunction(() => window.__GATEHOUSE_HYDRATED__ === true);
+/** Waits until the page's script is in place, when JavaScript is on: the
+ * WASM bundle has hydrated it, or — on a page that ships none (sign-in,
+ * enrollment, the ways back in) — js/forms.js has started. */
+export async function pageReady(page) {
+  await page.waitForFunction(() => window.__GATEHOUSE_HYDRATED__ === true
+    || (window.__GATEHOUSE_SCRIPTED__ === true && !document.querySelector('link[rel="modulepreload"]')));
 }
 
 export async function codesOnPage(page) {
@@ -207,7 +210,7 @@ export async function enrollOnPage(page, { expectCodes = true, name } = {}) {
   await expect(page).toHaveURL(/\/enroll$/);
   await expect(page.getByRole('img', { name: 'QR code for your authenticator app' })).toBeVisible();
   const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
   if (name) await page.getByLabel('Name this authenticator (optional)').fill(name);
   await page.getByRole('button', { name: 'Verify' }).click();

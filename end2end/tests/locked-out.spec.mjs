@@ -7,7 +7,7 @@ import fs from 'node:fs';
 import path from 'node:path';
 import {
   test, expect, createOrg, createUserIn, enrolled, signInWithCode, signInWithRecoveryCode, signOut,
-  hydrated, enrollOnPage, codesOnPage, saveCodesAndContinue, mailTo, totp, startServer, PASSWORD,
+  pageReady, enrollOnPage, codesOnPage, saveCodesAndContinue, mailTo, totp, startServer, PASSWORD,
 } from './helpers.mjs';
 
 const NEW_PASSWORD = 'violet kettles hum at dawn';
@@ -16,7 +16,7 @@ const WRONG_PASSWORD = 'The email or password is not correct.';
 /** The sign-in form with `password` (not necessarily the one the CLI set). */
 async function signInWith(page, email, password) {
   await page.goto('/login');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Email', { exact: true }).fill(email);
   await page.getByLabel('Password', { exact: true }).fill(password);
   await page.getByRole('button', { name: 'Sign in' }).click();
@@ -41,7 +41,7 @@ test('"Forgot password?" mails a one-time link; the new password works, the old 
   await page.getByRole('link', { name: 'Forgot password?' }).click();
   await expect(page).toHaveURL(/\/password\/forgot$/);
   await expect(page.getByRole('heading', { name: 'Forgot your password?' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await expect(page.getByLabel('Email', { exact: true })).toBeFocused();
   await page.getByLabel('Email', { exact: true }).fill(user.email);
   await page.getByRole('button', { name: 'Send' }).click();
@@ -52,7 +52,7 @@ test('"Forgot password?" mails a one-time link; the new password works, the old 
   await page.goto(link);
   await expect(page.getByRole('heading', { name: 'Choose a new password' })).toBeVisible();
   await expect(page.getByLabel('Email', { exact: true })).toHaveValue(user.email);
-  await hydrated(page);
+  await pageReady(page);
   await expect(page.getByLabel('New password', { exact: true })).toBeFocused();
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   // The account has an authenticator: the mailbox alone is not enough. A
@@ -88,7 +88,7 @@ test('Change password on My profile; the next sign-in takes the new password and
   await signInWithRecoveryCode(page, user);
   await page.getByRole('link', { name: 'My profile' }).click();
   await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Current password').fill('not my password');
   await page.getByLabel('New password', { exact: true }).fill(NEW_PASSWORD);
   await page.getByRole('button', { name: 'Change password' }).click();
@@ -120,7 +120,7 @@ test('"This wasn\'t me" after an owner disabled a member\'s MFA locks the accoun
   await signInWithCode(page, owner);
   await page.getByRole('link', { name: 'Administration' }).click();
   await expect(page.getByRole('heading', { name: 'Users' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   const row = page.getByRole('row').filter({ hasText: member.email });
   await row.getByRole('button', { name: 'Disable MFA' }).click();
   await page.getByRole('dialog', { name: `Disable MFA for ${member.email}?` }).getByRole('button', { name: 'Disable MFA' }).click();
@@ -135,7 +135,7 @@ test('"This wasn\'t me" after an owner disabled a member\'s MFA locks the accoun
   // Opening the link changed nothing: the password still works.
   const stillWorks = await request.post('/api/v1/auth/login', { data: { email: member.email, password: PASSWORD } });
   expect(stillWorks.status()).toBe(200);
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: "This wasn't me" }).click();
   await expect(page.getByRole('status').filter({ hasText: "Done: Nora Notme's account is locked and everyone using it was signed out." })).toBeVisible();
   await expect(page.getByRole('heading', { name: 'Account locked' })).toBeVisible();
@@ -156,7 +156,7 @@ test('"This wasn\'t me" after an owner disabled a member\'s MFA locks the accoun
   await expect(first).toContainText('Reported: “This wasn\'t me”');
   await expect(first.getByRole('button', { name: 'Review and reactivate' })).toBeVisible();
   await expect(page.getByText('Reported: “This wasn\'t me”')).toHaveCount(1);
-  await hydrated(page);
+  await pageReady(page);
   await first.getByRole('button', { name: 'Review and reactivate' }).click();
   const dialog = page.getByRole('dialog', { name: `Reactivate ${member.email} after “This wasn't me”?` });
   await expect(dialog).toContainText('Reactivate only after speaking to them in person');
@@ -168,7 +168,7 @@ test('a reset from My profile mails a "This wasn\'t me" link that names it', asy
   const user = await enrolled(request, createUserIn(createOrg('company', 'Self Service'), 'owner'));
   await signInWithCode(page, user);
   await page.getByRole('link', { name: 'My profile' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill(PASSWORD);
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
@@ -231,7 +231,7 @@ test.describe('with no cooling-off (a server of its own)', () => {
     await page.getByRole('link', { name: 'Locked out?' }).click();
     await expect(page).toHaveURL(/\/locked-out$/);
     await expect(page.getByRole('heading', { name: 'Locked out?' })).toBeVisible();
-    await hydrated(page);
+    await pageReady(page);
     await expect(page.getByLabel('Email', { exact: true })).toBeFocused();
     await page.getByLabel('Email', { exact: true }).fill(owner.email);
     await page.getByLabel('What happened').fill('Phone stolen on Monday, no recovery codes.');
@@ -243,7 +243,7 @@ test.describe('with no cooling-off (a server of its own)', () => {
     await expect(page.getByRole('heading', { name: 'Ask the support desk' })).toBeVisible();
     await expect(page.getByText('Nobody else at Solo Sails can reset your two-step verification')).toBeVisible();
     await expect(page.getByLabel('Email', { exact: true })).toHaveValue(owner.email);
-    await hydrated(page);
+    await pageReady(page);
     await expect(page.getByLabel('Password', { exact: true })).toBeFocused();
     await page.getByLabel('Password', { exact: true }).fill('not my password');
     await page.getByRole('button', { name: 'Send to the support desk' }).click();
@@ -264,7 +264,7 @@ test.describe('with no cooling-off (a server of its own)', () => {
     await expect(page.getByText('Locked out: confirmed from the primary email and password', { exact: true })).toBeVisible();
     await expect(page.getByText('Phone stolen on Monday, no recovery codes.', { exact: true })).toBeVisible();
     await expect(page.getByRole('button', { name: 'Issue reset' })).toHaveCount(0);
-    await hydrated(page);
+    await pageReady(page);
     await page.getByLabel('Reason', { exact: true }).fill('The only owner, confirmed by email and password.');
     await page.getByRole('button', { name: 'Escalate to management' }).click();
     await expect(page.getByRole('status').filter({ hasText: `Request #${id} for Sol Owner was escalated to management` })).toBeVisible();
@@ -273,7 +273,7 @@ test.describe('with no cooling-off (a server of its own)', () => {
     await signInWithCode(page, manager);
     await page.goto(`/support/requests/${id}`);
     await expect(page.getByRole('heading', { name: 'Reset request', exact: true })).toBeVisible();
-    await hydrated(page);
+    await pageReady(page);
     await page.getByLabel('Reason', { exact: true }).fill('Called the owner back on the number on file.');
     await page.getByRole('button', { name: 'Approve' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Reset approved for Sol Owner' })).toBeVisible();
@@ -285,7 +285,7 @@ test.describe('with no cooling-off (a server of its own)', () => {
     await signInWith(page, owner.email, PASSWORD);
     await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
     await expect(page.getByText('The support desk allowed you to reset your two-step verification')).toBeVisible();
-    await hydrated(page);
+    await pageReady(page);
     await page.getByRole('button', { name: 'Reset two-step verification' }).click();
     const secret = await enrollOnPage(page);
     expect(secret).not.toBe(owner.secret);
@@ -296,7 +296,7 @@ test.describe('with no cooling-off (a server of its own)', () => {
     // The old authenticator is gone; the new one signs in.
     await signInWith(page, owner.email, PASSWORD);
     await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
-    await hydrated(page);
+    await pageReady(page);
     await page.getByLabel('Authentication code', { exact: true }).fill(totp(owner.secret, 1));
     await page.getByRole('button', { name: 'Verify' }).click();
     await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
@@ -329,19 +329,19 @@ test('screenshots of the locked-out pages, light and wide, dark and narrow', asy
   const shoot = async (name, url, after) => {
     for (const { look, page: p } of pages) {
       if (url) await p.goto(url);
-      await hydrated(p);
+      await pageReady(p);
       if (after) await after(p);
       await p.screenshot({ path: path.join(shots, `${name}-${look.name}.png`), fullPage: true });
     }
   };
   // Mail for the owner (the only one) and a member's reset, made on the first page.
   await page.goto('/locked-out');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Email', { exact: true }).fill(owner.email);
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'we have emailed it' })).toBeVisible();
   await page.goto('/password/forgot');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Email', { exact: true }).fill(owner.email);
   await page.getByRole('button', { name: 'Send' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'we have emailed it a link' })).toBeVisible();

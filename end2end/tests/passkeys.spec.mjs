@@ -3,7 +3,7 @@
 // passkey on My profile, sign in with it, confirm it is you with it, remove it. On a server of its own,
 // whose public URL is a domain name (localhost), as passkeys need.
 import {
-  test, expect, enrolled, signInWithCode, signIn, signOut, hydrated, startServer, PASSWORD,
+  test, expect, enrolled, signInWithCode, signIn, signOut, pageReady, startServer, PASSWORD,
 } from './helpers.mjs';
 
 const port = Number(process.env.GATEHOUSE_E2E_PASSKEY_PORT ?? '3102');
@@ -40,7 +40,7 @@ test.describe('passkeys (a server of its own, on localhost)', () => {
     const user = await enrolled(request, server.createUserIn('platform', 'owner', 'Pat Passkey'));
     await signInWithCode(page, user);
     await page.goto('/profile');
-    await hydrated(page);
+    await pageReady(page);
     await page.getByLabel('Passkey name').fill('This laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await expect(page.getByRole('status').filter({ hasText: 'Added the passkey “This laptop”.' })).toBeVisible();
@@ -55,13 +55,13 @@ test.describe('passkeys (a server of its own, on localhost)', () => {
 
     // "Confirm it's you" takes the password and the passkey, instead of a code.
     await page.goto('/confirm-identity?next=/profile');
-    await hydrated(page);
+    await pageReady(page);
     await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
     await page.getByRole('button', { name: 'Confirm with a passkey' }).click();
     await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
 
     // Removed with a confirmation, like an authenticator.
-    await hydrated(page);
+    await pageReady(page);
     await page.getByRole('button', { name: 'Remove This laptop', exact: true }).click();
     const dialog = page.getByRole('dialog', { name: 'Remove “This laptop”?' });
     await dialog.getByRole('button', { name: 'Remove' }).click();
@@ -83,7 +83,7 @@ test.describe('passkeys (a server of its own, on localhost)', () => {
     await expect(page.getByText('requires two-step verification with a passkey')).toBeVisible();
     // No authenticator app is offered instead.
     await expect(page.getByLabel('Authentication code', { exact: true })).toHaveCount(0);
-    await hydrated(page);
+    await pageReady(page);
     await page.getByLabel('Passkey name').fill('Desk laptop');
     await page.getByRole('button', { name: 'Add a passkey' }).click();
     await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();

@@ -4,7 +4,7 @@
 // GATEHOUSE_E2E_SHOTS).
 import fs from 'node:fs';
 import path from 'node:path';
-import { test, expect, createOrg, createUser, createUserIn, enrolled, signIn, totp, hydrated } from './helpers.mjs';
+import { test, expect, createOrg, createUser, createUserIn, enrolled, signIn, totp, pageReady } from './helpers.mjs';
 
 const shots = process.env.GATEHOUSE_E2E_SHOTS ?? path.join(import.meta.dirname, '../test-results/screens');
 const looks = [
@@ -14,7 +14,7 @@ const looks = [
 
 /** Checks that the page does not scroll sideways, and saves it. */
 async function look(page, name, look) {
-  await hydrated(page);
+  await pageReady(page);
   const sideways = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   expect(sideways, `${name} at ${look.name} scrolls sideways`).toBeLessThanOrEqual(0);
   fs.mkdirSync(shots, { recursive: true });

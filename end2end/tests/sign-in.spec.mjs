@@ -1,5 +1,5 @@
 // The screens of sign-in and of My profile, in Chromium with JavaScript on.
-import { test, expect, createUser, enrolledUser, signIn, totp, wrongCode, hydrated, PASSWORD, codesOnPage, saveCodesAndContinue, enrollOnPage } from './helpers.mjs';
+import { test, expect, createUser, enrolledUser, signIn, totp, wrongCode, pageReady, PASSWORD, codesOnPage, saveCodesAndContinue, enrollOnPage } from './helpers.mjs';
 import fs from 'node:fs';
 
 test('a new user enrolls by reading the secret shown on the page, then downloads the codes', async ({ page }) => {
@@ -31,7 +31,7 @@ test('signs in with the authenticator app', async ({ page, request }) => {
   const { email, secret } = await enrolledUser(request);
   await signIn(page, email);
   await expect(page.getByRole('heading', { name: 'Two-step verification' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Authentication code', { exact: true }).fill(wrongCode(secret));
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'That code is not correct' })).toBeVisible();
@@ -48,7 +48,7 @@ test('signs in with a recovery code through "Try another method"', async ({ page
   await signIn(page, email);
   await page.getByRole('link', { name: 'Try another method' }).click();
   await page.getByRole('button', { name: 'Use a recovery code' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Recovery code', { exact: true }).fill(codes[0].toLowerCase());
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
@@ -63,7 +63,7 @@ test('regenerates recovery codes; the old ones stop working', async ({ page, req
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.getByRole('link', { name: 'My profile' }).click();
-  await hydrated(page);
+  await pageReady(page);
   // A confirmation says what happens; Cancel changes nothing.
   await page.getByRole('button', { name: 'Generate new codes' }).click();
   const dialog = page.getByRole('dialog', { name: 'Generate new recovery codes?' });
@@ -94,7 +94,7 @@ test('resets MFA from My profile and enrolls again', async ({ page, request }) =
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('link', { name: 'My profile' }).click();
   await expect(page.getByRole('heading', { name: 'My profile' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Reset My Multi-Factor Authentication' }).click();
   await page.getByRole('textbox', { name: 'Password', exact: true }).fill('not my password');
   await page.getByRole('button', { name: 'Reset', exact: true }).click();
@@ -112,7 +112,7 @@ test('resets MFA from My profile and enrolls again', async ({ page, request }) =
 test('signs in with the keyboard alone', async ({ page, request }) => {
   const { email, secret } = await enrolledUser(request);
   await page.goto('/login');
-  await hydrated(page);
+  await pageReady(page);
   await expect(page.getByLabel('Email', { exact: true })).toBeFocused();
   await page.keyboard.type(email);
   await page.keyboard.press('Tab');
@@ -134,7 +134,7 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret, 1));
   await page.getByRole('button', { name: 'Verify' }).click();
   await page.getByRole('link', { name: 'My profile' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Add an authenticator app' }).click();
   // Named while it is set up, so the two can be told apart.
   const second = await enrollOnPage(page, { expectCodes: false, name: 'Work phone' });
@@ -190,4 +190,48 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   expect(signedIn.status()).toBe(200);
   const me = await (await request.get('/api/v1/me', { headers: { Authorization: `Bearer ${(await signedIn.json()).access_token}` } })).json();
   expect(me.mfa.factors.map((f) => f.label)).toEqual(['Pixel 9']);
+});
+
+test('the sign-in pages load no WebAssembly: their script marks a form busy, sends it once and copies the key', async ({ page, request }) => {
+  const bundle = [];
+  page.on('request', (r) => {
+    const path = new URL(r.url()).pathname;
+    if (path.startsWith('/pkg/')) bundle.push(path);
+  });
+  const email = createUser('owner');
+  await signIn(page, email);
+  await expect(page).toHaveURL(/\/enroll$/);
+  await pageReady(page);
+  await page.context().grantPermissions(['clipboard-read', 'clipboard-write']);
+  await page.getByRole('button', { name: 'Copy key' }).click();
+  await expect(page.getByText('Copied')).toBeVisible();
+  const secret = (await page.locator('#secret').innerText()).replace(/\s/g, '');
+  expect((await page.evaluate(() => navigator.clipboard.readText())).replace(/\s/g, '')).toBe(secret);
+
+  // The first press marks the form busy; a second sends nothing. (The
+  // page's own listener, after the script's, holds the first post back.)
+  await page.evaluate(() => {
+    window.__sent = 0;
+    window.addEventListener('submit', (event) => {
+      if (event.defaultPrevented) return;
+      window.__sent += 1;
+      event.preventDefault();
+    });
+  });
+  await page.getByLabel('Authentication code', { exact: true }).fill(totp(secret));
+  const verify = page.getByRole('button', { name: 'Verify' });
+  await verify.click();
+  await expect(verify).toHaveAttribute('aria-busy', 'true');
+  await expect(verify).toBeDisabled();
+  await expect(page.getByText('Working…')).toBeVisible();
+  const form = page.locator('form:has(#code)');
+  await form.evaluate((f) => f.requestSubmit());
+  expect(await page.evaluate(() => window.__sent)).toBe(1);
+  await form.evaluate((f) => f.submit());
+  await expect(page.getByRole('heading', { name: 'Save your recovery codes' })).toBeVisible();
+  expect(bundle).toEqual([]);
+
+  await saveCodesAndContinue(page);
+  await pageReady(page);
+  expect(bundle).toContain('/pkg/gatehouse_bg.wasm');
 });

@@ -6,7 +6,7 @@
 import { spawn } from 'node:child_process';
 import path from 'node:path';
 import {
-  test as base, expect, createOrg, createUser, createUserIn, enrolled, signIn, hydrated, totp,
+  test as base, expect, createOrg, createUser, createUserIn, enrolled, signIn, pageReady, totp,
   enrollOnPage, codesOnPage, saveCodesAndContinue, PASSWORD,
 } from './helpers.mjs';
 import { serverEnv } from '../playwright.config.mjs';
@@ -43,7 +43,7 @@ async function signInWithRecoveryCode(page, user) {
   await signIn(page, user.email);
   await page.getByRole('link', { name: 'Try another method' }).click();
   await page.getByRole('button', { name: 'Use a recovery code' }).click();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Recovery code', { exact: true }).fill(user.codes[0]);
   await page.getByRole('button', { name: 'Verify' }).click();
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
@@ -69,7 +69,7 @@ test('Add an authenticator app after the window: confirm, back on My profile, th
   const user = await enrolled(request, createUser('owner'));
   await signInWithRecoveryCode(page, user);
   await page.goto('/profile');
-  await hydrated(page);
+  await pageReady(page);
   await windowPasses(page);
   await page.getByRole('button', { name: 'Add an authenticator app' }).click();
   await confirmIdentity(page, user, '/profile');
@@ -82,7 +82,7 @@ test('Generate new codes after the window: confirm, back to the open dialog, the
   const user = await enrolled(request, createUser('owner'));
   await signInWithRecoveryCode(page, user);
   await page.goto('/profile');
-  await hydrated(page);
+  await pageReady(page);
   await windowPasses(page);
   await page.getByRole('button', { name: 'Generate new codes' }).click();
   await page.getByRole('dialog', { name: 'Generate new recovery codes?' }).getByRole('button', { name: 'Generate new codes' }).click();
@@ -102,7 +102,7 @@ async function adminWithMember(page, request) {
   const member = await enrolled(request, createUserIn(company, 'member'));
   await signInWithRecoveryCode(page, owner);
   await page.goto('/admin');
-  await hydrated(page);
+  await pageReady(page);
   const row = page.getByRole('row').filter({ hasText: member.email });
   await expect(row).toContainText('On · 1 authenticator');
   const memberId = await row.locator('input[name="user"]').first().inputValue();
@@ -144,7 +144,7 @@ test('Grant after the window: confirm, back to the open grant dialog, then grant
   const msp = await enrolled(request, createUserIn(partner, 'admin'));
   await signInWithRecoveryCode(page, msp);
   await page.goto('/msp/customers');
-  await hydrated(page);
+  await pageReady(page);
   await windowPasses(page);
   const row = page.getByRole('row').filter({ hasText: 'Step-up Customer' });
   await row.getByRole('button', { name: 'Grant MFA reset permission' }).click();
@@ -170,7 +170,7 @@ test('confirming with a return path that leaves the site ends on this site', asy
   const user = await enrolled(request, createUser('owner'));
   await signInWithRecoveryCode(page, user);
   await page.goto('/confirm-identity?next=/%5Cevil.example');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Password', { exact: true }).fill(PASSWORD);
   await page.getByLabel('Authentication code', { exact: true }).fill(totp(user.secret, 1));
   await page.getByRole('button', { name: 'Confirm' }).click();

@@ -5,7 +5,7 @@
 import fs from 'node:fs';
 import {
   test, expect, createOrg, createUserIn, enrolled, signIn, signInWithCode, signInWithRecoveryCode,
-  signOut, hydrated, enrollOnPage, codesOnPage, saveCodesAndContinue, ageMfa, mailTo,
+  signOut, pageReady, enrollOnPage, codesOnPage, saveCodesAndContinue, ageMfa, mailTo,
 } from './helpers.mjs';
 
 const APPROVED = 'A reset of two-step verification was approved';
@@ -15,7 +15,7 @@ async function fileRequest(page, { requester, user, channel, reference }, { java
   await page.getByRole('navigation', { name: 'Account' }).getByRole('link', { name: 'Reset requests' }).click();
   await expect(page.getByRole('heading', { name: 'Reset requests' })).toBeVisible();
   await page.getByRole('link', { name: 'New request' }).click();
-  if (javaScript) await hydrated(page);
+  if (javaScript) await pageReady(page);
   await page.getByLabel('Requester email').fill(requester);
   await page.getByLabel('User email').fill(user);
   await page.getByLabel('Channel').selectOption(channel);
@@ -57,7 +57,7 @@ test('the officer reads out their support code, the agent issues the reset, the 
   await expect(page.getByText('No risk flag is up.')).toBeVisible();
   await expect(page.getByRole('button', { name: 'Issue reset' })).toHaveCount(0);
   await expect(page.getByText('3 checks left')).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Support code', { exact: true }).fill(code);
   await page.getByRole('button', { name: 'Check support code' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'The support code matches: Olivia Officer is proven' })).toBeVisible();
@@ -84,7 +84,7 @@ test('the officer reads out their support code, the agent issues the reset, the 
   await signIn(page, member.email);
   await expect(page.getByRole('heading', { name: 'My Account' })).toBeVisible();
   await expect(page.getByText('The support desk allowed you to reset your two-step verification')).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'Reset two-step verification' }).click();
   await enrollOnPage(page);
   expect(await codesOnPage(page)).toHaveLength(10);
@@ -102,7 +102,7 @@ test('the agent escalates, a manager approves, and "This wasn\'t me" cancels the
   const id = await fileRequest(page, { requester: officer.email, user: member, channel: 'ticket', reference: 'T-77' });
   // The officer set up MFA moments ago: a flag, in words.
   await expect(page.getByText("The requester's own two-step verification changed in the last 7 days")).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByText("The operator's procedure").click();
   await expect(page.getByText('The operator has not written one (GATEHOUSE_SUPPORT_PROCEDURE)')).toBeVisible();
   await page.getByRole('radio', { name: 'Failed' }).check();
@@ -123,7 +123,7 @@ test('the agent escalates, a manager approves, and "This wasn\'t me" cancels the
   await page.goto(`/support/requests/${id}`);
   await expect(page.getByRole('heading', { name: 'Reset request', exact: true })).toBeVisible();
   await expect(page.locator('.timeline')).toContainText('Escalated to management: “Could not verify the caller');
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Reason', { exact: true }).fill('Called the officer back on the number on file.');
   await page.getByRole('button', { name: 'Approve' }).click();
   await expect(page.getByRole('status').filter({ hasText: 'Reset approved for Max Member' })).toBeVisible();
@@ -139,7 +139,7 @@ test('the agent escalates, a manager approves, and "This wasn\'t me" cancels the
   await expect(page.getByRole('heading', { name: 'Cancel a reset' })).toBeVisible();
   await expect(page).toHaveTitle(/Cancel a reset/);
   await expect(page.getByText('The reset has not started yet')).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: "This wasn't me" }).click();
   await expect(page.getByText(`The reset for Max Member is cancelled (request #${id}).`)).toBeVisible();
   await expect(page.getByRole('heading', { name: 'What happens next' })).toBeVisible();
@@ -188,7 +188,7 @@ test('an owner sees the authorized contacts and names a technical contact, who m
   await expect(page.getByText('(first owner, by default)')).toBeVisible();
   await expect(page.getByLabel('Authorized officer email')).toHaveValue(owner.email);
   await expect(page.getByLabel('Technical contact email')).toHaveCount(3);
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('Technical contact email').first().fill(tech);
   await page.getByRole('button', { name: 'Save contacts' }).click();
   await expect(page.getByText('The authorized contacts are saved.')).toBeVisible();
@@ -202,7 +202,7 @@ test('an owner sees the authorized contacts and names a technical contact, who m
   await expect(page.getByRole('heading', { name: /Welcome/ })).toBeVisible();
   await page.goto('/support');
   await expect(page.getByRole('heading', { name: 'Request an MFA reset' })).toBeVisible();
-  await hydrated(page);
+  await pageReady(page);
   await page.getByLabel('User email').fill(colleague);
   await page.getByRole('button', { name: 'Request an MFA reset' }).click();
   await expect(page.getByText('Your request is with the support desk.')).toBeVisible();

@@ -1,5 +1,5 @@
 // The Support page in Chromium: the code a person reads out to the support desk.
-import { test, expect, enrolledUser, signInWithCode, hydrated } from './helpers.mjs';
+import { test, expect, enrolledUser, signInWithCode, pageReady } from './helpers.mjs';
 
 async function shownCode(page) {
   const code = (await page.locator('.support-code output').textContent()).trim();
@@ -20,7 +20,7 @@ test('the Support page shows a support code and gives a new one on demand', asyn
   await page.reload();
   expect(await shownCode(page)).toBe(first);
 
-  await hydrated(page);
+  await pageReady(page);
   await page.getByRole('button', { name: 'New code' }).click();
   await expect(page.getByText('Here is your new support code')).toBeVisible();
   await expect(page.locator('.support-code output')).not.toHaveText(first);

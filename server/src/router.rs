@@ -46,13 +46,9 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
             pages::context(gatehouse.clone()),
             move || pages::shell(options.clone()),
         )
-        .nest_service(
-            "/pkg",
-            ServeDir::new(site.join("pkg"))
-                .precompressed_br()
-                .precompressed_gzip(),
-        )
-        .nest_service("/style", ServeDir::new(site.join("style")))
+        .nest_service("/pkg", static_files(site.join("pkg")))
+        .nest_service("/style", static_files(site.join("style")))
+        .nest_service("/js", static_files(site.join("js")))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             pages::shell,
         ))
@@ -77,6 +73,13 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
 
 /// The JSON API and its OpenAPI document; unknown paths and methods answer
 /// in its own error shape.
+/// A folder of the site, served as `scripts/build.sh` left it: brotli or
+/// gzip copies where the browser takes them, so a phone on the sign-in page
+/// downloads a few kilobytes.
+fn static_files(dir: std::path::PathBuf) -> ServeDir {
+    ServeDir::new(dir).precompressed_br().precompressed_gzip()
+}
+
 fn api_v1() -> Router<AppState> {
     let (routes, document) = api::routes();
     routes

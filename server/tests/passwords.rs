@@ -159,7 +159,7 @@ fn a_password_link_sets_a_new_password_once_and_never_skips_mfa(backend: Backend
     assert!(
         weak.header("location")
             .unwrap()
-            .contains("error=invalid_request"),
+            .contains("error=weak_password"),
         "{weak:?}"
     );
 

@@ -15,6 +15,7 @@ on_both_databases!(
     reset_from_my_profile_signs_out_everywhere,
     changing_factors_needs_a_recent_sign_in,
     server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named,
+    sign_in_pages_ship_no_webassembly,
 );
 
 fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
@@ -400,4 +401,48 @@ fn server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named
         server.get("/api/v1/me", Some(&token)).json["mfa"]["factors"][0]["label"],
         "Work phone"
     );
+}
+
+/// The sign-in pages are plain forms with a small script; only the signed-in
+/// screens load the application's WebAssembly (issue 13's bundle budget).
+fn sign_in_pages_ship_no_webassembly(backend: Backend) {
+    let server = Server::start(backend);
+    let (email, secret, _, _) = server.enrolled_user();
+    let light = |reply: &Reply, what: &str| {
+        assert_eq!(reply.status, 200, "{what}: {reply:?}");
+        assert!(
+            reply.text.contains("/js/forms.js"),
+            "{what} loads its script"
+        );
+        assert!(!reply.text.contains("/pkg/"), "{what} loads no WebAssembly");
+    };
+    light(&page(&server, "/login", None), "the password page");
+    light(&page(&server, "/locked-out", None), "Locked out");
+    let pending = password_stage(&server, &email);
+    light(
+        &page(&server, "/login/mfa", Some(&pending)),
+        "the code page",
+    );
+
+    let signed_in = browser_session(&server, &email, &secret);
+    let profile = page(&server, "/profile", Some(&signed_in));
+    assert_eq!(profile.status, 200, "{profile:?}");
+    assert!(
+        profile.text.contains("/pkg/gatehouse"),
+        "My profile hydrates"
+    );
+    assert!(
+        !profile.text.contains("/js/forms.js"),
+        "hydration does its work"
+    );
+
+    // The page's script travels compressed, as the WebAssembly does.
+    for path in ["/js/forms.js", "/pkg/gatehouse_bg.wasm"] {
+        let reply = agent()
+            .get(&server.url(path))
+            .set("Accept-Encoding", "gzip")
+            .call()
+            .unwrap_or_else(|e| panic!("{path}: {e}"));
+        assert_eq!(reply.header("content-encoding"), Some("gzip"), "{path}");
+    }
 }

@@ -147,7 +147,7 @@ fn ConfirmEmail(send: ServerAction<SendChallenge>, method: String) -> impl IntoV
             <p>"Still have a recovery code? Use that instead: nothing else changes."</p>
             <ActionForm action=send>
                 <input type="hidden" name="method" value=method/>
-                <button type="submit" class="button" node_ref=confirm disabled=move || send.pending().get()>{label}</button>
+                <button type="submit" class="button" autofocus node_ref=confirm disabled=move || send.pending().get()>{label}</button>
                 " "<a href="/login/other">"Cancel"</a>
                 <span class="progress" aria-live="polite">{move || send.pending().get().then_some("Working…")}</span>
             </ActionForm>
@@ -200,7 +200,9 @@ fn SendAgain(
 ) -> impl IntoView {
     let error = error_signal(resend);
     let left = RwSignal::new(wait);
-    // Counts down in the browser only (the server renders the full wait), so hydration matches.
+    // Counts down in the browser only (the server renders the full wait), so
+    // hydration matches; `js/forms.js` counts down from `data-wait` instead
+    // where the page ships no WebAssembly.
     Effect::new(move || {
         if left.get_untracked() <= 0 {
             return;
@@ -219,7 +221,7 @@ fn SendAgain(
         <ErrorBox message=error/>
         <ActionForm action=resend>
             <input type="hidden" name="method" value=method/>
-            <button type="submit" class="button secondary" aria-describedby="resend-hint"
+            <button type="submit" class="button secondary" aria-describedby="resend-hint" data-wait=wait
                 disabled=move || { resend.pending().get() || left.get() > 0 }>"Send again"</button>
             <span class="hint" id="resend-hint" aria-live="polite">
                 {move || match left.get() {

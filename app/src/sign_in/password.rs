@@ -61,7 +61,7 @@ pub fn LoginPage() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" required autofocus node_ref=email/>
+                        <input id="email" name="email" type="email" autocomplete="username" required autofocus data-keep="" node_ref=email/>
                     </div>
                     <div class="field">
                         <label for="password">"Password"</label>

@@ -1,0 +1,153 @@
+// What hydration gives the other pages, for the pages that ship no
+// WebAssembly (sign-in, codes, enrollment, recovery: see `light_page` in
+// app/src/lib.rs). Small and without dependencies; every form on these pages
+// is a plain form that works without it too.
+//
+// - A form being sent says so: its submit button is marked busy and then
+//   disabled, its status line says "Working…", and a second press does not
+//   send it again (argon2 can take a moment under load).
+// - Buttons marked data-copy="text" or data-print, hidden without a script,
+//   appear and copy the text or print the page.
+// - A button marked data-wait="seconds" stays disabled while the server would
+//   refuse it, counting down in the hint it is described by.
+// - The focus goes to the field a refusal is about (aria-invalid), else to the
+//   element marked autofocus, as hydration's focus_on_mount does.
+// - A field marked data-keep (an email, a description: never a password or a
+//   code) is kept in this tab's sessionStorage while its form is sent, and put
+//   back only if the page comes back with an error — a refused form is drawn
+//   again by the server, which does not echo what was typed.
+(function () {
+  "use strict";
+
+  function progressAfter(element) {
+    var next = element.nextElementSibling;
+    return next && next.classList.contains("progress") ? next : null;
+  }
+
+  document.addEventListener("submit", function (event) {
+    var form = event.target;
+    if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+    if (form.hasAttribute("data-sending")) {
+      event.preventDefault();
+      return;
+    }
+    form.setAttribute("data-sending", "");
+    keep(form);
+    var button = event.submitter || form.querySelector("button[type=submit]");
+    if (!button) return;
+    button.setAttribute("aria-busy", "true");
+    var progress = progressAfter(button);
+    if (progress) progress.textContent = "Working…";
+    // After the form's data is gathered: a disabled button would not be sent.
+    setTimeout(function () {
+      button.disabled = true;
+    }, 0);
+  });
+
+  // Back to a page the browser kept: it is not sending any more.
+  window.addEventListener("pageshow", function (event) {
+    if (!event.persisted) return;
+    document.querySelectorAll("form[data-sending]").forEach(function (form) {
+      form.removeAttribute("data-sending");
+      form.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+        button.disabled = false;
+        button.setAttribute("aria-busy", "false");
+        var progress = progressAfter(button);
+        if (progress) progress.textContent = "";
+      });
+    });
+  });
+
+  document.addEventListener("click", function (event) {
+    var button = event.target.closest && event.target.closest("button[data-copy], button[data-print]");
+    if (!button) return;
+    if (button.hasAttribute("data-print")) {
+      window.print();
+      return;
+    }
+    var progress = progressAfter(button);
+    var say = function (text) {
+      if (progress) progress.textContent = text;
+    };
+    navigator.clipboard.writeText(button.getAttribute("data-copy")).then(
+      function () {
+        say("Copied");
+      },
+      function () {
+        say("Copying did not work: select the text and copy it.");
+      }
+    );
+  });
+
+  function hintFor(seconds) {
+    if (seconds <= 0) return "You can ask for a new code now; it replaces the old one.";
+    if (seconds === 1) return "You can ask for a new code in 1 second.";
+    return "You can ask for a new code in " + seconds + " seconds.";
+  }
+
+  function countDown(button) {
+    var left = parseInt(button.getAttribute("data-wait"), 10) || 0;
+    var hint = document.getElementById(button.getAttribute("aria-describedby"));
+    var timer = setInterval(function () {
+      left = Math.max(left - 1, 0);
+      if (hint) hint.textContent = hintFor(left);
+      if (left === 0) {
+        clearInterval(timer);
+        button.disabled = false;
+      }
+    }, 1000);
+  }
+
+  var KEPT = "gatehouse.kept";
+
+  function keep(form) {
+    var fields = {};
+    form.querySelectorAll("[data-keep]").forEach(function (field) {
+      if (field.name) fields[field.name] = field.value;
+    });
+    try {
+      sessionStorage.setItem(KEPT, JSON.stringify({ action: form.getAttribute("action"), fields: fields }));
+    } catch (e) {
+      // Storage off or full: the field is simply typed again.
+    }
+  }
+
+  function restoreAfterRefusal() {
+    var kept;
+    try {
+      kept = JSON.parse(sessionStorage.getItem(KEPT) || "null");
+      sessionStorage.removeItem(KEPT);
+    } catch (e) {
+      return;
+    }
+    if (!kept || !/[?&]error=/.test(location.search)) return;
+    document.querySelectorAll("form").forEach(function (form) {
+      if (form.getAttribute("action") !== kept.action) return;
+      form.querySelectorAll("[data-keep]").forEach(function (field) {
+        var value = kept.fields[field.name];
+        if (typeof value === "string" && !field.value) field.value = value;
+      });
+    });
+  }
+
+  function focusFirst() {
+    var target = document.querySelector('main [aria-invalid="true"]') || document.querySelector("main [autofocus]");
+    if (target && document.activeElement !== target) target.focus();
+  }
+
+  function start() {
+    restoreAfterRefusal();
+    focusFirst();
+    document.querySelectorAll("button[data-copy][hidden], button[data-print][hidden]").forEach(function (button) {
+      button.hidden = false;
+    });
+    document.querySelectorAll("button[data-wait]").forEach(function (button) {
+      if (button.disabled) countDown(button);
+    });
+    // Lets tests (and curious people) know the page's script is in place.
+    window.__GATEHOUSE_SCRIPTED__ = true;
+  }
+
+  if (document.readyState === "loading") document.addEventListener("DOMContentLoaded", start);
+  else start();
+})();
