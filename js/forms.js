@@ -32,6 +32,10 @@
       return;
     }
     form.setAttribute("data-sending", "");
+    // A send stopped by the user (or lost) must not lock the form for good.
+    setTimeout(function () {
+      release(form);
+    }, 15000);
     keep(form);
     var button = event.submitter || form.querySelector("button[type=submit]");
     if (!button) return;
@@ -44,18 +48,20 @@
     }, 0);
   });
 
+  function release(form) {
+    form.removeAttribute("data-sending");
+    form.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
+      button.disabled = false;
+      button.setAttribute("aria-busy", "false");
+      var progress = progressAfter(button);
+      if (progress) progress.textContent = "";
+    });
+  }
+
   // Back to a page the browser kept: it is not sending any more.
   window.addEventListener("pageshow", function (event) {
     if (!event.persisted) return;
-    document.querySelectorAll("form[data-sending]").forEach(function (form) {
-      form.removeAttribute("data-sending");
-      form.querySelectorAll("button[aria-busy=true]").forEach(function (button) {
-        button.disabled = false;
-        button.setAttribute("aria-busy", "false");
-        var progress = progressAfter(button);
-        if (progress) progress.textContent = "";
-      });
-    });
+    document.querySelectorAll("form[data-sending]").forEach(release);
   });
 
   document.addEventListener("click", function (event) {
@@ -99,6 +105,7 @@
   }
 
   var KEPT = "gatehouse.kept";
+  var KEPT_FOR_MS = 2 * 60 * 1000;
 
   function keep(form) {
     var fields = {};
@@ -106,7 +113,10 @@
       if (field.name) fields[field.name] = field.value;
     });
     try {
-      sessionStorage.setItem(KEPT, JSON.stringify({ action: form.getAttribute("action"), fields: fields }));
+      sessionStorage.setItem(
+        KEPT,
+        JSON.stringify({ action: form.getAttribute("action"), fields: fields, at: Date.now() })
+      );
     } catch (e) {
       // Storage off or full: the field is simply typed again.
     }
@@ -120,7 +130,8 @@
     } catch (e) {
       return;
     }
-    if (!kept || !/[?&]error=/.test(location.search)) return;
+    // Only for the page that answers this send: not later, not elsewhere.
+    if (!kept || !/[?&]error=/.test(location.search) || !(Date.now() - kept.at < KEPT_FOR_MS)) return;
     document.querySelectorAll("form").forEach(function (form) {
       if (form.getAttribute("action") !== kept.action) return;
       form.querySelectorAll("[data-keep]").forEach(function (field) {

@@ -71,8 +71,6 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
         .with_state(state)
 }
 
-/// The JSON API and its OpenAPI document; unknown paths and methods answer
-/// in its own error shape.
 /// A folder of the site, served as `scripts/build.sh` left it: brotli or
 /// gzip copies where the browser takes them, so a phone on the sign-in page
 /// downloads a few kilobytes.
@@ -80,6 +78,8 @@ fn static_files(dir: std::path::PathBuf) -> ServeDir {
     ServeDir::new(dir).precompressed_br().precompressed_gzip()
 }
 
+/// The JSON API and its OpenAPI document; unknown paths and methods answer
+/// in its own error shape.
 fn api_v1() -> Router<AppState> {
     let (routes, document) = api::routes();
     routes

@@ -45,7 +45,9 @@ pub fn set_security_headers(response: &mut Response, path: &str, secure: bool) {
             "max-age=31536000; includeSubDomains",
         );
     }
-    let static_asset = path.starts_with("/pkg/") || path.starts_with("/style/");
+    let static_asset = ["/pkg/", "/style/", "/js/"]
+        .iter()
+        .any(|folder| path.starts_with(folder));
     set(
         h,
         "cache-control",
