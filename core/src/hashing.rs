@@ -16,6 +16,7 @@
 //! behind a core's worth of argon2. With nothing else to run, hashing still
 //! has every core it is given.
 
+use std::sync::atomic::{AtomicI64, AtomicU64, Ordering};
 use std::sync::mpsc;
 use std::sync::{Arc, Mutex};
 use std::time::Instant;
@@ -33,7 +34,20 @@ pub struct Hasher {
     jobs: mpsc::Sender<Job>,
     places: Arc<Semaphore>,
     capacity: usize,
+    refusals: Arc<Refusals>,
 }
+
+/// Callers refused since the last report, and when that report was (unix
+/// seconds, 0 before the first).
+#[derive(Default)]
+struct Refusals {
+    count: AtomicU64,
+    reported_at: AtomicI64,
+}
+
+/// Refusals are reported (audited) at most this often, in seconds: a flood
+/// writes one entry a minute, not one per request.
+pub const REFUSALS_REPORTED_EVERY: i64 = 60;
 
 /// A place in the hashing queue, held from before the work is reserved until
 /// the hash is done.
@@ -47,6 +61,12 @@ pub struct Slot {
 pub struct Overloaded;
 
 pub const RETRY_AFTER_SECONDS: i64 = 2;
+
+/// How long a refused caller waits for its 503. Answering at once let a
+/// flood of 200 connections that ignore `Retry-After` send 23,000 requests a
+/// second, whose handling (at normal priority) left the hashing threads a
+/// tenth of the cores; held for a second, each connection costs a timer.
+pub const REFUSAL_PAUSE: std::time::Duration = std::time::Duration::from_secs(1);
 
 /// How much lower the hashing threads' priority is than the process's
 /// (Linux: added to their nice value; the kernel then gives request threads
@@ -105,6 +125,7 @@ impl Hasher {
             jobs,
             places: Arc::new(Semaphore::new(workers + queue)),
             capacity: workers + queue,
+            refusals: Arc::default(),
         }
     }
 
@@ -123,6 +144,26 @@ impl Hasher {
             hasher: self.clone(),
             _place: place,
         })
+    }
+
+    /// Counts a password check refused for want of a place; when it is time
+    /// for a report, how many were refused since the last one (this one
+    /// included) and when that was: at the first refusal after a quiet
+    /// minute, then at most once every [`REFUSALS_REPORTED_EVERY`] seconds
+    /// (one caller gets the sum; the others `None`). The refusals after a
+    /// flood's last report wait for the next overload; the metric
+    /// `gatehouse_sign_ins_total{outcome="unavailable"}` has them at once.
+    pub fn refusal(&self, now: i64) -> Option<(u64, i64)> {
+        self.refusals.count.fetch_add(1, Ordering::AcqRel);
+        let last = self.refusals.reported_at.load(Ordering::Acquire);
+        if now - last < REFUSALS_REPORTED_EVERY {
+            return None;
+        }
+        self.refusals
+            .reported_at
+            .compare_exchange(last, now, Ordering::AcqRel, Ordering::Acquire)
+            .ok()?;
+        Some((self.refusals.count.swap(0, Ordering::AcqRel), last))
     }
 
     /// Hashes with a place of its own (for callers with nothing to reserve first).
@@ -173,6 +214,21 @@ mod tests {
         let hash = second.hash("correct horse battery").await;
         assert!(third.verify("correct horse battery", &hash).await);
         assert!(hasher.slot().is_ok(), "places return when the work is done");
+    }
+
+    #[test]
+    fn refusals_are_reported_once_a_minute_with_their_sum() {
+        let hasher = Hasher::new(1, 0);
+        assert_eq!(hasher.refusal(1_000), Some((1, 0)), "the first is reported");
+        assert_eq!(hasher.refusal(1_000), None, "the same second");
+        assert_eq!(hasher.refusal(1_059), None, "within the minute");
+        assert_eq!(hasher.refusal(1_060), Some((3, 1_000)), "the minute's sum");
+        assert_eq!(hasher.refusal(1_061), None, "reported once");
+        assert_eq!(
+            hasher.refusal(1_200),
+            Some((2, 1_060)),
+            "after a quiet spell"
+        );
     }
 
     /// The hashing threads' own nice value, read back from the kernel.

@@ -28,7 +28,9 @@ use config::Config;
 /// raises its mmap threshold and serves the next ones from its heaps, where
 /// fragmentation kept ~240 MB resident after a 60-second sign-in flood. A fixed
 /// threshold keeps every large block mapped on its own and returned to the
-/// system when freed (65 MB peak, 46 MB after, on the same flood).
+/// system when freed (65 MB peak, 46 MB after, on the same flood). Each
+/// hashing thread now keeps its own argon2 memory (`rules::password`), mapped
+/// once; the threshold still holds for every other large block.
 #[cfg(all(target_os = "linux", target_env = "gnu"))]
 fn return_large_blocks_to_the_system() {
     // SAFETY: mallopt only tunes the allocator; it is called once, before any

@@ -46,7 +46,7 @@ const SENTENCES: &[(&str, &str)] = &[
     ),
     (
         "login.refused_overloaded",
-        "Sign-in refused: Gatehouse was busy",
+        "Sign-ins refused while Gatehouse was busy (details: how many since the last entry)",
     ),
     (
         "login.refused_password_delay",

@@ -222,9 +222,10 @@ impl Gatehouse {
         Ok(PasswordOutcome::Authenticated { user_id: user.id })
     }
 
-    /// Lets one password check through the limits, or refuses it (audited):
-    /// at sign-in the client IP's window first; then a place in the hashing
-    /// queue; then the account's attempt is reserved — counted as a failure,
+    /// Lets one password check through the limits, or refuses it: first a
+    /// place in the hashing queue (see [`Self::refuse_overloaded`]); then,
+    /// audited, at sign-in the client IP's window; then the account's attempt
+    /// is reserved — counted as a failure,
     /// and the delay started at the 10th, before argon2 runs — so concurrent
     /// guesses cannot outrun the limit. Known and unknown accounts go through
     /// the same steps. Nothing is held while the caller then hashes.
@@ -236,7 +237,9 @@ impl Gatehouse {
         now: i64,
     ) -> Result<ReservedPassword> {
         let key = account_key(email);
-        let slot = self.hasher.slot();
+        let Ok(slot) = self.hasher.slot() else {
+            return Err(self.refuse_overloaded(origin, now).await);
+        };
         let mut tx = self.db.begin().await?;
         let user = store::user_by_email(&mut tx, email).await?;
         let (action, error) = 'refused: {
@@ -245,14 +248,6 @@ impl Gatehouse {
                     break 'refused ("login.refused_ip_limit", error);
                 }
             }
-            let Ok(slot) = slot else {
-                break 'refused (
-                    "login.refused_overloaded",
-                    AuthError::Overloaded {
-                        retry_after: hashing::RETRY_AFTER_SECONDS,
-                    },
-                );
-            };
             match store::throttle_reserve(&mut tx, &key, now).await? {
                 Some(failures) => {
                     let delay = password_delay(failures);
@@ -291,6 +286,44 @@ impl Gatehouse {
         audit::append(&mut tx, event, origin, now).await?;
         tx.commit().await?;
         Err(error)
+    }
+
+    /// A full hashing queue answers at once, alike for every account and
+    /// without the database: under a flood, a write per refusal would take
+    /// the cores and the database from the requests still being served (the
+    /// codes of people signing in). The audit log gets one entry a minute
+    /// with how many password checks were refused since the one before.
+    /// The answer waits [`hashing::REFUSAL_PAUSE`] (holding nothing), so a
+    /// client that ignores `Retry-After` cannot spin on it.
+    async fn refuse_overloaded(&self, origin: &Origin, now: i64) -> AuthError {
+        if let Some((refused, previous_report)) = self.hasher.refusal(now) {
+            let event = Event {
+                org_id: PLATFORM_ORG_ID,
+                actor_id: None,
+                subject_id: None,
+                action: "login.refused_overloaded",
+                details: json!({
+                    "refused": refused,
+                    "since": (previous_report > 0).then_some(previous_report),
+                }),
+            };
+            // The caller is answered 503 all the same; a lost count is logged.
+            if let Err(error) = self.audit_alone(event, origin, now).await {
+                tracing::error!(%error, refused, "could not audit the refused sign-ins");
+            }
+        }
+        tokio::time::sleep(hashing::REFUSAL_PAUSE).await;
+        AuthError::Overloaded {
+            retry_after: hashing::RETRY_AFTER_SECONDS,
+        }
+    }
+
+    /// Appends one audit entry in a transaction of its own.
+    async fn audit_alone(&self, event: Event<'_>, origin: &Origin, now: i64) -> Result<()> {
+        let mut tx = self.db.begin().await?;
+        audit::append(&mut tx, event, origin, now).await?;
+        tx.commit().await?;
+        Ok(())
     }
 
     /// Counts one request of the client IP in a fixed window (one per
