@@ -100,6 +100,16 @@ pub fn binary() -> &'static str {
     env!("CARGO_BIN_EXE_gatehouse")
 }
 
+/// The built site the server serves files from: `LEPTOS_SITE_ROOT`, else
+/// `site` beside the binary's profile folder, where `scripts/build.sh`
+/// puts it (so a plain `cargo test` serves the scripts too).
+fn site_root() -> String {
+    std::env::var("LEPTOS_SITE_ROOT").unwrap_or_else(|_| {
+        let profile = std::path::Path::new(binary()).parent().expect("a folder");
+        profile.with_file_name("site").display().to_string()
+    })
+}
+
 impl Server {
     pub fn start(backend: Backend) -> Self {
         Self::start_with(backend, &[])
@@ -136,6 +146,7 @@ impl Server {
         let mut env: Vec<(String, String)> = vec![
             ("GATEHOUSE_DATABASE_URL".into(), db_url.clone()),
             ("LEPTOS_SITE_ADDR".into(), format!("127.0.0.1:{port}")),
+            ("LEPTOS_SITE_ROOT".into(), site_root()),
             (
                 "GATEHOUSE_SECRET_KEY".into(),
                 gatehouse_core::crypto::Keys::generate_master_hex(),
