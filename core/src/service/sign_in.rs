@@ -225,9 +225,8 @@ impl Gatehouse {
     /// Lets one password check through the limits, or refuses it: first a
     /// place in the hashing queue (see [`Self::refuse_overloaded`]); then,
     /// audited, at sign-in the client IP's window; then the account's attempt
-    /// is reserved — counted as a failure,
-    /// and the delay started at the 10th, before argon2 runs — so concurrent
-    /// guesses cannot outrun the limit. Known and unknown accounts go through
+    /// is reserved — counted as a failure, and the delay started at the 10th,
+    /// before argon2 runs — so concurrent guesses cannot outrun the limit. Known and unknown accounts go through
     /// the same steps. Nothing is held while the caller then hashes.
     pub(crate) async fn reserve_password_check(
         &self,
