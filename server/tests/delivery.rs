@@ -107,14 +107,6 @@ fn start_with_smtp(backend: Backend, port: u16) -> Server {
     Server::start_with(backend, &env)
 }
 
-fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
-}
-
 fn notifications_arrive_with_text_html_and_a_working_link(backend: Backend) {
     let port = free_port();
     let sink = Sink::smtp(port);

@@ -129,6 +129,17 @@ pub async fn consume_attempt(
     now: i64,
     max_failures: i64,
 ) -> Result<bool> {
+    // The user's row first: every transaction that holds both rows takes
+    // them in that order (`mfa_reserve_check`, then `attempt_reserve_check`),
+    // so a right answer and a concurrent copy of it being counted queue
+    // instead of deadlocking (PostgreSQL failed one of them with a 503).
+    sqlx::query(
+        "UPDATE users SET mfa_consecutive_failures = mfa_consecutive_failures \
+         WHERE id = (SELECT user_id FROM login_attempts WHERE id = $1)",
+    )
+    .bind(attempt_id)
+    .execute(&mut *c)
+    .await?;
     let done = sqlx::query(
         "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures <= $3",
     )

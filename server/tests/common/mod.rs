@@ -47,12 +47,24 @@ fn admin_url() -> String {
         .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/postgres".into())
 }
 
+/// A port nothing listens on now, and one this test binary has not handed
+/// out before: a server binds its port only after its migrations, so two
+/// tests given the same free port would both start, one would fail to bind,
+/// and its test would talk to the other's server until that one stopped.
 pub fn free_port() -> u16 {
-    TcpListener::bind("127.0.0.1:0")
-        .unwrap()
-        .local_addr()
-        .unwrap()
-        .port()
+    static HANDED_OUT: std::sync::Mutex<Vec<u16>> = std::sync::Mutex::new(Vec::new());
+    let mut handed_out = HANDED_OUT.lock().unwrap_or_else(|e| e.into_inner());
+    loop {
+        let port = TcpListener::bind("127.0.0.1:0")
+            .unwrap()
+            .local_addr()
+            .unwrap()
+            .port();
+        if !handed_out.contains(&port) {
+            handed_out.push(port);
+            return port;
+        }
+    }
 }
 
 fn unique() -> String {
@@ -170,7 +182,7 @@ impl Server {
         let base = format!("http://127.0.0.1:{port}");
         let log = logged.then(|| dir.join("stderr.log"));
         let child = Self::spawn(&env, log.as_deref());
-        let server = Self {
+        let mut server = Self {
             base,
             db_url,
             child,
@@ -244,9 +256,17 @@ impl Server {
         Sibling(Self::spawn(&env, None))
     }
 
-    fn wait_ready(&self) {
+    fn wait_ready(&mut self) {
         let deadline = Instant::now() + Duration::from_secs(30);
         while Instant::now() < deadline {
+            // A server that cannot start (a port taken, a bad setting)
+            // says so here rather than as a 30-second timeout.
+            if let Some(status) = self.child.try_wait().unwrap() {
+                panic!(
+                    "gatehouse stopped before it was ready at {}: {status}",
+                    self.base
+                );
+            }
             if ureq::get(&format!("{}/login", self.base))
                 .timeout(Duration::from_secs(2))
                 .call()
