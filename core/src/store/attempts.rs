@@ -133,13 +133,13 @@ pub async fn consume_attempt(
     // them in that order (`mfa_reserve_check`, then `attempt_reserve_check`),
     // so a right answer and a concurrent copy of it being counted queue
     // instead of deadlocking (PostgreSQL failed one of them with a 503).
-    sqlx::query(
-        "UPDATE users SET mfa_consecutive_failures = mfa_consecutive_failures \
-         WHERE id = (SELECT user_id FROM login_attempts WHERE id = $1)",
-    )
-    .bind(attempt_id)
-    .execute(&mut *c)
-    .await?;
+    let owner: Option<i64> = sqlx::query_scalar("SELECT user_id FROM login_attempts WHERE id = $1")
+        .bind(attempt_id)
+        .fetch_optional(&mut *c)
+        .await?;
+    if let Some(user_id) = owner {
+        super::lock_user(c, user_id).await?;
+    }
     let done = sqlx::query(
         "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures <= $3",
     )
