@@ -231,6 +231,9 @@ impl Gatehouse {
         let now = self.now();
         let user = self.user(user_id).await?;
         let mut tx = self.db.begin().await?;
+        // The user's row first (before the organization's counters, the
+        // factors and the attempts), as a sign-in finishing meanwhile takes it.
+        store::lock_user(&mut tx, user_id).await?;
         let reset = Reset::new(ResetKind::of_mfa_reset(actor_id, user_id), None);
         self.reset_took_effect(&mut tx, &user, reset, origin, now)
             .await?;

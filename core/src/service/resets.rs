@@ -186,6 +186,9 @@ impl Gatehouse {
         user: &User,
         now: i64,
     ) -> Result<()> {
+        // The user's row before the factors and attempts, as a sign-in
+        // finishing meanwhile takes them.
+        store::lock_user(c, user.id).await?;
         store::revoke_sessions_and_tokens(c, user.id, Keep::Nothing, now).await?;
         store::delete_all_mfa(c, user.id).await?;
         store::set_verified_phone(c, user.id, None, now).await?;

@@ -337,6 +337,10 @@ impl Gatehouse {
             .await?;
         let proof = self.match_code(user, purpose, answer, now).await?;
         let mut tx = self.db.begin().await?;
+        // The user's row before the attempt's and the factor's, the order
+        // every transaction on an account takes them in: a step-up and a
+        // sign-in with one code at once would otherwise deadlock.
+        store::lock_user(&mut tx, user.id).await?;
         if let Some(attempt) = attempt {
             if !store::consume_attempt(&mut tx, attempt, now, MAX_CODE_FAILURES_PER_ATTEMPT).await?
             {

@@ -157,6 +157,8 @@ pub async fn consume_attempt(
 /// An attempt already consumed in this transaction (the one completing) keeps
 /// its authenticator.
 pub async fn end_sign_in_attempts(c: &mut Conn, user_id: i64, now: i64) -> Result<()> {
+    // The user's row before the attempts and factors (see `consume_attempt`).
+    super::lock_user(c, user_id).await?;
     sqlx::query(
         "DELETE FROM mfa_factors WHERE user_id = $1 AND confirmed_at IS NULL AND attempt_id IN \
          (SELECT id FROM login_attempts WHERE user_id = $1 AND consumed_at IS NULL)",
