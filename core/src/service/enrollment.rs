@@ -212,7 +212,15 @@ impl Gatehouse {
             _ => None,
         };
         let mut tx = self.db.begin().await?;
-        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+        if !store::consume_attempt(
+            &mut tx,
+            attempt.id,
+            user.id,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?
+        {
             return Err(AuthError::MfaTokenInvalid);
         }
         if let Some(kind) = super::abuse::reset_at_sign_in(attempt.reason) {

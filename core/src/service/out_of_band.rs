@@ -215,7 +215,15 @@ impl Gatehouse {
             .await?;
         let hash = self.oob_hash(attempt.id, kind, &totp::normalize_code(code));
         let mut tx = self.db.begin().await?;
-        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+        if !store::consume_attempt(
+            &mut tx,
+            attempt.id,
+            user.id,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?
+        {
             return Err(AuthError::MfaTokenInvalid);
         }
         if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
@@ -276,7 +284,14 @@ impl Gatehouse {
             return Err(AuthError::LinkOtherBrowser);
         }
         let mut tx = self.db.begin().await?;
-        if !store::consume_attempt(&mut tx, attempt.id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await?
+        if !store::consume_attempt(
+            &mut tx,
+            attempt.id,
+            user.id,
+            now,
+            MAX_CODE_FAILURES_PER_ATTEMPT,
+        )
+        .await?
             || !store::oob_consume(&mut tx, attempt.id, OobKind::EmailLink.name(), &hash, now)
                 .await?
         {

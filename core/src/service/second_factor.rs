@@ -342,7 +342,14 @@ impl Gatehouse {
         // sign-in with one code at once would otherwise deadlock.
         store::lock_user(&mut tx, user.id).await?;
         if let Some(attempt) = attempt {
-            if !store::consume_attempt(&mut tx, attempt, now, MAX_CODE_FAILURES_PER_ATTEMPT).await?
+            if !store::consume_attempt(
+                &mut tx,
+                attempt,
+                user.id,
+                now,
+                MAX_CODE_FAILURES_PER_ATTEMPT,
+            )
+            .await?
             {
                 return Err(AuthError::MfaTokenInvalid);
             }

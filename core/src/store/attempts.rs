@@ -126,6 +126,7 @@ pub async fn lock_attempt(c: &mut Conn, attempt_id: i64) -> Result<()> {
 pub async fn consume_attempt(
     c: &mut Conn,
     attempt_id: i64,
+    user_id: i64,
     now: i64,
     max_failures: i64,
 ) -> Result<bool> {
@@ -133,18 +134,14 @@ pub async fn consume_attempt(
     // them in that order (`mfa_reserve_check`, then `attempt_reserve_check`),
     // so a right answer and a concurrent copy of it being counted queue
     // instead of deadlocking (PostgreSQL failed one of them with a 503).
-    let owner: Option<i64> = sqlx::query_scalar("SELECT user_id FROM login_attempts WHERE id = $1")
-        .bind(attempt_id)
-        .fetch_optional(&mut *c)
-        .await?;
-    if let Some(user_id) = owner {
-        super::lock_user(c, user_id).await?;
-    }
+    super::lock_user(c, user_id).await?;
     let done = sqlx::query(
-        "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND consumed_at IS NULL AND expires_at > $1 AND failures <= $3",
+        "UPDATE login_attempts SET consumed_at = $1 WHERE id = $2 AND user_id = $3 \
+         AND consumed_at IS NULL AND expires_at > $1 AND failures <= $4",
     )
     .bind(now)
     .bind(attempt_id)
+    .bind(user_id)
     .bind(max_failures)
     .execute(&mut *c)
     .await?;
