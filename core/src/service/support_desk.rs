@@ -1020,6 +1020,9 @@ impl Gatehouse {
         let row = store::request_by_id(&mut tx, request_id)
             .await?
             .ok_or(AuthError::LinkInvalid)?;
+        // The person's row before the request's, the order issuing a pass
+        // takes them in (ARCHITECTURE.md): the two at once would deadlock.
+        store::lock_user(&mut tx, row.target.id).await?;
         if let Some(pass_was_used) = store::report_request(&mut tx, request_id, now).await? {
             let target = store::user_by_id(&mut tx, row.target.id).await?;
             if let Some(target) = target.filter(|_| pass_was_used) {
