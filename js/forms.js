@@ -5,7 +5,8 @@
 //
 // - A form being sent says so: its submit button is marked busy and then
 //   disabled, its status line says "Working…", and a second press does not
-//   send it again (argon2 can take a moment under load).
+//   send it again (argon2 can take a moment under load). A button marked
+//   data-download (the file comes back, the page stays) is left alone.
 // - Buttons marked data-copy="text" or data-print, hidden without a script,
 //   appear and copy the text or print the page.
 // - A button marked data-wait="seconds" stays disabled while the server would
@@ -27,6 +28,8 @@
   document.addEventListener("submit", function (event) {
     var form = event.target;
     if (event.defaultPrevented || !(form instanceof HTMLFormElement)) return;
+    // A download leaves the page where it is: nothing to wait for.
+    if (event.submitter && event.submitter.hasAttribute("data-download")) return;
     if (form.hasAttribute("data-sending")) {
       event.preventDefault();
       return;

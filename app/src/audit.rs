@@ -164,7 +164,7 @@ fn AuditScreen(view: AuditView) -> impl IntoView {
                         aria-invalid=dates_wrong.then_some("true") aria-describedby="dates-error"/>
                 </div>
                 <button type="submit" class="button secondary">"Filter"</button>
-                <button type="submit" class="button secondary" formaction="/audit/export.csv">"Download CSV"</button>
+                <button type="submit" class="button secondary" formaction="/audit/export.csv" data-download="">"Download CSV"</button>
             </form>
             {view.filter_error.map(|e| view! { <p class="alert error" role="alert" id="dates-error">{e}</p> })}
             <p class="hint">"Download CSV saves the entries these filters find, every page of them."</p>

@@ -103,11 +103,17 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
 
 /// The pages that ship no WebAssembly: the sign-in and its codes, enrollment,
 /// the ways back in and the links from emails — the pages strangers and the
-/// locked-out load, often on a phone. They work as plain forms; `js/forms.js`
-/// (a few KB) adds what hydration adds elsewhere: busy buttons, Copy and Print,
-/// the countdown before a code may be sent again. Reached by a link from a
-/// hydrated page they are drawn by the bundle already loaded, as before.
+/// locked-out load, often on a phone — and the signed-in pages that only
+/// read (the start page every sign-in lands on, the audit log, the support
+/// desk's queue: links and filters). They work as plain forms and links;
+/// `js/forms.js` (a few KB) adds what hydration adds elsewhere: busy
+/// buttons, Copy and Print, the countdown before a code may be sent again.
+/// Reached by a link from a hydrated page they are drawn by the bundle
+/// already loaded, as before.
 const LIGHT_PAGES: &[&str] = &[
+    "/",
+    "/audit",
+    "/support/requests",
     "/login",
     "/login/mfa",
     "/login/other",
@@ -236,7 +242,7 @@ mod tests {
     use super::light_page;
 
     #[test]
-    fn sign_in_and_enrollment_pages_are_light_and_the_signed_in_screens_are_not() {
+    fn sign_in_pages_and_read_only_screens_are_light_and_the_screens_with_forms_are_not() {
         for path in [
             "/login",
             "/login/mfa",
@@ -245,15 +251,18 @@ mod tests {
             "/recovery-codes",
             "/locked-out",
             "/login/",
+            "/",
+            "/audit",
+            "/support/requests",
         ] {
             assert!(light_page(path), "{path}");
         }
         for path in [
-            "/",
             "/profile",
             "/admin",
-            "/audit",
-            "/support/requests",
+            "/admin/roles",
+            "/support/requests/new",
+            "/support/requests/7",
             "/login/mfa/x",
             "/loginx",
             "",

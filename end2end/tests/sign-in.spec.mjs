@@ -192,7 +192,7 @@ test('replaces a device: adds a second authenticator, then removes the first', a
   expect(me.mfa.factors.map((f) => f.label)).toEqual(['Pixel 9']);
 });
 
-test('the sign-in pages load no WebAssembly: their script marks a form busy, sends it once and copies the key', async ({ page, request }) => {
+test('the sign-in pages and the read-only screens load no WebAssembly: their script marks a form busy, sends it once and copies the key', async ({ page, request }) => {
   const bundle = [];
   page.on('request', (r) => {
     const path = new URL(r.url()).pathname;
@@ -234,4 +234,13 @@ test('the sign-in pages load no WebAssembly: their script marks a form busy, sen
   await saveCodesAndContinue(page);
   await pageReady(page);
   expect(bundle).toContain('/pkg/gatehouse_bg.wasm');
+
+  // The signed-in pages that only read load none either.
+  for (const [path, heading] of [['/', /^Welcome/], ['/audit', 'Audit log']]) {
+    bundle.length = 0;
+    await page.goto(path);
+    await expect(page.getByRole('heading', { level: 1, name: heading })).toBeVisible();
+    await pageReady(page);
+    expect(bundle, path).toEqual([]);
+  }
 });
