@@ -210,11 +210,28 @@ impl Gatehouse {
             self.refuse_codes_where_passkey_required(&user, kind.name(), origin, now)
                 .await?;
         }
-        let check = self
-            .reserve_code_check(&user, Some(attempt.id), kind.name(), origin, now)
-            .await?;
         let hash = self.oob_hash(attempt.id, kind, &totp::normalize_code(code));
+        // Counted, then checked, in one transaction (see `check_code`).
         let mut tx = self.db.begin().await?;
+        let check = match self
+            .reserve_code_check(&mut tx, &user, Some(attempt.id), kind.name(), origin, now)
+            .await?
+        {
+            Ok(check) => check,
+            Err(refused) => {
+                tx.commit().await?;
+                return Err(refused);
+            }
+        };
+        if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
+            let refused = self
+                .code_failed(&mut tx, &user, &check, kind.name(), false, origin, now)
+                .await?;
+            tx.commit().await?;
+            return Err(refused);
+        }
+        // Found live by the count just now, under the same locks (see
+        // `check_code`): refuses nothing in practice, and rolls back.
         if !store::consume_attempt(
             &mut tx,
             attempt.id,
@@ -225,12 +242,6 @@ impl Gatehouse {
         .await?
         {
             return Err(AuthError::MfaTokenInvalid);
-        }
-        if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
-            tx.rollback().await?;
-            return self
-                .code_failed(&user, check, kind.name(), false, origin, now)
-                .await;
         }
         if kind == OobKind::SmsCode {
             // A code to a verified phone is a (weaker) second factor: a full sign-in.

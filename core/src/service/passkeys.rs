@@ -155,14 +155,14 @@ impl Gatehouse {
     /// and returns its state while it is live.
     async fn take_ceremony<T: serde::de::DeserializeOwned>(
         &self,
+        c: &mut Conn,
         user_id: i64,
         purpose: CeremonyPurpose,
         ceremony_id: &str,
         now: i64,
     ) -> Result<Option<T>> {
         let id_hash = crypto::sha256_hex(ceremony_id.as_bytes());
-        let taken =
-            store::take_ceremony(&mut *self.conn().await?, &id_hash, user_id, purpose).await?;
+        let taken = store::take_ceremony(c, &id_hash, user_id, purpose).await?;
         Ok(taken
             .filter(|(_, expires_at)| ceremony_is_live(*expires_at, now))
             .and_then(|(state, _)| serde_json::from_str(&state).ok()))
@@ -239,7 +239,7 @@ impl Gatehouse {
     ) -> Result<CheckedPasskey> {
         let webauthn = self.webauthn()?;
         let state: PasskeyRegistration = self
-            .take_ceremony(user.id, purpose, ceremony_id, now)
+            .take_ceremony(&mut *self.conn().await?, user.id, purpose, ceremony_id, now)
             .await?
             .ok_or_else(registration_refused)?;
         let answer: RegisterPublicKeyCredential =
@@ -438,6 +438,7 @@ impl Gatehouse {
     /// with the state to store, or None when it proves nothing.
     pub(crate) async fn check_assertion(
         &self,
+        c: &mut Conn,
         user: &User,
         purpose: CeremonyPurpose,
         ceremony_id: &str,
@@ -446,7 +447,7 @@ impl Gatehouse {
     ) -> Result<Option<PasskeyUse>> {
         let webauthn = self.webauthn()?;
         let Some(state) = self
-            .take_ceremony::<PasskeyAuthentication>(user.id, purpose, ceremony_id, now)
+            .take_ceremony::<PasskeyAuthentication>(c, user.id, purpose, ceremony_id, now)
             .await?
         else {
             return Ok(None);
@@ -464,7 +465,7 @@ impl Gatehouse {
         if !result.user_verified() {
             return Ok(None);
         }
-        let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
+        let factors = store::confirmed_factors(c, user.id).await?;
         let Some((factor_id, mut passkey)) = self
             .passkeys_of(user.id, &factors)
             .into_iter()

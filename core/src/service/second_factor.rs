@@ -280,10 +280,16 @@ impl Gatehouse {
         origin: &Origin,
         now: i64,
     ) -> Result<()> {
-        let mut tx = self.db.begin().await?;
-        if self.passkey_rule(&mut tx, user, method).await? != PasskeyRule::Refused {
+        // Read on a connection of its own: the usual answer (no passkey
+        // required) takes no write lock, which on SQLite would queue this
+        // code behind every other sign-in's commit.
+        let rule = self
+            .passkey_rule(&mut *self.conn().await?, user, method)
+            .await?;
+        if rule != PasskeyRule::Refused {
             return Ok(());
         }
+        let mut tx = self.db.begin().await?;
         let details = json!({ "method": method });
         audit_own(
             &mut tx,
@@ -300,8 +306,8 @@ impl Gatehouse {
 
     /// Checks a code from an authenticator, a recovery code or a passkey:
     /// the check is reserved (counted as a failure) before the answer is
-    /// looked at, and a right one is consumed in one transaction with the
-    /// attempt, if any, and the audit entry.
+    /// looked at, and a right one is consumed with the attempt, if any, and
+    /// the audit entry — all in one transaction holding the user's row.
     pub(crate) async fn prove_with_code(
         &self,
         user: &User,
@@ -332,16 +338,48 @@ impl Gatehouse {
             }
             CodeUse::StepUp | CodeUse::NewPassword => None,
         };
-        let check = self
-            .reserve_code_check(user, attempt, method.name(), origin, now)
-            .await?;
-        let proof = self.match_code(user, purpose, answer, now).await?;
+        // One transaction from the count to the answer: the check is counted
+        // (holding the user's row) before the answer is looked at, and what
+        // counting decided is committed with it whatever the answer — one
+        // commit for a code, where SQLite flushes each to disk.
         let mut tx = self.db.begin().await?;
-        // The user's row before the attempt's and the factor's, the order
-        // every transaction on an account takes them in: a step-up and a
-        // sign-in with one code at once would otherwise deadlock.
-        store::lock_user(&mut tx, user.id).await?;
+        let check = match self
+            .reserve_code_check(&mut tx, user, attempt, method.name(), origin, now)
+            .await?
+        {
+            Ok(check) => check,
+            Err(refused) => {
+                tx.commit().await?;
+                return Err(refused);
+            }
+        };
+        let proof = match self.match_code(&mut tx, user, purpose, answer, now).await {
+            Ok(proof) => proof,
+            Err(fault @ AuthError::Storage(_)) => return Err(fault),
+            // A refused answer is still counted.
+            Err(refused) => {
+                tx.commit().await?;
+                return Err(refused);
+            }
+        };
+        // A wrong answer changes nothing but the count (committed); a right
+        // one is used, and the sign-in with it.
+        if !self.use_proof(&mut tx, user.id, &proof, now).await? {
+            let used = self.proof_was_used(&mut tx, user.id, &proof).await?;
+            let refused = self
+                .code_failed(&mut tx, user, &check, method.name(), used, origin, now)
+                .await?;
+            tx.commit().await?;
+            return Err(match refused {
+                AuthError::WrongCode { tries_left } if method == MfaMethod::Passkey => {
+                    AuthError::PasskeyRejected { tries_left }
+                }
+                refused => refused,
+            });
+        }
         if let Some(attempt) = attempt {
+            // Counting the check just now found the attempt live, under the
+            // same locks: this refuses nothing in practice, and rolls back.
             if !store::consume_attempt(
                 &mut tx,
                 attempt,
@@ -353,19 +391,6 @@ impl Gatehouse {
             {
                 return Err(AuthError::MfaTokenInvalid);
             }
-        }
-        if !self.use_proof(&mut tx, user.id, &proof, now).await? {
-            let used = self.proof_was_used(&mut tx, user.id, &proof).await?;
-            tx.rollback().await?;
-            let failed = self
-                .code_failed(user, check, method.name(), used, origin, now)
-                .await;
-            return match failed {
-                Err(AuthError::WrongCode { tries_left }) if method == MfaMethod::Passkey => {
-                    Err(AuthError::PasskeyRejected { tries_left })
-                }
-                failed => failed,
-            };
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
         // Signing in or confirming with a factor proves it is not lost.
@@ -413,25 +438,27 @@ impl Gatehouse {
     /// second factor must not be locked (a refusal is audited), and the
     /// attempt, if any, must have checks left. The check is counted as a
     /// failure — and a lock set if it reaches a limit — before the code is
-    /// verified, in one transaction holding the user's row, so concurrent
-    /// wrong codes never get more checks than the limits allow. A right code
-    /// clears the count ([`store::clear_mfa_failures`]).
+    /// verified, in the caller's transaction, holding the user's row, so
+    /// concurrent wrong codes never get more checks than the limits allow. A
+    /// right code clears the count ([`store::clear_mfa_failures`]).
+    ///
+    /// The inner error is a refusal to answer once the transaction is
+    /// committed (its audit entry is in it); the outer one rolls it back.
     pub(crate) async fn reserve_code_check(
         &self,
+        c: &mut Conn,
         user: &User,
         attempt_id: Option<i64>,
         method: &str,
         origin: &Origin,
         now: i64,
-    ) -> Result<CodeCheck> {
-        let mut tx = self.db.begin().await?;
-        let Some(lock) = store::mfa_reserve_check(&mut tx, user.id, now, MFA_LOCK_WINDOW).await?
-        else {
-            let current = store::user_by_id(&mut tx, user.id)
+    ) -> Result<std::result::Result<CodeCheck, AuthError>> {
+        let Some(lock) = store::mfa_reserve_check(c, user.id, now, MFA_LOCK_WINDOW).await? else {
+            let current = store::user_by_id(c, user.id)
                 .await?
                 .ok_or(AuthError::MfaTokenInvalid)?;
             audit_own(
-                &mut tx,
+                c,
                 &current,
                 "mfa.refused_locked",
                 json!({ "method": method, "admin_unlock_needed": current.mfa_admin_lock }),
@@ -439,42 +466,38 @@ impl Gatehouse {
                 now,
             )
             .await?;
-            tx.commit().await?;
-            self.check_not_locked(&current, now)?;
-            return Err(AuthError::RateLimited { retry_after: 1 });
+            return Ok(Err(self
+                .check_not_locked(&current, now)
+                .err()
+                .unwrap_or(AuthError::RateLimited { retry_after: 1 })));
         };
         let attempt_failures = match attempt_id {
-            Some(id) => {
-                let counted =
-                    store::attempt_reserve_check(&mut tx, id, now, MAX_CODE_FAILURES_PER_ATTEMPT)
-                        .await?;
-                if counted.is_none() {
-                    tx.rollback().await?;
-                    return Err(AuthError::MfaTokenInvalid);
-                }
-                counted
-            }
+            Some(id) => Some(
+                store::attempt_reserve_check(c, id, now, MAX_CODE_FAILURES_PER_ATTEMPT)
+                    .await?
+                    .ok_or(AuthError::MfaTokenInvalid)?,
+            ),
             None => None,
         };
         let hard = lock.consecutive >= MFA_HARD_LOCK_THRESHOLD;
         let locks = hard || lock.recent_failures >= MFA_LOCK_THRESHOLD;
         if locks {
-            store::lock_mfa(&mut tx, user.id, now + MFA_LOCK_SECONDS, hard).await?;
+            store::lock_mfa(c, user.id, now + MFA_LOCK_SECONDS, hard).await?;
         }
-        tx.commit().await?;
-        Ok(CodeCheck {
+        Ok(Ok(CodeCheck {
             lock,
             attempt_failures,
             locks,
             hard,
-        })
+        }))
     }
 
-    /// Works out what the answer proves, before the transaction that uses
-    /// it (a passkey's ceremony is taken here, in its own statement, so a
-    /// failed answer uses it up too).
+    /// Works out what the answer proves, in the transaction that counted
+    /// the check (a passkey's ceremony is taken here, and committed with the
+    /// count, so a failed answer uses it up too).
     pub(crate) async fn match_code(
         &self,
+        c: &mut Conn,
         user: &User,
         purpose: CodeUse,
         answer: Answer<'_>,
@@ -482,7 +505,7 @@ impl Gatehouse {
     ) -> Result<Proof> {
         Ok(match answer {
             Answer::Totp(code) => {
-                let factors = store::confirmed_factors(&mut *self.conn().await?, user.id).await?;
+                let factors = store::confirmed_factors(c, user.id).await?;
                 Proof::Totp(self.match_totp(user.id, &factors, code, now))
             }
             Answer::RecoveryCode(code) => Proof::Recovery(recovery::hash(&self.keys, code)),
@@ -500,7 +523,7 @@ impl Gatehouse {
                     }
                 };
                 Proof::Passkey(
-                    self.check_assertion(user, ceremony, ceremony_id, credential, now)
+                    self.check_assertion(c, user, ceremony, ceremony_id, credential, now)
                         .await?,
                 )
             }
@@ -593,18 +616,21 @@ impl Gatehouse {
     /// Records a wrong (or `used`) code, already counted against the attempt
     /// and the user by its reservation; audited as the lock when it was the
     /// one that locked. The refusal says how many tries are left.
-    pub(crate) async fn code_failed<T>(
+    /// Audits a wrong (or used) code in `c`'s transaction, and says what to
+    /// answer once it is committed.
+    #[allow(clippy::too_many_arguments)]
+    pub(crate) async fn code_failed(
         &self,
+        c: &mut Conn,
         user: &User,
-        check: CodeCheck,
+        check: &CodeCheck,
         method: &str,
         used: bool,
         origin: &Origin,
         now: i64,
-    ) -> Result<T> {
-        let mut tx = self.db.begin().await?;
+    ) -> Result<AuthError> {
         audit_own(
-            &mut tx,
+            c,
             user,
             if check.locks { "mfa.locked" } else { "mfa.failed" },
             json!({ "method": method, "already_used": used, "recent_failures": check.lock.recent_failures, "consecutive_failures": check.lock.consecutive, "admin_unlock_needed": check.hard }),
@@ -612,12 +638,11 @@ impl Gatehouse {
             now,
         )
         .await?;
-        tx.commit().await?;
         if check.locks {
             telemetry::lockout("second_factor");
         }
         let tries_left = check.tries_left();
-        Err(if used {
+        Ok(if used {
             AuthError::CodeUsed { tries_left }
         } else {
             AuthError::WrongCode { tries_left }
