@@ -36,6 +36,16 @@ pub async fn invitation_email(c: &mut Conn, token_hash: &[u8], now: i64) -> Resu
 
 /// Uses an invitation once; returns its user.
 pub async fn use_invitation(c: &mut Conn, token_hash: &[u8], now: i64) -> Result<Option<i64>> {
+    // The person's row before the invitation's, the order an admin resending
+    // it takes them in (ARCHITECTURE.md): the two at once would deadlock.
+    let invited: Option<i64> =
+        sqlx::query_scalar("SELECT user_id FROM invitations WHERE token_hash = $1")
+            .bind(token_hash)
+            .fetch_optional(&mut *c)
+            .await?;
+    if let Some(user_id) = invited {
+        super::lock_user(c, user_id).await?;
+    }
     sqlx::query_scalar(
         "UPDATE invitations SET used_at = $1 WHERE token_hash = $2 AND used_at IS NULL AND expires_at > $1 \
          RETURNING user_id",
