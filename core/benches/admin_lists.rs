@@ -88,7 +88,9 @@ async fn seed(db: &Db, users: i64) -> i64 {
         .await
         .unwrap();
     }
-    // One entry a minute, about one user each, ten kinds of action.
+    // One entry a minute, about one user each, ten kinds of action. (The
+    // counter is a 32-bit integer on PostgreSQL: i * 7919 overflows it past
+    // 271,000 entries.)
     let first_user: i64 = sqlx::query_scalar("SELECT MIN(id) FROM users WHERE org_id = $1")
         .bind(org)
         .fetch_one(&mut *tx)
@@ -96,7 +98,7 @@ async fn seed(db: &Db, users: i64) -> i64 {
         .unwrap();
     sqlx::query(&format!(
         "{} INSERT INTO audit_log (org_id, seq, at, actor_id, subject_id, action, ip, user_agent, details, prev_hash, hash) \
-         SELECT {org}, i + 1, 1700000000 + i * 60, {first_user} + (i * 7919) % {users}, {first_user} + i % {users}, \
+         SELECT {org}, i + 1, 1700000000 + i * 60, {first_user} + (CAST(i AS BIGINT) * 7919) % {users}, {first_user} + i % {users}, \
            CASE i % 10 WHEN 0 THEN 'user.mfa_reset' WHEN 1 THEN 'login.refused' ELSE 'login.succeeded' || (i % 10) END, \
            '192.0.2.1', 'bench', '{{}}', $1, $1 FROM n",
         numbers(users)
