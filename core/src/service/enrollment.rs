@@ -17,6 +17,7 @@ use crate::store::{self, Attempt, AttemptPurpose, AttemptReason, Conn, Enrollmen
 
 use super::passkeys::CheckedPasskey;
 use super::resets::Reset;
+use super::second_factor::use_up_attempt;
 use super::{audit_own, secret_context, Gatehouse};
 
 /// Setting up an authenticator (scan, type a code) takes longer than typing one.
@@ -212,17 +213,7 @@ impl Gatehouse {
             _ => None,
         };
         let mut tx = self.db.begin().await?;
-        if !store::consume_attempt(
-            &mut tx,
-            attempt.id,
-            user.id,
-            now,
-            MAX_CODE_FAILURES_PER_ATTEMPT,
-        )
-        .await?
-        {
-            return Err(AuthError::MfaTokenInvalid);
-        }
+        use_up_attempt(&mut tx, attempt.id, user.id, now).await?;
         if let Some(kind) = super::abuse::reset_at_sign_in(attempt.reason) {
             let granted_by = cover.as_ref().map(|c| c.granted_by_org.clone());
             let reset = Reset::new(kind, granted_by);

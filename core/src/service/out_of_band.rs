@@ -14,6 +14,7 @@ use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
 use crate::telemetry;
 
 use super::enrollment::ENROLL_TOKEN_TTL;
+use super::second_factor::use_up_attempt;
 use super::{audit_own, six_digit_code, Gatehouse};
 
 pub const OOB_CODE_TTL: i64 = 10 * 60;
@@ -232,17 +233,7 @@ impl Gatehouse {
         }
         // Found live by the count just now, under the same locks (see
         // `check_code`): refuses nothing in practice, and rolls back.
-        if !store::consume_attempt(
-            &mut tx,
-            attempt.id,
-            user.id,
-            now,
-            MAX_CODE_FAILURES_PER_ATTEMPT,
-        )
-        .await?
-        {
-            return Err(AuthError::MfaTokenInvalid);
-        }
+        use_up_attempt(&mut tx, attempt.id, user.id, now).await?;
         if kind == OobKind::SmsCode {
             // A code to a verified phone is a (weaker) second factor: a full sign-in.
             store::clear_mfa_failures(&mut tx, user.id).await?;

@@ -341,7 +341,9 @@ impl Gatehouse {
         // One transaction from the count to the answer: the check is counted
         // (holding the user's row) before the answer is looked at, and what
         // counting decided is committed with it whatever the answer — one
-        // commit for a code, where SQLite flushes each to disk.
+        // commit for a code, where SQLite flushes each to disk. Nothing is
+        // answered before that commit: a request dropped or failed on the
+        // way rolls back its count, and the answer with it.
         let mut tx = self.db.begin().await?;
         let check = match self
             .reserve_code_check(&mut tx, user, attempt, method.name(), origin, now)
@@ -380,17 +382,7 @@ impl Gatehouse {
         if let Some(attempt) = attempt {
             // Counting the check just now found the attempt live, under the
             // same locks: this refuses nothing in practice, and rolls back.
-            if !store::consume_attempt(
-                &mut tx,
-                attempt,
-                user.id,
-                now,
-                MAX_CODE_FAILURES_PER_ATTEMPT,
-            )
-            .await?
-            {
-                return Err(AuthError::MfaTokenInvalid);
-            }
+            use_up_attempt(&mut tx, attempt, user.id, now).await?;
         }
         store::clear_mfa_failures(&mut tx, user.id).await?;
         // Signing in or confirming with a factor proves it is not lost.
@@ -614,10 +606,9 @@ impl Gatehouse {
     }
 
     /// Records a wrong (or `used`) code, already counted against the attempt
-    /// and the user by its reservation; audited as the lock when it was the
-    /// one that locked. The refusal says how many tries are left.
-    /// Audits a wrong (or used) code in `c`'s transaction, and says what to
-    /// answer once it is committed.
+    /// and the user by its reservation, in `c`'s transaction; audited as the
+    /// lock when it was the one that locked. Returns the refusal to answer
+    /// once the transaction is committed: it says how many tries are left.
     #[allow(clippy::too_many_arguments)]
     pub(crate) async fn code_failed(
         &self,
@@ -739,6 +730,21 @@ impl Gatehouse {
         })?;
         let answer = Answer::code(method, code)?;
         self.verify_mfa(mfa_token, answer, origin).await
+    }
+}
+
+/// Uses the sign-in attempt up with its answer ([`store::consume_attempt`]),
+/// or refuses the answer: the attempt ended, or its tries did.
+pub(crate) async fn use_up_attempt(
+    c: &mut Conn,
+    attempt_id: i64,
+    user_id: i64,
+    now: i64,
+) -> Result<()> {
+    if store::consume_attempt(c, attempt_id, user_id, now, MAX_CODE_FAILURES_PER_ATTEMPT).await? {
+        Ok(())
+    } else {
+        Err(AuthError::MfaTokenInvalid)
     }
 }
 
