@@ -14,7 +14,7 @@ use crate::store::{self, AttemptPurpose, AttemptReason, Conn, User};
 use crate::telemetry;
 
 use super::enrollment::ENROLL_TOKEN_TTL;
-use super::second_factor::use_up_attempt;
+use super::second_factor::{refuse_after_commit, use_up_attempt};
 use super::{audit_own, six_digit_code, Gatehouse};
 
 pub const OOB_CODE_TTL: i64 = 10 * 60;
@@ -219,17 +219,13 @@ impl Gatehouse {
             .await?
         {
             Ok(check) => check,
-            Err(refused) => {
-                tx.commit().await?;
-                return Err(refused);
-            }
+            Err(refused) => return refuse_after_commit(tx, refused).await,
         };
         if !store::oob_consume(&mut tx, attempt.id, kind.name(), &hash, now).await? {
             let refused = self
                 .code_failed(&mut tx, &user, &check, kind.name(), false, origin, now)
                 .await?;
-            tx.commit().await?;
-            return Err(refused);
+            return refuse_after_commit(tx, refused).await;
         }
         // Found live by the count just now, under the same locks (see
         // `check_code`): refuses nothing in practice, and rolls back.

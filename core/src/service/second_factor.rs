@@ -300,8 +300,7 @@ impl Gatehouse {
             now,
         )
         .await?;
-        tx.commit().await?;
-        Err(AuthError::SignInWithPasskey)
+        refuse_after_commit(tx, AuthError::SignInWithPasskey).await
     }
 
     /// Checks a code from an authenticator, a recovery code or a passkey:
@@ -350,34 +349,28 @@ impl Gatehouse {
             .await?
         {
             Ok(check) => check,
-            Err(refused) => {
-                tx.commit().await?;
-                return Err(refused);
-            }
+            Err(refused) => return refuse_after_commit(tx, refused).await,
         };
         let proof = match self.match_code(&mut tx, user, purpose, answer, now).await {
             Ok(proof) => proof,
             Err(fault @ AuthError::Storage(_)) => return Err(fault),
             // A refused answer is still counted.
-            Err(refused) => {
-                tx.commit().await?;
-                return Err(refused);
-            }
+            Err(refused) => return refuse_after_commit(tx, refused).await,
         };
         // A wrong answer changes nothing but the count (committed); a right
         // one is used, and the sign-in with it.
         if !self.use_proof(&mut tx, user.id, &proof, now).await? {
             let used = self.proof_was_used(&mut tx, user.id, &proof).await?;
-            let refused = self
+            let refused = match self
                 .code_failed(&mut tx, user, &check, method.name(), used, origin, now)
-                .await?;
-            tx.commit().await?;
-            return Err(match refused {
+                .await?
+            {
                 AuthError::WrongCode { tries_left } if method == MfaMethod::Passkey => {
                     AuthError::PasskeyRejected { tries_left }
                 }
                 refused => refused,
-            });
+            };
+            return refuse_after_commit(tx, refused).await;
         }
         if let Some(attempt) = attempt {
             // Counting the check just now found the attempt live, under the
@@ -731,6 +724,16 @@ impl Gatehouse {
         let answer = Answer::code(method, code)?;
         self.verify_mfa(mfa_token, answer, origin).await
     }
+}
+
+/// Commits what a refused answer wrote (its count, its audit entry), then
+/// refuses it.
+pub(crate) async fn refuse_after_commit<T>(
+    tx: sqlx::Transaction<'static, sqlx::Any>,
+    refused: AuthError,
+) -> Result<T> {
+    tx.commit().await?;
+    Err(refused)
 }
 
 /// Uses the sign-in attempt up with its answer ([`store::consume_attempt`]),
