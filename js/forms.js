@@ -1,7 +1,7 @@
-// What hydration gives the other pages, for the pages that ship no
-// WebAssembly (sign-in, codes, enrollment, recovery: see `light_page` in
-// app/src/lib.rs). Small and without dependencies; every form on these pages
-// is a plain form that works without it too.
+// The pages' script (with passkey.js): no page ships WebAssembly, the server
+// draws each whole. Small and without dependencies; every form is a plain
+// form that works without it too, and every action is a post the server
+// answers with the page again (its notice or its error in the URL).
 //
 // - A form being sent says so: its submit button is marked busy and then
 //   disabled, its status line says "Working…", and a second press does not
@@ -12,7 +12,11 @@
 // - A button marked data-wait="seconds" stays disabled while the server would
 //   refuse it, counting down in the hint it is described by.
 // - The focus goes to the field a refusal is about (aria-invalid), else to the
-//   element marked autofocus, as hydration's focus_on_mount does.
+//   element marked autofocus (a dialog's Confirm, a form's first field).
+// - Escape in a dialog marked data-cancel="URL" goes there, as it would close
+//   a modal dialog.
+// - A radio button marked data-disables="ID" disables the fields inside the
+//   element ID while it is checked (the server ignores them then anyway).
 // - A field marked data-keep (an email, a description: never a password or a
 //   code) is kept in this tab's sessionStorage while its form is sent, and put
 //   back only if the page comes back with an error — a refused form is drawn
@@ -144,6 +148,29 @@
     });
   }
 
+  document.addEventListener("keydown", function (event) {
+    if (event.key !== "Escape" || event.defaultPrevented) return;
+    var dialog = event.target.closest && event.target.closest("[role=dialog][data-cancel]");
+    if (dialog) location.assign(dialog.getAttribute("data-cancel"));
+  });
+
+  // Every radio button of the group of `radio` that disables something.
+  function applyDisables(radio) {
+    if (!radio.form || !radio.name) return;
+    radio.form.querySelectorAll('input[type=radio][data-disables]').forEach(function (option) {
+      if (option.name !== radio.name) return;
+      var target = document.getElementById(option.getAttribute("data-disables"));
+      if (!target) return;
+      target.querySelectorAll("input, select, textarea, button").forEach(function (field) {
+        field.disabled = option.checked;
+      });
+    });
+  }
+
+  document.addEventListener("change", function (event) {
+    if (event.target instanceof HTMLInputElement && event.target.type === "radio") applyDisables(event.target);
+  });
+
   function focusFirst() {
     var target = document.querySelector('main [aria-invalid="true"]') || document.querySelector("main [autofocus]");
     if (target && document.activeElement !== target) target.focus();
@@ -155,6 +182,7 @@
     document.querySelectorAll("button[data-copy][hidden], button[data-print][hidden]").forEach(function (button) {
       button.hidden = false;
     });
+    document.querySelectorAll("input[type=radio][data-disables]").forEach(applyDisables);
     document.querySelectorAll("button[data-wait]").forEach(function (button) {
       if (button.disabled) countDown(button);
     });

@@ -20,7 +20,6 @@ TARGET_DIR="${CARGO_TARGET_DIR:-target}"
 step "formatting and lints"
 cargo fmt --all -- --check
 cargo clippy --release -p gatehouse-core -p gatehouse --all-targets -- -D warnings
-cargo clippy --release -p frontend --target wasm32-unknown-unknown -- -D warnings
 cargo clippy --release -p gatehouse-softkey -- -D warnings
 
 ./scripts/build.sh

@@ -113,7 +113,7 @@ pub fn GrantedReset(text: String, start: ServerAction<StartAccountReset>) -> imp
             <p>"You will set up a new authenticator app and get new recovery codes. Your old authenticators and codes stop working, and every other session is signed out."</p>
             <ErrorBox message=error_signal(start)/>
             <ActionForm action=start>
-                <Submit label="Reset two-step verification" pending=start.pending() class="danger"/>
+                <Submit label="Reset two-step verification" class="danger"/>
             </ActionForm>
         </section>
     }

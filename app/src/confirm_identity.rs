@@ -5,7 +5,7 @@ use leptos::prelude::*;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::DataPage;
 #[cfg(feature = "ssr")]
@@ -93,8 +93,6 @@ fn ConfirmIdentityScreen(me: Me, passkey: bool, next: String) -> impl IntoView {
     let action = ServerAction::<ConfirmIdentity>::new();
     let error = error_signal(action);
     let needs_code = me.mfa_on;
-    let password = NodeRef::new();
-    focus_on_mount(password);
     view! {
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Confirm it’s you"</h1>
@@ -107,7 +105,7 @@ fn ConfirmIdentityScreen(me: Me, passkey: bool, next: String) -> impl IntoView {
                 <input type="hidden" name="credential" value=""/>
                 <div class="field">
                     <label for="password">"Password"</label>
-                    <input id="password" name="password" type="password" autocomplete="current-password" required autofocus node_ref=password/>
+                    <input id="password" name="password" type="password" autocomplete="current-password" required autofocus/>
                 </div>
                 {passkey.then(|| view! {
                     <div class="passkey-only">
@@ -123,7 +121,7 @@ fn ConfirmIdentityScreen(me: Me, passkey: bool, next: String) -> impl IntoView {
                         <input id="code" name="code" type="text" autocomplete="one-time-code" aria-describedby="code-hint" required=!passkey/>
                     </div>
                 })}
-                <Submit label="Confirm" pending=action.pending()/>
+                <Submit label="Confirm"/>
             </ActionForm>
         </section>
     }

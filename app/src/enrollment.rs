@@ -7,7 +7,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::form::{clear_on_refusal, error_signal, hydrated, CopyButton, ErrorBox, Submit};
+use crate::form::{error_signal, CopyButton, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::{DataPage, Viewer};
 use crate::profile::passkeys::{AddPasskey, PasskeyNameForm};
@@ -225,8 +225,6 @@ fn TotpEnrollScreen(view: EnrollmentView) -> impl IntoView {
     let action = ServerAction::<ConfirmEnrollment>::new();
     let error = error_signal(action);
     let signing_in = view.me.is_none();
-    let code = NodeRef::<leptos::html::Input>::new();
-    clear_on_refusal(action, code);
     view! {
         <section class="card" aria-labelledby="page-title">
             {signing_in.then(|| view! { <SigningInAs email=view.account.clone()/> })}
@@ -262,7 +260,7 @@ fn TotpEnrollScreen(view: EnrollmentView) -> impl IntoView {
                             <label for="code">"Authentication code"</label>
                             <p class="hint" id="code-hint">"6 digits, as the app shows them now."</p>
                             <input id="code" name="code" type="text" inputmode="numeric" pattern="[0-9 ]*" maxlength="7"
-                                autocomplete="one-time-code" aria-describedby="code-hint code-error" node_ref=code
+                                autocomplete="one-time-code" aria-describedby="code-hint code-error"
                                 aria-invalid=move || error.get().is_some().then_some("true") required/>
                         </div>
                         <div class="field">
@@ -271,7 +269,7 @@ fn TotpEnrollScreen(view: EnrollmentView) -> impl IntoView {
                             <input id="factor-name" name="name" type="text" maxlength="40" autocomplete="off"
                                 aria-describedby="factor-name-hint"/>
                         </div>
-                        <Submit label="Verify" pending=action.pending()/>
+                        <Submit label="Verify"/>
                         {(!signing_in).then(|| view! { " "<a href="/profile">"Cancel"</a> })}
                     </ActionForm>
                 </li>
@@ -294,23 +292,7 @@ pub fn RecoveryCodesPage() -> impl IntoView {
 fn CodesScreen(view: CodesView) -> impl IntoView {
     let action = ServerAction::<AcknowledgeCodes>::new();
     let error = error_signal(action);
-    let ready = hydrated();
     let all_codes = view.codes.join("\n");
-    // Leaving before "I have saved" loses the codes: the browser asks first.
-    #[cfg(feature = "hydrate")]
-    {
-        let acknowledged = move || action.value().with(|v| matches!(v, Some(Ok(()))));
-        let guard = window_event_listener(leptos::ev::beforeunload, move |event| {
-            if !acknowledged() {
-                event.prevent_default();
-            }
-        });
-        on_cleanup(move || guard.remove());
-    }
-    let print = move |_| {
-        #[cfg(feature = "hydrate")]
-        let _ = window().print();
-    };
     view! {
         <section class="card" aria-labelledby="page-title">
             <h1 id="page-title">"Save your recovery codes"</h1>
@@ -322,7 +304,7 @@ fn CodesScreen(view: CodesView) -> impl IntoView {
             <p class="code-actions">
                 <a class="button secondary small" role="button" href=view.download_href download="gatehouse-recovery-codes.txt">"Download"</a>
                 " "<CopyButton text=all_codes label="Copy"/>
-                " "<button type="button" class="button secondary small" data-print="" hidden=move || !ready.get() on:click=print>"Print"</button>
+                " "<button type="button" class="button secondary small" data-print="" hidden>"Print"</button>
             </p>
             <ErrorBox message=error/>
             <ActionForm action=action>
@@ -330,7 +312,7 @@ fn CodesScreen(view: CodesView) -> impl IntoView {
                     <input id="saved" name="saved" type="checkbox" value="yes" required/>
                     <label for="saved">"I have saved my recovery codes"</label>
                 </div>
-                <Submit label="Continue" pending=action.pending()/>
+                <Submit label="Continue"/>
             </ActionForm>
         </section>
     }

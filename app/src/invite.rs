@@ -56,7 +56,7 @@ fn InviteScreen(email: Option<String>, token: String) -> impl IntoView {
                     <ErrorBox message=error_signal(action)/>
                     <ActionForm action=action>
                         <input type="hidden" name="token" value=token/>
-                        <NewPasswordFields email pending=action.pending()/>
+                        <NewPasswordFields email/>
                     </ActionForm>
                 }.into_any(),
                 None => view! {

@@ -66,13 +66,14 @@ use support_desk::{NewRequestPage, RequestPage, RequestsPage};
 pub use session::current_user;
 
 /// The HTML document around the app (server only). Every inline script gets
-/// the request's CSP nonce.
-pub fn shell(options: LeptosOptions) -> impl IntoView {
+/// the request's CSP nonce. No page ships WebAssembly: each is drawn whole
+/// by the server, and Leptos's handlers pass options the document no longer
+/// needs (they name the bundle it once loaded).
+pub fn shell(_options: LeptosOptions) -> impl IntoView {
     #[cfg(feature = "ssr")]
     let policy = content_security_policy();
     #[cfg(not(feature = "ssr"))]
     let policy: Option<String> = None;
-    let light = request_path().is_some_and(|path| light_page(&path));
     view! {
         <!DOCTYPE html>
         <html lang="en">
@@ -86,12 +87,10 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
                 <meta name="color-scheme" content="light dark"/>
                 <link rel="stylesheet" href="/style/gatehouse.css"/>
                 <link rel="icon" href="/style/favicon.svg" type="image/svg+xml"/>
+                // The pages' only scripts (see `js/`): every page is a plain
+                // form that works without them.
                 <script src="/js/passkey.js" defer></script>
-                {if light {
-                    view! { <script src="/js/forms.js" defer></script> }.into_any()
-                } else {
-                    view! { <HydrationScripts options/> }.into_any()
-                }}
+                <script src="/js/forms.js" defer></script>
                 <MetaTags/>
             </head>
             <body>
@@ -101,59 +100,9 @@ pub fn shell(options: LeptosOptions) -> impl IntoView {
     }
 }
 
-/// The pages that ship no WebAssembly: the sign-in and its codes, enrollment,
-/// the ways back in and the links from emails — the pages strangers and the
-/// locked-out load, often on a phone — and the signed-in pages that only
-/// read (the start page every sign-in lands on, the audit log, the support
-/// desk's queue: links and filters). They work as plain forms and links;
-/// `js/forms.js` (a few KB) adds what hydration adds elsewhere: busy
-/// buttons, Copy and Print, the countdown before a code may be sent again.
-/// Reached by a link from a hydrated page they are drawn by the bundle
-/// already loaded, as before.
-const LIGHT_PAGES: &[&str] = &[
-    "/",
-    "/audit",
-    "/support/requests",
-    "/login",
-    "/login/mfa",
-    "/login/other",
-    "/login/recovery",
-    "/login/code",
-    "/login/link",
-    "/enroll",
-    "/recovery-codes",
-    "/confirm-identity",
-    "/invite",
-    "/locked-out",
-    "/locked-out/confirm",
-    "/not-me",
-    "/password/forgot",
-    "/password/reset",
-    "/support/cancel",
-];
-
-/// Whether the page at `path` (without its query) ships no WebAssembly.
-pub fn light_page(path: &str) -> bool {
-    let path = match path.strip_suffix('/') {
-        Some(trimmed) if !trimmed.is_empty() => trimmed,
-        _ => path,
-    };
-    LIGHT_PAGES.contains(&path)
-}
-
-/// The path of the page being rendered (the server knows it; the shell is
-/// never drawn in the browser).
-fn request_path() -> Option<String> {
-    #[cfg(feature = "ssr")]
-    return use_context::<http::request::Parts>().map(|parts| parts.uri.path().to_string());
-    #[cfg(not(feature = "ssr"))]
-    None
-}
-
 #[component]
 pub fn App() -> impl IntoView {
     provide_meta_context();
-    page::Changes::provide();
     view! {
         <a class="skip-link" href="#main">"Skip to content"</a>
         // Each page draws its own `<main id="main">` (see `page`).
@@ -219,7 +168,7 @@ fn content_security_policy() -> Option<String> {
     leptos::nonce::provide_nonce();
     let nonce = leptos::nonce::use_nonce()?;
     let policy = format!(
-        "default-src 'self'; script-src 'self' 'nonce-{nonce}' 'wasm-unsafe-eval'; style-src 'self'; \
+        "default-src 'self'; script-src 'self' 'nonce-{nonce}'; style-src 'self'; \
          img-src 'self' data:; connect-src 'self'; object-src 'none'; base-uri 'none'; \
          form-action 'self'"
     );
@@ -235,39 +184,4 @@ fn content_security_policy() -> Option<String> {
         ),
     }
     Some(policy)
-}
-
-#[cfg(test)]
-mod tests {
-    use super::light_page;
-
-    #[test]
-    fn sign_in_pages_and_read_only_screens_are_light_and_the_screens_with_forms_are_not() {
-        for path in [
-            "/login",
-            "/login/mfa",
-            "/login/code",
-            "/enroll",
-            "/recovery-codes",
-            "/locked-out",
-            "/login/",
-            "/",
-            "/audit",
-            "/support/requests",
-        ] {
-            assert!(light_page(path), "{path}");
-        }
-        for path in [
-            "/profile",
-            "/admin",
-            "/admin/roles",
-            "/support/requests/new",
-            "/support/requests/7",
-            "/login/mfa/x",
-            "/loginx",
-            "",
-        ] {
-            assert!(!light_page(path), "{path}");
-        }
-    }
 }

@@ -7,7 +7,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Notice, Submit};
+use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::page::{DataPage, PublicPage};
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
@@ -39,8 +39,6 @@ pub fn LockedOutPage() -> impl IntoView {
 #[component]
 fn LockedOutForm() -> impl IntoView {
     let action = ServerAction::<LockedOut>::new();
-    let email = NodeRef::new();
-    focus_on_mount::<leptos::html::Input>(email);
     view! {
                 <p>"Lost the phone with your authenticator? Try these first, in this order:"</p>
                 <ol class="ways-back">
@@ -53,14 +51,14 @@ fn LockedOutForm() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required autofocus data-keep="" node_ref=email/>
+                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required autofocus data-keep=""/>
                     </div>
                     <div class="field">
                         <label for="description">"What happened"</label>
                         <p class="hint" id="description-hint">"For example: “Phone stolen on Monday, no recovery codes.” The support desk reads it; never write a password or code here."</p>
                         <textarea id="description" name="description" rows="4" maxlength="1000" aria-describedby="description-hint" data-keep=""></textarea>
                     </div>
-                    <Submit label="Send" pending=action.pending()/>
+                    <Submit label="Send"/>
                     " "<a href="/login">"Back to sign-in"</a>
                 </ActionForm>
     }
@@ -104,8 +102,6 @@ pub fn LockedOutConfirmPage() -> impl IntoView {
 #[component]
 fn ConfirmScreen(account: Option<(String, String)>, token: String) -> impl IntoView {
     let action = ServerAction::<ConfirmLockedOut>::new();
-    let password = NodeRef::new();
-    focus_on_mount::<leptos::html::Input>(password);
     view! {
         <section class="card narrow" aria-labelledby="page-title">
             <h1 id="page-title">"Ask the support desk"</h1>
@@ -122,9 +118,9 @@ fn ConfirmScreen(account: Option<(String, String)>, token: String) -> impl IntoV
                         </div>
                         <div class="field">
                             <label for="password">"Password"</label>
-                            <input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required autofocus node_ref=password/>
+                            <input id="password" name="password" type="password" autocomplete="current-password" maxlength="1024" required autofocus/>
                         </div>
-                        <Submit label="Send to the support desk" pending=action.pending()/>
+                        <Submit label="Send to the support desk"/>
                         " "<a href="/login">"Back to sign-in"</a>
                     </ActionForm>
                 }.into_any(),

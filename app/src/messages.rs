@@ -35,6 +35,18 @@ const ERROR_MESSAGES: &[(&str, &str)] = &[
     ("no_users_chosen", "Choose at least one person, or grant it to the whole company."),
 ];
 
+/// The codes whose message above is a general one: a refusal with one of
+/// them has words of its own ("There is already a role named …", "No card
+/// is on file for …"), which the page shows instead (`session::refuse_back`).
+/// The other codes' messages say what the page needs; their own words
+/// would repeat what it shows anyway (the tries left beside a code field).
+const GENERAL: [&str; 2] = ["invalid_request", "forbidden"];
+
+/// Whether a refusal's own words say more than its code's message.
+pub fn own_words_say_more(code: &str, words: &str) -> bool {
+    GENERAL.contains(&code) && words != message_for(code)
+}
+
 /// The message for an error code carried in the URL after a form post without JavaScript.
 pub fn message_for(code: &str) -> &'static str {
     ERROR_MESSAGES
@@ -72,6 +84,27 @@ pub fn notice_for(code: &str) -> &'static str {
 #[cfg(all(test, feature = "ssr"))]
 mod tests {
     use super::*;
+
+    #[test]
+    fn only_a_general_message_gives_way_to_a_refusals_own_words() {
+        assert!(own_words_say_more(
+            "invalid_request",
+            "There is already a role named “Helpdesk”."
+        ));
+        assert!(own_words_say_more(
+            "forbidden",
+            "Only an owner may grant the owner role."
+        ));
+        assert!(!own_words_say_more(
+            "invalid_request",
+            message_for("invalid_request")
+        ));
+        // The code page shows the tries left itself.
+        assert!(!own_words_say_more(
+            "invalid_code",
+            "That code is not correct. Check it and try again: 4 tries left."
+        ));
+    }
 
     #[test]
     fn every_error_code_has_a_message() {

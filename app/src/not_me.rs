@@ -8,7 +8,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::{DataPage, Viewer};
 #[cfg(feature = "ssr")]
@@ -82,10 +82,7 @@ fn describe(reset: &str) -> &'static str {
 pub fn NotMePage() -> impl IntoView {
     let token = param("token");
     let report = ServerAction::<ReportReset>::new();
-    let data = Resource::new(
-        move || (token.get(), report.version().get()),
-        |(token, _)| not_me_link(token),
-    );
+    let data = Resource::new(move || token.get(), not_me_link);
     view! {
         <DataPage title="This wasn't me" data let:view>
             <NotMeScreen view report/>
@@ -97,8 +94,6 @@ pub fn NotMePage() -> impl IntoView {
 fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoView {
     let token = param("token");
     // The button is gone once pressed: keyboard and screen-reader users land on the result.
-    let done = NodeRef::<leptos::html::P>::new();
-    focus_on_mount(done);
     let title = if view.reported {
         "Account locked"
     } else {
@@ -111,7 +106,7 @@ fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoV
         }
         .into_any(),
         Some(name) if view.reported => view! {
-            <p class="alert success" role="status" tabindex="-1" autofocus node_ref=done>{format!("Done: {name}'s account is locked and everyone using it was signed out.")}</p>
+            <p class="alert success" role="status" tabindex="-1" autofocus>{format!("Done: {name}'s account is locked and everyone using it was signed out.")}</p>
             <h2>"What happens next"</h2>
             <ul>
                 <li>"The authenticator, recovery codes, phone number and password that were on the account are removed, so whoever made the change cannot sign in."</li>
@@ -127,7 +122,7 @@ fn NotMeScreen(view: NotMeView, report: ServerAction<ReportReset>) -> impl IntoV
             <ErrorBox message=error_signal(report)/>
             <ActionForm action=report>
                 <input type="hidden" name="token" value=token.get_untracked()/>
-                <Submit label="This wasn't me" pending=report.pending() class="danger"/>
+                <Submit label="This wasn't me" class="danger"/>
             </ActionForm>
         }
         .into_any(),

@@ -1,7 +1,7 @@
 //! The scaffold of every page: its `<title>`, the main landmark, the header
 //! and the content — or, for a page built from the server's data, "Loading…"
 //! and what went wrong. Routes render in order (`SsrMode::Async`), so a page
-//! arrives complete and its forms work before hydration and without JavaScript.
+//! arrives complete and its forms work without JavaScript.
 
 use leptos::prelude::*;
 use leptos_meta::Title;
@@ -10,7 +10,7 @@ use serde::{de::DeserializeOwned, Deserialize, Serialize};
 
 use crate::error::AppError;
 use crate::header::{Me, PublicHeader, SignedInHeader};
-use crate::urls::pairs_without;
+use crate::urls::{pairs_without, MESSAGE_PARAMS};
 
 /// Who a page's data says is looking at it: the header shows them, or the
 /// public header when nobody is signed in yet.
@@ -45,78 +45,6 @@ impl Viewer for Me {
     }
 }
 
-/// How many actions have succeeded on this page so far. A page whose data
-/// an action can change reads [`changes`] in its resource's key, so after
-/// every invitation, role added or grant revoked the screen shows what is
-/// now true — and the form it came from is emptied.
-#[derive(Clone, Copy)]
-pub struct Changes {
-    count: RwSignal<usize>,
-    /// Refusals so far: a notice about an earlier success goes once one comes.
-    refusals: RwSignal<usize>,
-    /// The form submitted last (in the browser): the one a success empties.
-    /// A page redrawn with new data keeps its elements, and with them what
-    /// was typed, so the form is reset instead.
-    #[cfg(feature = "hydrate")]
-    last_form: StoredValue<Option<leptos::web_sys::HtmlFormElement>, LocalStorage>,
-}
-
-impl Changes {
-    pub fn provide() {
-        let changes = Self {
-            count: RwSignal::new(0),
-            refusals: RwSignal::new(0),
-            #[cfg(feature = "hydrate")]
-            last_form: StoredValue::new_local(None),
-        };
-        #[cfg(feature = "hydrate")]
-        {
-            use wasm_bindgen::JsCast;
-            // Lives as long as the page: never removed.
-            let _ = window_event_listener(leptos::ev::submit, move |event| {
-                let form = event
-                    .target()
-                    .and_then(|t| t.dyn_into::<leptos::web_sys::HtmlFormElement>().ok());
-                changes.last_form.set_value(form);
-            });
-        }
-        provide_context(changes);
-    }
-
-    /// The counter of the app, if there is one (there is, under [`crate::App`]).
-    pub fn here() -> Option<Self> {
-        use_context::<Self>()
-    }
-
-    /// An action succeeded: the data loads again and its form is emptied.
-    pub fn record(self) {
-        self.count.update(|n| *n += 1);
-        #[cfg(feature = "hydrate")]
-        self.last_form.with_value(|form| {
-            if let Some(form) = form {
-                form.reset();
-            }
-        });
-    }
-}
-
-impl Changes {
-    /// An action was refused: its error shows, and an older notice goes.
-    pub fn refused(self) {
-        self.refusals.update(|n| *n += 1);
-    }
-
-    /// How many actions were refused so far (tracked).
-    pub fn refusals() -> usize {
-        Changes::here().map_or(0, |c| c.refusals.get())
-    }
-}
-
-/// Read in a resource's key: the resource loads again after each success.
-pub fn changes() -> usize {
-    Changes::here().map_or(0, |c| c.count.get())
-}
-
 /// A page that needs nothing from the server: the public header, then `children`.
 #[component]
 pub fn PublicPage(title: &'static str, children: Children) -> impl IntoView {
@@ -142,8 +70,7 @@ where
 {
     view! {
         <Title text=format!("{title} · Gatehouse")/>
-        // Reloads after an action keep the page on screen until the new data is in.
-        <Transition fallback=|| view! { <main id="main" tabindex="-1"><Loading/></main> }>
+        <Suspense fallback=|| view! { <main id="main" tabindex="-1"><Loading/></main> }>
                 {move || {
                     let children = children.clone();
                     Suspend::new(async move {
@@ -153,8 +80,8 @@ where
                                     Some(me) => view! { <SignedInHeader me/> }.into_any(),
                                     None => view! { <PublicHeader/> }.into_any(),
                                 };
-                                // Erasing the content's type keeps the browser
-                                // build's type depth within the compiler's limit.
+                                // Erasing the content's type keeps the pages'
+                                // type depth within the compiler's limit.
                                 view! {
                                     {header}
                                     <main id="main" tabindex="-1">{children(data).into_any()}</main>
@@ -165,7 +92,7 @@ where
                         }
                     })
                 }}
-        </Transition>
+        </Suspense>
     }
 }
 
@@ -273,10 +200,9 @@ pub fn Pager(paging: Paging, noun: &'static str) -> impl IntoView {
     let href = move |to: i64, edge: String| {
         let search = location.search.get_untracked();
         let page = format!("page={to}");
-        let mut kept = pairs_without(
-            search.trim_start_matches('?'),
-            &["page", "after", "before", "notice", "error", "form"],
-        );
+        let mut dropped = vec!["page", "after", "before"];
+        dropped.extend(MESSAGE_PARAMS);
+        let mut kept = pairs_without(search.trim_start_matches('?'), &dropped);
         kept.push(&page);
         kept.push(&edge);
         format!("{}?{}", location.pathname.get_untracked(), kept.join("&"))

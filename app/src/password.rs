@@ -6,7 +6,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, NewPasswordFields, Submit};
+use crate::form::{error_signal, ErrorBox, NewPasswordFields, Submit};
 use crate::page::{DataPage, PublicPage};
 #[cfg(feature = "ssr")]
 use crate::session::form_action;
@@ -25,8 +25,6 @@ pub async fn forgot_password(email: String) -> Result<(), AppError> {
 #[component]
 pub fn ForgotPasswordPage() -> impl IntoView {
     let action = ServerAction::<ForgotPassword>::new();
-    let email = NodeRef::new();
-    focus_on_mount::<leptos::html::Input>(email);
     view! {
         <PublicPage title="Forgot password">
             <section class="card narrow" aria-labelledby="page-title">
@@ -37,9 +35,9 @@ pub fn ForgotPasswordPage() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required autofocus data-keep="" node_ref=email/>
+                        <input id="email" name="email" type="email" autocomplete="username" maxlength="254" required autofocus data-keep=""/>
                     </div>
-                    <Submit label="Send" pending=action.pending()/>
+                    <Submit label="Send"/>
                     " "<a href="/login">"Back to sign-in"</a>
                 </ActionForm>
             </section>
@@ -91,7 +89,7 @@ fn ResetPasswordScreen(account: Option<(String, bool)>, token: String) -> impl I
                     <ErrorBox message=error_signal(action)/>
                     <ActionForm action=action>
                         <input type="hidden" name="token" value=token/>
-                        <NewPasswordFields email pending=action.pending()>
+                        <NewPasswordFields email>
                             {if needs_code {
                                 view! {
                                     <div class="field">

@@ -33,7 +33,7 @@ pub fn origin() -> Origin {
 }
 
 /// A plain form post or page load (it follows redirects), not the page's script.
-fn accepts_html() -> bool {
+pub fn accepts_html() -> bool {
     use_context::<http::request::Parts>()
         .and_then(|p| {
             p.headers
@@ -44,9 +44,19 @@ fn accepts_html() -> bool {
         .unwrap_or(false)
 }
 
-/// For plain (no-JavaScript) form posts, return to `page` with the error
-/// code; for script calls, answer with a status that matches the error.
-pub fn back_on_error<T>(page: &str, result: Result<T, AppError>) -> Result<T, AppError> {
+/// The words of the refusal the page's `?said=ID` names, put in the request
+/// by the server when this session kept them ([`crate::session::refuse_back`]).
+#[derive(Clone, Debug)]
+pub struct KeptRefusal(pub String);
+
+/// For plain form posts, return to `page` with the error code (and `said`,
+/// the id of its own words when the session keeps them); for script calls,
+/// answer with a status that matches the error.
+pub fn back_on_error<T>(
+    page: &str,
+    said: Option<&str>,
+    result: Result<T, AppError>,
+) -> Result<T, AppError> {
     if let Err(e) = &result {
         let response = use_context::<leptos_axum::ResponseOptions>();
         // The failing function may already have chosen where to go (sign-in, step-up).
@@ -67,7 +77,8 @@ pub fn back_on_error<T>(page: &str, result: Result<T, AppError>) -> Result<T, Ap
             let from = use_context::<http::request::Parts>()
                 .and_then(|p| p.uri.path().rsplit('/').next().map(str::to_string))
                 .unwrap_or_default();
-            leptos_axum::redirect(&format!("{page}{sep}error={}&form={from}", e.code));
+            let said = said.map(|id| format!("&said={id}")).unwrap_or_default();
+            leptos_axum::redirect(&format!("{page}{sep}error={}&form={from}{said}", e.code));
         } else if let Some(response) = response {
             response.set_status(status_of(&e.code));
         }

@@ -12,7 +12,8 @@ use gatehouse_core::Gatehouse;
 use tower_sessions::Session;
 
 use crate::error::AppError;
-use crate::request::{back_on_error, gatehouse, internal, origin, refuse_towards};
+use crate::messages::own_words_say_more;
+use crate::request::{accepts_html, back_on_error, gatehouse, internal, origin, refuse_towards};
 use crate::urls::url_encode;
 
 /// The mfa_token of a sign-in waiting for its second factor.
@@ -62,14 +63,33 @@ impl Ctx {
 
 /// The body of a form's server function: runs `work` with the request's
 /// [`Ctx`]; if it fails, a plain form post goes back to `page` with the error
-/// code and a script call gets the error's status (`request::back_on_error`).
+/// ([`refuse_back`]) and a script call gets the error's status.
 pub async fn form_action<T, F, Fut>(page: &str, work: F) -> Result<T, AppError>
 where
     F: FnOnce(Ctx) -> Fut,
     Fut: Future<Output = Result<T, AppError>>,
 {
     let result = async { work(Ctx::new().await?).await }.await;
-    back_on_error(page, result)
+    refuse_back(page, result).await
+}
+
+/// [`back_on_error`], keeping a refusal's own words ("There is already a
+/// role named …") when they say more than its code's message
+/// ([`own_words_say_more`]): the page it goes back to shows them (`?said=ID`). Kept like a [`flash`] — the words
+/// stay on the server — and only in a session that already exists, so a
+/// stranger's refused posts write nothing.
+pub async fn refuse_back<T>(page: &str, result: Result<T, AppError>) -> Result<T, AppError> {
+    let mut said = None;
+    if let Err(e) = &result {
+        if own_words_say_more(&e.code, &e.message) && accepts_html() {
+            if let Ok(s) = leptos_axum::extract::<Session>().await {
+                if !s.is_empty().await {
+                    said = remember(&s, REFUSAL, e.message.clone()).await.ok();
+                }
+            }
+        }
+    }
+    back_on_error(page, said.as_deref(), result)
 }
 
 pub async fn get<T: serde::de::DeserializeOwned>(
@@ -183,20 +203,36 @@ pub async fn stashed_codes(s: &Session) -> Result<Option<Vec<String>>, AppError>
 
 /// The last notice that names who or what an action was about.
 const FLASH: &str = "flash";
+/// The words of the last refusal that said more than its code.
+const REFUSAL: &str = "refusal";
 
 /// Keeps a notice such as "Disabled MFA for Mia Member" for this session and
 /// returns its id, for `?flash=ID` in the URL. The words stay on the server:
 /// a URL that carried them would let anyone write a link that puts their
 /// own words on Gatehouse's page.
 pub async fn flash(s: &Session, text: String) -> Result<String, AppError> {
-    let id = gatehouse_core::crypto::hex_encode(&gatehouse_core::crypto::random_bytes::<8>());
-    put(s, FLASH, (&id, text)).await?;
-    Ok(id)
+    remember(s, FLASH, text).await
 }
 
 /// The notice kept under `id`, while it is the session's latest.
 pub async fn flashed(s: &Session, id: &str) -> Result<Option<String>, AppError> {
-    Ok(get::<(String, String)>(s, FLASH)
+    recall(s, FLASH, id).await
+}
+
+/// The refusal's words kept under `id` ([`refuse_back`]), while they are the session's latest.
+pub async fn recalled_refusal(s: &Session, id: &str) -> Option<String> {
+    recall(s, REFUSAL, id).await.ok().flatten()
+}
+
+/// Keeps `text` under `key` with a fresh random id, replacing the last one.
+async fn remember(s: &Session, key: &str, text: String) -> Result<String, AppError> {
+    let id = gatehouse_core::crypto::hex_encode(&gatehouse_core::crypto::random_bytes::<8>());
+    put(s, key, (&id, text)).await?;
+    Ok(id)
+}
+
+async fn recall(s: &Session, key: &str, id: &str) -> Result<Option<String>, AppError> {
+    Ok(get::<(String, String)>(s, key)
         .await?
         .filter(|(kept, _)| kept == id)
         .map(|(_, text)| text))

@@ -10,12 +10,11 @@ use serde::{Deserialize, Serialize};
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{changes, DataPage};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::support_desk::{RequestSummary, StateBadge};
-use crate::urls::{param_i64, url_encode};
-use leptos_router::hooks::use_navigate;
+use crate::urls::param_i64;
 
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
 pub struct SupportView {
@@ -107,21 +106,8 @@ pub async fn new_support_code() -> Result<(), AppError> {
 pub fn SupportPage() -> impl IntoView {
     let renew = ServerAction::<NewSupportCode>::new();
     let ask = ServerAction::<RequestReset>::new();
-    let data = Resource::new(changes, |_| support_code());
-    // A page load is sent to "Confirm it's you" by the server; a visit from
-    // another page of the app (the script loads the data) goes there itself.
-    let navigate = use_navigate();
-    Effect::new(move || {
-        if data
-            .get()
-            .is_some_and(|d| matches!(d, Err(e) if e.code == "step_up_required"))
-        {
-            navigate(
-                &format!("/confirm-identity?next={}", url_encode("/support")),
-                Default::default(),
-            );
-        }
-    });
+    let data = Resource::new(|| (), |_| support_code());
+    // Without a recent sign-in the server sends the page to "Confirm it's you".
     view! {
         <DataPage title="Support" data let:view>
             <SupportScreen view renew ask/>
@@ -151,7 +137,7 @@ fn SupportScreen(
             </p>
             <ErrorBox message=error_signal(renew)/>
             <ActionForm action=renew>
-                <Submit label="New code" pending=renew.pending()/>
+                <Submit label="New code"/>
             </ActionForm>
         </section>
         {contact.then(|| view! { <ResetRequestSection ask requests=requests.clone()/> })}
@@ -179,7 +165,7 @@ fn ResetRequestSection(
                     <p class="hint" id="reset-user-hint">"The person whose two-step verification is to be reset. They get an email when the reset is approved."</p>
                     <input id="reset-user-email" name="user_email" type="email" autocomplete="off" required aria-describedby="reset-user-hint"/>
                 </div>
-                <Submit label="Request an MFA reset" pending=ask.pending()/>
+                <Submit label="Request an MFA reset"/>
             </ActionForm>
             {(!requests.is_empty()).then(|| view! {
                 <h3 id="my-requests-title">"Your requests"</h3>

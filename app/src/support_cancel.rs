@@ -78,10 +78,7 @@ pub async fn report_not_me(token: String) -> Result<(), AppError> {
 pub fn CancelResetPage() -> impl IntoView {
     let token = param("token");
     let report = ServerAction::<ReportNotMe>::new();
-    let data = Resource::new(
-        move || (token.get(), report.version().get()),
-        |(token, _)| cancel_link(token),
-    );
+    let data = Resource::new(move || token.get(), cancel_link);
     view! {
         <DataPage title="Cancel a reset" data let:view>
             <CancelScreen view report/>
@@ -136,7 +133,7 @@ fn CancelScreen(view: CancelView, report: ServerAction<ReportNotMe>) -> impl Int
                 <ErrorBox message=error_signal(report)/>
                 <ActionForm action=report>
                     <input type="hidden" name="token" value=token.get_untracked()/>
-                    <Submit label="This wasn't me" pending=report.pending() class="danger"/>
+                    <Submit label="This wasn't me" class="danger"/>
                 </ActionForm>
             }
             .into_any()

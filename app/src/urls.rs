@@ -49,16 +49,9 @@ fn joined(path: &str, pairs: &[&str]) -> String {
     }
 }
 
-/// The one-time parameters a page shows once: its message and which form it is for.
-const MESSAGES: [&str; 4] = ["notice", "flash", "error", "form"];
-
-/// `path?search` without the one-time `notice`, `flash`, `error` and `form` parameters
-/// (and the empty `=` a script-driven GET form can leave).
-pub fn without_messages(path: &str, search: &str) -> String {
-    let mut kept = pairs_without(search.trim_start_matches('?'), &MESSAGES);
-    kept.retain(|pair| !pair.starts_with('='));
-    joined(path, &kept)
-}
+/// The parameters a page shows once: its notice, its error, the form the
+/// error is about and the refusal's kept words. A link onward leaves them off.
+pub const MESSAGE_PARAMS: [&str; 5] = ["notice", "flash", "error", "form", "said"];
 
 /// Where an admin action goes back to: `/admin…` paths only, without a
 /// confirmation or a previous message.
@@ -69,10 +62,9 @@ pub fn safe_admin_path(back: &str) -> String {
     if path != "/admin" {
         return "/admin".into();
     }
-    let kept = pairs_without(
-        query,
-        &["confirm", "user", "notice", "flash", "error", "form"],
-    );
+    let mut dropped = vec!["confirm", "user"];
+    dropped.extend(MESSAGE_PARAMS);
+    let kept = pairs_without(query, &dropped);
     joined(path, &kept)
 }
 
@@ -91,24 +83,6 @@ pub fn param_i64(name: &'static str) -> Memo<Option<i64>> {
 #[cfg(test)]
 mod tests {
     use super::*;
-
-    #[test]
-    fn the_page_to_come_back_to_keeps_its_dialog_but_not_its_messages() {
-        assert_eq!(
-            without_messages("/admin", "?q=ada&confirm=disable_mfa&user=7&notice=x"),
-            "/admin?q=ada&confirm=disable_mfa&user=7"
-        );
-        assert_eq!(
-            without_messages("/profile", "error=forbidden&form=remove_factor"),
-            "/profile"
-        );
-        assert_eq!(without_messages("/profile", ""), "/profile");
-        assert_eq!(
-            without_messages("/msp/customers", "?grant=7&="),
-            "/msp/customers?grant=7"
-        );
-        assert_eq!(without_messages("/admin", "flash=abc&q=x"), "/admin?q=x");
-    }
 
     #[test]
     fn a_parameter_is_set_once() {

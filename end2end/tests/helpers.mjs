@@ -187,12 +187,9 @@ export async function signIn(page, email) {
   await page.getByRole('button', { name: 'Sign in' }).click();
 }
 
-/** Waits until the page's script is in place, when JavaScript is on: the
- * WASM bundle has hydrated it, or — on a page that ships none (sign-in,
- * enrollment, the ways back in) — js/forms.js has started. */
+/** Waits until the page's script (js/forms.js) is in place, when JavaScript is on. */
 export async function pageReady(page) {
-  await page.waitForFunction(() => window.__GATEHOUSE_HYDRATED__ === true
-    || (window.__GATEHOUSE_SCRIPTED__ === true && !document.querySelector('link[rel="modulepreload"]')));
+  await page.waitForFunction(() => window.__GATEHOUSE_SCRIPTED__ === true);
 }
 
 export async function codesOnPage(page) {

@@ -1,4 +1,4 @@
-// Sign-in and administration pages work before hydration and without JavaScript at all.
+// Sign-in and administration pages work without JavaScript at all (every page is server-drawn).
 import { test, expect, enrolledUser, enrolled, createOrg, createUserIn, signIn, signInWithCode, totp, wrongCode } from './helpers.mjs';
 
 test('signs in with a wrong code, then a right one, without JavaScript', async ({ page, request }) => {

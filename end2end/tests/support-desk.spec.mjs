@@ -237,7 +237,8 @@ test.describe('without JavaScript', () => {
     await page.getByLabel('Card last 4 digits').fill('4242');
     await page.getByLabel('Card expiry (MM/YY)').fill('12/29');
     await page.getByRole('button', { name: 'Check card' }).click();
-    await expect(page.getByRole('alert').filter({ hasText: 'Check what you entered and try again.' })).toBeVisible();
+    // The refusal's own words, kept by the session for the page it comes back to.
+    await expect(page.getByRole('alert').filter({ hasText: 'No card is on file for' })).toBeVisible();
     await expect(page.getByText('3 checks left')).toBeVisible();
     await page.getByLabel('Support code', { exact: true }).fill('0000 0000');
     await page.getByRole('button', { name: 'Check support code' }).click();

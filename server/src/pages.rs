@@ -63,6 +63,26 @@ pub async fn server_fn_status(request: Request<Body>, next: Next) -> Response {
 /// An error's body is a code and a sentence.
 const ERROR_BODY_LIMIT: usize = 64 * 1024;
 
+/// Puts the words of the refusal a page's `?said=ID` names into the request,
+/// when this session kept them (`app::session::refuse_back`): the page is
+/// drawn synchronously, the session is read here.
+pub async fn recall_refusal(session: Session, mut request: Request<Body>, next: Next) -> Response {
+    let said = request.uri().query().and_then(|query| {
+        query
+            .split('&')
+            .find_map(|pair| pair.strip_prefix("said="))
+            .map(str::to_string)
+    });
+    if let Some(id) = said {
+        if let Some(words) = app::session::recalled_refusal(&session, &id).await {
+            request
+                .extensions_mut()
+                .insert(app::request::KeptRefusal(words));
+        }
+    }
+    next.run(request).await
+}
+
 /// The user the session cookie signs in, if any.
 pub async fn signed_in_user(gatehouse: &Gatehouse, session: &Session) -> Option<i64> {
     app::current_user(gatehouse, session).await.ok().flatten()

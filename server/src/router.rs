@@ -46,13 +46,13 @@ pub fn router(config: &Config, gatehouse: Gatehouse) -> Router {
             pages::context(gatehouse.clone()),
             move || pages::shell(options.clone()),
         )
-        .nest_service("/pkg", static_files(site.join("pkg")))
         .nest_service("/style", static_files(site.join("style")))
         .nest_service("/js", static_files(site.join("js")))
         .fallback(leptos_axum::file_and_error_handler::<AppState, _>(
             pages::shell,
         ))
         .layer(middleware::from_fn(pages::server_fn_status))
+        .layer(middleware::from_fn(pages::recall_refusal))
         .layer(security::sessions(config, &gatehouse))
         .layer(middleware::from_fn_with_state(
             Guard::new(config),

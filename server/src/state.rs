@@ -18,7 +18,6 @@ impl AppState {
         let leptos_options = LeptosOptions::builder()
             .output_name("gatehouse")
             .site_root(config.site_root.as_str())
-            .site_pkg_dir("pkg")
             .site_addr(config.site_addr)
             .build();
         Self {

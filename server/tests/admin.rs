@@ -1345,6 +1345,36 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
         .contains("Added the role"));
     let roles = w.get("/api/v1/admin/roles", &w.acme_admin);
     assert!(roles.text.contains("\"Auditor\""), "{roles:?}");
+    // A refusal in words of its own comes back with them, kept by the
+    // session: the URL names them (`said=`) but carries none, so neither
+    // another session nor a made-up id shows anything but the code's message.
+    let refused = form(
+        &w.server,
+        "/sfn/create_role",
+        Some(&acme),
+        &[("name", "auditor"), ("permissions[1]", "audit.read")],
+    );
+    let back = refused.header("location").unwrap_or_default().to_string();
+    assert!(
+        back.starts_with("/admin/roles?error=invalid_request&form=create_role&said="),
+        "{refused:?}"
+    );
+    let own_words = "There is already a role named “auditor”.";
+    assert!(page(&w.server, &back, Some(&acme)).text.contains(own_words));
+    let generic = "Check what you entered and try again.";
+    let (owner, owner_secret, _, _) = w.server.enrolled_user();
+    let another_session = browser_session(&w.server, &owner, &owner_secret);
+    for (url, cookie) in [
+        (back.clone(), &another_session),
+        (
+            "/admin/roles?error=invalid_request&form=create_role&said=0011223344556677".into(),
+            &acme,
+        ),
+    ] {
+        let shown = page(&w.server, &url, Some(cookie)).text;
+        assert!(!shown.contains(own_words), "{url}");
+        assert!(shown.contains(generic), "{url}");
+    }
     // A browser admin action on another tenant's user: refused, nothing changed.
     let cross = form(
         &w.server,
@@ -1356,11 +1386,7 @@ fn browser_forms_send_lists_and_admins_see_their_partners_grant(backend: Backend
             ("back", "/admin"),
         ],
     );
-    assert_eq!(
-        cross.header("location"),
-        Some("/admin?error=not_found&form=admin_user_action"),
-        "{cross:?}"
-    );
+    assert_sent_back(&cross, "/admin?error=not_found&form=admin_user_action");
     assert_eq!(w.factors(&w.globex_member), 1);
 }
 

@@ -125,9 +125,9 @@ fn confirming_identity_never_leaves_the_site(backend: Backend) {
             ("next", "/%09/evil.example"),
         ],
     );
-    assert_eq!(
-        wrong.header("location"),
-        Some("/confirm-identity?next=/&error=invalid_code&form=confirm_identity")
+    assert_sent_back(
+        &wrong,
+        "/confirm-identity?next=/&error=invalid_code&form=confirm_identity",
     );
 }
 

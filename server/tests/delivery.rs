@@ -243,10 +243,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
         Some(&session),
         &[("phone", "07700 900123")],
     );
-    assert_eq!(
-        bad.header("location"),
-        Some("/profile?error=invalid_request&form=start_phone")
-    );
+    assert_sent_back(&bad, "/profile?error=invalid_request&form=start_phone");
     let started = form(
         &server,
         "/sfn/start_phone",
@@ -273,10 +270,7 @@ fn sms_codes_go_to_a_verified_phone_and_sign_in(backend: Backend) {
         Some(&session),
         &[("code", wrong)],
     );
-    assert_eq!(
-        refused.header("location"),
-        Some("/profile?error=invalid_code&form=verify_phone")
-    );
+    assert_sent_back(&refused, "/profile?error=invalid_code&form=verify_phone");
     let me = server.get("/api/v1/me", Some(&api_token));
     assert_eq!(
         me.json["phone"],

@@ -305,10 +305,8 @@ fn a_sign_in_link_needs_its_button_in_the_same_browser(backend: Backend) {
         Some(&pending),
         &[("token", &token)],
     );
-    assert!(
-        late.header("location")
-            .unwrap()
-            .ends_with("error=link_invalid&form=complete_link"),
-        "{late:?}"
+    assert_sent_back(
+        &late,
+        &format!("/login/link?token={token}&error=link_invalid&form=complete_link"),
     );
 }

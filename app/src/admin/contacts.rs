@@ -11,7 +11,7 @@ use super::parts::AdminNav;
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{changes, DataPage};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Ctx, Operation};
 use crate::urls::param_i64;
@@ -94,10 +94,7 @@ pub async fn save_contacts(
 pub fn ContactsPage() -> impl IntoView {
     let org = param_i64("org");
     let save = ServerAction::<SaveContacts>::new();
-    let data = Resource::new(
-        move || (org.get(), changes()),
-        |(org, _)| authorized_contacts(org),
-    );
+    let data = Resource::new(move || org.get(), authorized_contacts);
     view! {
         <DataPage title="Authorized contacts · Administration" data let:view>
             <ContactsScreen view save/>
@@ -189,7 +186,7 @@ fn ContactsScreen(view: ContactsView, save: ServerAction<SaveContacts>) -> impl 
                             }
                         }).collect_view()}
                     </fieldset>
-                    <Submit label="Save contacts" pending=save.pending()/>
+                    <Submit label="Save contacts"/>
                 </ActionForm>
             </section>
         })}

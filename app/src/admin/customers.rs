@@ -9,7 +9,7 @@ use serde::{Deserialize, Serialize};
 use super::parts::{risk_class, GrantView};
 use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
-use crate::form::{close_on_escape, error_signal, focus_on_mount, ErrorBox, Notice, Submit};
+use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::page::DataPage;
 #[cfg(feature = "ssr")]
@@ -328,8 +328,6 @@ fn GrantDialog(
     default_minutes: i64,
     action: ServerAction<GrantReset>,
 ) -> impl IntoView {
-    let duration = NodeRef::new();
-    focus_on_mount::<leptos::html::Select>(duration);
     let durations = [
         (60, "1 hour"),
         (240, "4 hours"),
@@ -339,12 +337,11 @@ fn GrantDialog(
         (10080, "7 days"),
     ];
     // Chosen people and a short time by default: the smallest grant that helps.
-    let whole_company = RwSignal::new(false);
     let person = param("person");
     let searched = !person.get_untracked().is_empty();
     view! {
         <section class="dialog" role="dialog" aria-labelledby="grant-title"
-            on:keydown=close_on_escape("/msp/customers".to_string())>
+            data-cancel="/msp/customers">
             <h2 id="grant-title">{format!("Grant MFA reset permission to {org_name}")}</h2>
             <p>"While it lasts, the people it covers sign in with their password only, once, and must set up a new authenticator and new recovery codes. Their admins see it; you can revoke it at any time."</p>
             <ErrorBox message=error_signal(action)/>
@@ -361,7 +358,7 @@ fn GrantDialog(
                 <input type="hidden" name="org_id" value=org_id.to_string()/>
                 <div class="field">
                     <label for="duration">"Duration"</label>
-                    <select id="duration" name="duration_minutes" node_ref=duration>
+                    <select id="duration" name="duration_minutes" autofocus>
                         {durations.into_iter().map(|(minutes, label)| view! {
                             <option value=minutes.to_string() selected=minutes == default_minutes>{label}</option>
                         }).collect_view()}
@@ -375,32 +372,31 @@ fn GrantDialog(
                 <fieldset class="field">
                     <legend>"Who may reset"</legend>
                     <div class="check">
-                        <input id="who-users" type="radio" name="who" value="users" checked=true
-                            on:change=move |_| whole_company.set(false)/>
+                        <input id="who-users" type="radio" name="who" value="users" checked=true/>
                         <label for="who-users">"Only the people chosen below"</label>
                     </div>
                     <div class="check">
-                        <input id="who-company" type="radio" name="who" value="company"
-                            on:change=move |_| whole_company.set(true)/>
+                        // `js/forms.js` disables the list while the whole company is chosen
+                        // (the server ignores it then either way).
+                        <input id="who-company" type="radio" name="who" value="company" data-disables="grant-people"/>
                         <label for="who-company">{format!("Everyone at {org_name}")}</label>
                     </div>
                     {people.is_empty().then(|| view! {
                         <p class="hint">{if searched { "Nobody there matches that search." } else { "Nobody there can use it yet: only people who have signed in are listed." }}</p>
                     })}
-                    <ul class="plain people">
+                    <ul class="plain people" id="grant-people">
                         {people.into_iter().enumerate().map(|(i, p)| {
                             let id = format!("person-{}", p.id);
                             view! {
                                 <li class="check">
-                                    <input id=id.clone() type="checkbox" name=format!("users[{i}]") value=p.id.to_string()
-                                        disabled=move || whole_company.get()/>
+                                    <input id=id.clone() type="checkbox" name=format!("users[{i}]") value=p.id.to_string()/>
                                     <label for=id>{p.email}{(!p.name.is_empty()).then(|| format!(" ({})", p.name))}</label>
                                 </li>
                             }
                         }).collect_view()}
                     </ul>
                 </fieldset>
-                <Submit label="Grant" pending=action.pending()/>
+                <Submit label="Grant"/>
                 " "<a href="/msp/customers">"Cancel"</a>
             </ActionForm>
         </section>
@@ -427,7 +423,7 @@ fn NewCustomerSection(action: ServerAction<CreateCustomer>) -> impl IntoView {
                     <label for="customer-admin-name">"First admin's name"</label>
                     <input id="customer-admin-name" name="admin_name" type="text"/>
                 </div>
-                <Submit label="Create customer" pending=action.pending() class="secondary"/>
+                <Submit label="Create customer" class="secondary"/>
             </ActionForm>
         </section>
     }

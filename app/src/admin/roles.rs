@@ -12,7 +12,7 @@ use super::parts::AdminNav;
 use crate::error::AppError;
 use crate::form::{error_signal, ConfirmRow, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::Me;
-use crate::page::{changes, DataPage};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
@@ -216,7 +216,7 @@ pub fn AdminRolesPage() -> impl IntoView {
         rename: ServerAction::<RenameRole>::new(),
         delete: ServerAction::<DeleteRole>::new(),
     };
-    let data = Resource::new(changes, |_| admin_roles());
+    let data = Resource::new(|| (), |_| admin_roles());
     view! {
         <DataPage title="User roles · Administration" data let:view>
             <RolesScreen view set create edit/>
@@ -297,7 +297,7 @@ fn RolesScreen(
                     <input id="role-mfa" name="mfa_required" type="checkbox" value="yes" checked=true/>
                     <label for="role-mfa">"Require MFA for this role"</label>
                 </div>
-                <Submit label="Add role" pending=create.pending() class="secondary"/>
+                <Submit label="Add role" class="secondary"/>
             </ActionForm>
         </section>
     }
@@ -313,7 +313,7 @@ fn RequirementCell(
     on: bool,
     set: ServerAction<SetRoleRequirement>,
 ) -> impl IntoView {
-    let switch = view! { <RequirementSwitch role requirement on pending=set.pending()/> };
+    let switch = view! { <RequirementSwitch role requirement on/> };
     if on {
         view! {
             <Form method="GET" action="/admin/roles">
@@ -338,17 +338,12 @@ fn RequirementCell(
 
 /// A requirement's switch on one role, with its state spelled out.
 #[component]
-fn RequirementSwitch(
-    role: i64,
-    requirement: &'static str,
-    on: bool,
-    pending: Memo<bool>,
-) -> impl IntoView {
+fn RequirementSwitch(role: i64, requirement: &'static str, on: bool) -> impl IntoView {
     let label = requirement_named(requirement).map_or("", |(_, label)| label);
     let state = format!("role-{role}-{requirement}-state");
     view! {
         <button type="submit" class="switch" role="switch" aria-checked=on.to_string()
-            aria-describedby=state.clone() disabled=move || pending.get()>
+            aria-describedby=state.clone()>
             {label}
         </button>
         <span class="switch-state" id=state>{if on { "On" } else { "Off" }}</span>
@@ -435,7 +430,7 @@ fn RequirementOffDialog(
                 <input type="hidden" name="role_id" value=role.id.to_string()/>
                 <input type="hidden" name="requirement" value=requirement/>
                 <input type="hidden" name="required" value="false"/>
-                <DialogActions pending=set.pending() label=button cancel="/admin/roles".to_string() danger=true/>
+                <DialogActions label=button cancel="/admin/roles".to_string() danger=true/>
             </ActionForm>
         </Dialog>
     }
@@ -447,9 +442,6 @@ fn RequirementOffDialog(
 fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoView {
     let cancel = "/admin/roles".to_string();
     if kind == "rename_role" {
-        let field = NodeRef::<leptos::html::Input>::new();
-        crate::form::focus_on_mount(field);
-        crate::form::focus_on_refusal(edit.rename, field);
         return view! {
             <Dialog title=format!("Rename “{}”", role.name) text="Its members keep the role; only its name changes.".to_string() cancel=cancel.clone()>
                 <ErrorBox message=error_signal(edit.rename)/>
@@ -457,9 +449,9 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
                     <input type="hidden" name="role_id" value=role.id.to_string()/>
                     <div class="field">
                         <label for="new-role-name">"New name"</label>
-                        <input id="new-role-name" name="name" type="text" required maxlength="40" value=role.name.clone() node_ref=field/>
+                        <input id="new-role-name" name="name" type="text" required maxlength="40" value=role.name.clone() autofocus/>
                     </div>
-                    <DialogActions pending=edit.rename.pending() label="Rename" cancel field_first=true/>
+                    <DialogActions label="Rename" cancel field_first=true/>
                 </ActionForm>
             </Dialog>
         }
@@ -482,7 +474,7 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
             <ErrorBox message=error_signal(edit.delete)/>
             <ActionForm action=edit.delete>
                 <input type="hidden" name="role_id" value=role.id.to_string()/>
-                <DialogActions pending=edit.delete.pending() label="Delete role" cancel danger=true/>
+                <DialogActions label="Delete role" cancel danger=true/>
             </ActionForm>
         </Dialog>
     }

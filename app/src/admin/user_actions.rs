@@ -9,11 +9,11 @@ use leptos_router::hooks::{use_location, use_query_map};
 use super::parts::{OrgRoles, RoleOptions, UserRow};
 use super::users::action_label;
 use crate::error::AppError;
-use crate::form::{focus_on_mount, Dialog};
+use crate::form::Dialog;
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Operation};
 #[cfg(feature = "ssr")]
-use crate::urls::{safe_admin_path, with_param};
+use crate::urls::{safe_admin_path, with_param, MESSAGE_PARAMS};
 
 /// One action on one user: `disable_mfa`, `change_role`, `unlock`,
 /// `sign_out`, `deactivate`, `reactivate`, `resend_invitation`,
@@ -119,10 +119,8 @@ pub(super) fn ActionButton(
         .get_untracked()
         .into_iter()
         .filter(|(k, _)| {
-            !matches!(
-                k.as_ref(),
-                "confirm" | "user" | "notice" | "flash" | "error" | "form"
-            )
+            let k: &str = k.as_ref();
+            !(k == "confirm" || k == "user" || MESSAGE_PARAMS.contains(&k))
         })
         .map(|(k, v)| (k.to_string(), v))
         .collect();
@@ -177,20 +175,14 @@ pub(super) fn ConfirmUserAction(
         .into_iter()
         .filter(|o| o.org_name == user.organization)
         .collect();
-    let confirm_button = NodeRef::new();
-    let role_select = NodeRef::new();
-    if kind == "change_role" {
-        focus_on_mount::<leptos::html::Select>(role_select);
-    } else {
-        focus_on_mount::<leptos::html::Button>(confirm_button);
-    }
+    // The focus starts on the role to choose, else on the button that does it.
+    let role_first = kind == "change_role";
     let cancel = back
         .split(['?', '&'])
         .skip(1)
         .filter(|p| {
-            !["confirm=", "user=", "flash=", "notice=", "error=", "form="]
-                .iter()
-                .any(|key| p.starts_with(key))
+            let key = p.split('=').next().unwrap_or_default();
+            !(key == "confirm" || key == "user" || MESSAGE_PARAMS.contains(&key))
         })
         .collect::<Vec<_>>()
         .join("&");
@@ -209,15 +201,15 @@ pub(super) fn ConfirmUserAction(
                 {(kind == "change_role").then(|| view! {
                     <div class="field">
                         <label for="role_id">"New role"</label>
-                        <select id="role_id" name="role_id" node_ref=role_select>
+                        <select id="role_id" name="role_id" autofocus>
                             <RoleOptions orgs=roles selected=Some(user.role_id)/>
                         </select>
                     </div>
                 })}
-                <button type="submit" class=if danger { "button danger" } else { "button" } node_ref=confirm_button
-                    disabled=move || action.pending().get()>{label}</button>
+                <button type="submit" class=if danger { "button danger" } else { "button" } autofocus=!role_first
+                   >{label}</button>
                 " "<a href=cancel>"Cancel"</a>
-                <span class="progress" aria-live="polite">{move || action.pending().get().then_some("Working…")}</span>
+                <span class="progress" aria-live="polite"></span>
             </ActionForm>
         </Dialog>
     })

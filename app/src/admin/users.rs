@@ -14,7 +14,7 @@ use crate::error::AppError;
 use crate::form::{error_signal, ConfirmRow, ErrorBox, Notice, Submit};
 use crate::header::Me;
 use crate::header::SecondAdminWarning;
-use crate::page::{changes, DataPage, Pager, Paging};
+use crate::page::{DataPage, Pager, Paging};
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, Ctx, Operation};
 use crate::urls::{param, param_i64};
@@ -117,10 +117,9 @@ pub fn AdminUsersPage() -> impl IntoView {
                 role.get(),
                 org.get(),
                 (page.get(), after.get(), before.get()),
-                changes(),
             )
         },
-        |(q, mfa, locked, role, org, (page, after, before), _)| {
+        |(q, mfa, locked, role, org, (page, after, before))| {
             admin_users(q, mfa, locked, role, org, page.unwrap_or(1), after, before)
         },
     );
@@ -396,7 +395,7 @@ fn InviteSection(orgs: Vec<OrgRoles>) -> impl IntoView {
                             <RoleOptions orgs selected=None/>
                         </select>
                     </div>
-                    <Submit label="Send invitation" pending=action.pending()/>
+                    <Submit label="Send invitation"/>
                 </ActionForm>
             </details>
         </section>

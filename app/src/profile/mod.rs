@@ -17,13 +17,10 @@ use serde::{Deserialize, Serialize};
 
 use crate::account::{GrantedReset, StartAccountReset};
 use crate::error::AppError;
-use crate::form::{
-    error_signal, focus_on_mount, focus_on_refusal, ConfirmRow, Dialog, DialogActions, ErrorBox,
-    Notice, Submit,
-};
+use crate::form::{error_signal, ConfirmRow, Dialog, DialogActions, ErrorBox, Notice, Submit};
 use crate::header::{Me, LOW_CODES_WATERMARK};
 use crate::messages::message_for;
-use crate::page::{changes, DataPage};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::{flash, form_action, session_key, stash_codes, Ctx, Operation};
 use passkeys::{AddPasskey, NewPasskey};
@@ -168,7 +165,7 @@ pub fn ProfilePage() -> impl IntoView {
     let add = ServerAction::<AddFactor>::new();
     let add_passkey = ServerAction::<AddPasskey>::new();
     let start = ServerAction::<StartAccountReset>::new();
-    let data = Resource::new(changes, |_| profile());
+    let data = Resource::new(|| (), |_| profile());
     view! {
         <DataPage title="My profile" data let:view>
             <ProfileScreen view regenerate factors add add_passkey start/>
@@ -243,7 +240,7 @@ fn ProfileScreen(
             }}
             <ErrorBox message=add_error/>
             <ActionForm action=add>
-                <Submit label="Add an authenticator app" pending=add.pending() class="secondary"/>
+                <Submit label="Add an authenticator app" class="secondary"/>
             </ActionForm>
             {view.passkeys_available.then(|| view! { <NewPasskey action=add_passkey/> })}
         </section>
@@ -339,9 +336,6 @@ fn FactorRow(
 
 #[component]
 fn RenameFactorDialog(factor: FactorView, action: ServerAction<RenameFactor>) -> impl IntoView {
-    let field = NodeRef::<leptos::html::Input>::new();
-    focus_on_mount(field);
-    focus_on_refusal(action, field);
     let error = error_signal(action);
     view! {
         <Dialog
@@ -355,10 +349,10 @@ fn RenameFactorDialog(factor: FactorView, action: ServerAction<RenameFactor>) ->
                 <div class="field">
                     <label for="new-factor-name">"Authenticator name"</label>
                     <input id="new-factor-name" name="name" type="text" required maxlength="40" autocomplete="off"
-                        value=factor.label.clone() node_ref=field aria-describedby="factor-name-error"
+                        value=factor.label.clone() autofocus aria-describedby="factor-name-error"
                         aria-invalid=move || error.get().is_some().then_some("true")/>
                 </div>
-                <DialogActions pending=action.pending() label="Rename" cancel="/profile".to_string() field_first=true/>
+                <DialogActions label="Rename" cancel="/profile".to_string() field_first=true/>
             </ActionForm>
         </Dialog>
     }
@@ -375,11 +369,9 @@ fn RemoveFactorDialog(
 ) -> impl IntoView {
     let title = format!("Remove “{}”?", factor.label);
     if last && mfa_required {
-        let close = NodeRef::<leptos::html::A>::new();
-        focus_on_mount(close);
         return view! {
             <Dialog title text=message_for("last_factor").to_string() cancel="/profile".to_string()>
-                <a href="/profile" class="button secondary" node_ref=close>"Close"</a>
+                <a href="/profile" class="button secondary" autofocus>"Close"</a>
             </Dialog>
         }
         .into_any();
@@ -394,7 +386,7 @@ fn RemoveFactorDialog(
             <ErrorBox message=error_signal(action)/>
             <ActionForm action=action>
                 <input type="hidden" name="factor_id" value=factor.id.to_string()/>
-                <DialogActions pending=action.pending() label="Remove" cancel="/profile".to_string() danger=true/>
+                <DialogActions label="Remove" cancel="/profile".to_string() danger=true/>
             </ActionForm>
         </Dialog>
     }
@@ -411,7 +403,7 @@ fn RegenerateCodesDialog(action: ServerAction<RegenerateCodes>) -> impl IntoView
         >
             <ErrorBox message=error_signal(action)/>
             <ActionForm action=action>
-                <DialogActions pending=action.pending() label="Generate new codes" cancel="/profile".to_string()/>
+                <DialogActions label="Generate new codes" cancel="/profile".to_string()/>
             </ActionForm>
         </Dialog>
     }

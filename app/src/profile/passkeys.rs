@@ -41,17 +41,17 @@ pub async fn add_passkey(
     ceremony_id: String,
     credential: String,
 ) -> Result<(), AppError> {
-    use crate::request::back_on_error;
+    use crate::session::refuse_back;
     let cx = Ctx::new().await?;
     let credential = serde_json::from_str(&credential).unwrap_or_default();
     match get::<String>(&cx.session, PENDING_ENROLL).await? {
         Some(token) => {
             let done = finish_sign_in(cx, &token, &ceremony_id, &name, &credential).await;
-            back_on_error(ENROLL_PAGE, done)
+            refuse_back(ENROLL_PAGE, done).await
         }
         None => {
             let done = add_to_account(cx, &ceremony_id, &name, &credential).await;
-            back_on_error(PAGE, done)
+            refuse_back(PAGE, done).await
         }
     }
 }

@@ -49,7 +49,7 @@ pub(super) fn PasswordSection() -> impl IntoView {
                     <input id="new-password" name="new_password" type="password" autocomplete="new-password" minlength="8" maxlength="128"
                         aria-describedby="new-password-hint" required/>
                 </div>
-                <Submit label="Change password" pending=action.pending() class="secondary"/>
+                <Submit label="Change password" class="secondary"/>
             </ActionForm>
         </section>
     }

@@ -73,7 +73,7 @@ pub(super) fn PhoneSection(phone: Option<String>, pending: Option<String>) -> im
                         <input id="phone-code" name="code" type="text" inputmode="numeric" autocomplete="one-time-code"
                             aria-describedby="phone-code-hint" required/>
                     </div>
-                    <Submit label="Verify phone" pending=verify.pending()/>
+                    <Submit label="Verify phone"/>
                 </ActionForm>
             })}
             <ErrorBox message=start_error/>
@@ -83,7 +83,7 @@ pub(super) fn PhoneSection(phone: Option<String>, pending: Option<String>) -> im
                     <p class="hint" id="phone-hint">"With the country code, for example +44 7700 900123."</p>
                     <input id="phone" name="phone" type="tel" autocomplete="tel" aria-describedby="phone-hint" required/>
                 </div>
-                <Submit label="Send verification code" pending=start.pending() class="secondary"/>
+                <Submit label="Send verification code" class="secondary"/>
             </ActionForm>
         </section>
     }

@@ -6,7 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, ErrorBox, Submit};
 #[cfg(feature = "ssr")]
 use crate::session::{form_action, Operation};
 
@@ -31,8 +31,6 @@ pub(super) fn ResetSection() -> impl IntoView {
     let error = error_signal(action);
     let query = use_query_map();
     let confirming = move || query.read().get("reset").is_some() || action.value().get().is_some();
-    let reset_input = NodeRef::new();
-    focus_on_mount(reset_input);
     view! {
         <section class="card danger-zone" aria-labelledby="reset-title">
             <h2 id="reset-title">"Reset two-step verification"</h2>
@@ -51,9 +49,9 @@ pub(super) fn ResetSection() -> impl IntoView {
                     <div class="field">
                         <label for="reset-password">"Password"</label>
                         <p class="hint" id="reset-hint">"Enter your password to confirm."</p>
-                        <input id="reset-password" name="password" type="password" autocomplete="current-password" aria-describedby="reset-hint" required autofocus node_ref=reset_input/>
+                        <input id="reset-password" name="password" type="password" autocomplete="current-password" aria-describedby="reset-hint" required autofocus/>
                     </div>
-                    <Submit label="Reset" pending=action.pending() class="danger"/>
+                    <Submit label="Reset" class="danger"/>
                     " "<a href="/profile">"Cancel"</a>
                 </ActionForm>
             </Show>

@@ -52,7 +52,7 @@ pub fn SignInLinkPage() -> impl IntoView {
                                 <ErrorBox message=error/>
                                 <ActionForm action=action>
                                     <input type="hidden" name="token" value=token()/>
-                                    <Submit label="Continue sign-in" pending=action.pending()/>
+                                    <Submit label="Continue sign-in"/>
                                 </ActionForm>
                             }.into_any(),
                             _ => view! {

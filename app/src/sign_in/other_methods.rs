@@ -6,7 +6,7 @@ use leptos_router::components::Form;
 use leptos_router::hooks::use_query_map;
 
 use super::second_factor::{CodeForm, VerifyCode};
-use super::stage::{refusals, SignInStage};
+use super::stage::SignInStage;
 use crate::error::AppError;
 use crate::form::{error_signal, ErrorBox, Notice};
 use crate::page::PublicPage;
@@ -52,7 +52,7 @@ pub fn OtherMethodsPage() -> impl IntoView {
     };
     view! {
         <PublicPage title="Try another method">
-            <SignInStage method=None refresh=refusals(send) let:stage>
+            <SignInStage method=None let:stage>
                 <h1 id="page-title">"Try another method"</h1>
                 <Notice/>
                 <ErrorBox message=error/>
@@ -138,18 +138,17 @@ fn ConfirmEmail(send: ServerAction<SendChallenge>, method: String) -> impl IntoV
     } else {
         ("Email you a sign-in link?", "Email me a link")
     };
-    let confirm = NodeRef::<leptos::html::Button>::new();
-    crate::form::focus_on_mount(confirm);
     view! {
-        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text">
+        <section class="dialog" role="dialog" aria-labelledby="dialog-title" aria-describedby="dialog-text"
+            data-cancel="/login/other">
             <h2 id="dialog-title">{title}</h2>
             <p id="dialog-text">{EMAIL_REPLACES}</p>
             <p>"Still have a recovery code? Use that instead: nothing else changes."</p>
             <ActionForm action=send>
                 <input type="hidden" name="method" value=method/>
-                <button type="submit" class="button" autofocus node_ref=confirm disabled=move || send.pending().get()>{label}</button>
+                <button type="submit" class="button" autofocus>{label}</button>
                 " "<a href="/login/other">"Cancel"</a>
-                <span class="progress" aria-live="polite">{move || send.pending().get().then_some("Working…")}</span>
+                <span class="progress" aria-live="polite"></span>
             </ActionForm>
         </section>
     }
@@ -172,13 +171,9 @@ pub fn MessageCodePage() -> impl IntoView {
     };
     let verify = ServerAction::<VerifyCode>::new();
     let resend = ServerAction::<SendChallenge>::new();
-    // Read again after a refused code or resend, and after a new code was sent.
-    let refused = refusals(verify);
-    let resent = refusals(resend);
-    let refresh = Signal::derive(move || refused.get() + resent.get() + resend.version().get());
     view! {
         <PublicPage title="Enter the code">
-            <SignInStage method=Some(method) refresh let:stage>
+            <SignInStage method=Some(method) let:stage>
                 <h1 id="page-title">{heading}</h1>
                 <Notice/>
                 <p>{sent_to}</p>
@@ -199,32 +194,15 @@ fn SendAgain(
     wait: i64,
 ) -> impl IntoView {
     let error = error_signal(resend);
-    let left = RwSignal::new(wait);
-    // Counts down in the browser only (the server renders the full wait), so
-    // hydration matches; `js/forms.js` counts down from `data-wait` instead
-    // where the page ships no WebAssembly.
-    Effect::new(move || {
-        if left.get_untracked() <= 0 {
-            return;
-        }
-        let handle = set_interval_with_handle(
-            move || left.update(|w| *w = (*w - 1).max(0)),
-            std::time::Duration::from_secs(1),
-        );
-        on_cleanup(move || {
-            if let Ok(h) = handle {
-                h.clear();
-            }
-        });
-    });
+    // The server draws the whole wait; `js/forms.js` counts it down from `data-wait`.
     view! {
         <ErrorBox message=error/>
         <ActionForm action=resend>
             <input type="hidden" name="method" value=method/>
             <button type="submit" class="button secondary" aria-describedby="resend-hint" data-wait=wait
-                disabled=move || { resend.pending().get() || left.get() > 0 }>"Send again"</button>
+                disabled=wait > 0>"Send again"</button>
             <span class="hint" id="resend-hint" aria-live="polite">
-                {move || match left.get() {
+                {match wait {
                     0 => "You can ask for a new code now; it replaces the old one.".to_string(),
                     1 => "You can ask for a new code in 1 second.".to_string(),
                     n => format!("You can ask for a new code in {n} seconds."),

@@ -3,7 +3,7 @@
 use leptos::prelude::*;
 
 use crate::error::AppError;
-use crate::form::{clear_on_refusal, error_signal, focus_on_mount, ErrorBox, Notice, Submit};
+use crate::form::{error_signal, ErrorBox, Notice, Submit};
 use crate::page::PublicPage;
 #[cfg(feature = "ssr")]
 use crate::session::{establish, form_action, put, PENDING_ENROLL, PENDING_MFA};
@@ -48,10 +48,6 @@ pub async fn login(email: String, password: String) -> Result<(), AppError> {
 pub fn LoginPage() -> impl IntoView {
     let action = ServerAction::<Login>::new();
     let error = error_signal(action);
-    let email = NodeRef::new();
-    let password = NodeRef::<leptos::html::Input>::new();
-    focus_on_mount(email);
-    clear_on_refusal(action, password);
     view! {
         <PublicPage title="Sign in">
             <section class="card narrow" aria-labelledby="page-title">
@@ -61,15 +57,15 @@ pub fn LoginPage() -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="email">"Email"</label>
-                        <input id="email" name="email" type="email" autocomplete="username" required autofocus data-keep="" node_ref=email/>
+                        <input id="email" name="email" type="email" autocomplete="username" required autofocus data-keep=""/>
                     </div>
                     <div class="field">
                         <label for="password">"Password"</label>
                         <input id="password" name="password" type="password" autocomplete="current-password" required maxlength="1024"
-                            node_ref=password aria-invalid=move || error.get().is_some().then_some("true")
+                            aria-invalid=move || error.get().is_some().then_some("true")
                             aria-describedby="sign-in-error"/>
                     </div>
-                    <Submit label="Sign in" pending=action.pending()/>
+                    <Submit label="Sign in"/>
                 </ActionForm>
                 <p class="secondary-links"><a href="/password/forgot">"Forgot password?"</a>" · "<a href="/locked-out">"Locked out?"</a></p>
             </section>

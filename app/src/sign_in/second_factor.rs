@@ -4,9 +4,9 @@
 
 use leptos::prelude::*;
 
-use super::stage::{refusals, tries_hint, SignInStage, Stage};
+use super::stage::{tries_hint, SignInStage, Stage};
 use crate::error::AppError;
-use crate::form::{clear_on_refusal, error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, ErrorBox, Submit};
 use crate::page::PublicPage;
 #[cfg(feature = "ssr")]
 use crate::session::{begin_enrollment, establish, form_action, pending_mfa};
@@ -127,9 +127,6 @@ pub(super) fn CodeForm(
     } else {
         ("text", "[0-9A-Za-z \\-]*", "16")
     };
-    let input = NodeRef::<leptos::html::Input>::new();
-    focus_on_mount(input);
-    clear_on_refusal(action, input);
     view! {
         <ErrorBox message=error id="code-error"/>
         <ActionForm action=action>
@@ -141,9 +138,9 @@ pub(super) fn CodeForm(
                 <input id="code" name="code" type="text" inputmode=mode pattern=pattern maxlength=max
                     autocomplete="one-time-code" aria-describedby="code-hint code-tries code-error"
                     aria-invalid=move || error.get().is_some().then_some("true")
-                    required autofocus node_ref=input/>
+                    required autofocus/>
             </div>
-            <Submit label="Verify" pending=action.pending()/>
+            <Submit label="Verify"/>
         </ActionForm>
     }
 }
@@ -152,11 +149,9 @@ pub(super) fn CodeForm(
 pub fn MfaPage() -> impl IntoView {
     let action = ServerAction::<VerifyCode>::new();
     let passkey = ServerAction::<PasskeySignIn>::new();
-    let (codes, passkeys) = (refusals(action), refusals(passkey));
-    let refresh = Signal::derive(move || codes.get() + passkeys.get());
     view! {
         <PublicPage title="Two-step verification">
-            <SignInStage method=None refresh let:stage>
+            <SignInStage method=None let:stage>
                 <h1 id="page-title">"Two-step verification"</h1>
                 {stage.has_passkey.then(|| view! {
                     <p class="passkey-only">"Use the passkey on this device, your phone or your security key."</p>
@@ -181,7 +176,7 @@ pub fn RecoveryPage() -> impl IntoView {
     let action = ServerAction::<VerifyCode>::new();
     view! {
         <PublicPage title="Use a recovery code">
-            <SignInStage method=None refresh=refusals(action) let:stage>
+            <SignInStage method=None let:stage>
                 <h1 id="page-title">"Use a recovery code"</h1>
                 <p>"Each recovery code works once. After signing in, set up your authenticator again or generate new codes."</p>
                 <CodeForm action stage method="recovery_code" label="Recovery code" hint="12 characters, like ABCD-EFGH-JKMN. Dashes are optional."/>

@@ -10,7 +10,6 @@ use crate::error::AppError;
 use crate::form::Submit;
 #[cfg(feature = "ssr")]
 use crate::session::{get, Ctx, PENDING_ENROLL, PENDING_MFA};
-use server_fn::ServerFn;
 
 /// The sign-in in progress as its pages show it (core's `SecondStage`).
 #[derive(Debug, Clone, PartialEq, Eq, Serialize, Deserialize)]
@@ -100,45 +99,19 @@ pub fn SigningInAs(email: String) -> impl IntoView {
     }
 }
 
-/// Counts the refusals of a sign-in page's `action`: the stage is read again
-/// after each, so the tries left and any lock stay true. (A success leaves
-/// the page, so it is not counted.)
-pub fn refusals<S>(action: ServerAction<S>) -> Signal<usize>
-where
-    S: ServerFn<Output = (), Error = AppError> + Clone + Send + Sync + 'static,
-{
-    Memo::new(move |previous: Option<&usize>| {
-        let answers = action.version().get();
-        let refused = action.value().with(|v| matches!(v, Some(Err(_))));
-        if refused {
-            answers
-        } else {
-            previous.copied().unwrap_or(0)
-        }
-    })
-    .into()
-}
-
 /// The card of a page after the password: the account line, then either
 /// the form (`children`, given the stage) or, when no code can be tried, why
-/// and what next. `refresh` (see [`refusals`]) reads the stage again.
+/// and what next.
 #[component]
-pub fn SignInStage<F, V>(
-    method: Option<&'static str>,
-    refresh: Signal<usize>,
-    children: F,
-) -> impl IntoView
+pub fn SignInStage<F, V>(method: Option<&'static str>, children: F) -> impl IntoView
 where
     F: Fn(Stage) -> V + Clone + Send + Sync + 'static,
     V: IntoView + 'static,
 {
-    let stage = Resource::new(
-        move || refresh.get(),
-        move |_| sign_in_stage(method.map(str::to_string)),
-    );
+    let stage = Resource::new(|| (), move |_| sign_in_stage(method.map(str::to_string)));
     view! {
         <section class="card narrow" aria-labelledby="page-title">
-            <Transition fallback=crate::page::Loading>
+            <Suspense fallback=crate::page::Loading>
                 {move || {
                     let children = children.clone();
                     Suspend::new(async move {
@@ -157,7 +130,7 @@ where
                         }
                     })
                 }}
-            </Transition>
+            </Suspense>
         </section>
     }
 }
@@ -240,7 +213,7 @@ fn SignInEnded(ended: String, stage: Stage) -> impl IntoView {
             }.into_any()
         }}
         <ActionForm action=action>
-            <Submit label="Start over" pending=action.pending()/>
+            <Submit label="Start over"/>
         </ActionForm>
     }
 }

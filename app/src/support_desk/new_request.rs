@@ -6,7 +6,7 @@ use leptos::prelude::*;
 use serde::{Deserialize, Serialize};
 
 use crate::error::AppError;
-use crate::form::{error_signal, focus_on_mount, ErrorBox, Submit};
+use crate::form::{error_signal, ErrorBox, Submit};
 use crate::header::Me;
 use crate::page::DataPage;
 #[cfg(feature = "ssr")]
@@ -67,8 +67,6 @@ pub fn NewRequestPage() -> impl IntoView {
 #[component]
 fn NewRequestScreen() -> impl IntoView {
     let action = ServerAction::<FileDeskRequest>::new();
-    let first = NodeRef::<leptos::html::Input>::new();
-    focus_on_mount(first);
     view! {
         <p class="crumbs"><a href="/support/requests">"← Reset requests"</a></p>
         <section class="card" aria-labelledby="page-title">
@@ -80,7 +78,7 @@ fn NewRequestScreen() -> impl IntoView {
                     <label for="requester-email">"Requester email"</label>
                     <p class="hint" id="requester-hint">"The authorized contact who is asking."</p>
                     <input id="requester-email" name="requester_email" type="email" autocomplete="off" required
-                        aria-describedby="requester-hint" node_ref=first/>
+                        aria-describedby="requester-hint" autofocus/>
                 </div>
                 <div class="field">
                     <label for="user-email">"User email"</label>
@@ -105,7 +103,7 @@ fn NewRequestScreen() -> impl IntoView {
                     <p class="hint" id="note-hint">"Optional: what the caller said. Never write a code or a password here."</p>
                     <textarea id="note" name="note" rows="3" maxlength="2000" aria-describedby="note-hint"></textarea>
                 </div>
-                <Submit label="Create request" pending=action.pending()/>
+                <Submit label="Create request"/>
             </ActionForm>
         </section>
     }

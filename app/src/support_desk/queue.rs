@@ -10,7 +10,7 @@ use crate::abuse_alerts::{AlertBanner, AlertView};
 use crate::error::AppError;
 use crate::form::Notice;
 use crate::header::Me;
-use crate::page::{changes, DataPage};
+use crate::page::DataPage;
 #[cfg(feature = "ssr")]
 use crate::session::Ctx;
 use crate::urls::{param, param_i64};
@@ -72,8 +72,8 @@ pub async fn desk_requests(state: String, org: Option<i64>) -> Result<QueueView,
 pub fn RequestsPage() -> impl IntoView {
     let (state, org) = (param("state"), param_i64("org"));
     let data = Resource::new(
-        move || (state.get(), org.get(), changes()),
-        |(state, org, _)| desk_requests(state, org),
+        move || (state.get(), org.get()),
+        |(state, org)| desk_requests(state, org),
     );
     view! {
         <DataPage title="Reset requests" data let:view>

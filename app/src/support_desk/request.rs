@@ -95,13 +95,14 @@ pub async fn desk_last_resort(id: i64, result: String, note: String) -> Result<(
         "passed" => true,
         "failed" => false,
         _ => {
-            return crate::request::back_on_error(
+            return crate::session::refuse_back(
                 &page_of(id),
                 Err(AppError::new(
                     "invalid_request",
                     "Choose whether the last-resort check passed or failed.",
                 )),
             )
+            .await
         }
     };
     let last_resort = Check::LastResort {
@@ -197,19 +198,6 @@ impl DeskForms {
             cancel: ServerAction::new(),
         }
     }
-
-    /// Changes whenever one of them answered.
-    fn versions(&self) -> [usize; 7] {
-        [
-            self.code.version().get(),
-            self.card.version().get(),
-            self.last_resort.version().get(),
-            self.issue.version().get(),
-            self.escalate.version().get(),
-            self.decide.version().get(),
-            self.cancel.version().get(),
-        ]
-    }
 }
 
 #[component]
@@ -223,10 +211,7 @@ pub fn RequestPage() -> impl IntoView {
             .unwrap_or(0)
     });
     let forms = DeskForms::new();
-    let data = Resource::new(
-        move || (id.get(), forms.versions()),
-        |(id, _)| desk_request(id),
-    );
+    let data = Resource::new(move || id.get(), desk_request);
     view! {
         <DataPage title="Reset request" data let:view>
             <RequestScreen view forms/>
@@ -399,7 +384,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                         <input id="support-code" name="code" type="text" inputmode="numeric" autocomplete="off"
                             pattern="[0-9 ]{8,10}" maxlength="10" required/>
                     </div>
-                    <Submit label="Check support code" pending=forms.code.pending()/>
+                    <Submit label="Check support code"/>
                 </ActionForm>
             </div>
             <div class="check-form">
@@ -417,7 +402,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                         <label for="card-expiry">"Card expiry (MM/YY)"</label>
                         <input id="card-expiry" name="expiry" type="text" autocomplete="off" placeholder="MM/YY" maxlength="7" required/>
                     </div>
-                    <Submit label="Check card" pending=forms.card.pending() class="secondary"/>
+                    <Submit label="Check card" class="secondary"/>
                 </ActionForm>
             </div>
             <div class="check-form">
@@ -449,7 +434,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                         <p class="hint" id="last-resort-hint">"Required. Only the support desk sees it."</p>
                         <textarea id="last-resort-note" name="note" rows="2" maxlength="2000" required aria-describedby="last-resort-hint"></textarea>
                     </div>
-                    <Submit label="Record last-resort check" pending=forms.last_resort.pending() class="secondary"/>
+                    <Submit label="Record last-resort check" class="secondary"/>
                 </ActionForm>
             </div>
         </div>
@@ -478,7 +463,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                     <ActionForm action=forms.issue>
                         <input type="hidden" name="id" value=id.to_string()/>
                         <p>{format!("{who} gets an email to sign in with their password once and set up a new authenticator. The requester and the organization's admins are told, each with a “This wasn't me” link.")}</p>
-                        <Submit label="Issue reset" pending=forms.issue.pending()/>
+                        <Submit label="Issue reset"/>
                     </ActionForm>
                 </div>
             })}
@@ -493,7 +478,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                             <p class="hint" id="escalate-hint">"What you checked and why a manager must decide. The manager and the audit log see it."</p>
                             <textarea id="escalate-reason" name="reason" rows="2" maxlength="2000" required aria-describedby="escalate-hint"></textarea>
                         </div>
-                        <Submit label="Escalate to management" pending=forms.escalate.pending() class="secondary"/>
+                        <Submit label="Escalate to management" class="secondary"/>
                     </ActionForm>
                 </div>
             })}
@@ -510,10 +495,10 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                         </div>
                         <div class="button-row">
                             <button type="submit" name="decision" value="approve" class="button"
-                                disabled=move || forms.decide.pending().get()>"Approve"</button>
+                               >"Approve"</button>
                             <button type="submit" name="decision" value="deny" class="button danger"
-                                disabled=move || forms.decide.pending().get()>"Deny"</button>
-                            <span class="progress" aria-live="polite">{move || forms.decide.pending().get().then_some("Working…")}</span>
+                               >"Deny"</button>
+                            <span class="progress" aria-live="polite"></span>
                         </div>
                     </ActionForm>
                 </div>
@@ -528,7 +513,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                             <label for="cancel-reason">"Reason for cancelling"</label>
                             <textarea id="cancel-reason" name="reason" rows="2" maxlength="2000" required></textarea>
                         </div>
-                        <Submit label="Cancel request" pending=forms.cancel.pending() class="danger"/>
+                        <Submit label="Cancel request" class="danger"/>
                     </ActionForm>
                 </div>
             })}

@@ -45,7 +45,7 @@ pub fn set_security_headers(response: &mut Response, path: &str, secure: bool) {
             "max-age=31536000; includeSubDomains",
         );
     }
-    let static_asset = ["/pkg/", "/style/", "/js/"]
+    let static_asset = ["/style/", "/js/"]
         .iter()
         .any(|folder| path.starts_with(folder));
     set(

@@ -672,6 +672,21 @@ pub fn page(server: &Server, path: &str, cookie: Option<&str>) -> Reply {
     Reply::from(req.call())
 }
 
+/// A refused form post sends the browser back to `expected` (the page, its
+/// error code and form), followed by `&said=ID` when the session kept the
+/// refusal's own words — an id, never the words.
+pub fn assert_sent_back(reply: &Reply, expected: &str) {
+    let location = reply.header("location").unwrap_or_default();
+    let rest = location
+        .strip_prefix(expected)
+        .unwrap_or_else(|| panic!("not back to {expected}: {reply:?}"));
+    let said = rest.strip_prefix("&said=").unwrap_or(rest);
+    assert!(
+        rest.is_empty() || (said.len() == 16 && said.bytes().all(|b| b.is_ascii_hexdigit())),
+        "{reply:?}"
+    );
+}
+
 /// `name=value` of the session cookie a response sets.
 pub fn session_cookie(reply: &Reply) -> Option<String> {
     reply
