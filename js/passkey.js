@@ -1,5 +1,5 @@
-// Passkeys in the browser: the one script besides the WebAssembly, small and
-// without dependencies, so it works before (and without) hydration.
+// Passkeys in the browser: with forms.js the pages' only script, small and
+// without dependencies.
 //
 // A form marked data-passkey="create" or "get" holds hidden ceremony_id and
 // credential fields and a button marked data-passkey-start. Pressing it asks
@@ -74,7 +74,7 @@
     }
   }
 
-  // Delegated: the page may redraw its forms after hydration.
+  // Delegated: one listener for every passkey form of the page.
   document.addEventListener("click", function (event) {
     var button = event.target.closest("[data-passkey-start]");
     if (!button) return;

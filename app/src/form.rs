@@ -44,7 +44,7 @@ where
 }
 
 /// A confirmation that is part of the page (`?confirm=…` in its URL), so it
-/// works before hydration and without JavaScript: what will happen, then the
+/// works without JavaScript: what will happen, then the
 /// form that does it (`children`, ending with [`DialogActions`]).
 /// Escape closes it (goes to `cancel`: `js/forms.js` reads `data-cancel`),
 /// as it would a modal dialog.

@@ -1,5 +1,5 @@
-//! The Gatehouse web app: pages, components and server functions, compiled
-//! twice — for the server (`ssr`) and for the browser (`hydrate`).
+//! The Gatehouse web app: pages, components and server functions, drawn on
+//! the server only (`ssr`): the browser gets whole pages and plain forms.
 //!
 //! One module per feature holds its pages and their server functions side
 //! by side; the leaf modules below them (`abuse_alerts`, `error`, `messages`, `urls`, `form`,

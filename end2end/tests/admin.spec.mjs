@@ -30,7 +30,11 @@ test('the MSP grants a reset; the customer resets from My Account and enrolls a 
   await expect(dialog.getByLabel('Duration')).toBeFocused();
   await dialog.getByLabel('Duration').selectOption({ label: '4 hours' });
   await dialog.getByLabel('Reason').fill('Lost phone, ticket 4411');
+  // The whole company leaves nobody to choose: the list is disabled meanwhile.
+  await dialog.getByRole('radio', { name: 'Everyone at Contoso Ltd' }).check();
+  await expect(dialog.getByRole('checkbox', { name: user.email })).toBeDisabled();
   await dialog.getByRole('radio', { name: 'Only the people chosen below' }).check();
+  await expect(dialog.getByRole('checkbox', { name: user.email })).toBeEnabled();
   await dialog.getByRole('checkbox', { name: user.email }).check();
   await dialog.getByRole('button', { name: 'Grant' }).click();
   // The notice names the company it is about.

@@ -4,8 +4,8 @@
 //! support desk for resets (`/admin/contacts`) and what the desk did to the
 //! organization's people (`/admin/support`). Every server function asks one service,
 //! which checks the viewer's scope. Confirmations are part of the page
-//! (`?confirm=…`), so they work before hydration and without JavaScript;
-//! with it, the router swaps them in without a reload.
+//! (`?confirm=…`), so they work without JavaScript; with it, Escape closes
+//! them (`js/forms.js`).
 
 mod contacts;
 mod customers;
