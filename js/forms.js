@@ -17,10 +17,11 @@
 //   a modal dialog.
 // - A radio button marked data-disables="ID" disables the fields inside the
 //   element ID while it is checked (the server ignores them then anyway).
-// - A field marked data-keep (an email, a description: never a password or a
-//   code) is kept in this tab's sessionStorage while its form is sent, and put
-//   back only if the page comes back with an error — a refused form is drawn
-//   again by the server, which does not echo what was typed.
+// - A field marked data-keep (an email, a name, a reason, a ticked box:
+//   never a password or a code) is kept in this tab's sessionStorage while
+//   its form is sent, and put back only if the page comes back with an error
+//   — a refused form is drawn again by the server, which does not echo what
+//   was typed.
 (function () {
   "use strict";
 
@@ -65,8 +66,11 @@
     });
   }
 
-  // Back to a page the browser kept: it is not sending any more.
+  // Back to a page: the browser puts back what was chosen after the script
+  // started, so the radio buttons that disable a list are read again; a page
+  // it kept whole is not sending any more.
   window.addEventListener("pageshow", function (event) {
+    document.querySelectorAll("input[type=radio][data-disables]").forEach(applyDisables);
     if (!event.persisted) return;
     document.querySelectorAll("form[data-sending]").forEach(release);
   });
@@ -114,10 +118,18 @@
   var KEPT = "gatehouse.kept";
   var KEPT_FOR_MS = 2 * 60 * 1000;
 
+  // A text field is kept by its name; a box or a radio button by its name
+  // and value, with whether it was ticked.
+  function keptName(field) {
+    return field.type === "checkbox" || field.type === "radio" ? field.name + "\u0000" + field.value : field.name;
+  }
+
   function keep(form) {
     var fields = {};
     form.querySelectorAll("[data-keep]").forEach(function (field) {
-      if (field.name) fields[field.name] = field.value;
+      if (!field.name) return;
+      var checkable = field.type === "checkbox" || field.type === "radio";
+      fields[keptName(field)] = checkable ? field.checked : field.value;
     });
     try {
       sessionStorage.setItem(
@@ -141,9 +153,12 @@
     if (!kept || !/[?&]error=/.test(location.search) || !(Date.now() - kept.at < KEPT_FOR_MS)) return;
     document.querySelectorAll("form").forEach(function (form) {
       if (form.getAttribute("action") !== kept.action) return;
+      // What was sent, over what the server drew (a rename's old name, a
+      // list's saved addresses): the refusal is about what was typed.
       form.querySelectorAll("[data-keep]").forEach(function (field) {
-        var value = kept.fields[field.name];
-        if (typeof value === "string" && !field.value) field.value = value;
+        var value = kept.fields[keptName(field)];
+        if (typeof value === "boolean") field.checked = value;
+        else if (typeof value === "string") field.value = value;
       });
     });
   }
@@ -171,8 +186,14 @@
     if (event.target instanceof HTMLInputElement && event.target.type === "radio") applyDisables(event.target);
   });
 
+  // The field a refusal is about, else the page's first field or a
+  // dialog's button, else the refusal itself, read out where it stands.
   function focusFirst() {
     var target = document.querySelector('main [aria-invalid="true"]') || document.querySelector("main [autofocus]");
+    if (!target && /[?&]error=/.test(location.search)) {
+      target = document.querySelector("main .alert.error");
+      if (target) target.setAttribute("tabindex", "-1");
+    }
     if (target && document.activeElement !== target) target.focus();
   }
 

@@ -76,14 +76,15 @@ where
 /// [`back_on_error`], keeping a refusal's own words ("There is already a
 /// role named …") when they say more than its code's message
 /// ([`own_words_say_more`]): the page it goes back to shows them (`?said=ID`). Kept like a [`flash`] — the words
-/// stay on the server — and only in a session that already exists, so a
-/// stranger's refused posts write nothing.
+/// stay on the server — and only in a session that holds a sign-in,
+/// finished or under way, so a stranger's refused posts (with or without a
+/// made-up cookie) write nothing.
 pub async fn refuse_back<T>(page: &str, result: Result<T, AppError>) -> Result<T, AppError> {
     let mut said = None;
     if let Err(e) = &result {
         if own_words_say_more(&e.code, &e.message) && accepts_html() {
             if let Ok(s) = leptos_axum::extract::<Session>().await {
-                if !s.is_empty().await {
+                if holds_sign_in(&s).await {
                     said = remember(&s, REFUSAL, e.message.clone()).await.ok();
                 }
             }
@@ -199,6 +200,17 @@ pub async fn stashed_codes(s: &Session) -> Result<Option<Vec<String>>, AppError>
         .and_then(|plain| String::from_utf8(plain).ok())
         .map(|text| text.lines().map(str::to_string).collect());
     Ok(codes)
+}
+
+/// Whether the session holds a sign-in, finished or under way. (Not
+/// `Session::is_empty`: before its record is loaded, any cookie counts.)
+async fn holds_sign_in(s: &Session) -> bool {
+    for key in [USER_KEY, PENDING_MFA, PENDING_ENROLL] {
+        if matches!(s.get_value(key).await, Ok(Some(_))) {
+            return true;
+        }
+    }
+    false
 }
 
 /// The last notice that names who or what an action was about.

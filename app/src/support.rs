@@ -163,7 +163,7 @@ fn ResetRequestSection(
                 <div class="field">
                     <label for="reset-user-email">"User email"</label>
                     <p class="hint" id="reset-user-hint">"The person whose two-step verification is to be reset. They get an email when the reset is approved."</p>
-                    <input id="reset-user-email" name="user_email" type="email" autocomplete="off" required aria-describedby="reset-user-hint"/>
+                    <input id="reset-user-email" data-keep="" name="user_email" type="email" autocomplete="off" required aria-describedby="reset-user-hint"/>
                 </div>
                 <Submit label="Request an MFA reset"/>
             </ActionForm>

@@ -260,9 +260,15 @@ test('turning "MFA required" on for members sends them to enrollment, off asks f
   await expect(page.getByLabel('Role name')).toHaveValue('');
   // The same name again is refused, and the notice of the last success goes.
   await page.getByLabel('Role name').fill('HELPDESK');
+  await page.getByRole('checkbox', { name: 'See users' }).check();
   await page.getByRole('button', { name: 'Add role' }).click();
   await expect(page.getByRole('alert').filter({ hasText: 'There is already a role named “HELPDESK”.' })).toBeVisible();
   await expect(page.getByText('Added the role “Helpdesk”.')).toHaveCount(0);
+  // What was typed and ticked comes back to be corrected, and the refusal
+  // has the focus, so a screen reader reads it first.
+  await expect(page.getByLabel('Role name')).toHaveValue('HELPDESK');
+  await expect(page.getByRole('checkbox', { name: 'See users' })).toBeChecked();
+  await expect(page.locator('main .alert.error')).toBeFocused();
   const custom = page.getByRole('row').filter({ hasText: 'helpdesk' });
   await expect(custom).toContainText('Custom');
   await expect(custom).toContainText('Read and export the audit log');

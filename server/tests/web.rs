@@ -16,6 +16,7 @@ on_both_databases!(
     changing_factors_needs_a_recent_sign_in,
     server_functions_answer_a_refusal_as_the_callers_and_authenticators_are_named,
     pages_ship_no_webassembly,
+    a_strangers_refused_post_keeps_nothing_in_the_session_store,
 );
 
 fn sign_in_rotates_the_session_id_at_each_stage(backend: Backend) {
@@ -444,4 +445,40 @@ fn pages_ship_no_webassembly(backend: Backend) {
         .call()
         .unwrap_or_else(|e| panic!("/js/forms.js: {e}"));
     assert_eq!(reply.header("content-encoding"), Some("gzip"));
+}
+
+/// A refusal's own words are kept only in a session that holds a sign-in:
+/// a stranger's refused posts, with a made-up cookie or none, write no
+/// session and name no kept words — the store cannot be filled from outside.
+fn a_strangers_refused_post_keeps_nothing_in_the_session_store(backend: Backend) {
+    let server = Server::start(backend);
+    let too_long = "x".repeat(3000);
+    for cookie in [None, Some("gatehouse=madeUpByAStranger0000000")] {
+        let refused = form(
+            &server,
+            "/sfn/locked_out",
+            cookie,
+            &[("email", "someone@example.com"), ("description", &too_long)],
+        );
+        assert_sent_back(
+            &refused,
+            "/locked-out?error=invalid_request&form=locked_out",
+        );
+        let back = refused.header("location").unwrap_or_default();
+        assert!(!back.contains("said="), "{cookie:?}: {refused:?}");
+        // No new session: at most the made-up cookie is cleared.
+        assert!(
+            session_cookie(&refused).is_none_or(|set| set == "gatehouse="),
+            "{cookie:?}: {refused:?}"
+        );
+    }
+    // A form that makes no sense is refused only to someone signed in.
+    let stranger = form(
+        &server,
+        "/sfn/desk_last_resort",
+        None,
+        &[("id", "1"), ("result", "maybe"), ("note", "n")],
+    );
+    assert_eq!(stranger.header("location"), Some("/login"), "{stranger:?}");
+    assert_eq!(server.number("SELECT COUNT(*) FROM sessions"), 0);
 }

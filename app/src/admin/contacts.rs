@@ -168,7 +168,7 @@ fn ContactsScreen(view: ContactsView, save: ServerAction<SaveContacts>) -> impl 
                     <div class="field">
                         <label for="officer-email">"Authorized officer email"</label>
                         <p class="hint" id="officer-hint">"The person who signed the agreement with the operator."</p>
-                        <input id="officer-email" name="officer_email" type="email" autocomplete="off" required
+                        <input id="officer-email" data-keep="" name="officer_email" type="email" autocomplete="off" required
                             value=officer_email.clone() aria-describedby="officer-hint"/>
                     </div>
                     <fieldset class="field">
@@ -180,7 +180,7 @@ fn ContactsScreen(view: ContactsView, save: ServerAction<SaveContacts>) -> impl 
                                 <div class="field">
                                     <label for=id.clone()>"Technical contact email"</label>
                                     <span class="visually-hidden" id=hint.clone()>{format!("{} of {}", i + 1, TECHNICAL_CONTACTS)}</span>
-                                    <input id=id name=format!("technical[{i}]") type="email" autocomplete="off"
+                                    <input id=id data-keep="" name=format!("technical[{i}]") type="email" autocomplete="off"
                                         value=email.clone() aria-describedby=hint/>
                                 </div>
                             }

@@ -367,18 +367,18 @@ fn GrantDialog(
                 <div class="field">
                     <label for="reason">"Reason"</label>
                     <p class="hint" id="reason-hint">"The ticket or request this answers. The customer's admins and the audit log show it."</p>
-                    <textarea id="reason" name="reason" rows="2" maxlength="500" aria-describedby="reason-hint" required></textarea>
+                    <textarea id="reason" data-keep="" name="reason" rows="2" maxlength="500" aria-describedby="reason-hint" required></textarea>
                 </div>
                 <fieldset class="field">
                     <legend>"Who may reset"</legend>
                     <div class="check">
-                        <input id="who-users" type="radio" name="who" value="users" checked=true/>
+                        <input id="who-users" data-keep="" type="radio" name="who" value="users" checked=true/>
                         <label for="who-users">"Only the people chosen below"</label>
                     </div>
                     <div class="check">
                         // `js/forms.js` disables the list while the whole company is chosen
                         // (the server ignores it then either way).
-                        <input id="who-company" type="radio" name="who" value="company" data-disables="grant-people"/>
+                        <input id="who-company" data-keep="" type="radio" name="who" value="company" data-disables="grant-people"/>
                         <label for="who-company">{format!("Everyone at {org_name}")}</label>
                     </div>
                     {people.is_empty().then(|| view! {
@@ -389,7 +389,7 @@ fn GrantDialog(
                             let id = format!("person-{}", p.id);
                             view! {
                                 <li class="check">
-                                    <input id=id.clone() type="checkbox" name=format!("users[{i}]") value=p.id.to_string()/>
+                                    <input id=id.clone() data-keep="" type="checkbox" name=format!("users[{i}]") value=p.id.to_string()/>
                                     <label for=id>{p.email}{(!p.name.is_empty()).then(|| format!(" ({})", p.name))}</label>
                                 </li>
                             }
@@ -413,15 +413,15 @@ fn NewCustomerSection(action: ServerAction<CreateCustomer>) -> impl IntoView {
             <ActionForm action=action>
                 <div class="field">
                     <label for="customer-name">"Company name"</label>
-                    <input id="customer-name" name="name" type="text" required maxlength="100"/>
+                    <input id="customer-name" data-keep="" name="name" type="text" required maxlength="100"/>
                 </div>
                 <div class="field">
                     <label for="customer-admin">"First admin's email"</label>
-                    <input id="customer-admin" name="admin_email" type="email" required/>
+                    <input id="customer-admin" data-keep="" name="admin_email" type="email" required/>
                 </div>
                 <div class="field">
                     <label for="customer-admin-name">"First admin's name"</label>
-                    <input id="customer-admin-name" name="admin_name" type="text"/>
+                    <input id="customer-admin-name" data-keep="" name="admin_name" type="text"/>
                 </div>
                 <Submit label="Create customer" class="secondary"/>
             </ActionForm>

@@ -279,7 +279,7 @@ fn RolesScreen(
             <ActionForm action=create>
                 <div class="field">
                     <label for="role-name">"Role name"</label>
-                    <input id="role-name" name="name" type="text" required maxlength="40"/>
+                    <input id="role-name" data-keep="" name="name" type="text" required maxlength="40"/>
                 </div>
                 <fieldset class="field">
                     <legend>"Permissions"</legend>
@@ -287,14 +287,14 @@ fn RolesScreen(
                         let id = format!("perm-{i}");
                         view! {
                             <div class="check">
-                                <input id=id.clone() type="checkbox" name=format!("permissions[{i}]") value=name/>
+                                <input id=id.clone() data-keep="" type="checkbox" name=format!("permissions[{i}]") value=name/>
                                 <label for=id>{text}</label>
                             </div>
                         }
                     }).collect_view()}
                 </fieldset>
                 <div class="check">
-                    <input id="role-mfa" name="mfa_required" type="checkbox" value="yes" checked=true/>
+                    <input id="role-mfa" data-keep="" name="mfa_required" type="checkbox" value="yes" checked=true/>
                     <label for="role-mfa">"Require MFA for this role"</label>
                 </div>
                 <Submit label="Add role" class="secondary"/>
@@ -449,7 +449,7 @@ fn EditRoleDialog(kind: String, role: RoleView, edit: RoleEdits) -> impl IntoVie
                     <input type="hidden" name="role_id" value=role.id.to_string()/>
                     <div class="field">
                         <label for="new-role-name">"New name"</label>
-                        <input id="new-role-name" name="name" type="text" required maxlength="40" value=role.name.clone() autofocus/>
+                        <input id="new-role-name" data-keep="" name="name" type="text" required maxlength="40" value=role.name.clone() autofocus/>
                     </div>
                     <DialogActions label="Rename" cancel field_first=true/>
                 </ActionForm>

@@ -383,11 +383,11 @@ fn InviteSection(orgs: Vec<OrgRoles>) -> impl IntoView {
                 <ActionForm action=action>
                     <div class="field">
                         <label for="invite-email">"Email"</label>
-                        <input id="invite-email" name="email" type="email" autocomplete="off" required/>
+                        <input id="invite-email" data-keep="" name="email" type="email" autocomplete="off" required/>
                     </div>
                     <div class="field">
                         <label for="invite-name">"Name"</label>
-                        <input id="invite-name" name="name" type="text" autocomplete="off"/>
+                        <input id="invite-name" data-keep="" name="name" type="text" autocomplete="off"/>
                     </div>
                     <div class="field">
                         <label for="invite-role">"Role"</label>

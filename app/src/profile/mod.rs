@@ -348,7 +348,7 @@ fn RenameFactorDialog(factor: FactorView, action: ServerAction<RenameFactor>) ->
                 <input type="hidden" name="factor_id" value=factor.id.to_string()/>
                 <div class="field">
                     <label for="new-factor-name">"Authenticator name"</label>
-                    <input id="new-factor-name" name="name" type="text" required maxlength="40" autocomplete="off"
+                    <input id="new-factor-name" data-keep="" name="name" type="text" required maxlength="40" autocomplete="off"
                         value=factor.label.clone() autofocus aria-describedby="factor-name-error"
                         aria-invalid=move || error.get().is_some().then_some("true")/>
                 </div>

@@ -134,7 +134,7 @@ pub fn PasskeyNameForm(action: ServerAction<AddPasskey>) -> impl IntoView {
             <div class="field">
                 <label for="passkey-name">"Passkey name"</label>
                 <p class="hint" id="passkey-name-hint">"Optional, up to 40 characters, such as “Work laptop”."</p>
-                <input id="passkey-name" name="name" type="text" maxlength="40" autocomplete="off"
+                <input id="passkey-name" data-keep="" name="name" type="text" maxlength="40" autocomplete="off"
                     aria-describedby="passkey-name-hint passkey-error"/>
             </div>
             <button type="button" class="button secondary" data-passkey-start>"Add a passkey"</button>

@@ -81,7 +81,7 @@ pub(super) fn PhoneSection(phone: Option<String>, pending: Option<String>) -> im
                 <div class="field">
                     <label for="phone">{if has_phone { "New phone number" } else { "Phone number" }}</label>
                     <p class="hint" id="phone-hint">"With the country code, for example +44 7700 900123."</p>
-                    <input id="phone" name="phone" type="tel" autocomplete="tel" aria-describedby="phone-hint" required/>
+                    <input id="phone" data-keep="" name="phone" type="tel" autocomplete="tel" aria-describedby="phone-hint" required/>
                 </div>
                 <Submit label="Send verification code" class="secondary"/>
             </ActionForm>

@@ -77,13 +77,13 @@ fn NewRequestScreen() -> impl IntoView {
                 <div class="field">
                     <label for="requester-email">"Requester email"</label>
                     <p class="hint" id="requester-hint">"The authorized contact who is asking."</p>
-                    <input id="requester-email" name="requester_email" type="email" autocomplete="off" required
+                    <input id="requester-email" data-keep="" name="requester_email" type="email" autocomplete="off" required
                         aria-describedby="requester-hint" autofocus/>
                 </div>
                 <div class="field">
                     <label for="user-email">"User email"</label>
                     <p class="hint" id="user-hint">"The person whose two-step verification is to be reset."</p>
-                    <input id="user-email" name="user_email" type="email" autocomplete="off" required aria-describedby="user-hint"/>
+                    <input id="user-email" data-keep="" name="user_email" type="email" autocomplete="off" required aria-describedby="user-hint"/>
                 </div>
                 <div class="field">
                     <label for="channel">"Channel"</label>
@@ -96,12 +96,12 @@ fn NewRequestScreen() -> impl IntoView {
                 <div class="field">
                     <label for="reference">"Reference"</label>
                     <p class="hint" id="reference-hint">"Optional: the ticket number or call reference."</p>
-                    <input id="reference" name="reference" type="text" maxlength="200" autocomplete="off" aria-describedby="reference-hint"/>
+                    <input id="reference" data-keep="" name="reference" type="text" maxlength="200" autocomplete="off" aria-describedby="reference-hint"/>
                 </div>
                 <div class="field">
                     <label for="note">"Note"</label>
                     <p class="hint" id="note-hint">"Optional: what the caller said. Never write a code or a password here."</p>
-                    <textarea id="note" name="note" rows="3" maxlength="2000" aria-describedby="note-hint"></textarea>
+                    <textarea id="note" data-keep="" name="note" rows="3" maxlength="2000" aria-describedby="note-hint"></textarea>
                 </div>
                 <Submit label="Create request"/>
             </ActionForm>

@@ -57,13 +57,15 @@ fn page_of(id: i64) -> String {
 #[cfg(feature = "ssr")]
 async fn check(
     id: i64,
-    check: gatehouse_core::service::Check<'_>,
+    check: Result<gatehouse_core::service::Check<'_>, AppError>,
     passed: &str,
     failed: &str,
 ) -> Result<(), AppError> {
     let page = page_of(id);
     form_action(&page, |cx| async move {
+        // Who asks first: a form that makes no sense is refused only to the desk.
         let uid = cx.user().await?;
+        let check = check?;
         let outcome = cx.gh.check_requester(uid, id, check, &cx.origin).await?;
         let notice = if outcome.passed { passed } else { failed };
         leptos_axum::redirect(&format!("{}?notice={notice}", page_of(id)));
@@ -75,39 +77,32 @@ async fn check(
 #[server(prefix = "/sfn", endpoint = "desk_check_code")]
 pub async fn desk_check_code(id: i64, code: String) -> Result<(), AppError> {
     use gatehouse_core::service::Check;
-    check(id, Check::SupportCode(&code), "code_passed", "code_failed").await
+    let code = Ok(Check::SupportCode(&code));
+    check(id, code, "code_passed", "code_failed").await
 }
 
 #[server(prefix = "/sfn", endpoint = "desk_check_card")]
 pub async fn desk_check_card(id: i64, last4: String, expiry: String) -> Result<(), AppError> {
     use gatehouse_core::service::Check;
-    let card = Check::Card {
+    let card = Ok(Check::Card {
         last4: &last4,
         expiry: &expiry,
-    };
+    });
     check(id, card, "card_passed", "card_failed").await
 }
 
 #[server(prefix = "/sfn", endpoint = "desk_last_resort")]
 pub async fn desk_last_resort(id: i64, result: String, note: String) -> Result<(), AppError> {
     use gatehouse_core::service::Check;
-    let passed = match result.as_str() {
-        "passed" => true,
-        "failed" => false,
-        _ => {
-            return crate::session::refuse_back(
-                &page_of(id),
-                Err(AppError::new(
-                    "invalid_request",
-                    "Choose whether the last-resort check passed or failed.",
-                )),
-            )
-            .await
-        }
-    };
-    let last_resort = Check::LastResort {
-        passed,
-        note: &note,
+    let last_resort = match result.as_str() {
+        "passed" | "failed" => Ok(Check::LastResort {
+            passed: result == "passed",
+            note: &note,
+        }),
+        _ => Err(AppError::new(
+            "invalid_request",
+            "Choose whether the last-resort check passed or failed.",
+        )),
     };
     check(id, last_resort, "last_resort_passed", "last_resort_failed").await
 }
@@ -432,7 +427,7 @@ fn CheckForms(id: i64, forms: DeskForms, procedure: String) -> impl IntoView {
                     <div class="field">
                         <label for="last-resort-note">"What you checked"</label>
                         <p class="hint" id="last-resort-hint">"Required. Only the support desk sees it."</p>
-                        <textarea id="last-resort-note" name="note" rows="2" maxlength="2000" required aria-describedby="last-resort-hint"></textarea>
+                        <textarea id="last-resort-note" data-keep="" name="note" rows="2" maxlength="2000" required aria-describedby="last-resort-hint"></textarea>
                     </div>
                     <Submit label="Record last-resort check" class="secondary"/>
                 </ActionForm>
@@ -476,7 +471,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                         <div class="field">
                             <label for="escalate-reason">"Reason"</label>
                             <p class="hint" id="escalate-hint">"What you checked and why a manager must decide. The manager and the audit log see it."</p>
-                            <textarea id="escalate-reason" name="reason" rows="2" maxlength="2000" required aria-describedby="escalate-hint"></textarea>
+                            <textarea id="escalate-reason" data-keep="" name="reason" rows="2" maxlength="2000" required aria-describedby="escalate-hint"></textarea>
                         </div>
                         <Submit label="Escalate to management" class="secondary"/>
                     </ActionForm>
@@ -491,7 +486,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                         <input type="hidden" name="id" value=id.to_string()/>
                         <div class="field">
                             <label for="decide-reason">"Reason"</label>
-                            <textarea id="decide-reason" name="reason" rows="2" maxlength="2000" required></textarea>
+                            <textarea id="decide-reason" data-keep="" name="reason" rows="2" maxlength="2000" required></textarea>
                         </div>
                         <div class="button-row">
                             <button type="submit" name="decision" value="approve" class="button"
@@ -511,7 +506,7 @@ fn DecisionForms(request: RequestDetail, forms: DeskForms) -> impl IntoView {
                         <input type="hidden" name="id" value=id.to_string()/>
                         <div class="field">
                             <label for="cancel-reason">"Reason for cancelling"</label>
-                            <textarea id="cancel-reason" name="reason" rows="2" maxlength="2000" required></textarea>
+                            <textarea id="cancel-reason" data-keep="" name="reason" rows="2" maxlength="2000" required></textarea>
                         </div>
                         <Submit label="Cancel request" class="danger"/>
                     </ActionForm>
