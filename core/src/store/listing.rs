@@ -145,6 +145,12 @@ impl Scope {
 /// list in its order and testing each row finds a page sooner.
 const RARE_MATCHES: i64 = 20_000;
 
+/// Up to this many matching people are read out of the trigram index once
+/// and written into a query that looks for them on two sides (an audit
+/// entry's actor or subject) as numbers: the index is then asked once per
+/// list, not once for each side of the count and of the page.
+const FEW_MATCHES: usize = 100;
+
 /// Which columns of `users` a search looks in.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub(crate) enum SearchIn {
@@ -156,11 +162,13 @@ pub(crate) enum SearchIn {
 #[derive(Debug, Clone)]
 pub(crate) enum TextSearch {
     /// Few people match: `ids` (SQL with one `?` per argument) selects them
-    /// through the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL).
+    /// through the trigram index (FTS5 on SQLite, pg_trgm on PostgreSQL);
+    /// `found` holds them when they are at most [`FEW_MATCHES`].
     Rare {
         ids: String,
         args: Vec<Arg>,
         postgres: bool,
+        found: Option<Vec<i64>>,
     },
     /// Many match, or the text is shorter than a trigram: test each row.
     Common { pattern: String, columns: SearchIn },
@@ -186,6 +194,25 @@ impl TextSearch {
         };
         let mut probe = Clauses::none();
         probe.add(&ids, args.clone());
+        let first: Vec<i64> = probe
+            .bind(sqlx::query(&format!(
+                "{} LIMIT {}",
+                probe.sql(),
+                FEW_MATCHES + 1
+            )))
+            .fetch_all(&mut *c)
+            .await?
+            .iter()
+            .map(|r| r.get("id"))
+            .collect();
+        if first.len() <= FEW_MATCHES {
+            return Ok(Self::Rare {
+                ids,
+                args,
+                postgres,
+                found: Some(first),
+            });
+        }
         let matches: i64 = probe
             .bind(sqlx::query(&format!(
                 "SELECT COUNT(*) AS matches FROM ({} LIMIT {}) m",
@@ -202,6 +229,7 @@ impl TextSearch {
                 ids,
                 args,
                 postgres,
+                found: None,
             }
         })
     }
@@ -217,6 +245,7 @@ impl TextSearch {
                 ids,
                 args,
                 postgres: false,
+                ..
             } => {
                 let mut ids = ids.clone();
                 for arg in args {
@@ -239,14 +268,30 @@ impl TextSearch {
 
     /// The condition that one of the users `aliases` (joined rows, their ids
     /// in `id_columns`) matches: for the rare case through the id columns,
-    /// which have indexes of their own. (PostgreSQL combines two indexes
-    /// for an `OR` only over a list of values, so the ids become an array.)
+    /// which have indexes of their own — a few ids written out as numbers,
+    /// more as the index's query. (PostgreSQL combines two indexes for an
+    /// `OR` only over a list of values, so the query's ids become an array.)
     pub(crate) fn any_user(&self, aliases: [(&str, &str); 2]) -> (String, Vec<Arg>) {
         let ((first, first_args), (second, second_args)) = match self {
+            Self::Rare {
+                found: Some(found), ..
+            } => {
+                if found.is_empty() {
+                    return ("1 = 0".to_string(), Vec::new());
+                }
+                let list = found
+                    .iter()
+                    .map(i64::to_string)
+                    .collect::<Vec<_>>()
+                    .join(", ");
+                let holds = |column: &str| (format!("{column} IN ({list})"), Vec::new());
+                (holds(aliases[0].1), holds(aliases[1].1))
+            }
             Self::Rare {
                 ids,
                 args,
                 postgres,
+                found: None,
             } => {
                 let holds = |column: &str| match postgres {
                     true => format!("{column} = ANY(ARRAY({ids}))"),
