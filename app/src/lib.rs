@@ -74,6 +74,13 @@ pub fn shell(_options: LeptosOptions) -> impl IntoView {
     let policy = content_security_policy();
     #[cfg(not(feature = "ssr"))]
     let policy: Option<String> = None;
+    // Nothing is hydrated, so a page's data is not written into it a second
+    // time for a client to pick up (Leptos would add each resource's JSON in
+    // an inline script: a fifth to a third of a page, the enrollment page's
+    // secret and QR image again).
+    if let Some(context) = Owner::current_shared_context() {
+        context.set_is_hydrating(false);
+    }
     view! {
         <!DOCTYPE html>
         <html lang="en">

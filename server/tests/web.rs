@@ -432,6 +432,17 @@ fn pages_ship_no_webassembly(backend: Backend) {
     for path in ["/profile", "/support", "/"] {
         light(&page(&server, path, Some(&signed_in)), path);
     }
+    // A page's data is drawn once: nothing writes it into the page a second
+    // time for a client to hydrate from (the enrollment page carried its
+    // QR image and secret twice, half its weight).
+    let enrolling = password_stage(&server, &server.user("owner"));
+    let enroll = page(&server, "/enroll", Some(&enrolling));
+    light(&enroll, "the enrollment page");
+    assert_eq!(
+        enroll.text.matches("data:image/svg+xml;base64,").count(),
+        1,
+        "the QR image once"
+    );
     let policy = page(&server, "/profile", Some(&signed_in));
     assert!(
         !policy.text.contains("wasm-unsafe-eval"),
