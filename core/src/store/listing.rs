@@ -266,6 +266,14 @@ impl TextSearch {
         }
     }
 
+    /// Whether [`Self::any_user`]'s condition reads the joined users' rows
+    /// (their email or name), not only the ids the list holds: otherwise the
+    /// list leaves the joins out, and PostgreSQL can read a page's ids from
+    /// an index alone.
+    pub(crate) fn reads_joined_users(&self) -> bool {
+        matches!(self, Self::Common { .. })
+    }
+
     /// The condition that one of the users `aliases` (joined rows, their ids
     /// in `id_columns`) matches: for the rare case through the id columns,
     /// which have indexes of their own — a few ids written out as numbers,
